@@ -1,0 +1,263 @@
+//! What is known about a process once it has exited: Go's `ProcessState`.
+
+use std::fmt;
+use std::time::Duration;
+
+/// How a process ended, as far as the OS told us.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ExitStatus {
+    /// It called `exit` (or returned from `main`) with this code. On Unix the
+    /// code is the low 8 bits the parent sees; on Windows the full 32-bit
+    /// exit code.
+    Exited(i32),
+    /// It was terminated by this signal (Unix).
+    Signaled {
+        /// The signal number.
+        signal: i32,
+        /// Whether the kernel wrote a core dump.
+        core_dumped: bool,
+    },
+    /// It has exited, but its status could not be learnt. Never a made-up
+    /// `0`: the reason says why.
+    Unknown(UnknownReason),
+}
+
+/// Why an exit status is [`ExitStatus::Unknown`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum UnknownReason {
+    /// Not our child, and this kernel cannot report the exit status of other
+    /// processes (Linux before 6.15 lacks `PIDFD_INFO_EXIT`), or the process
+    /// is tracked by a guarded PID.
+    NotOurChild,
+    /// Not our child and its parent had not reaped it yet when we looked:
+    /// Linux records the status for others only at reaping time.
+    NotReapedYet,
+    /// Our child, but something else in this process reaped it first (a
+    /// `waitpid(-1)` elsewhere, or `SIGCHLD` set to `SIG_IGN`), and the kernel
+    /// could not give the status back.
+    ReapedElsewhere,
+}
+
+impl UnknownReason {
+    /// One line for people.
+    pub fn describe(self) -> &'static str {
+        match self {
+            UnknownReason::NotOurChild => {
+                "not our child and the kernel does not report its status (needs Linux 6.15+ and a pidfd)"
+            }
+            UnknownReason::NotReapedYet => "exited, but its parent has not reaped it yet",
+            UnknownReason::ReapedElsewhere => "reaped by someone else in this process",
+        }
+    }
+}
+
+/// CPU time and memory a process used, as the kernel accounted it at exit.
+///
+/// Only available when we reaped the process ourselves (Unix) or hold a
+/// handle to it (Windows).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub struct ResourceUsage {
+    /// Time spent running user code.
+    pub user_time: Duration,
+    /// Time spent in the kernel on its behalf.
+    pub system_time: Duration,
+    /// Peak resident set size in bytes (`None` where the OS does not say).
+    pub max_rss_bytes: Option<u64>,
+}
+
+/// What is known about a process that has exited: Go's `os.ProcessState`.
+///
+/// Returned by [`Process::wait`](crate::Process::wait) and friends. Once a
+/// process has been waited for, every later wait returns an equal state.
+///
+/// ```
+/// # fn main() -> prochandle::Result<()> {
+/// # #[cfg(unix)] {
+/// use std::process::Command;
+///
+/// let mut cmd = Command::new("sh");
+/// cmd.args(["-c", "exit 3"]);
+/// let process = prochandle::Process::spawn(&mut cmd)?;
+/// let state = process.wait()?;
+/// assert!(state.exited());
+/// assert_eq!(state.exit_code(), Some(3));
+/// assert!(!state.success());
+/// # }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ProcessState {
+    pid: u32,
+    status: ExitStatus,
+    usage: Option<ResourceUsage>,
+}
+
+impl ProcessState {
+    pub(crate) fn new(pid: u32, status: ExitStatus, usage: Option<ResourceUsage>) -> Self {
+        ProcessState { pid, status, usage }
+    }
+
+    /// The process ID the process had. Go: `Pid()`.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// How it ended.
+    pub fn status(&self) -> ExitStatus {
+        self.status
+    }
+
+    /// Whether it exited by itself (rather than by a signal or unknown).
+    /// Go: `Exited()`.
+    pub fn exited(&self) -> bool {
+        matches!(self.status, ExitStatus::Exited(_))
+    }
+
+    /// Whether it exited with code 0. Go: `Success()`.
+    pub fn success(&self) -> bool {
+        self.status == ExitStatus::Exited(0)
+    }
+
+    /// The exit code, if it exited by itself. Go's `ExitCode()` returns -1
+    /// where this returns `None`.
+    pub fn exit_code(&self) -> Option<i32> {
+        match self.status {
+            ExitStatus::Exited(code) => Some(code),
+            _ => None,
+        }
+    }
+
+    /// The signal that terminated it, if one did.
+    pub fn signal(&self) -> Option<i32> {
+        match self.status {
+            ExitStatus::Signaled { signal, .. } => Some(signal),
+            _ => None,
+        }
+    }
+
+    /// Whether the exit status is known at all.
+    pub fn status_known(&self) -> bool {
+        !matches!(self.status, ExitStatus::Unknown(_))
+    }
+
+    /// Resource usage, when it could be had. Go: `SysUsage()`.
+    pub fn usage(&self) -> Option<&ResourceUsage> {
+        self.usage.as_ref()
+    }
+
+    /// User CPU time. Go: `UserTime()`.
+    pub fn user_time(&self) -> Option<Duration> {
+        self.usage.map(|u| u.user_time)
+    }
+
+    /// System CPU time. Go: `SystemTime()`.
+    pub fn system_time(&self) -> Option<Duration> {
+        self.usage.map(|u| u.system_time)
+    }
+
+    /// Peak resident set size in bytes.
+    pub fn max_rss_bytes(&self) -> Option<u64> {
+        self.usage.and_then(|u| u.max_rss_bytes)
+    }
+}
+
+/// Decodes a Unix wait status word (`exit_code << 8 | signal | 0x80 core`),
+/// the form both `wait4` and `PIDFD_INFO_EXIT` report.
+#[cfg(unix)]
+pub(crate) fn status_from_wait_word(word: i32) -> ExitStatus {
+    let signal = word & 0x7f;
+    if signal == 0 {
+        ExitStatus::Exited((word >> 8) & 0xff)
+    } else {
+        ExitStatus::Signaled {
+            signal,
+            core_dumped: word & 0x80 != 0,
+        }
+    }
+}
+
+impl fmt::Display for ExitStatus {
+    /// `exited 3`, `killed by SIGTERM`, `killed by SIGSEGV (core dumped)` or
+    /// `status unknown: <reason>`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            ExitStatus::Exited(code) => write!(f, "exited {code}"),
+            ExitStatus::Signaled {
+                signal,
+                core_dumped,
+            } => {
+                match crate::signal::name(signal) {
+                    Some(name) => write!(f, "killed by {name}")?,
+                    None => write!(f, "killed by signal {signal}")?,
+                }
+                if core_dumped {
+                    write!(f, " (core dumped)")?;
+                }
+                Ok(())
+            }
+            ExitStatus::Unknown(reason) => write!(f, "status unknown: {}", reason.describe()),
+        }
+    }
+}
+
+impl fmt::Display for ProcessState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(&self.status, f)
+    }
+}
+
+#[cfg(all(test, unix))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wait_word_decoding() {
+        assert_eq!(status_from_wait_word(3 << 8), ExitStatus::Exited(3));
+        assert_eq!(status_from_wait_word(0), ExitStatus::Exited(0));
+        assert_eq!(
+            status_from_wait_word(9),
+            ExitStatus::Signaled {
+                signal: 9,
+                core_dumped: false
+            }
+        );
+        assert_eq!(
+            status_from_wait_word(11 | 0x80),
+            ExitStatus::Signaled {
+                signal: 11,
+                core_dumped: true
+            }
+        );
+    }
+
+    #[test]
+    fn display_forms() {
+        assert_eq!(ExitStatus::Exited(3).to_string(), "exited 3");
+        let term = ExitStatus::Signaled {
+            signal: 15,
+            core_dumped: false,
+        };
+        assert_eq!(term.to_string(), "killed by SIGTERM");
+        let unknown = ExitStatus::Unknown(UnknownReason::NotOurChild);
+        assert!(unknown.to_string().starts_with("status unknown: "));
+    }
+
+    #[test]
+    fn accessors() {
+        let s = ProcessState::new(7, ExitStatus::Exited(0), None);
+        assert!(s.success() && s.exited() && s.status_known());
+        assert_eq!(s.signal(), None);
+        assert_eq!(s.user_time(), None);
+        let k = ProcessState::new(
+            7,
+            ExitStatus::Signaled {
+                signal: 2,
+                core_dumped: false,
+            },
+            None,
+        );
+        assert_eq!((k.exit_code(), k.signal()), (None, Some(2)));
+    }
+}

@@ -1,0 +1,235 @@
+//! The Linux capability probe.
+//!
+//! Every check works on a pidfd of this very process: no child is created
+//! (a probe that forks makes the application see a stray `SIGCHLD`, Go's
+//! #71828), nothing is signalled (signal 0 only checks), and every
+//! descriptor it opens is closed before it returns.
+//!
+//! `ENOSYS` (old kernel), `EPERM` and `EACCES` (container seccomp profiles),
+//! `EINVAL` (a kernel that knows the syscall but not the flag) and a
+//! `SIGSYS` trap all mean the same thing: unavailable.
+
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+
+use rustix::process::{getpid, pidfd_open, PidfdFlags};
+
+use super::sigsys_guard::{self, Guard, Probed};
+use super::syscalls::{self, WaitTarget, PIDFD_INFO_PID};
+use crate::capabilities::{force_pid_requested, Availability, Capabilities, Feature};
+
+/// `PIDFS_MAGIC` (`linux/magic.h`): pidfds live on pidfs from Linux 6.9,
+/// before that on the anonymous-inode file system.
+pub(crate) const PIDFS_MAGIC: i64 = 0x5049_4446;
+
+fn availability<T>(probed: &Probed<T>, what: &str) -> Availability {
+    match &probed.result {
+        Ok(_) => Availability::Available,
+        Err(_) if probed.trapped => Availability::unavailable(
+            Some(libc::ENOSYS),
+            format!("{what} trapped by a seccomp filter (SIGSYS)"),
+        ),
+        Err(e) => from_error(e, what),
+    }
+}
+
+fn from_error(e: &io::Error, what: &str) -> Availability {
+    let why = match e.raw_os_error() {
+        Some(libc::ENOSYS) => "not implemented by this kernel",
+        Some(libc::EPERM) | Some(libc::EACCES) => "refused, likely by a seccomp profile",
+        Some(libc::EINVAL) => "rejected as invalid: the kernel predates it",
+        Some(libc::ENOTTY) => "unknown ioctl: the kernel predates it",
+        _ => "failed",
+    };
+    Availability::unavailable(e.raw_os_error(), format!("{what}: {why} ({e})"))
+}
+
+fn all_unavailable(reason: &str) -> Vec<(Feature, Availability)> {
+    Feature::ALL
+        .iter()
+        .map(|&f| (f, Availability::unavailable(None, reason)))
+        .collect()
+}
+
+pub(crate) fn probe() -> Capabilities {
+    let platform = format!("Linux {}", kernel_release());
+    if force_pid_requested() {
+        return Capabilities {
+            entries: all_unavailable("disabled by PROCHANDLE_FORCE_PID=1"),
+            platform,
+            forced_pid: true,
+        };
+    }
+    let guard = sigsys_guard::begin();
+    let entries = match guard {
+        Guard::ForeignHandler => all_unavailable(
+            "not probed: a seccomp filter is active and the application handles SIGSYS itself",
+        ),
+        _ => probe_with(&guard),
+    };
+    sigsys_guard::end(guard);
+    Capabilities {
+        entries,
+        platform,
+        forced_pid: false,
+    }
+}
+
+fn probe_with(guard: &Guard) -> Vec<(Feature, Availability)> {
+    let mut out = Vec::with_capacity(Feature::ALL.len());
+    let me = getpid();
+
+    let opened = sigsys_guard::call(guard, || Ok(pidfd_open(me, PidfdFlags::empty())?));
+    out.push((Feature::PidfdOpen, availability(&opened, "pidfd_open")));
+    let pidfd: Option<OwnedFd> = opened.result.ok();
+
+    let Some(pidfd) = pidfd else {
+        let reason = "needs pidfd_open";
+        for f in &Feature::ALL[2..] {
+            out.push((*f, Availability::unavailable(None, reason)));
+        }
+        let handle = Availability::unavailable(None, "pidfd_open is unavailable");
+        out.insert(0, (Feature::ProcessHandle, handle));
+        return out;
+    };
+    let fd = pidfd.as_fd();
+
+    let signalled = sigsys_guard::call(guard, || syscalls::pidfd_send_signal(fd, 0, 0));
+    out.push((
+        Feature::PidfdSendSignal,
+        availability(&signalled, "pidfd_send_signal"),
+    ));
+
+    // We are not our own parent, so a working waitid(P_PIDFD) must answer
+    // ECHILD. Linux 5.3 answers EINVAL (unknown idtype); anything else,
+    // success included, means we cannot trust it.
+    let waited = sigsys_guard::call(guard, || {
+        syscalls::waitid(WaitTarget::PidFd(fd), libc::WNOHANG).map(|_| ())
+    });
+    let waitid = match &waited.result {
+        Err(e) if e.raw_os_error() == Some(libc::ECHILD) && !waited.trapped => {
+            Availability::Available
+        }
+        Ok(()) => Availability::unavailable(None, "waitid(P_PIDFD) did not answer ECHILD for ourselves"),
+        Err(_) => availability(&waited, "waitid(P_PIDFD)"),
+    };
+    out.push((Feature::WaitidPidfd, waitid));
+
+    let nonblock = sigsys_guard::call(guard, || Ok(pidfd_open(me, PidfdFlags::NONBLOCK)?));
+    out.push((
+        Feature::PidfdNonblock,
+        availability(&nonblock, "pidfd_open(PIDFD_NONBLOCK)"),
+    ));
+    drop(nonblock.result);
+
+    // Duplicate our own pidfd out of ourselves: ptrace access to oneself is
+    // always granted, so only the kernel or a filter can say no.
+    let getfd = sigsys_guard::call(guard, || {
+        use std::os::fd::AsRawFd;
+        Ok(rustix::process::pidfd_getfd(
+            fd,
+            fd.as_raw_fd(),
+            rustix::process::PidfdGetfdFlags::empty(),
+        )?)
+    });
+    out.push((Feature::PidfdGetfd, availability(&getfd, "pidfd_getfd")));
+    drop(getfd.result);
+
+    out.push((Feature::SetnsPidfd, probe_setns(guard, fd)));
+
+    let pidfs = match rustix::fs::fstatfs(fd) {
+        Ok(st) if st.f_type as i64 == PIDFS_MAGIC => Availability::Available,
+        Ok(_) => Availability::unavailable(
+            None,
+            "pidfds are anonymous inodes on this kernel, not pidfs",
+        ),
+        Err(e) => from_error(&io::Error::from(e), "fstatfs(pidfd)"),
+    };
+    out.push((Feature::PidfsIds, pidfs));
+
+    let info = sigsys_guard::call(guard, || syscalls::pidfd_get_info(fd, PIDFD_INFO_PID));
+    let info_ok = info.result.is_ok();
+    out.push((Feature::PidfdGetInfo, availability(&info, "ioctl(PIDFD_GET_INFO)")));
+
+    // The exit status is recorded only for a reaped process, and the probe
+    // will not create one; infer it from the release, as LTP does.
+    let exit = if !info_ok {
+        Availability::unavailable(None, "needs PIDFD_GET_INFO")
+    } else if release_at_least(&kernel_release(), 6, 15) {
+        Availability::Available
+    } else {
+        Availability::unavailable(None, "kernel release before 6.15")
+    };
+    out.push((Feature::PidfdInfoExit, exit));
+
+    let ready = |f: Feature| out.iter().any(|(g, a)| *g == f && a.is_available());
+    let handle = if ready(Feature::PidfdOpen)
+        && ready(Feature::PidfdSendSignal)
+        && ready(Feature::WaitidPidfd)
+    {
+        Availability::Available
+    } else {
+        Availability::unavailable(
+            None,
+            "needs pidfd_open, pidfd_send_signal and waitid(P_PIDFD) (Linux 5.4)",
+        )
+    };
+    out.insert(0, (Feature::ProcessHandle, handle));
+    out
+}
+
+/// `setns(pidfd, CLONE_NEWUTS)` into our own UTS namespace changes nothing.
+/// A kernel that accepts pidfds there (5.8) either does it or, without
+/// `CAP_SYS_ADMIN`, says `EPERM`; an older one says `EINVAL` because the
+/// descriptor is not a namespace file.
+fn probe_setns(guard: &Guard, fd: std::os::fd::BorrowedFd<'_>) -> Availability {
+    let probed = sigsys_guard::call(guard, || {
+        use std::os::fd::AsRawFd;
+        // SAFETY: setns takes an fd and a flag word and touches no memory.
+        let ret = unsafe { libc::setns(fd.as_raw_fd(), libc::CLONE_NEWUTS) };
+        if ret == 0 {
+            Ok(())
+        } else {
+            Err(io::Error::last_os_error())
+        }
+    });
+    match &probed.result {
+        Err(e) if e.raw_os_error() == Some(libc::EPERM) && !probed.trapped => {
+            Availability::Available
+        }
+        _ => availability(&probed, "setns(pidfd)"),
+    }
+}
+
+/// The kernel release, e.g. `6.18.2-arch1`.
+pub(crate) fn kernel_release() -> String {
+    rustix::system::uname()
+        .release()
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// Compares the leading `major.minor` of a release string.
+pub(crate) fn release_at_least(release: &str, major: u32, minor: u32) -> bool {
+    let mut parts = release
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|s| !s.is_empty())
+        .map(|s| s.parse::<u32>().unwrap_or(0));
+    let got = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
+    got >= (major, minor)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn release_comparison() {
+        assert!(release_at_least("6.18.44-fc-v669", 6, 15));
+        assert!(release_at_least("6.15", 6, 15));
+        assert!(!release_at_least("6.14.9", 6, 15));
+        assert!(!release_at_least("5.19.0", 6, 13));
+        assert!(release_at_least("10.0", 6, 15));
+        assert!(!release_at_least("garbage", 6, 15));
+    }
+}

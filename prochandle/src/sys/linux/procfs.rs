@@ -1,0 +1,153 @@
+//! Reading `/proc/<pid>/stat`, the identity check of the guarded-PID mode.
+//!
+//! The second field, the command name, is wrapped in parentheses and may
+//! itself contain spaces, parentheses, newlines and bytes that are not
+//! UTF-8 (a process picks its own name with `prctl(PR_SET_NAME)`). The only
+//! safe way to split the line is after the *last* `)`: every field after it
+//! is a number or a one-letter state.
+
+use std::io::{self, Read};
+
+/// The fields of `/proc/<pid>/stat` this crate uses (proc(5) numbering).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stat {
+    /// Field 3: `R`, `S`, `D`, `Z`, `T`, `t`, `X`, `I`…
+    pub state: u8,
+    /// Field 4.
+    pub ppid: i32,
+    /// Field 20.
+    pub num_threads: i64,
+    /// Field 22: clock ticks since boot when the process started.
+    pub start_time: u64,
+}
+
+/// Parses the contents of a `stat` file. `None` for anything malformed:
+/// a missing `)`, too few fields, or a field that is not a number.
+pub(crate) fn parse_stat(contents: &[u8]) -> Option<Stat> {
+    let close = contents.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(&contents[close + 1..]).ok()?;
+    let mut fields = rest.split_ascii_whitespace();
+    // `fields` now starts at field 3.
+    let state = fields.next()?;
+    if state.len() != 1 {
+        return None;
+    }
+    let state = state.as_bytes()[0];
+    let ppid = fields.next()?.parse().ok()?;
+    // Fields 5..=19 are skipped; 20 is num_threads, 21 itrealvalue, 22 start.
+    let mut fields = fields.skip(15);
+    let num_threads = fields.next()?.parse().ok()?;
+    let start_time = fields.nth(1)?.parse().ok()?;
+    // The kernel always prints dozens of fields after the start time. If none
+    // follows, the file was cut short and the last number may be cut too.
+    fields.next()?;
+    Some(Stat {
+        state,
+        ppid,
+        num_threads,
+        start_time,
+    })
+}
+
+/// A `stat` file is a few hundred bytes; refuse anything absurd rather than
+/// reading without bound from a file system that might lie.
+const STAT_LIMIT: u64 = 64 * 1024;
+
+/// Reads and parses `/proc/<pid>/stat`.
+///
+/// `NotFound` when there is no such process (or no `/proc`);
+/// `InvalidData` when the file cannot be parsed.
+pub(crate) fn read_stat(pid: i32) -> io::Result<Stat> {
+    let mut buf = Vec::with_capacity(512);
+    std::fs::File::open(format!("/proc/{pid}/stat"))?
+        .take(STAT_LIMIT)
+        .read_to_end(&mut buf)
+        .map_err(|e| {
+            // ESRCH: the process vanished between open and read.
+            if e.raw_os_error() == Some(libc::ESRCH) {
+                io::Error::from(io::ErrorKind::NotFound)
+            } else {
+                e
+            }
+        })?;
+    parse_stat(&buf).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("/proc/{pid}/stat: unexpected format"),
+        )
+    })
+}
+
+/// The start time of `pid` (clock ticks since boot), `None` if there is no
+/// such process or it is a zombie that has already been reaped.
+pub(crate) fn start_time(pid: i32) -> Option<u64> {
+    read_stat(pid).ok().map(|s| s.start_time)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn line(comm: &[u8], state: &str, ppid: i32, threads: i64, start: u64) -> Vec<u8> {
+        let mut v = b"1234 (".to_vec();
+        v.extend_from_slice(comm);
+        v.extend_from_slice(
+            format!(
+                ") {state} {ppid} 1 1 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 {threads} 0 {start} 1000 200 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0\n"
+            )
+            .as_bytes(),
+        );
+        v
+    }
+
+    #[test]
+    fn plain_name() {
+        let s = parse_stat(&line(b"sleep", "S", 42, 1, 987654)).unwrap();
+        assert_eq!(
+            s,
+            Stat {
+                state: b'S',
+                ppid: 42,
+                num_threads: 1,
+                start_time: 987654
+            }
+        );
+    }
+
+    #[test]
+    fn hostile_names() {
+        for comm in [
+            &b"a b"[..],
+            b") R 1 2 3",
+            b"((x))",
+            b"new\nline",
+            b"\xff\xfe bad utf8",
+            b"",
+        ] {
+            let s = parse_stat(&line(comm, "Z", 7, 3, 55)).unwrap();
+            assert_eq!((s.state, s.ppid, s.num_threads, s.start_time), (b'Z', 7, 3, 55));
+        }
+    }
+
+    #[test]
+    fn malformed_is_none() {
+        assert_eq!(parse_stat(b""), None);
+        assert_eq!(parse_stat(b"1 (x"), None);
+        assert_eq!(parse_stat(b"1 (x) S 1 2 3"), None);
+        let full = line(b"x", "S", 1, 1, 555_555);
+        for cut in 0..full.len() {
+            // Truncations must never yield a wrong start time.
+            if let Some(s) = parse_stat(&full[..cut]) {
+                assert_eq!(s.start_time, 555_555, "cut at {cut}");
+            }
+        }
+    }
+
+    #[test]
+    fn reads_our_own_stat() {
+        let me = read_stat(std::process::id() as i32).unwrap();
+        assert!(me.start_time > 0);
+        assert!(me.num_threads >= 1);
+        assert_eq!(read_stat(-5).unwrap_err().kind(), io::ErrorKind::NotFound);
+    }
+}

@@ -1,0 +1,175 @@
+//! Probing syscalls that a seccomp filter may answer with `SIGSYS`.
+//!
+//! A filter whose action is `SECCOMP_RET_TRAP` (Android before 12, some
+//! hand-made sandboxes) does not fail the syscall: it sends `SIGSYS`, whose
+//! default action kills the whole process. Go's first pidfd probe did
+//! exactly that to Android apps (golang/go#69065).
+//!
+//! So while the probe runs, and only if a seccomp filter is in force and
+//! nobody else handles `SIGSYS`, a handler is installed that marks the
+//! probing thread's call as trapped and makes it return `-ENOSYS`. It is
+//! removed again as soon as the probe ends; a `SIGSYS` that reaches another
+//! thread in that window is re-raised with the default action, as if the
+//! handler had never been there. This is no process-wide signal policy: it
+//! exists for the span of one probe, which runs once per process.
+
+use std::cell::Cell;
+use std::io;
+use std::mem::MaybeUninit;
+use std::sync::Mutex;
+
+thread_local! {
+    static PROBING: Cell<bool> = const { Cell::new(false) };
+    static TRAPPED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// How the guarded section may run.
+pub(crate) enum Guard {
+    /// No seccomp filter: syscalls cannot trap.
+    Unfiltered,
+    /// A filter is in force and our handler is installed.
+    Installed(libc::sigaction),
+    /// A filter is in force and the application handles `SIGSYS` itself:
+    /// we will not replace its handler, so we must not probe.
+    ForeignHandler,
+}
+
+/// Serialises installs, so two probes never swap handlers under each other.
+static INSTALL: Mutex<()> = Mutex::new(());
+
+/// Whether `/proc/self/status` says a seccomp filter is active (`Seccomp: 2`).
+/// Strict mode (1) would not let us run at all; no `/proc` means we cannot
+/// tell, so assume a filter.
+fn seccomp_filter_active() -> bool {
+    match std::fs::read_to_string("/proc/self/status") {
+        Ok(status) => status
+            .lines()
+            .find_map(|l| l.strip_prefix("Seccomp:"))
+            .map(|v| v.trim() != "0")
+            .unwrap_or(false),
+        Err(_) => true,
+    }
+}
+
+extern "C" fn on_sigsys(_sig: libc::c_int, _info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {
+    if !PROBING.with(Cell::get) {
+        // Not our probe's call: behave as if we were not here. Restoring the
+        // default and re-raising kills the process just as the kernel would
+        // have. Both calls are async-signal-safe.
+        // SAFETY: resetting a disposition and raising are async-signal-safe.
+        unsafe {
+            libc::signal(libc::SIGSYS, libc::SIG_DFL);
+            libc::raise(libc::SIGSYS);
+        }
+        return;
+    }
+    TRAPPED.with(|t| t.set(true));
+    set_syscall_return(ctx, -(libc::ENOSYS as i64));
+}
+
+/// After `SECCOMP_RET_TRAP` the kernel rolls the syscall back, leaving the
+/// syscall *number* in the return register, which a caller would take for a
+/// result. Put `-ENOSYS` there instead so the interrupted call fails cleanly.
+#[allow(unused_variables)]
+fn set_syscall_return(ctx: *mut libc::c_void, value: i64) {
+    #[cfg(all(target_arch = "x86_64", target_env = "gnu"))]
+    // SAFETY: the kernel passes a valid ucontext_t to an SA_SIGINFO handler;
+    // REG_RAX is the syscall return register on x86_64.
+    unsafe {
+        let uc = ctx.cast::<libc::ucontext_t>();
+        (*uc).uc_mcontext.gregs[libc::REG_RAX as usize] = value;
+    }
+    #[cfg(all(target_arch = "aarch64", target_env = "gnu"))]
+    // SAFETY: as above; x0 carries the syscall return value on aarch64.
+    unsafe {
+        let uc = ctx.cast::<libc::ucontext_t>();
+        (*uc).uc_mcontext.regs[0] = value as u64;
+    }
+}
+
+/// Prepares for guarded probing; pair with [`end`].
+pub(crate) fn begin() -> Guard {
+    if !seccomp_filter_active() {
+        return Guard::Unfiltered;
+    }
+    let _lock = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    let mut old = MaybeUninit::<libc::sigaction>::zeroed();
+    // SAFETY: a null new action only queries the current disposition into
+    // the zeroed out-buffer.
+    let queried = unsafe { libc::sigaction(libc::SIGSYS, std::ptr::null(), old.as_mut_ptr()) };
+    // SAFETY: zeroed, and filled by the kernel on success.
+    let old = unsafe { old.assume_init() };
+    if queried != 0 || old.sa_sigaction != libc::SIG_DFL {
+        return Guard::ForeignHandler;
+    }
+    let mut new = MaybeUninit::<libc::sigaction>::zeroed();
+    // SAFETY: a zeroed sigaction is a valid starting point (empty mask,
+    // no flags); we set the handler and SA_SIGINFO so it gets the context.
+    let installed = unsafe {
+        let new = new.as_mut_ptr();
+        (*new).sa_sigaction = on_sigsys as *const () as usize;
+        (*new).sa_flags = libc::SA_SIGINFO;
+        libc::sigaction(libc::SIGSYS, new, std::ptr::null_mut())
+    };
+    if installed != 0 {
+        return Guard::ForeignHandler;
+    }
+    Guard::Installed(old)
+}
+
+/// Restores what [`begin`] changed.
+pub(crate) fn end(guard: Guard) {
+    if let Guard::Installed(old) = guard {
+        let _lock = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+        // SAFETY: `old` is the disposition the kernel reported in `begin`.
+        unsafe {
+            libc::sigaction(libc::SIGSYS, &old, std::ptr::null_mut());
+        }
+    }
+}
+
+/// Runs one syscall wrapper under `guard`.
+///
+/// Returns `Err` with `ENOSYS` and `trapped = true` if the filter trapped
+/// it; otherwise the call's own result. A value that somehow came back from
+/// a trapped call is leaked, never used: its "descriptor" would be a
+/// syscall number, and closing it could close someone else's file.
+pub(crate) fn call<T>(guard: &Guard, f: impl FnOnce() -> io::Result<T>) -> Probed<T> {
+    match guard {
+        Guard::Unfiltered => Probed {
+            result: f(),
+            trapped: false,
+        },
+        Guard::ForeignHandler => Probed {
+            result: Err(io::Error::from_raw_os_error(libc::ENOSYS)),
+            trapped: false,
+        },
+        Guard::Installed(_) => {
+            TRAPPED.with(|t| t.set(false));
+            PROBING.with(|p| p.set(true));
+            let result = f();
+            PROBING.with(|p| p.set(false));
+            if TRAPPED.with(Cell::get) {
+                if let Ok(v) = result {
+                    std::mem::forget(v);
+                }
+                Probed {
+                    result: Err(io::Error::from_raw_os_error(libc::ENOSYS)),
+                    trapped: true,
+                }
+            } else {
+                Probed {
+                    result,
+                    trapped: false,
+                }
+            }
+        }
+    }
+}
+
+/// The result of one guarded call.
+pub(crate) struct Probed<T> {
+    pub result: io::Result<T>,
+    /// The seccomp filter answered with `SIGSYS`.
+    pub trapped: bool,
+}
