@@ -52,6 +52,12 @@ pub enum ErrorKind {
 /// assert_eq!(io.kind(), std::io::ErrorKind::Unsupported);
 /// ```
 pub struct Error {
+    // Boxed so that `Result<T, Error>` stays two words: the success path of
+    // `with_handle` must cost no more than reading the fd.
+    inner: Box<Inner>,
+}
+
+struct Inner {
     kind: ErrorKind,
     op: &'static str,
     detail: Option<String>,
@@ -74,16 +80,11 @@ impl Error {
     }
 
     pub(crate) fn new(kind: ErrorKind, op: &'static str) -> Self {
-        Error {
-            kind,
-            op,
-            detail: None,
-            source: None,
-        }
+        Error::from_parts(kind, op, None)
     }
 
     pub(crate) fn with_detail(mut self, detail: impl Into<String>) -> Self {
-        self.detail = Some(detail.into());
+        self.inner.detail = Some(detail.into());
         self
     }
 
@@ -96,21 +97,22 @@ impl Error {
             io::ErrorKind::InvalidInput => ErrorKind::InvalidInput,
             _ => ErrorKind::Other,
         };
-        Error {
-            kind,
-            op,
-            detail: None,
-            source: Some(err),
-        }
+        Error::from_parts(kind, op, Some(err))
     }
 
     /// Wraps an OS error from `op` with an explicit kind.
     pub(crate) fn os_kind(kind: ErrorKind, op: &'static str, err: io::Error) -> Self {
+        Error::from_parts(kind, op, Some(err))
+    }
+
+    fn from_parts(kind: ErrorKind, op: &'static str, source: Option<io::Error>) -> Self {
         Error {
-            kind,
-            op,
-            detail: None,
-            source: Some(err),
+            inner: Box::new(Inner {
+                kind,
+                op,
+                detail: None,
+                source,
+            }),
         }
     }
 
@@ -128,38 +130,38 @@ impl Error {
 
     /// What kind of failure this is.
     pub fn kind(&self) -> ErrorKind {
-        self.kind
+        self.inner.kind
     }
 
     /// The operation that failed, usually a syscall name (`"pidfd_open"`,
     /// `"waitid"`, `"OpenProcess"`).
     pub fn operation(&self) -> &'static str {
-        self.op
+        self.inner.op
     }
 
     /// The OS error number, when the failure came from the OS.
     pub fn raw_os_error(&self) -> Option<i32> {
-        self.source.as_ref().and_then(io::Error::raw_os_error)
+        self.inner.source.as_ref().and_then(io::Error::raw_os_error)
     }
 
     /// Whether this is [`ErrorKind::NoHandle`].
     pub fn is_no_handle(&self) -> bool {
-        self.kind == ErrorKind::NoHandle
+        self.inner.kind == ErrorKind::NoHandle
     }
 
     /// Whether this is [`ErrorKind::Done`].
     pub fn is_done(&self) -> bool {
-        self.kind == ErrorKind::Done
+        self.inner.kind == ErrorKind::Done
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.op)?;
-        if let Some(detail) = &self.detail {
+        write!(f, "{}", self.inner.op)?;
+        if let Some(detail) = &self.inner.detail {
             write!(f, ": {detail}")?;
         }
-        if let Some(source) = &self.source {
+        if let Some(source) = &self.inner.source {
             write!(f, ": {source}")?;
         }
         Ok(())
@@ -169,11 +171,12 @@ impl fmt::Display for Error {
 impl fmt::Debug for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let mut d = f.debug_struct("Error");
-        d.field("kind", &self.kind).field("operation", &self.op);
-        if let Some(detail) = &self.detail {
+        d.field("kind", &self.inner.kind)
+            .field("operation", &self.inner.op);
+        if let Some(detail) = &self.inner.detail {
             d.field("detail", detail);
         }
-        if let Some(source) = &self.source {
+        if let Some(source) = &self.inner.source {
             d.field("source", source);
         }
         d.finish()
@@ -182,7 +185,8 @@ impl fmt::Debug for Error {
 
 impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        self.source
+        self.inner
+            .source
             .as_ref()
             .map(|e| e as &(dyn std::error::Error + 'static))
     }
@@ -193,12 +197,13 @@ impl From<Error> for io::Error {
     /// original [`Error`] stays reachable with [`io::Error::get_ref`] and
     /// `downcast_ref`.
     fn from(err: Error) -> io::Error {
-        let kind = match err.kind {
+        let kind = match err.inner.kind {
             ErrorKind::NoHandle | ErrorKind::Unsupported => io::ErrorKind::Unsupported,
             ErrorKind::Done | ErrorKind::NotFound => io::ErrorKind::NotFound,
             ErrorKind::PermissionDenied => io::ErrorKind::PermissionDenied,
             ErrorKind::InvalidInput => io::ErrorKind::InvalidInput,
             ErrorKind::Other => err
+                .inner
                 .source
                 .as_ref()
                 .map_or(io::ErrorKind::Other, io::Error::kind),

@@ -132,27 +132,27 @@ impl Process {
     /// Opens `pid` in the mode the system supports and works out whether it
     /// is our child.
     fn attach(pid: i32, relation: Relation, op: &'static str) -> Result<Self> {
-        let (pidfd, start_time) = if use_pidfds() {
+        if use_pidfds() {
             #[cfg(target_os = "linux")]
             {
                 let fd = os::pidfd_open(pid).map_err(|e| open_error(op, pid, e))?;
-                // Read the start time only now that the pidfd pins the
-                // process, then make sure it had not been reaped meanwhile
-                // (the PID, and so the /proc entry, could be someone else's).
-                let start = os::start_time(pid);
-                let alive = syscalls::pidfd_send_signal(fd.as_fd(), 0, 0).is_ok();
-                (Some(fd), if alive { start } else { None })
+                return Ok(Self::assemble(pid, Some(fd), None, relation));
             }
-            #[cfg(not(target_os = "linux"))]
-            {
-                unreachable!("no process handles on this OS")
-            }
-        } else {
-            match os::start_time(pid) {
-                Some(start) => (None, Some(start)),
-                None => return Err(Error::not_found(op, pid.into())),
-            }
-        };
+        }
+        match os::start_time(pid) {
+            Some(start) => Ok(Self::assemble(pid, None, Some(start), relation)),
+            None => Err(Error::not_found(op, pid.into())),
+        }
+    }
+
+    /// Builds the `Process` once the process is pinned (pidfd) or its start
+    /// time recorded (PID mode), and works out whether it is our child.
+    fn assemble(
+        pid: i32,
+        pidfd: Option<OwnedFd>,
+        start_time: Option<u64>,
+        relation: Relation,
+    ) -> Self {
         let mut process = Process {
             pid,
             pidfd,
@@ -166,7 +166,20 @@ impl Process {
             // the same): we may reap it.
             process.relation = Relation::Child;
         }
-        Ok(process)
+        #[cfg(target_os = "linux")]
+        if process.relation != Relation::Child {
+            if let Some(fd) = &process.pidfd {
+                // Non-children need the start time to confirm an exit that
+                // the pidfd reports (children are asked with waitid). Read it
+                // only now that the pidfd pins the process, then make sure it
+                // was not reaped meanwhile: the PID, and so the /proc entry,
+                // could already be someone else's.
+                let start = os::start_time(pid);
+                let alive = syscalls::pidfd_send_signal(fd.as_fd(), 0, 0).is_ok();
+                process.start_time = if alive { start } else { None };
+            }
+        }
+        process
     }
 
     #[cfg(target_os = "linux")]
@@ -184,8 +197,10 @@ impl Process {
                 Ok(info) => info.pid as i32,
                 Err(e) => {
                     return Err(match e.raw_os_error() {
-                        Some(libc::ESRCH) => Error::os_kind(ErrorKind::Done, "ioctl(PIDFD_GET_INFO)", e)
-                            .with_detail("the pidfd's process has already been reaped"),
+                        Some(libc::ESRCH) => {
+                            Error::os_kind(ErrorKind::Done, "ioctl(PIDFD_GET_INFO)", e)
+                                .with_detail("the pidfd's process has already been reaped")
+                        }
                         Some(libc::ENOTTY) | Some(libc::EINVAL) => {
                             Error::os_kind(ErrorKind::InvalidInput, "ioctl(PIDFD_GET_INFO)", e)
                                 .with_detail("the descriptor is not a pidfd")
@@ -221,18 +236,7 @@ impl Process {
         } else {
             Relation::Other
         };
-        let mut process = Process {
-            pid,
-            start_time: os::start_time(pid),
-            pidfd: Some(fd),
-            relation,
-            reap_lock: Mutex::new(()),
-            state: OnceLock::new(),
-        };
-        if relation == Relation::Other && process.peek_child_exit(false).is_ok() {
-            process.relation = Relation::Child;
-        }
-        Ok(process)
+        Ok(Self::assemble(pid, Some(fd), None, relation))
     }
 
     #[cfg(not(target_os = "linux"))]
@@ -520,8 +524,9 @@ impl Process {
 fn open_error(op: &'static str, pid: i32, e: io::Error) -> Error {
     match e.raw_os_error() {
         Some(libc::ESRCH) => Error::not_found(op, pid.into()),
-        Some(libc::EMFILE) | Some(libc::ENFILE) => Error::os(op, e)
-            .with_detail("out of file descriptors (see RLIMIT_NOFILE, `ulimit -n`)"),
+        Some(libc::EMFILE) | Some(libc::ENFILE) => {
+            Error::os(op, e).with_detail("out of file descriptors (see RLIMIT_NOFILE, `ulimit -n`)")
+        }
         _ => Error::os(op, e),
     }
 }

@@ -1,0 +1,1 @@
+//! Guarded-PID hooks for the Unixes other than Linux (macOS, the BSDs).
