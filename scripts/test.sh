@@ -31,5 +31,10 @@ PROCHANDLE_FORCE_PID=1 run_tests
 step "doctests"
 cargo test --workspace --all-features --doc
 
+step "examples (the seed's use cases)"
+for example in check pidfd_in_use getfd poll_exit setns; do
+  cargo run -q -p prochandle --example "$example"
+done
+
 step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps
