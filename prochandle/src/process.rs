@@ -10,12 +10,12 @@ use crate::state::ProcessState;
 use crate::sys;
 
 /// A borrowed process handle: a pidfd ([`BorrowedFd`](std::os::fd::BorrowedFd))
-/// on Linux, a process `HANDLE` ([`BorrowedHandle`](std::os::windows::io::BorrowedHandle))
-/// on Windows.
+/// on Linux, a process `HANDLE` (`std::os::windows::io::BorrowedHandle`) on
+/// Windows.
 pub type BorrowedProcessHandle<'a> = sys::BorrowedHandle<'a>;
 
 /// An owned process handle: [`OwnedFd`](std::os::fd::OwnedFd) on Unix,
-/// [`OwnedHandle`](std::os::windows::io::OwnedHandle) on Windows.
+/// `std::os::windows::io::OwnedHandle` on Windows.
 pub type OwnedProcessHandle = sys::OwnedHandle;
 
 /// A process, held so that every operation reaches that same process and no

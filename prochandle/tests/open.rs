@@ -44,7 +44,7 @@ fn a_reaped_child_is_not_found() {
 #[test]
 fn opening_a_non_child_is_not_a_child() {
     expect_handles();
-    let gc = Grandchild::start("sleep 30");
+    let gc = Grandchild::start("exec sleep 30");
     let p = Process::open(gc.pid).unwrap();
     assert!(!p.is_child());
     assert_eq!(p.pid(), gc.pid);

@@ -110,7 +110,7 @@ fn waiting_on_a_non_child_returns_its_real_exit_status() {
 #[test]
 fn a_non_child_killed_by_a_signal_reports_it() {
     let handles = expect_handles();
-    let gc = Grandchild::start("sleep 30");
+    let gc = Grandchild::start("exec sleep 30");
     let p = Process::open(gc.pid).unwrap();
     assert!(p.wait_timeout(Duration::from_millis(50)).unwrap().is_none());
     p.signal(prochandle::Signal::TERM).unwrap();

@@ -69,7 +69,7 @@ impl Grandchild {
     pub fn start(script: &str) -> Grandchild {
         // The parent shell prints the grandchild's PID, waits for it (so it
         // reaps it promptly when it exits), then exits itself.
-        let parent_script = format!("sh -c '{script}' & echo $!; wait");
+        let parent_script = format!("sh -c '{script}' >/dev/null & echo $!; wait");
         let mut parent = Command::new("sh")
             .args(["-c", &parent_script])
             .stdout(Stdio::piped())
