@@ -207,6 +207,21 @@ mod tests {
     use super::*;
 
     #[test]
+    fn reopens_by_pidfs_handle_where_the_kernel_has_them() {
+        let caps = capabilities();
+        let release = super::super::probe::kernel_release();
+        if !caps.handles() || !super::super::probe::release_at_least(&release, 6, 14) {
+            return;
+        }
+        assert!(pidfs_handle_type().is_some(), "Linux {release} has pidfs file handles");
+        let own = super::super::pidfd_open(std::process::id() as i32).unwrap();
+        let ino = pidfs_inode(own.as_fd()).unwrap();
+        let reopened = open_by_pidfs_handle(ino).expect("open_by_handle_at");
+        assert_eq!(pidfs_inode(reopened.as_fd()).unwrap(), ino);
+        assert!(open_by_pidfs_handle(u64::MAX - 1).is_none(), "no such process");
+    }
+
+    #[test]
     fn uuid_round_trip() {
         let text = "f0ee6e8a-29e0-4149-8143-9bd03fd5794d";
         assert_eq!(format_uuid(parse_uuid(text).unwrap()), text);
