@@ -301,7 +301,7 @@ impl ProcessId {
     /// use prochandle::linux::ProcessExt;
     /// use prochandle::{ErrorKind, Process};
     ///
-    /// let child = Process::spawn(std::process::Command::new("true"))?;
+    /// let child = Process::spawn(&mut std::process::Command::new("true"))?;
     /// let id = child.identity()?;
     /// child.wait()?;
     /// assert_eq!(id.open().unwrap_err().kind(), ErrorKind::NotFound);
@@ -632,7 +632,7 @@ impl ProcessExt for Process {
 /// let (a, _b) = UnixStream::pair()?;
 /// let peer = prochandle::linux::peer_process(&a)?;
 /// assert_eq!(peer.pid(), std::process::id());
-/// # Ok::<(), prochandle::Error>(())
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn peer_process(stream: &UnixStream) -> Result<Process> {
     imp::peer::peer_process(stream.as_fd())

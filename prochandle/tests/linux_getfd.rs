@@ -28,9 +28,8 @@ fn assert_unsupported_without_pidfd(err: &prochandle::Error) {
 fn takes_a_childs_descriptor() {
     let (path, file) = temp_file("getfd");
     let mut reaper = Reaper::default();
-    let child = reaper.keep(
-        Process::spawn(Command::new("sleep").arg("30").stdout(Stdio::from(file))).unwrap(),
-    );
+    let child = reaper
+        .keep(Process::spawn(Command::new("sleep").arg("30").stdout(Stdio::from(file))).unwrap());
     let taken = child.get_fd(1);
     let expected = std::fs::metadata(&path).unwrap();
     std::fs::remove_file(&path).unwrap();
@@ -41,7 +40,10 @@ fn takes_a_childs_descriptor() {
     let st = rustix::fs::fstat(&fd).unwrap();
     assert_eq!((st.st_dev, st.st_ino), (expected.dev(), expected.ino()));
     let flags = rustix::io::fcntl_getfd(fd.as_fd()).unwrap();
-    assert!(flags.contains(rustix::io::FdFlags::CLOEXEC), "copy must be close-on-exec");
+    assert!(
+        flags.contains(rustix::io::FdFlags::CLOEXEC),
+        "copy must be close-on-exec"
+    );
 }
 
 #[test]
@@ -54,7 +56,10 @@ fn a_descriptor_that_is_not_open_is_invalid_input() {
     }
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     assert!(err.to_string().contains("987 is not open"), "{err}");
-    assert_eq!(child.get_fd(-1).unwrap_err().kind(), ErrorKind::InvalidInput);
+    assert_eq!(
+        child.get_fd(-1).unwrap_err().kind(),
+        ErrorKind::InvalidInput
+    );
 }
 
 #[test]
@@ -97,7 +102,10 @@ fn drop_effective_capabilities_of_this_thread() {
         permitted: u32,
         inheritable: u32,
     }
-    let mut header = Header { version: 0x2008_0522, pid: 0 };
+    let mut header = Header {
+        version: 0x2008_0522,
+        pid: 0,
+    };
     let mut data = [Data::default(); 2];
     // SAFETY: version 3 headers come with two data words, as passed.
     let ret = unsafe { libc::syscall(libc::SYS_capget, &mut header, data.as_mut_ptr()) };
@@ -116,9 +124,8 @@ fn another_users_process_is_permission_denied() {
         return;
     }
     let mut reaper = Reaper::default();
-    let child = reaper.keep(
-        Process::spawn(Command::new("sleep").arg("30").uid(65534).gid(65534)).unwrap(),
-    );
+    let child =
+        reaper.keep(Process::spawn(Command::new("sleep").arg("30").uid(65534).gid(65534)).unwrap());
     let err = std::thread::scope(|s| {
         s.spawn(|| {
             // As root without CAP_SYS_PTRACE, a process of user 65534 is off
@@ -133,7 +140,10 @@ fn another_users_process_is_permission_denied() {
         return assert_unsupported_without_pidfd(&err);
     }
     assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
-    assert!(err.to_string().contains("CAP_SYS_PTRACE"), "explains the rule: {err}");
+    assert!(
+        err.to_string().contains("CAP_SYS_PTRACE"),
+        "explains the rule: {err}"
+    );
     // With the capability (this thread), it works.
     child.get_fd(1).unwrap();
 }

@@ -47,7 +47,10 @@ fn different_processes_have_different_identities() {
     let b = reaper.keep(linux_common::sleeper()).identity().unwrap();
     let me = Process::current().unwrap();
     assert_ne!(a, b);
-    assert_eq!(me.identity().unwrap(), Process::current().unwrap().identity().unwrap());
+    assert_eq!(
+        me.identity().unwrap(),
+        Process::current().unwrap().identity().unwrap()
+    );
 }
 
 #[test]
@@ -109,10 +112,24 @@ fn the_other_form_is_accepted_where_it_can_be_checked() {
 #[test]
 fn malformed_text_is_invalid_input() {
     for bad in [
-        "", "abc", "12", "12:", ":5", "0:5", "-1:5", "+1:5", "1:+5", "12:5x", "99999999999:5",
-        "12@5", "12@5:", "12@:f0ee6e8a-29e0-4149-8143-9bd03fd5794d",
-        "12@5:f0ee6e8a-29e0-4149-8143-9bd03fd5794", "12@5:f0ee6e8a29e0-4149-8143-9bd03fd5794d",
-        "1 2:5", "12:5:6",
+        "",
+        "abc",
+        "12",
+        "12:",
+        ":5",
+        "0:5",
+        "-1:5",
+        "+1:5",
+        "1:+5",
+        "12:5x",
+        "99999999999:5",
+        "12@5",
+        "12@5:",
+        "12@:f0ee6e8a-29e0-4149-8143-9bd03fd5794d",
+        "12@5:f0ee6e8a-29e0-4149-8143-9bd03fd5794",
+        "12@5:f0ee6e8a29e0-4149-8143-9bd03fd5794d",
+        "1 2:5",
+        "12:5:6",
     ] {
         let err = bad.parse::<ProcessId>().unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}");

@@ -39,14 +39,30 @@ fn describes_a_child() {
     } else {
         (me.uids.real, me.gids.real)
     };
-    for id in [info.uids.real, info.uids.effective, info.uids.saved, info.uids.filesystem] {
+    for id in [
+        info.uids.real,
+        info.uids.effective,
+        info.uids.saved,
+        info.uids.filesystem,
+    ] {
         assert_eq!(id, uid, "{info:?}");
     }
-    for id in [info.gids.real, info.gids.effective, info.gids.saved, info.gids.filesystem] {
+    for id in [
+        info.gids.real,
+        info.gids.effective,
+        info.gids.saved,
+        info.gids.filesystem,
+    ] {
         assert_eq!(id, gid, "{info:?}");
     }
-    assert_eq!(info.cmdline.as_deref(), Some(&["sleep".into(), "30".into()][..]));
-    assert_eq!(info.exe.as_ref().and_then(|p| p.file_name()), Some("sleep".as_ref()));
+    assert_eq!(
+        info.cmdline.as_deref(),
+        Some(&["sleep".into(), "30".into()][..])
+    );
+    assert_eq!(
+        info.exe.as_ref().and_then(|p| p.file_name()),
+        Some("sleep".as_ref())
+    );
     assert!(matches!(info.state, Some('S' | 'R')), "{:?}", info.state);
     assert_eq!(info.threads, Some(1));
     assert!(info.start_time.unwrap() >= me.start_time.unwrap());
@@ -103,9 +119,8 @@ fn describes_another_users_process() {
         return;
     }
     let mut reaper = Reaper::default();
-    let child = reaper.keep(
-        Process::spawn(Command::new("sleep").arg("30").uid(65534).gid(65534)).unwrap(),
-    );
+    let child =
+        reaper.keep(Process::spawn(Command::new("sleep").arg("30").uid(65534).gid(65534)).unwrap());
     let info = child.info().unwrap();
     assert_eq!((info.uids.real, info.gids.effective), (65534, 65534));
     assert!(info.exe.is_some(), "root may read anyone's executable link");

@@ -73,7 +73,12 @@ fn joins_several_namespaces_at_once() {
         libc::CLONE_NEWUTS | libc::CLONE_NEWNET | libc::CLONE_NEWIPC,
     ));
     let out = Command::new("readlink")
-        .args(["/proc/self/ns/uts", "/proc/self/ns/net", "/proc/self/ns/ipc", "/proc/self/ns/mnt"])
+        .args([
+            "/proc/self/ns/uts",
+            "/proc/self/ns/net",
+            "/proc/self/ns/ipc",
+            "/proc/self/ns/mnt",
+        ])
         .join_namespaces(target, Namespaces::UTS | Namespaces::NET | Namespaces::IPC)
         .unwrap()
         .output()
@@ -85,7 +90,11 @@ fn joins_several_namespaces_at_once() {
     assert_eq!(lines[0], ns_link(&pid, "uts"));
     assert_eq!(lines[1], ns_link(&pid, "net"));
     assert_eq!(lines[2], ns_link(&pid, "ipc"));
-    assert_ne!(lines[1], ns_link("self", "net"), "the target's net namespace is its own");
+    assert_ne!(
+        lines[1],
+        ns_link("self", "net"),
+        "the target's net namespace is its own"
+    );
     // Not asked for: stays ours.
     assert_eq!(lines[3], ns_link("self", "mnt"));
 }
@@ -171,7 +180,11 @@ fn opens_one_namespace_of_a_process() {
 #[test]
 fn open_namespace_wants_exactly_one_kind() {
     let me = Process::current().unwrap();
-    for bad in [Namespaces::empty(), Namespaces::UTS | Namespaces::NET, Namespaces::all()] {
+    for bad in [
+        Namespaces::empty(),
+        Namespaces::UTS | Namespaces::NET,
+        Namespaces::all(),
+    ] {
         let err = me.open_namespace(bad).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::InvalidInput, "{bad:?}: {err}");
     }

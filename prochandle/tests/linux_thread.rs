@@ -26,7 +26,10 @@ fn wait_for_usr1(ready: mpsc::Sender<u32>) -> Option<i32> {
         libc::sigaddset(&mut set, libc::SIGUSR1);
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
         ready.send(gettid()).unwrap();
-        let timeout = libc::timespec { tv_sec: 10, tv_nsec: 0 };
+        let timeout = libc::timespec {
+            tv_sec: 10,
+            tv_nsec: 0,
+        };
         let got = libc::sigtimedwait(&set, std::ptr::null_mut(), &timeout);
         (got > 0).then_some(got)
     }
@@ -81,10 +84,15 @@ fn a_thread_of_another_process_is_not_found() {
     let child = reaper.keep(linux_common::sleeper());
     let me = Process::current().unwrap();
     // The child's main thread has the child's PID as its thread ID.
-    let err = me.signal_thread(child.pid(), Signal::from_raw(0)).unwrap_err();
+    let err = me
+        .signal_thread(child.pid(), Signal::from_raw(0))
+        .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
     if linux_common::handles() {
-        assert_eq!(me.thread(child.pid()).unwrap_err().kind(), ErrorKind::NotFound);
+        assert_eq!(
+            me.thread(child.pid()).unwrap_err().kind(),
+            ErrorKind::NotFound
+        );
         assert_eq!(child.thread(child.pid()).unwrap().tid(), child.pid());
     }
 }
@@ -104,7 +112,10 @@ fn signals_a_whole_process_group() {
     leader.signal_process_group(Signal::TERM).unwrap();
     assert_eq!(leader.wait().unwrap().signal(), Some(Signal::TERM.as_raw()));
     assert!(
-        member.wait_timeout(Duration::from_secs(5)).unwrap().is_some(),
+        member
+            .wait_timeout(Duration::from_secs(5))
+            .unwrap()
+            .is_some(),
         "the other member got it too"
     );
 }

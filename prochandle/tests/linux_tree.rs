@@ -12,7 +12,8 @@ use prochandle::{ErrorKind, Process};
 #[test]
 fn lists_children_and_grandchildren() {
     let mut reaper = Reaper::default();
-    let shell = Process::spawn(Command::new("sh").args(["-c", "sleep 30 & sleep 31 & wait"])).unwrap();
+    let shell =
+        Process::spawn(Command::new("sh").args(["-c", "sleep 30 & sleep 31 & wait"])).unwrap();
     let shell_pid = shell.pid();
     reaper.keep(shell);
     let shell = &reaper.0[0];
@@ -28,7 +29,11 @@ fn lists_children_and_grandchildren() {
     }
     let mut args: Vec<String> = kids
         .iter()
-        .map(|k| k.info().unwrap().cmdline.unwrap()[1].to_string_lossy().into_owned())
+        .map(|k| {
+            k.info().unwrap().cmdline.unwrap()[1]
+                .to_string_lossy()
+                .into_owned()
+        })
         .collect();
     args.sort();
     assert_eq!(args, ["30", "31"]);
@@ -45,14 +50,23 @@ fn lists_children_and_grandchildren() {
         assert!(all.contains(pid), "grandchild {pid} in {all:?}");
     }
     // Only direct children at the first level.
-    let mine: Vec<u32> = Process::current().unwrap().children().unwrap().iter().map(Process::pid).collect();
+    let mine: Vec<u32> = Process::current()
+        .unwrap()
+        .children()
+        .unwrap()
+        .iter()
+        .map(Process::pid)
+        .collect();
     assert!(mine.contains(&shell_pid));
     assert!(kid_pids.iter().all(|p| !mine.contains(p)));
 
     // Kill the grandchildren first: the shell reaps them.
     for kid in kids {
         kid.kill().unwrap();
-        assert!(kid.wait_timeout(std::time::Duration::from_secs(5)).unwrap().is_some());
+        assert!(kid
+            .wait_timeout(std::time::Duration::from_secs(5))
+            .unwrap()
+            .is_some());
     }
 }
 

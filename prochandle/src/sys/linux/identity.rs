@@ -127,7 +127,11 @@ fn open_by_inode(id: &ProcessId, ino: u64) -> Result<Process> {
         }
         return Ok(process);
     }
-    // Linux 6.9-6.13: by PID, then the inode proves it is the same one.
+    open_by_pid_and_inode(id, ino)
+}
+
+/// Linux 6.9-6.13: by PID, then the inode proves it is the same process.
+fn open_by_pid_and_inode(id: &ProcessId, ino: u64) -> Result<Process> {
     let process = open_pid(id)?;
     let fd = process.handle().expect("pidfd mode");
     if pidfs_inode(fd)? != ino {
@@ -213,12 +217,32 @@ mod tests {
         if !caps.handles() || !super::super::probe::release_at_least(&release, 6, 14) {
             return;
         }
-        assert!(pidfs_handle_type().is_some(), "Linux {release} has pidfs file handles");
+        assert!(
+            pidfs_handle_type().is_some(),
+            "Linux {release} has pidfs file handles"
+        );
         let own = super::super::pidfd_open(std::process::id() as i32).unwrap();
         let ino = pidfs_inode(own.as_fd()).unwrap();
         let reopened = open_by_pidfs_handle(ino).expect("open_by_handle_at");
         assert_eq!(pidfs_inode(reopened.as_fd()).unwrap(), ino);
-        assert!(open_by_pidfs_handle(u64::MAX - 1).is_none(), "no such process");
+        assert!(
+            open_by_pidfs_handle(u64::MAX - 1).is_none(),
+            "no such process"
+        );
+    }
+
+    #[test]
+    fn reopens_by_pid_and_inode_on_kernels_without_handles() {
+        if !capabilities().handles() || !capabilities().is_available(Feature::PidfsIds) {
+            return;
+        }
+        let me = Process::current().unwrap();
+        let id = identity(me.sys()).unwrap();
+        let ino = id.inode().unwrap();
+        assert_eq!(open_by_pid_and_inode(&id, ino).unwrap().pid(), me.pid());
+        let wrong = ProcessId::new(me.pid(), IdStamp::Inode(ino + 1));
+        let err = open_by_pid_and_inode(&wrong, ino + 1).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound);
     }
 
     #[test]

@@ -110,7 +110,11 @@ pub(crate) fn signal_thread(process: &Process, tid: u32, sig: i32) -> Result<()>
             return Err(Error::os_kind(ErrorKind::NotFound, OP, e)
                 .with_detail(format!("no thread {tid} in process {}", process.pid())));
         }
-        Err(signal_error(OP, e, format!("process {} is gone", process.pid())))
+        Err(signal_error(
+            OP,
+            e,
+            format!("process {} is gone", process.pid()),
+        ))
     }
 }
 

@@ -102,3 +102,25 @@ pub(crate) fn descendants(root: &Process) -> Result<Vec<Process>> {
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scan_agrees_with_the_children_files() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let me = Process::current().unwrap();
+        let listed = child_pids(&me).unwrap();
+        let scanned = scan_for_children(me.pid() as i32).unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // Other tests of this process may start children meanwhile: compare
+        // on ours only.
+        assert!(listed.contains(&(child.id() as i32)), "{listed:?}");
+        assert!(scanned.contains(&(child.id() as i32)), "{scanned:?}");
+    }
+}
