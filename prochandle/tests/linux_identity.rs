@@ -71,14 +71,16 @@ fn an_edited_identity_is_not_found() {
     let mut edits = vec![];
     if let Some(ino) = id.inode() {
         edits.push(format!("{}:{}", id.pid(), ino + 1_000_000));
-        // The right inode under another, living PID: ours.
-        edits.push(format!("{}:{}", std::process::id(), ino));
+        // The right inode under another, living PID: init's.
+        edits.push(format!("1:{ino}"));
     } else {
         let (pid, rest) = text.split_once('@').unwrap();
         let (ticks, boot) = rest.split_once(':').unwrap();
         let ticks: u64 = ticks.parse().unwrap();
         edits.push(format!("{pid}@{}:{boot}", ticks + 1));
-        edits.push(format!("{}@{ticks}:{boot}", std::process::id()));
+        // Another living PID (init, started long before the child; our own
+        // process may have started in the same clock tick as the child).
+        edits.push(format!("1@{ticks}:{boot}"));
         // Another boot.
         let other_boot = if boot.starts_with('0') { "1" } else { "0" };
         edits.push(format!("{pid}@{ticks}:{other_boot}{}", &boot[1..]));

@@ -5,7 +5,7 @@ mod linux_common;
 
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::os::unix::process::CommandExt as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use linux_common::Reaper;
@@ -26,7 +26,7 @@ fn the_peer_of_a_socketpair_is_ourselves() {
 
 /// A `sleep` that connects to `path` before exec (so it is the peer, and
 /// keeps the socket open while it sleeps).
-fn connected_sleeper(path: &PathBuf) -> Process {
+fn connected_sleeper(path: &Path) -> Process {
     // Prepared before fork: the child may not allocate.
     // SAFETY: sockaddr_un is plain data; zero is a valid value.
     let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };

@@ -106,7 +106,7 @@ fn signals_a_whole_process_group() {
             .process_group(0),
     )
     .unwrap();
-    reaper.keep(leader);
+    reaper.keep_group(leader);
     let leader = &reaper.0[0];
     let member = eventually("the group member", || leader.children().unwrap().pop());
     leader.signal_process_group(Signal::TERM).unwrap();

@@ -3,6 +3,7 @@
 
 mod linux_common;
 
+use std::os::unix::process::CommandExt as _;
 use std::process::Command;
 
 use linux_common::{eventually, Reaper};
@@ -12,15 +13,26 @@ use prochandle::{ErrorKind, Process};
 #[test]
 fn lists_children_and_grandchildren() {
     let mut reaper = Reaper::default();
-    let shell =
-        Process::spawn(Command::new("sh").args(["-c", "sleep 30 & sleep 31 & wait"])).unwrap();
+    let shell = Process::spawn(
+        Command::new("sh")
+            .args(["-c", "sleep 30 & sleep 31 & wait"])
+            .process_group(0),
+    )
+    .unwrap();
     let shell_pid = shell.pid();
-    reaper.keep(shell);
+    reaper.keep_group(shell);
     let shell = &reaper.0[0];
 
-    let kids = eventually("two children", || {
+    // Listed as soon as forked; wait until both have become `sleep`.
+    let kids = eventually("two sleeping children", || {
         let kids = shell.children().unwrap();
-        (kids.len() == 2).then_some(kids)
+        let sleeping = kids.iter().all(|k| {
+            k.info()
+                .unwrap()
+                .cmdline
+                .is_some_and(|c| c.first().is_some_and(|a| a == "sleep"))
+        });
+        (kids.len() == 2 && sleeping).then_some(kids)
     });
     let kid_pids: Vec<u32> = kids.iter().map(Process::pid).collect();
     for kid in &kids {

@@ -4,6 +4,7 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use prochandle::linux::ProcessExt;
 use prochandle::{capabilities, Feature, Process};
 
 /// Whether `Process`es hold pidfds in this run.
@@ -31,17 +32,29 @@ pub fn require_root(test: &str) -> bool {
 /// Owns processes for a test and kills and reaps (or awaits) them on drop,
 /// so that no run leaves strays, even when an assertion fails.
 #[derive(Default)]
-pub struct Reaper(pub Vec<Process>);
+pub struct Reaper(pub Vec<Process>, Vec<usize>);
 
 impl Reaper {
     pub fn keep(&mut self, p: Process) -> &Process {
         self.0.push(p);
         self.0.last().unwrap()
     }
+
+    /// Keeps `p`, which leads its own process group: on drop the whole
+    /// group is killed first, so grandchildren do not outlive the test.
+    pub fn keep_group(&mut self, p: Process) -> &Process {
+        self.1.push(self.0.len());
+        self.keep(p)
+    }
 }
 
 impl Drop for Reaper {
     fn drop(&mut self) {
+        for &leader in &self.1 {
+            // Refused (Done) once the leader is reaped: its group ID
+            // could then be someone else's.
+            let _ = self.0[leader].signal_process_group(prochandle::Signal::KILL);
+        }
         // Children last: the deepest processes were usually added last.
         for p in self.0.iter().rev() {
             let _ = p.kill();
