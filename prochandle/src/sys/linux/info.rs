@@ -38,8 +38,9 @@ pub(crate) fn info(process: &Process) -> Result<ProcessInfo> {
     // The kernel fills only what `mask` says; the struct we pass is
     // PIDFD_INFO_SIZE_VER0 (64 bytes), and every field read below lies
     // within it.
-    let from_kernel =
-        from_kernel.filter(|raw| raw.mask & (syscalls::PIDFD_INFO_PID | PIDFD_INFO_CREDS) != 0);
+    // Without both PID and CREDS marked as filled, use /proc instead.
+    let needed = syscalls::PIDFD_INFO_PID | PIDFD_INFO_CREDS;
+    let from_kernel = from_kernel.filter(|raw| raw.mask & needed == needed);
 
     let pid = process.pid() as i32;
     let mut info = match from_kernel {
