@@ -90,6 +90,8 @@
 
 mod capabilities;
 mod error;
+#[cfg(target_os = "linux")]
+pub mod linux;
 mod process;
 mod signal;
 mod state;

@@ -1,9 +1,17 @@
 //! Linux: pidfds, with `/proc` for the guarded-PID fallback.
 
+pub(crate) mod getfd;
+pub(crate) mod identity;
+pub(crate) mod info;
+pub(crate) mod namespaces;
+pub(crate) mod peer;
 pub(crate) mod probe;
 pub(crate) mod procfs;
+pub(crate) mod recheck;
 pub(crate) mod sigsys_guard;
 pub(crate) mod syscalls;
+pub(crate) mod thread;
+pub(crate) mod tree;
 
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};

@@ -267,6 +267,14 @@ impl Process {
         self.relation == Relation::Child
     }
 
+    /// The start time (clock ticks since boot) read when this `Process` was
+    /// attached; `None` if the process was already reaped by then. The
+    /// identity the Linux extensions re-check after reading `/proc`.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub(crate) fn start_time(&self) -> Option<u64> {
+        self.start_time
+    }
+
     pub(crate) fn signal(&self, sig: i32) -> Result<()> {
         const OP: &str = "signal";
         if self.state.get().is_some() {

@@ -1,0 +1,181 @@
+//! What a process is: `PIDFD_GET_INFO` (Linux 6.13) where the kernel has
+//! it, `/proc` otherwise, and `/proc` for what only it knows.
+
+use std::ffi::OsString;
+
+use std::os::unix::ffi::OsStringExt;
+use std::time::Duration;
+
+use super::recheck::{proc_error, still_owns_pid};
+use super::{procfs, syscalls};
+use crate::capabilities::{capabilities, Feature};
+use crate::error::{Error, ErrorKind, Result};
+use crate::linux::{Ids, InfoSource, ProcessInfo};
+use crate::sys::Process;
+
+const OP: &str = "info";
+
+/// `PIDFD_INFO_*` bits (`linux/pidfd.h`). PID and CREDS are always
+/// returned; CGROUPID only where the process is on cgroup v2.
+const PIDFD_INFO_CREDS: u64 = 1 << 1;
+const PIDFD_INFO_CGROUPID: u64 = 1 << 2;
+
+pub(crate) fn info(process: &Process) -> Result<ProcessInfo> {
+    let from_kernel = match process.handle() {
+        Some(fd) if capabilities().is_available(Feature::PidfdGetInfo) => {
+            let mask = syscalls::PIDFD_INFO_PID | PIDFD_INFO_CREDS | PIDFD_INFO_CGROUPID;
+            match syscalls::pidfd_get_info(fd, mask) {
+                Ok(raw) => Some(raw),
+                Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {
+                    return Err(Error::os_kind(ErrorKind::Done, "ioctl(PIDFD_GET_INFO)", e)
+                        .with_detail(format!("process {} has been reaped", process.pid())))
+                }
+                Err(e) => return Err(Error::os("ioctl(PIDFD_GET_INFO)", e)),
+            }
+        }
+        _ => None,
+    };
+    // The kernel fills only what `mask` says; the struct we pass is
+    // PIDFD_INFO_SIZE_VER0 (64 bytes), and every field read below lies
+    // within it.
+    // Without both PID and CREDS marked as filled, use /proc instead.
+    let needed = syscalls::PIDFD_INFO_PID | PIDFD_INFO_CREDS;
+    let from_kernel = from_kernel.filter(|raw| raw.mask & needed == needed);
+
+    let pid = process.pid() as i32;
+    let mut info = match from_kernel {
+        Some(raw) => ProcessInfo {
+            pid: raw.pid,
+            ppid: nonzero(raw.ppid),
+            uids: Ids::new(raw.ruid, raw.euid, raw.suid, raw.fsuid),
+            gids: Ids::new(raw.rgid, raw.egid, raw.sgid, raw.fsgid),
+            cgroup_id: (raw.mask & PIDFD_INFO_CGROUPID != 0).then_some(raw.cgroupid),
+            source: InfoSource::PidfdGetInfo,
+            ..ProcessInfo::empty(process.pid())
+        },
+        None => {
+            let stat = procfs::read_stat(pid)
+                .map_err(|e| proc_error(process, "read /proc/<pid>/stat", e))?;
+            let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+                .map_err(|e| proc_error(process, "read /proc/<pid>/status", e))?;
+            let (uids, gids) = parse_status_ids(&status).ok_or_else(|| {
+                Error::new(ErrorKind::Other, "read /proc/<pid>/status")
+                    .with_detail("no Uid:/Gid: lines")
+            })?;
+            ProcessInfo {
+                ppid: u32::try_from(stat.ppid).ok().filter(|&p| p != 0),
+                uids,
+                gids,
+                ..ProcessInfo::empty(process.pid())
+            }
+        }
+    };
+
+    // What only /proc knows. Any of it may be unreadable (another user's
+    // process, a zombie, a kernel thread): then it stays `None`.
+    if let Ok(stat) = procfs::read_stat(pid) {
+        info.state = Some(stat.state as char);
+        info.threads = u32::try_from(stat.num_threads).ok();
+        info.start_time = Some(ticks_to_duration(stat.start_time));
+    }
+    info.cgroup_path = std::fs::read_to_string(format!("/proc/{pid}/cgroup"))
+        .ok()
+        .and_then(|text| parse_cgroup_v2_path(&text));
+    info.cmdline = std::fs::read(format!("/proc/{pid}/cmdline"))
+        .ok()
+        .map(|bytes| split_cmdline(&bytes));
+    info.exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+
+    // Everything above read /proc by PID: it describes our process only if
+    // the PID was still ours afterwards.
+    still_owns_pid(process, OP)?;
+    Ok(info)
+}
+
+fn nonzero(id: u32) -> Option<u32> {
+    (id != 0).then_some(id)
+}
+
+/// The `Uid:` and `Gid:` lines of `/proc/<pid>/status`: real, effective,
+/// saved and file-system IDs.
+pub(crate) fn parse_status_ids(status: &str) -> Option<(Ids, Ids)> {
+    let ids = |key: &str| -> Option<Ids> {
+        let line = status.lines().find_map(|l| l.strip_prefix(key))?;
+        let mut it = line.split_ascii_whitespace().map(|v| v.parse::<u32>());
+        let mut next = || it.next()?.ok();
+        Some(Ids::new(next()?, next()?, next()?, next()?))
+    };
+    Some((ids("Uid:")?, ids("Gid:")?))
+}
+
+/// The cgroup v2 path: the `0::<path>` line of `/proc/<pid>/cgroup`.
+pub(crate) fn parse_cgroup_v2_path(text: &str) -> Option<String> {
+    text.lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .map(str::to_owned)
+}
+
+/// `/proc/<pid>/cmdline`: arguments separated (and ended) by NUL bytes.
+pub(crate) fn split_cmdline(bytes: &[u8]) -> Vec<OsString> {
+    let bytes = bytes.strip_suffix(b"\0").unwrap_or(bytes);
+    if bytes.is_empty() {
+        return Vec::new();
+    }
+    bytes
+        .split(|&b| b == 0)
+        .map(|arg| OsString::from_vec(arg.to_vec()))
+        .collect()
+}
+
+/// Clock ticks since boot (the `stat` start time) as a duration.
+pub(crate) fn ticks_to_duration(ticks: u64) -> Duration {
+    let hz = clock_ticks_per_second();
+    Duration::from_secs(ticks / hz) + Duration::from_nanos((ticks % hz) * 1_000_000_000 / hz)
+}
+
+fn clock_ticks_per_second() -> u64 {
+    // SAFETY: sysconf only reads a configuration value.
+    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
+    if hz > 0 {
+        hz as u64
+    } else {
+        100
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_ids() {
+        let text = "Name:\tx\nUid:\t1\t2\t3\t4\nGid:\t5\t6\t7\t8\nGroups:\t\n";
+        let (u, g) = parse_status_ids(text).unwrap();
+        assert_eq!((u.real, u.effective, u.saved, u.filesystem), (1, 2, 3, 4));
+        assert_eq!((g.real, g.effective, g.saved, g.filesystem), (5, 6, 7, 8));
+        assert!(parse_status_ids("Uid:\t1\t2\n").is_none());
+    }
+
+    #[test]
+    fn cgroup_path() {
+        let text = "4:memory:/a\n0::/user.slice/x.scope\n";
+        assert_eq!(
+            parse_cgroup_v2_path(text).as_deref(),
+            Some("/user.slice/x.scope")
+        );
+        assert_eq!(parse_cgroup_v2_path("4:memory:/a\n"), None);
+    }
+
+    #[test]
+    fn cmdline() {
+        assert_eq!(split_cmdline(b"sleep\x0030\x00"), ["sleep", "30"]);
+        assert_eq!(split_cmdline(b"a\x00\x00b\x00"), ["a", "", "b"]);
+        assert!(split_cmdline(b"").is_empty());
+    }
+
+    #[test]
+    fn ticks() {
+        let hz = clock_ticks_per_second();
+        assert_eq!(ticks_to_duration(hz * 3), Duration::from_secs(3));
+    }
+}

@@ -1,0 +1,245 @@
+//! The namespaces of a process: open one as a descriptor, or prepare a
+//! child to join several of them before it execs.
+//!
+//! Joining happens in the child between `fork` and `exec`, never in the
+//! caller: `setns(2)` refuses to move a multi-threaded process into a
+//! mount namespace (its threads share one `fs_struct`) or a user namespace,
+//! and would change the namespaces of every later operation of the caller.
+//! A freshly forked child is single-threaded and its own.
+
+use std::fs::File;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::fs::MetadataExt;
+use std::time::Instant;
+
+use super::recheck::{proc_error, still_owns_pid};
+use crate::capabilities::{capabilities, Feature};
+use crate::error::{Error, ErrorKind, Result};
+use crate::sys::Process;
+
+/// One kind of namespace: its `CLONE_NEW*` flag, its name under
+/// `/proc/<pid>/ns/`, and its `PIDFD_GET_*_NAMESPACE` ioctl number.
+pub(crate) struct NsKind {
+    pub flag: libc::c_int,
+    pub name: &'static str,
+    ioctl_nr: u8,
+}
+
+/// In join order: the user namespace first, because the capabilities it
+/// grants are what allow joining the others; the mount namespace last, as
+/// `nsenter(1)` does.
+pub(crate) const KINDS: [NsKind; 8] = [
+    NsKind {
+        flag: libc::CLONE_NEWUSER,
+        name: "user",
+        ioctl_nr: 9,
+    },
+    NsKind {
+        flag: libc::CLONE_NEWCGROUP,
+        name: "cgroup",
+        ioctl_nr: 1,
+    },
+    NsKind {
+        flag: libc::CLONE_NEWIPC,
+        name: "ipc",
+        ioctl_nr: 2,
+    },
+    NsKind {
+        flag: libc::CLONE_NEWUTS,
+        name: "uts",
+        ioctl_nr: 10,
+    },
+    NsKind {
+        flag: libc::CLONE_NEWNET,
+        name: "net",
+        ioctl_nr: 4,
+    },
+    NsKind {
+        flag: libc::CLONE_NEWPID,
+        name: "pid",
+        ioctl_nr: 5,
+    },
+    NsKind {
+        flag: CLONE_NEWTIME,
+        name: "time",
+        ioctl_nr: 7,
+    },
+    NsKind {
+        flag: libc::CLONE_NEWNS,
+        name: "mnt",
+        ioctl_nr: 3,
+    },
+];
+
+const CLONE_NEWTIME: libc::c_int = 0x80;
+
+/// Every namespace flag this module knows.
+pub(crate) const ALL_FLAGS: libc::c_int = libc::CLONE_NEWUSER
+    | libc::CLONE_NEWCGROUP
+    | libc::CLONE_NEWIPC
+    | libc::CLONE_NEWUTS
+    | libc::CLONE_NEWNET
+    | libc::CLONE_NEWPID
+    | CLONE_NEWTIME
+    | libc::CLONE_NEWNS;
+
+fn kind_of(flag: libc::c_int) -> Option<&'static NsKind> {
+    KINDS.iter().find(|k| k.flag == flag)
+}
+
+/// Opens the namespace `flag` (exactly one `CLONE_NEW*` bit) of `process`.
+///
+/// Through the pidfd with `PIDFD_GET_*_NAMESPACE` (Linux 6.11), else by
+/// opening `/proc/<pid>/ns/<name>` and then checking that the PID still
+/// belonged to `process` when the file was opened.
+pub(crate) fn open_namespace(process: &Process, flag: libc::c_int) -> Result<OwnedFd> {
+    const OP: &str = "open_namespace";
+    let Some(kind) = kind_of(flag) else {
+        return Err(Error::invalid_input(
+            OP,
+            "name exactly one namespace (Namespaces::NET, ::UTS, ...)",
+        ));
+    };
+    if let Some(pidfd) = process.handle() {
+        match ns_ioctl(pidfd, kind) {
+            Ok(fd) => return Ok(fd),
+            // Before 6.11 the pidfd knows no such ioctl: use /proc.
+            Err(e) if e.raw_os_error() == Some(libc::ENOTTY) => {}
+            Err(e) => return Err(ns_error(process, "ioctl(PIDFD_GET_NAMESPACE)", kind, e)),
+        }
+    }
+    let file = open_proc_ns(process, kind)?;
+    still_owns_pid(process, OP)?;
+    Ok(file.into())
+}
+
+/// `ioctl(pidfd, PIDFD_GET_<KIND>_NAMESPACE)`: a new close-on-exec
+/// descriptor of the namespace (the kernel's `open_namespace` sets
+/// `O_CLOEXEC`).
+fn ns_ioctl(pidfd: BorrowedFd<'_>, kind: &NsKind) -> io::Result<OwnedFd> {
+    // `_IO(PIDFS_IOCTL_MAGIC = 0xFF, nr)`: no direction, no size.
+    let request = (0xFF << 8) | kind.ioctl_nr as libc::c_ulong;
+    // SAFETY: a `_IO` ioctl takes no argument; the kernel reads and writes no
+    // memory of ours and returns a new descriptor or -1.
+    let fd = unsafe { libc::ioctl(pidfd.as_raw_fd(), request as _, 0) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: on success the ioctl returns a descriptor nobody else owns.
+    Ok(unsafe { OwnedFd::from_raw_fd(fd) })
+}
+
+fn open_proc_ns(process: &Process, kind: &NsKind) -> Result<File> {
+    // std opens with O_CLOEXEC.
+    File::open(format!("/proc/{}/ns/{}", process.pid(), kind.name))
+        .map_err(|e| ns_error(process, "open /proc/<pid>/ns", kind, e))
+}
+
+fn ns_error(process: &Process, op: &'static str, kind: &NsKind, e: io::Error) -> Error {
+    let pid = process.pid();
+    match e.raw_os_error() {
+        // A zombie has left its namespaces.
+        Some(libc::ESRCH) => Error::os_kind(ErrorKind::Done, op, e)
+            .with_detail(format!("process {pid} has exited and left its namespaces")),
+        Some(libc::EOPNOTSUPP) => Error::os_kind(ErrorKind::Unsupported, op, e)
+            .with_detail(format!("this kernel has no {} namespaces", kind.name)),
+        Some(libc::EACCES) | Some(libc::EPERM) => {
+            Error::os_kind(ErrorKind::PermissionDenied, op, e).with_detail(format!(
+                "opening the {} namespace of process {pid} needs ptrace-read rights over it",
+                kind.name
+            ))
+        }
+        _ => proc_error(process, op, e),
+    }
+}
+
+/// What the child does before `exec`, prepared in the parent so that the
+/// child only makes syscalls (no allocation, no locks: it runs after
+/// `fork`).
+#[derive(Debug)]
+pub(crate) enum JoinPlan {
+    /// Nothing to join.
+    Nothing,
+    /// `setns(pidfd, flags)` (Linux 5.8): every namespace at once, or none.
+    Pidfd { pidfd: OwnedFd, flags: libc::c_int },
+    /// One `setns(fd, flag)` per namespace file, in [`KINDS`] order.
+    Files(Vec<(OwnedFd, libc::c_int)>),
+}
+
+impl JoinPlan {
+    /// Joins. Async-signal-safe: only `setns` calls over data prepared
+    /// before `fork`.
+    pub(crate) fn enter(&self) -> io::Result<()> {
+        match self {
+            JoinPlan::Nothing => Ok(()),
+            JoinPlan::Pidfd { pidfd, flags } => setns(pidfd.as_fd(), *flags),
+            JoinPlan::Files(files) => {
+                for (fd, flag) in files {
+                    setns(fd.as_fd(), *flag)?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+fn setns(fd: BorrowedFd<'_>, flags: libc::c_int) -> io::Result<()> {
+    // SAFETY: setns takes a descriptor and a flag word; no memory is shared.
+    if unsafe { libc::setns(fd.as_raw_fd(), flags) } == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+/// Prepares joining the namespaces `flags` of `process`.
+pub(crate) fn prepare_join(process: &Process, mut flags: libc::c_int) -> Result<JoinPlan> {
+    const OP: &str = "join_namespaces";
+    if flags & !ALL_FLAGS != 0 {
+        return Err(Error::invalid_input(OP, "unknown namespace flags"));
+    }
+    if flags == 0 {
+        return Ok(JoinPlan::Nothing);
+    }
+    if let Some(pidfd) = process.handle() {
+        // A zombie has no namespaces left to join.
+        if super::poll_pidfd(pidfd, Some(Instant::now())).unwrap_or(false) {
+            return Err(Error::new(ErrorKind::Done, OP)
+                .with_detail(format!("process {} has exited", process.pid())));
+        }
+    } else {
+        still_owns_pid(process, OP)?;
+    }
+    // The kernel refuses to "re-enter" one's own user namespace (EINVAL):
+    // joining it is a no-op anyway, so drop it.
+    if flags & libc::CLONE_NEWUSER != 0 && same_user_namespace(process)? {
+        flags &= !libc::CLONE_NEWUSER;
+        if flags == 0 {
+            return Ok(JoinPlan::Nothing);
+        }
+    }
+    if let Some(pidfd) = process.handle() {
+        if capabilities().is_available(Feature::SetnsPidfd) {
+            let pidfd = rustix::io::fcntl_dupfd_cloexec(pidfd, 0)
+                .map_err(|e| Error::os("fcntl(F_DUPFD_CLOEXEC)", e.into()))?;
+            return Ok(JoinPlan::Pidfd { pidfd, flags });
+        }
+    }
+    let mut files = Vec::new();
+    for kind in KINDS.iter().filter(|k| flags & k.flag != 0) {
+        files.push((open_proc_ns(process, kind)?.into(), kind.flag));
+    }
+    // The files were opened by PID: they are this process's only if it
+    // still owned the PID afterwards.
+    still_owns_pid(process, OP)?;
+    Ok(JoinPlan::Files(files))
+}
+
+fn same_user_namespace(process: &Process) -> Result<bool> {
+    let theirs = open_namespace(process, libc::CLONE_NEWUSER)?;
+    let theirs = rustix::fs::fstat(&theirs).map_err(|e| Error::os("fstat", e.into()))?;
+    let ours = std::fs::metadata("/proc/self/ns/user")
+        .map_err(|e| Error::os("stat /proc/self/ns/user", e))?;
+    Ok(theirs.st_ino == ours.ino() && theirs.st_dev == ours.dev())
+}

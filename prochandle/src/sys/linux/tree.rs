@@ -1,0 +1,126 @@
+//! The children and descendants of a process, each opened and then checked
+//! to still be a child of its parent.
+
+use std::collections::{BTreeSet, HashSet, VecDeque};
+use std::io;
+
+use super::recheck::{owns_pid, proc_error, still_owns_pid};
+use super::{procfs, syscalls};
+use crate::capabilities::{capabilities, Feature};
+use crate::error::{ErrorKind, Result};
+use crate::Process;
+
+const OP: &str = "children";
+
+/// The PIDs `/proc` lists as children of `parent`: from every thread's
+/// `task/<tid>/children` (`CONFIG_PROC_CHILDREN`), or else by scanning
+/// every process's parent PID.
+fn child_pids(parent: &Process) -> Result<BTreeSet<i32>> {
+    let pid = parent.pid();
+    let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .map_err(|e| proc_error(parent.sys(), "read /proc/<pid>/task", e))?;
+    let mut pids = BTreeSet::new();
+    for task in tasks {
+        let task = task.map_err(|e| proc_error(parent.sys(), "read /proc/<pid>/task", e))?;
+        match std::fs::read_to_string(task.path().join("children")) {
+            Ok(text) => pids.extend(
+                text.split_ascii_whitespace()
+                    .filter_map(|p| p.parse::<i32>().ok()),
+            ),
+            // No CONFIG_PROC_CHILDREN: scan instead.
+            Err(e) if e.kind() == io::ErrorKind::NotFound && !task.path().exists() => {}
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return scan_for_children(pid as i32),
+            Err(e) => {
+                return Err(proc_error(
+                    parent.sys(),
+                    "read /proc/<pid>/task/<tid>/children",
+                    e,
+                ))
+            }
+        }
+    }
+    Ok(pids)
+}
+
+fn scan_for_children(parent: i32) -> Result<BTreeSet<i32>> {
+    let entries = std::fs::read_dir("/proc").map_err(|e| crate::Error::os("read /proc", e))?;
+    Ok(entries
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&p| procfs::read_stat(p).is_ok_and(|s| s.ppid == parent))
+        .collect())
+}
+
+/// The parent PID of `child`, read in a way that is known to be about
+/// `child`: through its pidfd, or from `/proc` followed by the re-check.
+fn parent_of(child: &Process) -> Option<i32> {
+    if let Some(fd) = child.handle() {
+        if capabilities().is_available(Feature::PidfdGetInfo) {
+            let info = syscalls::pidfd_get_info(fd, syscalls::PIDFD_INFO_PID).ok()?;
+            return Some(info.ppid as i32);
+        }
+    }
+    let stat = procfs::read_stat(child.pid() as i32).ok()?;
+    owns_pid(child.sys()).then_some(stat.ppid)
+}
+
+pub(crate) fn children(parent: &Process) -> Result<Vec<Process>> {
+    let pids = child_pids(parent)?;
+    still_owns_pid(parent.sys(), OP)?;
+    let mut out = Vec::with_capacity(pids.len());
+    for pid in pids {
+        let child = match Process::open(pid as u32) {
+            Ok(child) => child,
+            // Exited (and reaped) since it was listed.
+            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::Done) => continue,
+            Err(e) => return Err(e),
+        };
+        // Opened by PID: keep it only if it is, now that it is pinned, still
+        // a child of `parent`, and `parent` still owns its own PID (else
+        // the PID we compare with could be someone else's).
+        if parent_of(&child) == Some(parent.pid() as i32) && owns_pid(parent.sys()) {
+            out.push(child);
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) fn descendants(root: &Process) -> Result<Vec<Process>> {
+    let mut out: Vec<Process> = Vec::new();
+    let mut seen = HashSet::new();
+    let mut queue: VecDeque<Process> = children(root)?.into();
+    while let Some(process) = queue.pop_front() {
+        if !seen.insert(process.pid()) {
+            continue;
+        }
+        match children(&process) {
+            Ok(kids) => queue.extend(kids),
+            // It exited meanwhile: it still counts, its children moved.
+            Err(e) if e.kind() == ErrorKind::Done => {}
+            Err(e) => return Err(e),
+        }
+        out.push(process);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_scan_agrees_with_the_children_files() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .spawn()
+            .unwrap();
+        let me = Process::current().unwrap();
+        let listed = child_pids(&me).unwrap();
+        let scanned = scan_for_children(me.pid() as i32).unwrap();
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // Other tests of this process may start children meanwhile: compare
+        // on ours only.
+        assert!(listed.contains(&(child.id() as i32)), "{listed:?}");
+        assert!(scanned.contains(&(child.id() as i32)), "{scanned:?}");
+    }
+}
