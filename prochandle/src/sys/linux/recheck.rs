@@ -34,11 +34,7 @@ pub(crate) fn still_owns_pid(process: &Process, op: &'static str) -> Result<()> 
 /// Whether `process` has not been reaped yet, so its PID still names it.
 pub(crate) fn owns_pid(process: &Process) -> bool {
     if let Some(fd) = process.handle() {
-        return match syscalls::pidfd_send_signal(fd.as_fd(), 0, 0) {
-            Ok(()) => true,
-            // The process exists but we may not signal it.
-            Err(e) => e.raw_os_error() == Some(libc::EPERM),
-        };
+        return syscalls::pidfd_exists(fd.as_fd(), 0);
     }
     match (
         process.start_time(),

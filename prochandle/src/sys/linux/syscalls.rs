@@ -83,6 +83,17 @@ pub(crate) fn pidfd_send_signal(pidfd: BorrowedFd<'_>, sig: i32, flags: u32) -> 
     }
 }
 
+/// Whether the process (or, with `PIDFD_SIGNAL_THREAD`, the thread) a pidfd
+/// names has not been reaped yet. Signal 0 checks existence first and
+/// permission second, so `EPERM` still means "exists": only `ESRCH` means
+/// gone.
+pub(crate) fn pidfd_exists(pidfd: BorrowedFd<'_>, flags: u32) -> bool {
+    match pidfd_send_signal(pidfd, 0, flags) {
+        Ok(()) => true,
+        Err(e) => e.raw_os_error() != Some(libc::ESRCH),
+    }
+}
+
 /// Whom a `waitid` call is about.
 #[derive(Clone, Copy)]
 pub(crate) enum WaitTarget<'a> {

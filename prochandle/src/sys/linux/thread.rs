@@ -70,7 +70,7 @@ fn thread_group_of(fd: BorrowedFd<'_>, tid: u32, pid: u32) -> Option<u32> {
     // thread, so if it is still alive after the check the answer was
     // about it.
     let listed = std::path::Path::new(&format!("/proc/{pid}/task/{tid}")).exists();
-    let alive = syscalls::pidfd_send_signal(fd, 0, PIDFD_SIGNAL_THREAD).is_ok();
+    let alive = syscalls::pidfd_exists(fd, PIDFD_SIGNAL_THREAD);
     (listed && alive).then_some(pid)
 }
 

@@ -175,7 +175,7 @@ impl Process {
                 // was not reaped meanwhile: the PID, and so the /proc entry,
                 // could already be someone else's.
                 let start = os::start_time(pid);
-                let alive = syscalls::pidfd_send_signal(fd.as_fd(), 0, 0).is_ok();
+                let alive = syscalls::pidfd_exists(fd.as_fd(), 0);
                 process.start_time = if alive { start } else { None };
             }
         }
