@@ -18,15 +18,6 @@ pub(crate) fn start_time(pid: i32) -> Option<u64> {
     procfs::start_time(pid)
 }
 
-/// Whether `pid` is still the process that started at `start`, and not yet a
-/// zombie. Anything else (gone, reused, exited) counts as exited.
-pub(crate) fn alive_as(pid: i32, start: u64) -> bool {
-    match procfs::read_stat(pid) {
-        Ok(stat) => stat.start_time == start && !matches!(stat.state, b'Z' | b'X' | b'x'),
-        Err(_) => false,
-    }
-}
-
 /// Opens a pidfd for `pid` (close-on-exec: pidfd_open always sets it).
 pub(crate) fn pidfd_open(pid: i32) -> io::Result<OwnedFd> {
     let pid = rustix::process::Pid::from_raw(pid)

@@ -148,10 +148,7 @@ impl Process {
                 unreachable!("no process handles on this OS")
             }
         } else {
-            match os::start_time(pid) {
-                Some(start) => (None, Some(start)),
-                None => return Err(Error::not_found(op, pid.into())),
-            }
+            (None, Some(guarded_start_time(op, pid)?))
         };
         let mut process = Process {
             pid,
@@ -184,8 +181,10 @@ impl Process {
                 Ok(info) => info.pid as i32,
                 Err(e) => {
                     return Err(match e.raw_os_error() {
-                        Some(libc::ESRCH) => Error::os_kind(ErrorKind::Done, "ioctl(PIDFD_GET_INFO)", e)
-                            .with_detail("the pidfd's process has already been reaped"),
+                        Some(libc::ESRCH) => {
+                            Error::os_kind(ErrorKind::Done, "ioctl(PIDFD_GET_INFO)", e)
+                                .with_detail("the pidfd's process has already been reaped")
+                        }
                         Some(libc::ENOTTY) | Some(libc::EINVAL) => {
                             Error::os_kind(ErrorKind::InvalidInput, "ioctl(PIDFD_GET_INFO)", e)
                                 .with_detail("the descriptor is not a pidfd")
@@ -293,7 +292,7 @@ impl Process {
         }
         if self.relation != Relation::Current {
             let same = match self.start_time {
-                Some(start) => os::alive_as(self.pid, start),
+                Some(start) => still_same(self.pid, start)?,
                 None => false,
             };
             if !same {
@@ -421,12 +420,12 @@ impl Process {
                     // spurious under ptrace. Once reaped the PID may be
                     // reused, but then the start time differs.
                     return Ok(match self.start_time {
-                        Some(start) => !os::alive_as(self.pid, start),
+                        Some(start) => !still_same(self.pid, start)?,
                         None => true,
                     });
                 }
                 Ok(match self.start_time {
-                    Some(start) => !os::alive_as(self.pid, start),
+                    Some(start) => !still_same(self.pid, start)?,
                     None => true,
                 })
             }
@@ -517,11 +516,49 @@ impl Process {
     }
 }
 
+/// The start time that guards a PID, read when attaching without a pidfd.
+/// Only a missing process is `NotFound`: failing to read `/proc` (out of
+/// descriptors, say) must not pass for "no such process".
+fn guarded_start_time(op: &'static str, pid: i32) -> Result<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        match super::linux::procfs::read_stat(pid) {
+            Ok(stat) => Ok(stat.start_time),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Error::not_found(op, pid.into())),
+            Err(e) => Err(open_error("read /proc/<pid>/stat", pid, e)),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        os::start_time(pid).ok_or_else(|| Error::not_found(op, pid.into()))
+    }
+}
+
+/// The identity check of the guarded-PID mode: is `pid` still the process
+/// that started at `start`, and not a zombie? An unreadable `/proc` is an
+/// error, never "it exited": that would make `signal` say `Done` and a wait
+/// report an exit for a process that is alive.
+fn still_same(pid: i32, start: u64) -> Result<bool> {
+    #[cfg(target_os = "linux")]
+    {
+        match super::linux::procfs::read_stat(pid) {
+            Ok(stat) => Ok(stat.start_time == start && !matches!(stat.state, b'Z' | b'X' | b'x')),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(open_error("read /proc/<pid>/stat", pid, e)),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        Ok(os::alive_as(pid, start))
+    }
+}
+
 fn open_error(op: &'static str, pid: i32, e: io::Error) -> Error {
     match e.raw_os_error() {
         Some(libc::ESRCH) => Error::not_found(op, pid.into()),
-        Some(libc::EMFILE) | Some(libc::ENFILE) => Error::os(op, e)
-            .with_detail("out of file descriptors (see RLIMIT_NOFILE, `ulimit -n`)"),
+        Some(libc::EMFILE) | Some(libc::ENFILE) => {
+            Error::os(op, e).with_detail("out of file descriptors (see RLIMIT_NOFILE, `ulimit -n`)")
+        }
         _ => Error::os(op, e),
     }
 }
