@@ -170,6 +170,21 @@ impl Process {
     pub(crate) fn from_handle(fd: OwnedFd) -> Result<Self> {
         use syscalls::{pidfd_get_info, PIDFD_INFO_PID};
         const OP: &str = "from_handle";
+        // A descriptor that is not open came from a caller's bug. Say so, and
+        // forget it rather than close it: by the time we would, the number
+        // may name another file of this process (and std aborts on closing
+        // a closed `OwnedFd` in debug builds).
+        // SAFETY: F_GETFD only reads the descriptor flags.
+        if unsafe { libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(&fd), libc::F_GETFD) } == -1 {
+            let err = io::Error::last_os_error();
+            if err.raw_os_error() == Some(libc::EBADF) {
+                std::mem::forget(fd);
+                return Err(
+                    Error::os_kind(ErrorKind::InvalidInput, "fcntl(F_GETFD)", err)
+                        .with_detail("the descriptor handed to from_handle is not open"),
+                );
+            }
+        }
         if !use_pidfds() {
             return Err(Error::unsupported(
                 OP,
