@@ -2,6 +2,8 @@
 
 pub(crate) mod probe;
 pub(crate) mod procfs;
+#[cfg(test)]
+mod proptests;
 pub(crate) mod sigsys_guard;
 pub(crate) mod syscalls;
 
@@ -57,10 +59,15 @@ pub(crate) fn poll_pidfd(pidfd: BorrowedFd<'_>, deadline: Option<Instant>) -> io
 /// lives in a PID namespace we cannot see; `None` if `fd` is no pidfd.
 pub(crate) fn fdinfo_pid(fd: BorrowedFd<'_>) -> io::Result<Option<i32>> {
     let text = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd()))?;
-    Ok(text
-        .lines()
+    Ok(parse_fdinfo_pid(&text))
+}
+
+/// The value of the `Pid:` line of an fdinfo text, if there is one and it
+/// is a number.
+pub(crate) fn parse_fdinfo_pid(text: &str) -> Option<i32> {
+    text.lines()
         .find_map(|l| l.strip_prefix("Pid:"))
-        .and_then(|v| v.trim().parse().ok()))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 pub(crate) use syscalls::waitid;
