@@ -91,7 +91,7 @@ fn stress() {
     let workers: Vec<_> = (0..THREADS)
         .map(|t| {
             let (pool, ops, done) = (pool.clone(), ops.clone(), done.clone());
-            let mut rng = Rng::new(seed ^ (t as u64 + 1) * 0x9E37_79B9);
+            let mut rng = Rng::new(seed ^ ((t as u64 + 1) * 0x9E37_79B9));
             std::thread::spawn(move || {
                 while ops.fetch_add(1, Ordering::Relaxed) < OPERATIONS {
                     let p = {

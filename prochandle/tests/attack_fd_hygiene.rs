@@ -109,6 +109,9 @@ fn inheritable_fds() -> Vec<i32> {
         .collect()
 }
 
+/// Kills and reaps a probe child.
+type Stopper = Box<dyn FnOnce()>;
+
 #[test]
 fn children_inherit_no_process_handles() {
     let handles = capabilities().handles();
@@ -151,7 +154,7 @@ fn children_inherit_no_process_handles() {
     let inherited = inheritable_fds();
     let mut seen = 0;
     for round in 0..20 {
-        let spawned: Box<dyn FnOnce() -> (u32, Box<dyn FnOnce()>)> = if round % 2 == 0 {
+        let spawned: Box<dyn FnOnce() -> (u32, Stopper)> = if round % 2 == 0 {
             Box::new(|| {
                 let mut c = Command::new("sleep")
                     .arg("60")
@@ -269,7 +272,7 @@ fn out_of_descriptors() {
     // std's spawn needs no descriptor with inherited stdio, so the child
     // starts; then the handle cannot be had, and it must be killed and
     // reaped, not left behind.
-    let err = Process::spawn(&mut Command::new("sleep").arg("60")).expect_err("spawn");
+    let err = Process::spawn(Command::new("sleep").arg("60")).expect_err("spawn");
     assert!(
         err.raw_os_error() == Some(libc::EMFILE),
         "unclear error from spawn: {err} ({err:?})"
