@@ -86,7 +86,9 @@ fn leak_cycles() {
     sleeper.kill().unwrap();
     sleeper.wait().unwrap();
     assert_eq!(our_children(), Vec::<u32>::new(), "a child was left behind");
-    let _ = std::fs::remove_file(&exit0);
+    if exit0.is_absolute() {
+        let _ = std::fs::remove_file(&exit0);
+    }
     println!(
         "\nREPORT cycles={CYCLES} spawn_wait={} open_drop={} with_handle={} failed_spawn={} \
          fds_before={before} fds_after={after} seconds={:.1}",
@@ -114,6 +116,8 @@ type Stopper = Box<dyn FnOnce()>;
 
 #[test]
 fn children_inherit_no_process_handles() {
+    // Written before any thread of ours forks (ETXTBSY).
+    let pause = tiny_pause_program();
     let handles = capabilities().handles();
     let stop = Arc::new(AtomicBool::new(false));
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
@@ -152,11 +156,15 @@ fn children_inherit_no_process_handles() {
         ready_rx.recv().unwrap();
     }
     let inherited = inheritable_fds();
+    let comm = {
+        let name = pause.file_name().unwrap().to_string_lossy().into_owned();
+        format!("{}\n", &name[..name.len().min(15)])
+    };
     let mut seen = 0;
     for round in 0..20 {
         let spawned: Box<dyn FnOnce() -> (u32, Stopper)> = if round % 2 == 0 {
             Box::new(|| {
-                let mut c = Command::new("sleep")
+                let mut c = Command::new(&pause)
                     .arg("60")
                     .stdin(Stdio::null())
                     .spawn()
@@ -172,7 +180,7 @@ fn children_inherit_no_process_handles() {
         } else {
             Box::new(|| {
                 let p =
-                    Process::spawn(Command::new("sleep").arg("60").stdin(Stdio::null())).unwrap();
+                    Process::spawn(Command::new(&pause).arg("60").stdin(Stdio::null())).unwrap();
                 (
                     p.pid(),
                     Box::new(move || {
@@ -183,12 +191,15 @@ fn children_inherit_no_process_handles() {
             })
         };
         let (pid, stop_it) = spawned();
-        // Wait until it has exec'd `sleep`: before that its table is still
-        // our copy, close-on-exec descriptors included.
+        // Wait until it has exec'd: before that its table is still our
+        // copy, close-on-exec descriptors included.
         let deadline = Instant::now() + Duration::from_secs(10);
-        while std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default() != "sleep\n"
-        {
-            assert!(Instant::now() < deadline, "child never exec'd");
+        while std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default() != comm {
+            assert!(
+                Instant::now() < deadline,
+                "child never exec'd: {:?} want {comm:?}",
+                std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            );
             std::thread::sleep(Duration::from_millis(1));
         }
         let fds = open_fds(&pid.to_string());
@@ -208,6 +219,9 @@ fn children_inherit_no_process_handles() {
     stop.store(true, Ordering::Relaxed);
     for h in holders {
         h.join().unwrap();
+    }
+    if pause.is_absolute() {
+        let _ = std::fs::remove_file(&pause);
     }
     assert!(
         seen >= 20 * 3,

@@ -351,16 +351,36 @@ impl Rng {
 /// elsewhere `true`. Write it before starting threads that spawn, so that no
 /// forked child holds it open for writing (`ETXTBSY`).
 pub fn tiny_exit_program() -> std::path::PathBuf {
+    // mov eax, 60 (exit); xor edi, edi; syscall
+    tiny_program(
+        "exit0",
+        &[0xb8, 60, 0, 0, 0, 0x31, 0xff, 0x0f, 0x05],
+        "true",
+    )
+}
+
+/// A program that calls `pause()` forever and opens nothing, so its
+/// descriptor table is exactly what it inherited (x86_64; elsewhere
+/// `sleep`, which opens locale files of its own).
+pub fn tiny_pause_program() -> std::path::PathBuf {
+    // again: mov eax, 34 (pause); syscall; jmp again
+    tiny_program(
+        "pause",
+        &[0xb8, 34, 0, 0, 0, 0x0f, 0x05, 0xeb, 0xf7],
+        "sleep",
+    )
+}
+
+#[allow(unused_variables)]
+fn tiny_program(name: &str, code: &[u8], fallback: &str) -> std::path::PathBuf {
     #[cfg(target_arch = "x86_64")]
     {
         use std::os::unix::fs::PermissionsExt;
-        let path = std::env::temp_dir().join(format!("prochandle-exit0-{}", std::process::id()));
+        let path = std::env::temp_dir().join(format!("ph-{name}-{}", std::process::id()));
         const BASE: u64 = 0x40_0000;
         const EHDR: u16 = 64;
         const PHDR: u16 = 56;
-        // mov eax, 60 (exit); xor edi, edi; syscall
-        const CODE: [u8; 9] = [0xb8, 60, 0, 0, 0, 0x31, 0xff, 0x0f, 0x05];
-        let size = u64::from(EHDR + PHDR) + CODE.len() as u64;
+        let size = u64::from(EHDR + PHDR) + code.len() as u64;
         let mut elf = Vec::with_capacity(size as usize);
         elf.extend_from_slice(b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0"); // 64-bit, LE
         elf.extend_from_slice(&2u16.to_le_bytes()); // ET_EXEC
@@ -380,14 +400,14 @@ pub fn tiny_exit_program() -> std::path::PathBuf {
             // offset, vaddr, paddr, filesz, memsz, align
             elf.extend_from_slice(&word.to_le_bytes());
         }
-        elf.extend_from_slice(&CODE);
-        std::fs::write(&path, &elf).expect("write the exit-0 program");
+        elf.extend_from_slice(code);
+        std::fs::write(&path, &elf).expect("write the tiny program");
         std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
         path
     }
     #[cfg(not(target_arch = "x86_64"))]
     {
-        std::path::PathBuf::from("true")
+        std::path::PathBuf::from(fallback)
     }
 }
 
