@@ -7,6 +7,8 @@ pub(crate) mod namespaces;
 pub(crate) mod peer;
 pub(crate) mod probe;
 pub(crate) mod procfs;
+#[cfg(test)]
+mod proptests;
 pub(crate) mod recheck;
 pub(crate) mod sigsys_guard;
 pub(crate) mod syscalls;
@@ -24,15 +26,6 @@ pub(crate) use probe::probe;
 /// Start time of `pid` in clock ticks since boot; `None` if it is gone.
 pub(crate) fn start_time(pid: i32) -> Option<u64> {
     procfs::start_time(pid)
-}
-
-/// Whether `pid` is still the process that started at `start`, and not yet a
-/// zombie. Anything else (gone, reused, exited) counts as exited.
-pub(crate) fn alive_as(pid: i32, start: u64) -> bool {
-    match procfs::read_stat(pid) {
-        Ok(stat) => stat.start_time == start && !matches!(stat.state, b'Z' | b'X' | b'x'),
-        Err(_) => false,
-    }
 }
 
 /// Opens a pidfd for `pid` (close-on-exec: pidfd_open always sets it).
@@ -74,10 +67,15 @@ pub(crate) fn poll_pidfd(pidfd: BorrowedFd<'_>, deadline: Option<Instant>) -> io
 /// lives in a PID namespace we cannot see; `None` if `fd` is no pidfd.
 pub(crate) fn fdinfo_pid(fd: BorrowedFd<'_>) -> io::Result<Option<i32>> {
     let text = std::fs::read_to_string(format!("/proc/self/fdinfo/{}", fd.as_raw_fd()))?;
-    Ok(text
-        .lines()
+    Ok(parse_fdinfo_pid(&text))
+}
+
+/// The value of the `Pid:` line of an fdinfo text, if there is one and it
+/// is a number.
+pub(crate) fn parse_fdinfo_pid(text: &str) -> Option<i32> {
+    text.lines()
         .find_map(|l| l.strip_prefix("Pid:"))
-        .and_then(|v| v.trim().parse().ok()))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 pub(crate) use syscalls::waitid;

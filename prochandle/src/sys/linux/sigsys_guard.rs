@@ -37,18 +37,34 @@ pub(crate) enum Guard {
 /// Serialises installs, so two probes never swap handlers under each other.
 static INSTALL: Mutex<()> = Mutex::new(());
 
-/// Whether `/proc/self/status` says a seccomp filter is active (`Seccomp: 2`).
-/// Strict mode (1) would not let us run at all; no `/proc` means we cannot
-/// tell, so assume a filter.
+/// Whether a seccomp filter is active on the calling thread (`Seccomp: 2`).
+///
+/// Seccomp filters belong to threads: one installed without
+/// `SECCOMP_FILTER_FLAG_TSYNC` covers only the thread that installed it
+/// (and threads it starts later). `/proc/self/status` describes the main
+/// thread, so ask `/proc/thread-self/status` (Linux 3.17) about the thread
+/// that is about to probe, and fall back to the former only where the latter
+/// is missing. Strict mode (1) would not let us run at all; no `/proc`, or a
+/// status we cannot read, means we cannot tell, so assume a filter.
 fn seccomp_filter_active() -> bool {
-    match std::fs::read_to_string("/proc/self/status") {
-        Ok(status) => status
-            .lines()
-            .find_map(|l| l.strip_prefix("Seccomp:"))
-            .map(|v| v.trim() != "0")
-            .unwrap_or(false),
+    let status = std::fs::read_to_string("/proc/thread-self/status")
+        .or_else(|_| std::fs::read_to_string("/proc/self/status"));
+    match status {
+        Ok(status) => filter_active_in_status(&status),
         Err(_) => true,
     }
+}
+
+/// Reads the `Seccomp:` line of a `/proc/<pid>/status` text: `0` means no
+/// filter, anything else (2 filter, 1 strict, or something unreadable) is
+/// taken as a filter. No such line at all means a kernel without
+/// `CONFIG_SECCOMP`, where no filter can exist.
+pub(crate) fn filter_active_in_status(status: &str) -> bool {
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Seccomp:"))
+        .map(|v| v.trim() != "0")
+        .unwrap_or(false)
 }
 
 extern "C" fn on_sigsys(_sig: libc::c_int, _info: *mut libc::siginfo_t, ctx: *mut libc::c_void) {

@@ -139,10 +139,8 @@ impl Process {
                 return Ok(Self::assemble(pid, Some(fd), None, relation));
             }
         }
-        match os::start_time(pid) {
-            Some(start) => Ok(Self::assemble(pid, None, Some(start), relation)),
-            None => Err(Error::not_found(op, pid.into())),
-        }
+        let start = guarded_start_time(op, pid)?;
+        Ok(Self::assemble(pid, None, Some(start), relation))
     }
 
     /// Builds the `Process` once the process is pinned (pidfd) or its start
@@ -186,6 +184,21 @@ impl Process {
     pub(crate) fn from_handle(fd: OwnedFd) -> Result<Self> {
         use syscalls::{pidfd_get_info, PIDFD_INFO_PID};
         const OP: &str = "from_handle";
+        // A descriptor that is not open came from a caller's bug. Say so, and
+        // forget it rather than close it: by the time we would, the number
+        // may name another file of this process (and std aborts on closing
+        // a closed `OwnedFd` in debug builds).
+        // SAFETY: F_GETFD only reads the descriptor flags.
+        if unsafe { libc::fcntl(std::os::fd::AsRawFd::as_raw_fd(&fd), libc::F_GETFD) } == -1 {
+            let err = io::Error::last_os_error();
+            if err.raw_os_error() == Some(libc::EBADF) {
+                std::mem::forget(fd);
+                return Err(
+                    Error::os_kind(ErrorKind::InvalidInput, "fcntl(F_GETFD)", err)
+                        .with_detail("the descriptor handed to from_handle is not open"),
+                );
+            }
+        }
         if !use_pidfds() {
             return Err(Error::unsupported(
                 OP,
@@ -305,7 +318,7 @@ impl Process {
         }
         if self.relation != Relation::Current {
             let same = match self.start_time {
-                Some(start) => os::alive_as(self.pid, start),
+                Some(start) => still_same(self.pid, start)?,
                 None => false,
             };
             if !same {
@@ -433,12 +446,12 @@ impl Process {
                     // spurious under ptrace. Once reaped the PID may be
                     // reused, but then the start time differs.
                     return Ok(match self.start_time {
-                        Some(start) => !os::alive_as(self.pid, start),
+                        Some(start) => !still_same(self.pid, start)?,
                         None => true,
                     });
                 }
                 Ok(match self.start_time {
-                    Some(start) => !os::alive_as(self.pid, start),
+                    Some(start) => !still_same(self.pid, start)?,
                     None => true,
                 })
             }
@@ -526,6 +539,43 @@ impl Process {
             }
         }
         None
+    }
+}
+
+/// The start time that guards a PID, read when attaching without a pidfd.
+/// Only a missing process is `NotFound`: failing to read `/proc` (out of
+/// descriptors, say) must not pass for "no such process".
+fn guarded_start_time(op: &'static str, pid: i32) -> Result<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        match super::linux::procfs::read_stat(pid) {
+            Ok(stat) => Ok(stat.start_time),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Error::not_found(op, pid.into())),
+            Err(e) => Err(open_error("read /proc/<pid>/stat", pid, e)),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        os::start_time(pid).ok_or_else(|| Error::not_found(op, pid.into()))
+    }
+}
+
+/// The identity check of the guarded-PID mode: is `pid` still the process
+/// that started at `start`, and not a zombie? An unreadable `/proc` is an
+/// error, never "it exited": that would make `signal` say `Done` and a wait
+/// report an exit for a process that is alive.
+fn still_same(pid: i32, start: u64) -> Result<bool> {
+    #[cfg(target_os = "linux")]
+    {
+        match super::linux::procfs::read_stat(pid) {
+            Ok(stat) => Ok(stat.start_time == start && !matches!(stat.state, b'Z' | b'X' | b'x')),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+            Err(e) => Err(open_error("read /proc/<pid>/stat", pid, e)),
+        }
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        Ok(os::alive_as(pid, start))
     }
 }
 

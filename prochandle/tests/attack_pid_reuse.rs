@@ -1,0 +1,268 @@
+//! PID reuse, forced: the kernel is made to give an old PID to a new
+//! process, and a `Process` for the old one must never reach the new one.
+//!
+//! The scenario runs as the init of a fresh PID namespace (root only), where
+//! writing `/proc/sys/kernel/ns_last_pid` chooses the next PID. The mode
+//! follows the suite: with pidfds normally, guarded PIDs under
+//! `PROCHANDLE_FORCE_PID=1`.
+//!
+//! - Case A, a process that is not ours: a shell (the "reaper") starts
+//!   `sleep`s, we `open` them, the shell kills and reaps them, and new
+//!   `sleep`s of ours are started on the same PIDs.
+//! - Case B, our own child after `wait`.
+//! - Case C, back to back: one process at a time, the new one started as soon
+//!   as the old is reaped, often within the same clock tick. With pidfds this
+//!   must still never misfire. In the guarded-PID mode it shows the limit of
+//!   the start-time check: a misfire is allowed only when both processes have
+//!   the same start time, and the test counts them.
+//!
+//! The new processes block `SIGTERM`, so a stray one stays visible as
+//! pending; a stray `SIGKILL` would kill them, which shows too.
+
+mod attack_support;
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use attack_support::*;
+use prochandle::{capabilities, ErrorKind, Process, Signal};
+
+/// Case A and case B each run `BATCHES * BATCH` reuse iterations.
+const BATCHES: usize = 10;
+const BATCH: usize = 100;
+/// Case C iterations.
+const BACK_TO_BACK: usize = 300;
+/// USER_HZ: `/proc/<pid>/stat` start times count in 1/100 s.
+const TICK: Duration = Duration::from_millis(10);
+
+const TEST: &str = "reused_pids_are_never_signalled";
+
+#[test]
+fn reused_pids_are_never_signalled() {
+    if let Some(s) = scenario() {
+        assert_eq!(s, "reuse");
+        return reuse_scenario();
+    }
+    if !is_root() {
+        return cannot_run("forcing PID reuse needs root (a new PID namespace)");
+    }
+    let mut cmd = reexec(TEST, "reuse");
+    in_new_pid_namespace(&mut cmd);
+    let out = match run_with_watchdog(&mut cmd, Duration::from_secs(300)) {
+        Ok(out) => out,
+        Err(e) => return cannot_run(&format!("cannot start a PID namespace: {e}")),
+    };
+    out.assert_success("PID reuse scenario");
+    for line in out.report_lines() {
+        println!("{line}");
+    }
+    println!("scenario took {:?}", out.elapsed);
+    let total: usize = ["case_a", "case_b", "case_c"]
+        .iter()
+        .map(|k| out.report(k).expect(k).parse::<usize>().unwrap())
+        .sum();
+    assert_eq!(total, 2 * BATCHES * BATCH + BACK_TO_BACK);
+}
+
+/// A `sh` that starts and reaps processes for us, so that they are not our
+/// children.
+struct Reaper {
+    child: Child,
+    stdin: ChildStdin,
+    stdout: BufReader<ChildStdout>,
+}
+
+impl Reaper {
+    fn start() -> Reaper {
+        let mut child = Command::new("sh")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("start sh");
+        let stdin = child.stdin.take().unwrap();
+        let stdout = BufReader::new(child.stdout.take().unwrap());
+        Reaper {
+            child,
+            stdin,
+            stdout,
+        }
+    }
+
+    fn line(&mut self) -> String {
+        let mut s = String::new();
+        self.stdout.read_line(&mut s).expect("read from sh");
+        assert!(!s.is_empty(), "the reaper shell went away");
+        s.trim().to_owned()
+    }
+
+    fn spawn_sleepers(&mut self, n: usize) -> Vec<u32> {
+        writeln!(
+            self.stdin,
+            "i=0; while [ $i -lt {n} ]; do sleep 1000 </dev/null & echo $!; i=$((i+1)); done"
+        )
+        .unwrap();
+        (0..n).map(|_| self.line().parse().unwrap()).collect()
+    }
+
+    fn kill_and_reap(&mut self, pids: &[u32]) {
+        let list: Vec<String> = pids.iter().map(u32::to_string).collect();
+        let list = list.join(" ");
+        writeln!(self.stdin, "kill -9 {list}; wait {list}; echo reaped").unwrap();
+        assert_eq!(self.line(), "reaped");
+    }
+}
+
+impl Drop for Reaper {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start_time(pid: u32) -> u64 {
+    let stat = std::fs::read(format!("/proc/{pid}/stat")).expect("read stat");
+    let close = stat.iter().rposition(|&b| b == b')').unwrap();
+    let rest = String::from_utf8_lossy(&stat[close + 2..]).into_owned();
+    rest.split_whitespace().nth(19).unwrap().parse().unwrap()
+}
+
+/// Starts a new process of ours on `pid`, which must be free.
+fn occupy(pid: u32) -> Child {
+    next_pid_will_be(pid).expect("write ns_last_pid");
+    let child = sleeper_blocking(&[libc::SIGTERM], "1000")
+        .spawn()
+        .expect("spawn sleep");
+    assert_eq!(child.id(), pid, "the kernel did not hand out the old PID");
+    child
+}
+
+fn assert_done(what: &str, result: prochandle::Result<()>) {
+    match result {
+        Err(e) if e.kind() == ErrorKind::Done => {}
+        other => panic!("{what}: expected Done, got {other:?}"),
+    }
+}
+
+/// The new owners of the PIDs are alive and got nothing; then they go.
+fn assert_untouched_and_stop(news: Vec<Child>) {
+    // A stray SIGKILL takes a moment to turn its victim into a zombie.
+    std::thread::sleep(Duration::from_millis(20));
+    for mut n in news {
+        let pid = n.id();
+        assert_eq!(
+            pending_signals(pid),
+            Some(0),
+            "PID {pid}: the new process received a signal meant for the old one"
+        );
+        assert!(
+            n.try_wait().unwrap().is_none(),
+            "PID {pid}: the new process was killed by a signal meant for the old one"
+        );
+        n.kill().unwrap();
+        n.wait().unwrap();
+    }
+}
+
+fn reuse_scenario() {
+    assert_eq!(std::process::id(), 1, "not the init of a new PID namespace");
+    let handles = capabilities().handles();
+    assert_eq!(handles, !forced_pid_mode(), "unexpected mode");
+    let started = Instant::now();
+    let mut reaper = Reaper::start();
+
+    // Case A: somebody else's process, reaped by its parent.
+    let mut case_a = 0;
+    let mut min_gap = u64::MAX;
+    for _ in 0..BATCHES {
+        let pids = reaper.spawn_sleepers(BATCH);
+        let olds: Vec<Process> = pids.iter().map(|&p| Process::open(p).unwrap()).collect();
+        let starts: Vec<u64> = pids.iter().map(|&p| start_time(p)).collect();
+        for old in &olds {
+            assert!(!old.is_child());
+            assert_eq!(old.has_handle(), handles);
+            assert!(old.try_wait().unwrap().is_none());
+        }
+        // The guarded-PID mode needs the two processes at least two clock
+        // ticks apart (see case C for what happens otherwise).
+        std::thread::sleep(2 * TICK + Duration::from_millis(5));
+        reaper.kill_and_reap(&pids);
+        let news: Vec<Child> = pids.iter().map(|&p| occupy(p)).collect();
+        for ((old, new), start) in olds.iter().zip(&news).zip(&starts) {
+            min_gap = min_gap.min(start_time(new.id()) - start);
+            assert_done("signal after reuse", old.signal(Signal::TERM));
+            assert_done("kill after reuse", old.kill());
+            assert!(old.try_wait().unwrap().is_some(), "the old process is gone");
+            assert_eq!(old.with_handle(|_| ()).is_ok(), handles);
+            case_a += 1;
+        }
+        assert_untouched_and_stop(news);
+    }
+    assert!(min_gap >= 2, "case A wanted start times two ticks apart");
+
+    // Case B: our own child, after wait.
+    let mut case_b = 0;
+    for _ in 0..BATCHES {
+        let olds: Vec<Process> = (0..BATCH)
+            .map(|_| Process::spawn(Command::new("sleep").arg("1000")).unwrap())
+            .collect();
+        for old in &olds {
+            old.kill().unwrap();
+        }
+        let states: Vec<_> = olds.iter().map(|o| o.wait().unwrap()).collect();
+        std::thread::sleep(2 * TICK + Duration::from_millis(5));
+        let news: Vec<Child> = olds.iter().map(|o| occupy(o.pid())).collect();
+        for (old, state) in olds.iter().zip(&states) {
+            assert_eq!(state.signal(), Some(libc::SIGKILL));
+            assert_done("signal after wait", old.signal(Signal::TERM));
+            assert_done("kill after wait", old.kill());
+            assert_eq!(
+                old.wait().unwrap(),
+                *state,
+                "a second wait changed its answer"
+            );
+            case_b += 1;
+        }
+        assert_untouched_and_stop(news);
+    }
+
+    // Case C: back to back, often within one clock tick.
+    let (mut same_tick, mut misfired) = (0, 0);
+    for _ in 0..BACK_TO_BACK {
+        let pid = reaper.spawn_sleepers(1)[0];
+        let old = Process::open(pid).unwrap();
+        let old_start = start_time(pid);
+        reaper.kill_and_reap(&[pid]);
+        let mut new = occupy(pid);
+        let tick_shared = start_time(pid) == old_start;
+        same_tick += usize::from(tick_shared);
+        let sent = old.signal(Signal::TERM);
+        let pending = pending_signals(pid).unwrap();
+        let hit = pending & (1 << (libc::SIGTERM - 1)) != 0;
+        assert_eq!(
+            sent.is_ok(),
+            hit,
+            "signal() said {sent:?}, pending {pending:#x}"
+        );
+        if hit {
+            misfired += 1;
+            assert!(
+                !handles && tick_shared,
+                "a signal for the old process reached the new one (handles: {handles}, \
+                 same start tick: {tick_shared})"
+            );
+        } else {
+            assert_done("back-to-back signal", sent);
+        }
+        new.kill().unwrap();
+        new.wait().unwrap();
+    }
+
+    println!(
+        "\nREPORT mode={} case_a={case_a} case_b={case_b} case_c={BACK_TO_BACK} \
+         case_c_same_tick={same_tick} case_c_misfired={misfired} min_gap_ticks={min_gap} \
+         seconds={:.1}",
+        if handles { "pidfd" } else { "guarded-pid" },
+        started.elapsed().as_secs_f64()
+    );
+}

@@ -1,0 +1,416 @@
+//! Old kernels and locked-down sandboxes, simulated with seccomp.
+//!
+//! Each environment is a child process (this test binary, re-executed) that
+//! installs a seccomp filter before anything probes, then checks:
+//! `capabilities()` reports as unavailable exactly what the filter removed
+//! (relative to an unfiltered child on the same machine); spawn, open,
+//! signal, wait and wait_timeout still work, through the guarded-PID mode
+//! where the pidfd is gone; `with_handle` says `NoHandle` exactly when there
+//! is no pidfd; what is gone says `Unsupported` (or an unknown exit status)
+//! with a reason; and nothing dies of `SIGSYS`.
+//!
+//! The filters are raw classic BPF, a few instructions each. Every child
+//! runs with `PROCHANDLE_FORCE_PID` removed, so both suite runs test the
+//! same thing: the filter, not the switch.
+
+mod attack_support;
+
+use std::collections::BTreeSet;
+use std::io;
+use std::os::fd::OwnedFd;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use attack_support::*;
+use prochandle::{capabilities, Availability, ErrorKind, ExitStatus, Feature, Process, Signal};
+
+const TEST: &str = "sandboxes_degrade_safely";
+
+/// `_IOWR(0xFF, 11, struct pidfd_info)` with the 64-byte struct of 6.15.
+const PIDFD_GET_INFO: u32 = 0xC040_FF0B;
+const P_PIDFD: u32 = 3;
+
+/// What a filter rule does to a matching syscall.
+#[derive(Clone, Copy)]
+enum Action {
+    Errno(i32),
+    Trap,
+}
+
+/// One rule: syscall number, optionally "and argument `index` equals
+/// `value`" (low 32 bits).
+struct Rule {
+    nr: i64,
+    arg: Option<(u32, u32)>,
+    action: Action,
+}
+
+fn rule(nr: i64, action: Action) -> Rule {
+    Rule {
+        nr,
+        arg: None,
+        action,
+    }
+}
+
+/// A simulated environment: its filter and the features it must cost.
+struct Env {
+    name: &'static str,
+    rules: fn() -> Vec<Rule>,
+    removes: &'static [Feature],
+}
+
+const ALL_PIDFD: &[Feature] = Feature::ALL;
+
+fn envs() -> Vec<Env> {
+    use Action::*;
+    vec![
+        Env {
+            name: "kernel-before-5.3",
+            rules: || {
+                vec![
+                    rule(libc::SYS_pidfd_open, Errno(libc::ENOSYS)),
+                    rule(libc::SYS_pidfd_send_signal, Errno(libc::ENOSYS)),
+                    rule(libc::SYS_pidfd_getfd, Errno(libc::ENOSYS)),
+                    rule(libc::SYS_clone3, Errno(libc::ENOSYS)),
+                ]
+            },
+            removes: ALL_PIDFD,
+        },
+        Env {
+            name: "kernel-5.3",
+            rules: || {
+                vec![Rule {
+                    nr: libc::SYS_waitid,
+                    arg: Some((0, P_PIDFD)),
+                    action: Errno(libc::EINVAL),
+                }]
+            },
+            removes: &[Feature::ProcessHandle, Feature::WaitidPidfd],
+        },
+        Env {
+            name: "kernel-5.4",
+            rules: || vec![rule(libc::SYS_pidfd_getfd, Errno(libc::ENOSYS))],
+            removes: &[Feature::PidfdGetfd],
+        },
+        Env {
+            name: "kernel-before-6.13",
+            rules: || {
+                vec![Rule {
+                    nr: libc::SYS_ioctl,
+                    arg: Some((1, PIDFD_GET_INFO)),
+                    action: Errno(libc::ENOTTY),
+                }]
+            },
+            removes: &[Feature::PidfdGetInfo, Feature::PidfdInfoExit],
+        },
+        Env {
+            name: "docker-eperm",
+            rules: || vec![rule(libc::SYS_pidfd_open, Errno(libc::EPERM))],
+            removes: ALL_PIDFD,
+        },
+        Env {
+            name: "android-sigsys",
+            rules: || {
+                vec![
+                    rule(libc::SYS_pidfd_open, Trap),
+                    rule(libc::SYS_pidfd_send_signal, Trap),
+                    rule(libc::SYS_pidfd_getfd, Trap),
+                ]
+            },
+            removes: ALL_PIDFD,
+        },
+        // Not in the issue's table: pidfd_open works but the next call
+        // traps, so the probe survives a trap half-way, with a pidfd open.
+        Env {
+            name: "sigsys-after-open",
+            rules: || vec![rule(libc::SYS_pidfd_send_signal, Trap)],
+            removes: &[Feature::ProcessHandle, Feature::PidfdSendSignal],
+        },
+    ]
+}
+
+// --- classic BPF for seccomp -------------------------------------------
+
+const BPF_LD_W_ABS: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
+const BPF_JEQ_K: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
+const BPF_RET_K: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
+const RET_ALLOW: u32 = 0x7fff_0000;
+const RET_TRAP: u32 = 0x0003_0000;
+const RET_ERRNO: u32 = 0x0005_0000;
+#[cfg(target_arch = "x86_64")]
+const AUDIT_ARCH: u32 = 0xC000_003E;
+#[cfg(target_arch = "aarch64")]
+const AUDIT_ARCH: u32 = 0xC000_00B7;
+/// `struct seccomp_data`: nr at 0, arch at 4, args at 16 + 8 * i.
+const OFF_NR: u32 = 0;
+const OFF_ARCH: u32 = 4;
+
+fn op(code: u16, jt: u8, jf: u8, k: u32) -> libc::sock_filter {
+    libc::sock_filter { code, jt, jf, k }
+}
+
+fn compile(rules: &[Rule]) -> Vec<libc::sock_filter> {
+    let mut prog = vec![
+        op(BPF_LD_W_ABS, 0, 0, OFF_ARCH),
+        op(BPF_JEQ_K, 1, 0, AUDIT_ARCH),
+        op(BPF_RET_K, 0, 0, RET_ALLOW),
+    ];
+    for r in rules {
+        let ret = match r.action {
+            Action::Errno(e) => RET_ERRNO | e as u32,
+            Action::Trap => RET_TRAP,
+        };
+        prog.push(op(BPF_LD_W_ABS, 0, 0, OFF_NR));
+        match r.arg {
+            None => {
+                prog.push(op(BPF_JEQ_K, 0, 1, r.nr as u32));
+            }
+            Some((index, value)) => {
+                prog.push(op(BPF_JEQ_K, 0, 3, r.nr as u32));
+                prog.push(op(BPF_LD_W_ABS, 0, 0, 16 + 8 * index));
+                prog.push(op(BPF_JEQ_K, 0, 1, value));
+            }
+        }
+        prog.push(op(BPF_RET_K, 0, 0, ret));
+    }
+    prog.push(op(BPF_RET_K, 0, 0, RET_ALLOW));
+    prog
+}
+
+/// Installs the filter on every thread of this process (`TSYNC`), as a
+/// container runtime or Android's zygote would have before we start.
+fn install(rules: &[Rule], all_threads: bool) -> io::Result<()> {
+    let prog = compile(rules);
+    let fprog = libc::sock_fprog {
+        len: prog.len() as u16,
+        filter: prog.as_ptr() as *mut libc::sock_filter,
+    };
+    // SAFETY: prctl with integer arguments.
+    if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    let flags: libc::c_ulong = if all_threads { 1 } else { 0 }; // SECCOMP_FILTER_FLAG_TSYNC
+                                                                // SAFETY: `fprog` points to `prog`, both alive across the call; the
+                                                                // kernel copies the program.
+    let ret = unsafe {
+        libc::syscall(
+            libc::SYS_seccomp,
+            1 as libc::c_ulong, // SECCOMP_SET_MODE_FILTER
+            flags,
+            &fprog as *const libc::sock_fprog,
+        )
+    };
+    if ret != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+// --- the child side ----------------------------------------------------
+
+fn unavailable_now() -> BTreeSet<&'static str> {
+    capabilities()
+        .iter()
+        .filter(|(_, a)| !a.is_available())
+        .map(|(f, _)| f.name())
+        .collect()
+}
+
+fn run_env(name: &str) {
+    let (env, all_threads) = match name.strip_suffix("@this-thread") {
+        Some(base) => (base, false),
+        None => (name, true),
+    };
+    if env != "baseline" {
+        let env = envs().into_iter().find(|e| e.name == env).expect("env");
+        install(&(env.rules)(), all_threads).expect("install seccomp filter");
+    }
+    let caps = capabilities();
+    let gone = unavailable_now();
+    println!(
+        "\nREPORT unavailable={}",
+        gone.iter().copied().collect::<Vec<_>>().join(",")
+    );
+    for (feature, availability) in caps.iter() {
+        if let Availability::Unavailable { reason, .. } = availability {
+            assert!(!reason.is_empty(), "{feature}: no reason given");
+            if name.starts_with("android") || name.starts_with("sigsys") {
+                // The one that trapped says so.
+                if matches!(feature, Feature::PidfdOpen | Feature::PidfdSendSignal)
+                    && reason.contains("SIGSYS")
+                {
+                    println!("\nREPORT trapped={feature}");
+                }
+            }
+        }
+    }
+    behaviour(caps.handles(), caps.is_available(Feature::PidfdInfoExit));
+}
+
+/// The focused behaviour suite each environment must pass.
+fn behaviour(handles: bool, info_exit: bool) {
+    // Our own child: spawn, with_handle, wait_timeout, signal, wait.
+    let child = Process::spawn(Command::new("sleep").arg("30")).expect("spawn");
+    assert_eq!(child.has_handle(), handles);
+    match child.with_handle(|_| 7) {
+        Ok(7) => assert!(handles),
+        Err(e) => {
+            assert!(!handles, "with_handle failed with a pidfd: {e}");
+            assert_eq!(e.kind(), ErrorKind::NoHandle);
+        }
+        Ok(_) => unreachable!(),
+    }
+    assert!(child
+        .wait_timeout(Duration::from_millis(20))
+        .unwrap()
+        .is_none());
+    assert!(child.try_wait().unwrap().is_none());
+    child.signal(Signal::TERM).expect("signal");
+    let state = child.wait().expect("wait");
+    assert_eq!(state.signal(), Some(libc::SIGTERM));
+    assert!(state.usage().is_some());
+    assert_eq!(child.kill().unwrap_err().kind(), ErrorKind::Done);
+
+    // Someone else's process: open, signal, wait for it.
+    let mut shell = Command::new("sh")
+        .args(["-c", "sleep 30 & echo $!; wait"])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    io::BufRead::read_line(
+        &mut io::BufReader::new(shell.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    let pid: u32 = line.trim().parse().unwrap();
+    let other = Process::open(pid).expect("open");
+    assert!(!other.is_child());
+    assert_eq!(other.has_handle(), handles);
+    assert!(other
+        .wait_timeout(Duration::from_millis(20))
+        .unwrap()
+        .is_none());
+    other.signal(Signal::TERM).expect("signal a non-child");
+    let state = other
+        .wait_timeout(Duration::from_secs(10))
+        .unwrap()
+        .expect("non-child exit seen");
+    match state.status() {
+        ExitStatus::Signaled { signal, .. } => {
+            assert!(handles && info_exit);
+            assert_eq!(signal, libc::SIGTERM);
+        }
+        ExitStatus::Unknown(reason) => {
+            // The feature that reports it is gone: said, not made up.
+            assert!(
+                !(handles && info_exit),
+                "status unknown despite PIDFD_INFO_EXIT"
+            );
+            assert!(!reason.describe().is_empty());
+        }
+        other => panic!("unexpected status {other:?}"),
+    }
+    assert_eq!(
+        other.signal(Signal::TERM).unwrap_err().kind(),
+        ErrorKind::Done
+    );
+    shell.wait().unwrap();
+
+    // from_handle: works with pidfds, Unsupported with a reason without.
+    if handles {
+        let p = Process::spawn(Command::new("sleep").arg("30")).unwrap();
+        let pid = p.pid();
+        let fd = p.into_handle().expect("a pidfd");
+        let p = Process::from_handle(fd).expect("from_handle of a pidfd");
+        assert_eq!(p.pid(), pid);
+        p.kill().unwrap();
+        p.wait().unwrap();
+    } else {
+        let fd: OwnedFd = std::fs::File::open("/dev/null").unwrap().into();
+        let err = Process::from_handle(fd).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Unsupported, "{err}");
+        assert!(err.to_string().contains("pidfd"), "unclear message: {err}");
+    }
+}
+
+// --- the parent side ---------------------------------------------------
+
+fn run_child(name: &str) -> Outcome {
+    let mut cmd = reexec(TEST, name);
+    cmd.env_remove(prochandle::FORCE_PID_ENV);
+    let out = run_with_watchdog(&mut cmd, Duration::from_secs(60)).expect("start child");
+    assert_ne!(
+        out.status.signal(),
+        Some(libc::SIGSYS),
+        "{name}: the process was killed by SIGSYS\n{}",
+        out.stderr
+    );
+    out.assert_success(name);
+    out
+}
+
+fn unavailable_in(out: &Outcome) -> BTreeSet<String> {
+    out.report("unavailable")
+        .expect("unavailable report")
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+#[test]
+fn sandboxes_degrade_safely() {
+    if let Some(s) = scenario() {
+        return run_env(&s);
+    }
+    let baseline = unavailable_in(&run_child("baseline"));
+    println!("baseline unavailable: {baseline:?}");
+    for env in envs() {
+        let out = run_child(env.name);
+        let got = unavailable_in(&out);
+        let mut want = baseline.clone();
+        want.extend(env.removes.iter().map(|f| f.name().to_owned()));
+        assert_eq!(
+            got, want,
+            "{}: capabilities() disagree with the filter",
+            env.name
+        );
+        if matches!(env.name, "android-sigsys" | "sigsys-after-open") {
+            assert!(
+                out.report("trapped").is_some(),
+                "{}: trap not reported",
+                env.name
+            );
+        }
+        println!("{}: ok in {:?}, unavailable {got:?}", env.name, out.elapsed);
+    }
+}
+
+/// A filter on one thread only (no `TSYNC`): the probe must still notice it
+/// is filtered, on the thread that probes, and survive the trap.
+#[test]
+fn sigsys_on_the_probing_thread_only() {
+    const TEST: &str = "sigsys_on_the_probing_thread_only";
+    if let Some(s) = scenario() {
+        // libtest runs the test on a thread of its own, not the main thread:
+        // exactly the case where /proc/self/status describes another thread.
+        return run_env(&s);
+    }
+    let mut cmd = reexec(TEST, "android-sigsys@this-thread");
+    cmd.env_remove(prochandle::FORCE_PID_ENV);
+    let out = run_with_watchdog(&mut cmd, Duration::from_secs(60)).expect("start child");
+    assert_ne!(
+        out.status.signal(),
+        Some(libc::SIGSYS),
+        "killed by SIGSYS: the probe missed a filter on its own thread\n{}",
+        out.stderr
+    );
+    out.assert_success("android-sigsys on one thread");
+    assert_eq!(
+        unavailable_in(&out),
+        ALL_PIDFD.iter().map(|f| f.name().to_owned()).collect()
+    );
+}
