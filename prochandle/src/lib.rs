@@ -95,6 +95,9 @@ mod signal;
 mod state;
 mod sys;
 
+#[cfg(windows)]
+pub mod windows;
+
 pub use capabilities::{
     capabilities, handles_available, Availability, Capabilities, Feature, FORCE_PID_ENV,
 };

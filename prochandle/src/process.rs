@@ -279,9 +279,7 @@ impl Process {
 
     /// Takes the owned handle out, giving the `Process` back if it has none.
     pub fn into_handle(self) -> std::result::Result<OwnedProcessHandle, Process> {
-        self.inner
-            .into_handle()
-            .map_err(|inner| Process { inner })
+        self.inner.into_handle().map_err(|inner| Process { inner })
     }
 
     #[allow(dead_code)]

@@ -110,7 +110,9 @@ fn probe_with(guard: &Guard) -> Vec<(Feature, Availability)> {
         Err(e) if e.raw_os_error() == Some(libc::ECHILD) && !waited.trapped => {
             Availability::Available
         }
-        Ok(()) => Availability::unavailable(None, "waitid(P_PIDFD) did not answer ECHILD for ourselves"),
+        Ok(()) => {
+            Availability::unavailable(None, "waitid(P_PIDFD) did not answer ECHILD for ourselves")
+        }
         Err(_) => availability(&waited, "waitid(P_PIDFD)"),
     };
     out.push((Feature::WaitidPidfd, waitid));
@@ -149,7 +151,10 @@ fn probe_with(guard: &Guard) -> Vec<(Feature, Availability)> {
 
     let info = sigsys_guard::call(guard, || syscalls::pidfd_get_info(fd, PIDFD_INFO_PID));
     let info_ok = info.result.is_ok();
-    out.push((Feature::PidfdGetInfo, availability(&info, "ioctl(PIDFD_GET_INFO)")));
+    out.push((
+        Feature::PidfdGetInfo,
+        availability(&info, "ioctl(PIDFD_GET_INFO)"),
+    ));
 
     // The exit status is recorded only for a reaped process, and the probe
     // will not create one; infer it from the release, as LTP does.

@@ -125,7 +125,10 @@ mod tests {
             b"",
         ] {
             let s = parse_stat(&line(comm, "Z", 7, 3, 55)).unwrap();
-            assert_eq!((s.state, s.ppid, s.num_threads, s.start_time), (b'Z', 7, 3, 55));
+            assert_eq!(
+                (s.state, s.ppid, s.num_threads, s.start_time),
+                (b'Z', 7, 3, 55)
+            );
         }
     }
 

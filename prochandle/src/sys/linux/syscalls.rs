@@ -43,7 +43,8 @@ pub(crate) struct PidfdInfo {
 const _: () = assert!(std::mem::size_of::<PidfdInfo>() == 64);
 
 /// `PIDFD_GET_INFO = _IOWR(0xFF, 11, struct pidfd_info)` (Linux 6.13).
-const PIDFD_GET_INFO: rustix::ioctl::Opcode = rustix::ioctl::opcode::read_write::<PidfdInfo>(0xFF, 11);
+const PIDFD_GET_INFO: rustix::ioctl::Opcode =
+    rustix::ioctl::opcode::read_write::<PidfdInfo>(0xFF, 11);
 
 /// `ioctl(pidfd, PIDFD_GET_INFO)` asking for the fields in `mask`.
 pub(crate) fn pidfd_get_info(pidfd: BorrowedFd<'_>, mask: u64) -> io::Result<PidfdInfo> {

@@ -184,8 +184,10 @@ impl Process {
                 Ok(info) => info.pid as i32,
                 Err(e) => {
                     return Err(match e.raw_os_error() {
-                        Some(libc::ESRCH) => Error::os_kind(ErrorKind::Done, "ioctl(PIDFD_GET_INFO)", e)
-                            .with_detail("the pidfd's process has already been reaped"),
+                        Some(libc::ESRCH) => {
+                            Error::os_kind(ErrorKind::Done, "ioctl(PIDFD_GET_INFO)", e)
+                                .with_detail("the pidfd's process has already been reaped")
+                        }
                         Some(libc::ENOTTY) | Some(libc::EINVAL) => {
                             Error::os_kind(ErrorKind::InvalidInput, "ioctl(PIDFD_GET_INFO)", e)
                                 .with_detail("the descriptor is not a pidfd")
@@ -517,11 +519,13 @@ impl Process {
     }
 }
 
+#[cfg(target_os = "linux")]
 fn open_error(op: &'static str, pid: i32, e: io::Error) -> Error {
     match e.raw_os_error() {
         Some(libc::ESRCH) => Error::not_found(op, pid.into()),
-        Some(libc::EMFILE) | Some(libc::ENFILE) => Error::os(op, e)
-            .with_detail("out of file descriptors (see RLIMIT_NOFILE, `ulimit -n`)"),
+        Some(libc::EMFILE) | Some(libc::ENFILE) => {
+            Error::os(op, e).with_detail("out of file descriptors (see RLIMIT_NOFILE, `ulimit -n`)")
+        }
         _ => Error::os(op, e),
     }
 }
