@@ -9,13 +9,13 @@ use crate::signal::Signal;
 use crate::state::ProcessState;
 use crate::sys;
 
-/// A borrowed process handle: a pidfd ([`BorrowedFd`](std::os::fd::BorrowedFd))
-/// on Linux, a process `HANDLE` ([`BorrowedHandle`](std::os::windows::io::BorrowedHandle))
+/// A borrowed process handle: a pidfd ([`BorrowedFd`](https://doc.rust-lang.org/std/os/fd/struct.BorrowedFd.html))
+/// on Linux, a process `HANDLE` ([`BorrowedHandle`](https://doc.rust-lang.org/std/os/windows/io/struct.BorrowedHandle.html))
 /// on Windows.
 pub type BorrowedProcessHandle<'a> = sys::BorrowedHandle<'a>;
 
-/// An owned process handle: [`OwnedFd`](std::os::fd::OwnedFd) on Unix,
-/// [`OwnedHandle`](std::os::windows::io::OwnedHandle) on Windows.
+/// An owned process handle: [`OwnedFd`](https://doc.rust-lang.org/std/os/fd/struct.OwnedFd.html) on Unix,
+/// [`OwnedHandle`](https://doc.rust-lang.org/std/os/windows/io/struct.OwnedHandle.html) on Windows.
 pub type OwnedProcessHandle = sys::OwnedHandle;
 
 /// A process, held so that every operation reaches that same process and no
@@ -238,8 +238,9 @@ impl Process {
     /// status that says it is unknown and why.
     ///
     /// Sleeps in the kernel (`waitid`, `poll` on the pidfd,
-    /// `WaitForSingleObject`). Only the guarded-PID mode, waiting for a
-    /// process that is not our child, has to poll (with backoff up to 50 ms).
+    /// `WaitForSingleObject`, kqueue `NOTE_EXIT` on macOS and FreeBSD).
+    /// Only the guarded-PID mode on Linux, waiting for a process that is not
+    /// our child, has to poll (with backoff up to 50 ms).
     pub fn wait(&self) -> Result<ProcessState> {
         self.inner.wait()
     }

@@ -408,3 +408,31 @@ impl From<JobObject> for OwnedHandle {
         job.handle
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    #[test]
+    fn filetime_epochs_line_up() {
+        const UNIX_EPOCH_TICKS: u64 = 116_444_736_000_000_000;
+        assert_eq!(filetime_to_system_time(UNIX_EPOCH_TICKS), UNIX_EPOCH);
+        assert_eq!(
+            filetime_to_system_time(UNIX_EPOCH_TICKS + 15),
+            UNIX_EPOCH + Duration::from_nanos(1500)
+        );
+        assert_eq!(
+            filetime_to_system_time(UNIX_EPOCH_TICKS - 10_000_000),
+            UNIX_EPOCH - Duration::from_secs(1)
+        );
+    }
+
+    #[test]
+    fn every_priority_class_round_trips() {
+        use PriorityClass::*;
+        for class in [Idle, BelowNormal, Normal, AboveNormal, High, Realtime] {
+            assert_eq!(PriorityClass::from_raw(class.as_raw()), Some(class));
+        }
+    }
+}
