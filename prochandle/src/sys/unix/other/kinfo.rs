@@ -60,7 +60,10 @@ mod imp {
             Err(e) if e.raw_os_error() == Some(libc::ESRCH) => return Ok(None),
             Err(e) => return Err(e),
         };
-        if len < size || kp.ki_pid != pid {
+        // The kernel's structure has had one size (KINFO_PROC_SIZE) for
+        // years; accept any answer that reaches the fields we read.
+        let needed = std::mem::offset_of!(libc::kinfo_proc, ki_stat) + 1;
+        if len < needed || kp.ki_pid != pid {
             return Ok(None);
         }
         Ok(Some(ProcInfo {
