@@ -334,3 +334,44 @@ fn wait_error(op: &'static str, e: io::Error) -> Error {
         Error::os(op, e)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What `open` does after a refusal: keep the reduced rights and say,
+    /// per operation, which one is missing. Wine grants every right, so the
+    /// refusal itself cannot be shown; the bookkeeping can.
+    #[test]
+    fn reduced_rights_give_permission_denied_naming_the_right() {
+        let mut child = std::process::Command::new("ping")
+            .args(["-n", "30", "127.0.0.1"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let pid = child.id();
+        let open_with = |rights| {
+            let handle = api::open_process(pid, rights).unwrap();
+            Process::new(pid, handle, rights, false, false)
+        };
+
+        let no_terminate = open_with(OPEN_RIGHTS[1]);
+        let err = no_terminate.signal(SIGKILL).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+        assert!(err.to_string().contains("PROCESS_TERMINATE"), "{err}");
+
+        let no_synchronize = open_with(OPEN_RIGHTS[2]);
+        let err = no_synchronize.wait_timeout(Duration::ZERO).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+        assert!(err.to_string().contains("SYNCHRONIZE"), "{err}");
+        // Liveness still works through the exit code.
+        assert!(no_synchronize.signal(0).is_ok());
+
+        let no_query = open_with(OPEN_RIGHTS[3]);
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let err = no_query.wait().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::PermissionDenied);
+        assert!(err.to_string().contains("exit code"), "{err}");
+    }
+}
