@@ -14,69 +14,79 @@
 
 #![allow(missing_docs)] // criterion's macros generate undocumented items
 
-use std::hint::black_box;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
-use std::process::Command;
-use std::time::{Duration, Instant};
+#[cfg(unix)]
+mod unix {
+    use std::hint::black_box;
+    use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+    use std::process::Command;
+    use std::time::{Duration, Instant};
 
-use criterion::{criterion_group, criterion_main, Criterion};
-use prochandle::Process;
+    use criterion::{criterion_group, Criterion};
+    use prochandle::Process;
 
-fn handle_access(c: &mut Criterion) {
-    let process = Process::current().expect("current process");
-    let mut group = c.benchmark_group("handle access");
-    if process.has_handle() {
-        group.bench_function("Process::with_handle", |b| {
-            b.iter(|| {
-                black_box(&process)
-                    .with_handle(|fd| fd.as_raw_fd())
-                    .unwrap()
-            })
+    fn handle_access(c: &mut Criterion) {
+        let process = Process::current().expect("current process");
+        let mut group = c.benchmark_group("handle access");
+        if process.has_handle() {
+            group.bench_function("Process::with_handle", |b| {
+                b.iter(|| {
+                    black_box(&process)
+                        .with_handle(|fd| fd.as_raw_fd())
+                        .unwrap()
+                })
+            });
+            group.bench_function("Process::handle", |b| {
+                b.iter(|| black_box(&process).handle().unwrap().as_raw_fd())
+            });
+        }
+        let raw: OwnedFd = std::fs::File::open("/dev/null").unwrap().into();
+        group.bench_function("OwnedFd::as_fd (peer)", |b| {
+            b.iter(|| black_box(&raw).as_fd().as_raw_fd())
         });
-        group.bench_function("Process::handle", |b| {
-            b.iter(|| black_box(&process).handle().unwrap().as_raw_fd())
+        group.finish();
+    }
+
+    fn std_spawn_wait() {
+        let status = Command::new("/bin/true").spawn().unwrap().wait().unwrap();
+        assert!(status.success());
+    }
+
+    fn prochandle_spawn_wait() {
+        let p = Process::spawn(&mut Command::new("/bin/true")).unwrap();
+        assert!(p.wait().unwrap().success());
+    }
+
+    /// Times `timed`, running `paired` untimed before each iteration.
+    fn interleaved(iters: u64, timed: fn(), paired: fn()) -> Duration {
+        let mut total = Duration::ZERO;
+        for _ in 0..iters {
+            paired();
+            let start = Instant::now();
+            timed();
+            total += start.elapsed();
+        }
+        total
+    }
+
+    fn spawn_and_wait(c: &mut Criterion) {
+        let mut group = c.benchmark_group("spawn+wait /bin/true");
+        group.sample_size(100);
+        group.bench_function("std::process::Command (peer)", |b| {
+            b.iter_custom(|iters| interleaved(iters, std_spawn_wait, prochandle_spawn_wait))
         });
+        group.bench_function("prochandle::Process", |b| {
+            b.iter_custom(|iters| interleaved(iters, prochandle_spawn_wait, std_spawn_wait))
+        });
+        group.finish();
     }
-    let raw: OwnedFd = std::fs::File::open("/dev/null").unwrap().into();
-    group.bench_function("OwnedFd::as_fd (peer)", |b| {
-        b.iter(|| black_box(&raw).as_fd().as_raw_fd())
-    });
-    group.finish();
+
+    criterion_group!(benches, handle_access, spawn_and_wait);
 }
 
-fn std_spawn_wait() {
-    let status = Command::new("/bin/true").spawn().unwrap().wait().unwrap();
-    assert!(status.success());
-}
+#[cfg(unix)]
+criterion::criterion_main!(unix::benches);
 
-fn prochandle_spawn_wait() {
-    let p = Process::spawn(&mut Command::new("/bin/true")).unwrap();
-    assert!(p.wait().unwrap().success());
+#[cfg(not(unix))]
+fn main() {
+    println!("these benchmarks measure Unix process handles");
 }
-
-/// Times `timed`, running `paired` untimed before each iteration.
-fn interleaved(iters: u64, timed: fn(), paired: fn()) -> Duration {
-    let mut total = Duration::ZERO;
-    for _ in 0..iters {
-        paired();
-        let start = Instant::now();
-        timed();
-        total += start.elapsed();
-    }
-    total
-}
-
-fn spawn_and_wait(c: &mut Criterion) {
-    let mut group = c.benchmark_group("spawn+wait /bin/true");
-    group.sample_size(100);
-    group.bench_function("std::process::Command (peer)", |b| {
-        b.iter_custom(|iters| interleaved(iters, std_spawn_wait, prochandle_spawn_wait))
-    });
-    group.bench_function("prochandle::Process", |b| {
-        b.iter_custom(|iters| interleaved(iters, prochandle_spawn_wait, std_spawn_wait))
-    });
-    group.finish();
-}
-
-criterion_group!(benches, handle_access, spawn_and_wait);
-criterion_main!(benches);

@@ -185,7 +185,8 @@ impl Capabilities {
 /// When `PROCHANDLE_FORCE_PID=1` is set at the time of the first probe, no
 /// `Process` of this process uses a handle: operations go through the PID
 /// guard, and `with_handle` returns `NoHandle`. Meant for debugging and for
-/// testing the fallback on a system that has handles.
+/// testing the fallback on a system that has handles. Ignored on Windows,
+/// which has no PID-only mode.
 pub const FORCE_PID_ENV: &str = "PROCHANDLE_FORCE_PID";
 
 pub(crate) fn force_pid_requested() -> bool {

@@ -83,8 +83,8 @@
 //! | --- | --- | --- |
 //! | Linux 5.4+ | pidfd | `poll` on the pidfd; exit status on 6.15+ |
 //! | Linux < 5.4, seccomp sandboxes | guarded PID | polling with backoff; status unknown |
-//! | other Unix | guarded PID | polling with backoff; status unknown |
-//! | Windows | process `HANDLE` | `WaitForSingleObject`; exit code |
+//! | macOS, FreeBSD | guarded PID | kqueue `EVFILT_PROC`/`NOTE_EXIT`; status unknown |
+//! | Windows | process `HANDLE` | `WaitForSingleObject`; exit code and CPU times |
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
@@ -96,6 +96,9 @@ mod process;
 mod signal;
 mod state;
 mod sys;
+
+#[cfg(windows)]
+pub mod windows;
 
 pub use capabilities::{
     capabilities, handles_available, Availability, Capabilities, Feature, FORCE_PID_ENV,

@@ -238,8 +238,9 @@ impl Process {
     /// status that says it is unknown and why.
     ///
     /// Sleeps in the kernel (`waitid`, `poll` on the pidfd,
-    /// `WaitForSingleObject`). Only the guarded-PID mode, waiting for a
-    /// process that is not our child, has to poll (with backoff up to 50 ms).
+    /// `WaitForSingleObject`, kqueue `NOTE_EXIT` on macOS and FreeBSD).
+    /// Only the guarded-PID mode on Linux, waiting for a process that is not
+    /// our child, has to poll (with backoff up to 50 ms).
     pub fn wait(&self) -> Result<ProcessState> {
         self.inner.wait()
     }

@@ -13,6 +13,7 @@
 //! The crate has no hand-written atomics (a `Mutex` and a `OnceLock` per
 //! `Process`, a `OnceLock` for the probe), so there is nothing for loom to
 //! model-check; this stress test covers the locking as used.
+#![cfg(target_os = "linux")]
 
 mod attack_support;
 

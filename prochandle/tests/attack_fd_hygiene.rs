@@ -4,6 +4,7 @@
 //! The counting tests run in a child (this binary re-executed) so that no
 //! other test's descriptors come and go in the count, and so that lowering
 //! `RLIMIT_NOFILE` stays out of the harness.
+#![cfg(target_os = "linux")]
 
 mod attack_support;
 

@@ -1,5 +1,6 @@
 //! `from_handle` with descriptors that are not what they should be: each
 //! gives a clear error, never a panic or a `Process` for the wrong thing.
+#![cfg(target_os = "linux")]
 
 mod attack_support;
 

@@ -18,6 +18,7 @@
 //!
 //! The new processes block `SIGTERM`, so a stray one stays visible as
 //! pending; a stray `SIGKILL` would kill them, which shows too.
+#![cfg(target_os = "linux")]
 
 mod attack_support;
 

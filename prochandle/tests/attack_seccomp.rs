@@ -12,6 +12,7 @@
 //! The filters are raw classic BPF, a few instructions each. Every child
 //! runs with `PROCHANDLE_FORCE_PID` removed, so both suite runs test the
 //! same thing: the filter, not the switch.
+#![cfg(target_os = "linux")]
 
 mod attack_support;
 

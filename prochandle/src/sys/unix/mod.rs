@@ -579,6 +579,7 @@ fn still_same(pid: i32, start: u64) -> Result<bool> {
     }
 }
 
+#[cfg(target_os = "linux")]
 fn open_error(op: &'static str, pid: i32, e: io::Error) -> Error {
     match e.raw_os_error() {
         Some(libc::ESRCH) => Error::not_found(op, pid.into()),

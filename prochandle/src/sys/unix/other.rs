@@ -1,1 +1,0 @@
-//! Guarded-PID hooks for the Unixes other than Linux (macOS, the BSDs).

@@ -1,0 +1,115 @@
+//! Sleeping until a process exits with kqueue's `EVFILT_PROC`/`NOTE_EXIT`,
+//! which works for any process we may see, child or not.
+//!
+//! The order matters: register first, then re-check that the process we
+//! mean is still running. If it exited, or its PID was reaped and reused,
+//! before the registration, the re-check says so (the filter may then
+//! watch a stranger, whose exit we never wait for). After the re-check, any
+//! exit of our process fires the event.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::time::Instant;
+
+/// What a registration found.
+pub(crate) enum Registered {
+    /// Watching; [`Watch::sleep`] returns on exit.
+    Watching(Watch),
+    /// `ESRCH`: no process has this PID any more.
+    Gone,
+}
+
+/// A kqueue with one `NOTE_EXIT` filter on one PID.
+pub(crate) struct Watch {
+    kq: OwnedFd,
+}
+
+/// Creates a kqueue and registers `NOTE_EXIT` for `pid`.
+pub(crate) fn register(pid: i32) -> io::Result<Registered> {
+    // SAFETY: no arguments; the result is checked.
+    let fd = unsafe { libc::kqueue() };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh descriptor that nobody else owns.
+    let kq = unsafe { OwnedFd::from_raw_fd(fd) };
+    // A kqueue is never inherited by fork (kqueue(2) on both systems), so
+    // it cannot leak into a child; mark it close-on-exec all the same.
+    // SAFETY: fcntl on a descriptor we own.
+    if unsafe { libc::fcntl(kq.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) } < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: kevent is a plain C struct, valid when zeroed.
+    let mut change: libc::kevent = unsafe { std::mem::zeroed() };
+    change.ident = pid as libc::uintptr_t;
+    change.filter = libc::EVFILT_PROC;
+    change.flags = libc::EV_ADD | libc::EV_ONESHOT;
+    change.fflags = libc::NOTE_EXIT;
+    // SAFETY: one valid change, no event list, no timeout.
+    let ret = unsafe {
+        libc::kevent(
+            kq.as_raw_fd(),
+            &change,
+            1,
+            std::ptr::null_mut(),
+            0,
+            std::ptr::null(),
+        )
+    };
+    if ret < 0 {
+        let e = io::Error::last_os_error();
+        return match e.raw_os_error() {
+            Some(libc::ESRCH) => Ok(Registered::Gone),
+            _ => Err(e),
+        };
+    }
+    Ok(Registered::Watching(Watch { kq }))
+}
+
+impl Watch {
+    /// Sleeps until the event fires (`true`) or `deadline` passes
+    /// (`false`).
+    pub(crate) fn sleep(&self, deadline: Option<Instant>) -> io::Result<bool> {
+        loop {
+            let timeout = deadline.map(|d| {
+                let left = d.saturating_duration_since(Instant::now());
+                libc::timespec {
+                    tv_sec: left.as_secs().min(i32::MAX as u64) as libc::time_t,
+                    tv_nsec: left.subsec_nanos() as libc::c_long,
+                }
+            });
+            let timeout_ptr = timeout
+                .as_ref()
+                .map_or(std::ptr::null(), |t| t as *const libc::timespec);
+            // SAFETY: kevent is a plain C struct, valid when zeroed.
+            let mut event: libc::kevent = unsafe { std::mem::zeroed() };
+            // SAFETY: no changes, room for one event, a valid or null
+            // timeout.
+            let n = unsafe {
+                libc::kevent(
+                    self.kq.as_raw_fd(),
+                    std::ptr::null(),
+                    0,
+                    &mut event,
+                    1,
+                    timeout_ptr,
+                )
+            };
+            match n {
+                0 => return Ok(false),
+                n if n > 0 => {
+                    if event.flags & libc::EV_ERROR != 0 && event.data as i32 != libc::ESRCH {
+                        return Err(io::Error::from_raw_os_error(event.data as i32));
+                    }
+                    return Ok(true);
+                }
+                _ => {
+                    let e = io::Error::last_os_error();
+                    if e.kind() != io::ErrorKind::Interrupted {
+                        return Err(e);
+                    }
+                }
+            }
+        }
+    }
+}
