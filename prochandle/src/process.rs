@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::process::{Child, Command};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
 use crate::signal::Signal;
@@ -242,7 +242,10 @@ impl Process {
     /// Only the guarded-PID mode on Linux, waiting for a process that is not
     /// our child, has to poll (with backoff up to 50 ms).
     pub fn wait(&self) -> Result<ProcessState> {
-        self.inner.wait()
+        match self.inner.wait_until(None)? {
+            Some(state) => Ok(state),
+            None => unreachable!("a wait without deadline returns only on exit"),
+        }
     }
 
     /// Returns the state if the process has exited, `None` if it is still
@@ -259,7 +262,7 @@ impl Process {
     /// ```
     /// # fn main() -> prochandle::Result<()> {
     /// # #[cfg(unix)] {
-    /// use std::time::Duration;
+    /// use std::time::{Duration, Instant};
     /// let p = prochandle::Process::spawn(std::process::Command::new("sleep").arg("5"))?;
     /// assert!(p.wait_timeout(Duration::from_millis(10))?.is_none());
     /// p.kill()?;
@@ -268,7 +271,8 @@ impl Process {
     /// # Ok(()) }
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> Result<Option<ProcessState>> {
-        self.inner.wait_timeout(timeout)
+        // A timeout too large to add to now is as good as none.
+        self.inner.wait_until(Instant::now().checked_add(timeout))
     }
 
     /// Gives up the process without waiting or signalling, and closes the

@@ -49,6 +49,7 @@ use windows_sys::Win32::System::Threading::{
 use crate::error::{Error, ErrorKind, Result};
 use crate::process::Process;
 use crate::sys;
+use crate::sys::windows::api::{check, raw};
 
 mod sealed {
     pub trait Sealed {}
@@ -222,18 +223,6 @@ fn handle_of(process: &Process) -> BorrowedHandle<'_> {
     process
         .handle()
         .expect("a Windows Process always holds a handle")
-}
-
-fn raw(handle: BorrowedHandle<'_>) -> HANDLE {
-    handle.as_raw_handle() as HANDLE
-}
-
-fn check(ok: i32) -> io::Result<()> {
-    if ok != 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
-    }
 }
 
 fn denied_or_os(op: &'static str, e: io::Error) -> Error {

@@ -351,18 +351,9 @@ impl Process {
         }
     }
 
-    pub(crate) fn wait(&self) -> Result<ProcessState> {
-        match self.wait_until(None)? {
-            Some(state) => Ok(state),
-            None => unreachable!("a wait without deadline returns only on exit"),
-        }
-    }
-
-    pub(crate) fn wait_timeout(&self, timeout: Duration) -> Result<Option<ProcessState>> {
-        self.wait_until(Instant::now().checked_add(timeout))
-    }
-
-    fn wait_until(&self, deadline: Option<Instant>) -> Result<Option<ProcessState>> {
+    /// Waits until the process exits (`Some`) or `deadline` passes
+    /// (`None`); without a deadline it returns only on exit.
+    pub(crate) fn wait_until(&self, deadline: Option<Instant>) -> Result<Option<ProcessState>> {
         if let Some(state) = self.state.get() {
             return Ok(Some(*state));
         }

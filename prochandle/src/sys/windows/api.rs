@@ -16,11 +16,11 @@ use windows_sys::Win32::System::Threading::{
     TerminateProcess, WaitForSingleObject, INFINITE,
 };
 
-fn raw(handle: BorrowedHandle<'_>) -> HANDLE {
+pub(crate) fn raw(handle: BorrowedHandle<'_>) -> HANDLE {
     handle.as_raw_handle() as HANDLE
 }
 
-fn check(ok: i32) -> io::Result<()> {
+pub(crate) fn check(ok: i32) -> io::Result<()> {
     if ok != 0 {
         Ok(())
     } else {

@@ -19,7 +19,7 @@
 //! fewer rights and records what it got, so that an operation needing a
 //! missing right fails with `PermissionDenied` naming that right.
 
-mod api;
+pub(crate) mod api;
 mod probe;
 
 use std::io;
@@ -256,18 +256,9 @@ impl Process {
         self.wait_until(Some(Instant::now()))
     }
 
-    pub(crate) fn wait(&self) -> Result<ProcessState> {
-        match self.wait_until(None)? {
-            Some(state) => Ok(state),
-            None => unreachable!("a wait without deadline returns only on exit"),
-        }
-    }
-
-    pub(crate) fn wait_timeout(&self, timeout: Duration) -> Result<Option<ProcessState>> {
-        self.wait_until(Instant::now().checked_add(timeout))
-    }
-
-    fn wait_until(&self, deadline: Option<Instant>) -> Result<Option<ProcessState>> {
+    /// Waits until the process exits (`Some`) or `deadline` passes
+    /// (`None`); without a deadline it returns only on exit.
+    pub(crate) fn wait_until(&self, deadline: Option<Instant>) -> Result<Option<ProcessState>> {
         const OP: &str = "WaitForSingleObject";
         if let Some(state) = self.state.get() {
             return Ok(Some(*state));
@@ -361,7 +352,7 @@ mod tests {
         assert!(err.to_string().contains("PROCESS_TERMINATE"), "{err}");
 
         let no_synchronize = open_with(OPEN_RIGHTS[2]);
-        let err = no_synchronize.wait_timeout(Duration::ZERO).unwrap_err();
+        let err = no_synchronize.wait_until(Some(Instant::now())).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::PermissionDenied);
         assert!(err.to_string().contains("SYNCHRONIZE"), "{err}");
         // Liveness still works through the exit code.
@@ -370,7 +361,7 @@ mod tests {
         let no_query = open_with(OPEN_RIGHTS[3]);
         child.kill().unwrap();
         child.wait().unwrap();
-        let err = no_query.wait().unwrap_err();
+        let err = no_query.wait_until(None).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::PermissionDenied);
         assert!(err.to_string().contains("exit code"), "{err}");
     }
