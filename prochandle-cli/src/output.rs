@@ -57,7 +57,13 @@ pub fn describe(target: &Target, action: Action, err: &Error) -> String {
                     "reading another user's process needs ptrace-read rights or CAP_SYS_PTRACE"
                 }
             };
-            format!("permission denied ({rule}): {err}")
+            // The library already states some rules; do not say them twice.
+            let text = err.to_string();
+            if text.contains("needs") {
+                format!("permission denied: {text}")
+            } else {
+                format!("permission denied ({rule}): {text}")
+            }
         }
         ErrorKind::Unsupported => format!("not supported by this system: {err}"),
         ErrorKind::NoHandle => format!("no process handle (guarded-PID mode): {err}"),
