@@ -94,6 +94,27 @@ impl Proc {
         p
     }
 
+    /// A shell that ignores SIGTERM, returned once the kernel shows the
+    /// signal as ignored (`SigIgn` in `/proc/PID/status`).
+    pub fn ignoring_term() -> Proc {
+        let p = Proc::sh("trap '' TERM; while :; do sleep 0.05; done");
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            let status =
+                std::fs::read_to_string(format!("/proc/{}/status", p.pid())).unwrap_or_default();
+            let ignored = status
+                .lines()
+                .find_map(|l| l.strip_prefix("SigIgn:"))
+                .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+                .unwrap_or(0);
+            if ignored & (1 << (15 - 1)) != 0 {
+                return p;
+            }
+            std::thread::sleep(Duration::from_millis(2));
+        }
+        panic!("the shell never ignored SIGTERM");
+    }
+
     /// `sleep SECONDS`.
     pub fn sleep(seconds: &str) -> Proc {
         let p = Proc::spawn(Command::new("sleep").arg(seconds).stdin(Stdio::null()));
