@@ -225,7 +225,11 @@ fn kill_of_an_identity_whose_pid_was_recycled_is_refused() {
         "the PID was not recycled: {text}"
     );
     let id = field("id");
-    assert!(id.starts_with(&format!("{}:", field("old"))) || id.starts_with(&format!("{}@", field("old"))), "{text}");
+    assert!(
+        id.starts_with(&format!("{}:", field("old")))
+            || id.starts_with(&format!("{}@", field("old"))),
+        "{text}"
+    );
     assert_eq!(field("rc"), "1", "{text}");
     assert!(text.contains("gone") && text.contains(&id), "{text}");
     assert!(
