@@ -1,0 +1,78 @@
+//! `prochandle check`: what this system gives for process handles.
+
+use prochandle::{capabilities, Availability};
+use serde_json::json;
+
+use crate::exit_codes;
+use crate::output;
+
+pub fn run(json: bool) -> u8 {
+    let caps = capabilities();
+    let mode = if caps.handles() {
+        "pidfd"
+    } else {
+        "guarded PID"
+    };
+    let kernel = caps
+        .platform()
+        .strip_prefix("Linux ")
+        .unwrap_or(caps.platform());
+    if json {
+        let features: Vec<_> = caps
+            .iter()
+            .map(|(feature, availability)| {
+                let (errno, reason) = match availability {
+                    Availability::Available => (None, None),
+                    Availability::Unavailable { errno, reason } => (*errno, Some(reason.clone())),
+                };
+                json!({
+                    "name": feature.name(),
+                    "available": availability.is_available(),
+                    "min_linux": feature.min_linux(),
+                    "errno": errno,
+                    "reason": reason,
+                })
+            })
+            .collect();
+        output::print_json(&json!({
+            "platform": caps.platform(),
+            "kernel": kernel,
+            "handle_mode": mode,
+            "forced_pid": caps.forced_pid_mode(),
+            "features": features,
+        }));
+        return exit_codes::SUCCESS;
+    }
+    println!("kernel: {}", caps.platform());
+    let forced = if caps.forced_pid_mode() {
+        " (forced by PROCHANDLE_FORCE_PID=1)"
+    } else {
+        ""
+    };
+    println!("handle mode: {mode}{forced}");
+    for (feature, availability) in caps.iter() {
+        let since = feature
+            .min_linux()
+            .map(|v| format!("Linux {v}+"))
+            .unwrap_or_else(|| "(all of the below that a handle needs)".to_owned());
+        match availability {
+            Availability::Available => println!("  {feature:<18} yes  {since}"),
+            Availability::Unavailable { errno, reason } => {
+                let errno = errno
+                    .map(|e| format!("errno {e} {}: ", errno_name(e)))
+                    .unwrap_or_default();
+                println!("  {feature:<18} no   {since}: {errno}{reason}")
+            }
+        }
+    }
+    exit_codes::SUCCESS
+}
+
+fn errno_name(errno: i32) -> String {
+    std::io::Error::from_raw_os_error(errno)
+        .to_string()
+        .split(" (os error")
+        .next()
+        .unwrap_or_default()
+        .to_owned()
+}

@@ -1,0 +1,74 @@
+//! Starting CMD for `run`, `getfd` and `nsenter`, and turning its end into
+//! our exit status, as `timeout(1)`, `env(1)` and `nsenter(1)` do.
+
+use std::ffi::OsString;
+use std::io;
+use std::process::Command;
+
+use prochandle::{ExitStatus, Process, ProcessState};
+
+use crate::exit_codes;
+use crate::output;
+
+/// A `Command` from `CMD...` (clap guarantees at least one word).
+pub fn command(words: &[OsString]) -> Command {
+    let mut command = Command::new(&words[0]);
+    command.args(&words[1..]);
+    command
+}
+
+/// Spawns `command` and holds it by its handle. On failure prints one line
+/// and returns the exit code: 127 if CMD was not found, 126 if it could not
+/// be executed, 125 if `setup_error` recognises the errno as a failure of
+/// prochandle's own set-up in the child (a `setns`, a `dup2`).
+pub fn spawn(
+    command: &mut Command,
+    name: &str,
+    setup_error: impl Fn(&io::Error) -> Option<String>,
+) -> Result<Process, u8> {
+    let program = command.get_program().to_string_lossy().into_owned();
+    let mut child = match command.spawn() {
+        Ok(child) => child,
+        Err(err) => {
+            if let Some(message) = setup_error(&err) {
+                output::error(format!("{name}: {message}"));
+                return Err(exit_codes::CANNOT_PREPARE);
+            }
+            let code = if err.kind() == io::ErrorKind::NotFound {
+                exit_codes::NOT_FOUND
+            } else {
+                exit_codes::CANNOT_EXECUTE
+            };
+            output::error(format!("{name}: cannot run {program:?}: {err}"));
+            return Err(code);
+        }
+    };
+    // Our own unreaped child keeps its PID, so this is race-free.
+    Process::from_child(&child).map_err(|err| {
+        output::error(format!("{name}: cannot hold {program:?}: {err}"));
+        let _ = child.kill();
+        let _ = child.wait();
+        exit_codes::CANNOT_PREPARE
+    })
+}
+
+/// Waits for CMD and returns its status as a shell would: the exit code,
+/// or 128+N for signal N.
+pub fn wait_and_pass_through(process: &Process, name: &str) -> u8 {
+    match process.wait() {
+        Ok(state) => pass_through(&state),
+        Err(err) => {
+            output::error(format!("{name}: waiting for the command failed: {err}"));
+            exit_codes::CANNOT_PREPARE
+        }
+    }
+}
+
+/// The shell's exit status for a finished command.
+pub fn pass_through(state: &ProcessState) -> u8 {
+    match state.status() {
+        ExitStatus::Exited(code) => (code & 0xff) as u8,
+        ExitStatus::Signaled { signal, .. } => exit_codes::for_signal(signal),
+        _ => exit_codes::STATUS_UNKNOWN,
+    }
+}

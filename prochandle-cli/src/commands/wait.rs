@@ -1,0 +1,182 @@
+//! `prochandle wait`: waits for processes to exit, one line per exit.
+
+use std::collections::BTreeSet;
+use std::io::{IsTerminal, Write};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use prochandle::ProcessState;
+
+use super::waiting::{Next, WaitError, Waiter};
+use crate::cli::WaitArgs;
+use crate::duration;
+use crate::exit_codes;
+use crate::output::{self, Action};
+use crate::target::Target;
+
+/// How often the progress line on a terminal is redrawn.
+const PROGRESS_TICK: Duration = Duration::from_millis(200);
+
+pub fn run(args: WaitArgs) -> u8 {
+    if args.exit_status && args.targets.len() != 1 {
+        output::error("wait: --exit-status needs exactly one TARGET");
+        return exit_codes::USAGE;
+    }
+    let started = Instant::now();
+    let deadline = args.timeout.map(|timeout| started + timeout);
+    let report = Reporter { json: args.json };
+
+    let mut failed = false;
+    let mut processes = Vec::new();
+    for (index, target) in args.targets.iter().enumerate() {
+        match target.open(Action::Wait) {
+            Ok(process) => processes.push((index, Arc::new(process))),
+            Err(message) => {
+                failed = true;
+                report.failure(target, &message);
+            }
+        }
+    }
+    if processes.is_empty() {
+        return exit_codes::FAILURE;
+    }
+    let mut running: BTreeSet<usize> = processes.iter().map(|(index, _)| *index).collect();
+    let mut waiter = Waiter::start(processes);
+    let mut progress = Progress::new(!args.json && std::io::stderr().is_terminal());
+    let mut last = None;
+
+    loop {
+        let tick = progress.enabled.then(|| Instant::now() + PROGRESS_TICK);
+        let wake = match (deadline, tick) {
+            (Some(d), Some(t)) => Some(d.min(t)),
+            (d, t) => d.or(t),
+        };
+        match waiter.next(wake) {
+            Next::Exit(index, result) => {
+                progress.clear();
+                running.remove(&index);
+                let target = &args.targets[index];
+                match result {
+                    Ok(state) => {
+                        report.exit(target, &state);
+                        last = Some(state);
+                        if args.any {
+                            break;
+                        }
+                    }
+                    Err(err) => {
+                        failed = true;
+                        report.failure(target, &wait_error(target, &err));
+                    }
+                }
+            }
+            Next::TimedOut if deadline.is_some_and(|d| Instant::now() >= d) => {
+                progress.clear();
+                report.timed_out(&args.targets, &running, args.timeout.unwrap_or_default());
+                return exit_codes::TIMEOUT;
+            }
+            Next::TimedOut => progress.draw(&args.targets, &running, started.elapsed()),
+            Next::AllDone => break,
+        }
+    }
+    progress.clear();
+    if failed {
+        return exit_codes::FAILURE;
+    }
+    match (args.exit_status, last) {
+        (true, Some(state)) => super::spawn::pass_through(&state),
+        _ => exit_codes::SUCCESS,
+    }
+}
+
+pub fn wait_error(target: &Target, err: &WaitError) -> String {
+    match err {
+        WaitError::Wait(err) => output::describe(target, Action::Wait, err),
+        WaitError::NoThread(message) => format!("wait {target}: {message}"),
+    }
+}
+
+/// Prints exits, failures and timeouts as text or JSON lines.
+pub struct Reporter {
+    pub json: bool,
+}
+
+impl Reporter {
+    pub fn exit(&self, target: &Target, state: &ProcessState) {
+        if self.json {
+            output::print_json(&output::exit_json(target, state));
+        } else {
+            println!("{target}: {}", output::status_text(state));
+        }
+    }
+
+    pub fn failure(&self, target: &Target, message: &str) {
+        output::error(message);
+        if self.json {
+            output::print_json(&output::error_json(target, message));
+        }
+    }
+
+    pub fn timed_out(&self, targets: &[Target], running: &BTreeSet<usize>, after: Duration) {
+        let names: Vec<String> = running.iter().map(|&i| targets[i].to_string()).collect();
+        output::error(format!(
+            "wait: timed out after {}; still running: {}",
+            duration::format(after),
+            names.join(", ")
+        ));
+        if self.json {
+            for &index in running {
+                output::print_json(&output::running_json(&targets[index]));
+            }
+        }
+    }
+}
+
+/// The live "waiting for ..." line on a terminal (stderr).
+struct Progress {
+    enabled: bool,
+    shown: bool,
+}
+
+impl Progress {
+    fn new(enabled: bool) -> Progress {
+        Progress {
+            enabled,
+            shown: false,
+        }
+    }
+
+    fn draw(&mut self, targets: &[Target], running: &BTreeSet<usize>, elapsed: Duration) {
+        if !self.enabled {
+            return;
+        }
+        let mut names: Vec<String> = running
+            .iter()
+            .take(5)
+            .map(|&i| targets[i].to_string())
+            .collect();
+        if running.len() > 5 {
+            names.push("...".to_owned());
+        }
+        let mut stderr = std::io::stderr().lock();
+        let _ = write!(
+            stderr,
+            "\r\x1b[Kwaiting for {} of {}: {} ({:.1}s)",
+            running.len(),
+            targets.len(),
+            names.join(" "),
+            elapsed.as_secs_f64()
+        );
+        let _ = stderr.flush();
+        self.shown = true;
+    }
+
+    fn clear(&mut self) {
+        if self.shown {
+            let mut stderr = std::io::stderr().lock();
+            let _ = write!(stderr, "\r\x1b[K");
+            let _ = stderr.flush();
+            self.shown = false;
+        }
+    }
+}

@@ -1,0 +1,52 @@
+//! Exit codes, chosen to match the tools people already know: `kill(1)`
+//! and `pidwait` (0 / 1), clap and the shells (2 for usage), `timeout(1)`
+//! (124, 125, 126, 127, 128+N), `env(1)` and `nsenter(1)` (126, 127).
+
+/// Everything asked for was done.
+pub const SUCCESS: u8 = 0;
+/// At least one target could not be handled: no such process, gone
+/// (identity mismatch), permission denied, not supported here.
+pub const FAILURE: u8 = 1;
+/// Bad command line: unknown option, bad target, signal name or duration.
+pub const USAGE: u8 = 2;
+/// `--timeout` ran out (as `timeout(1)`).
+pub const TIMEOUT: u8 = 124;
+/// `run`, `getfd`, `nsenter`: prochandle failed before CMD could run.
+pub const CANNOT_PREPARE: u8 = 125;
+/// CMD was found but could not be executed.
+pub const CANNOT_EXECUTE: u8 = 126;
+/// CMD was not found.
+pub const NOT_FOUND: u8 = 127;
+/// `wait --exit-status`: the target exited but its status is unknown.
+pub const STATUS_UNKNOWN: u8 = 255;
+
+/// The code a shell gives for a command killed by signal `signal`.
+pub fn for_signal(signal: i32) -> u8 {
+    (128 + signal.clamp(0, 127)) as u8
+}
+
+/// The text shown under `--help`, and mirrored in `docs/cli.md`.
+pub const HELP: &str = "\
+Exit status:
+  0    success
+  1    a target failed: no such process, gone (identity mismatch),
+       permission denied, not supported by this kernel
+  2    usage error: bad option, target, signal name or duration
+  124  --timeout ran out (wait, kill, run), as timeout(1)
+  125  run/getfd/nsenter: prochandle failed before CMD ran
+  126  CMD found but not executable; 127  CMD not found
+  N    run/getfd/nsenter, wait --exit-status: the exit code of CMD/TARGET
+  128+N  ... or killed by signal N (137 for SIGKILL)
+  255  wait --exit-status: the target's status is unknown";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signal_codes_follow_the_shell() {
+        assert_eq!(for_signal(9), 137);
+        assert_eq!(for_signal(15), 143);
+        assert_eq!(for_signal(500), 255);
+    }
+}

@@ -1,0 +1,70 @@
+//! `prochandle`: race-free process handling from the shell.
+//!
+//! Each subcommand lives in `commands/`; this file parses the command line,
+//! turns clap's errors into one line, and exits with the command's code.
+
+#[cfg(target_os = "linux")]
+mod cli;
+#[cfg(target_os = "linux")]
+mod commands;
+mod duration;
+mod exit_codes;
+#[cfg(target_os = "linux")]
+mod output;
+#[cfg(target_os = "linux")]
+mod target;
+
+use std::process::ExitCode;
+
+#[cfg(target_os = "linux")]
+fn main() -> ExitCode {
+    use clap::Parser;
+
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(err) => return ExitCode::from(report_usage_error(err)),
+    };
+    ExitCode::from(commands::run(cli.command))
+}
+
+/// Help and version go to stdout with status 0; every other clap error
+/// becomes one line on stderr with status 2.
+#[cfg(target_os = "linux")]
+fn report_usage_error(err: clap::Error) -> u8 {
+    use clap::error::ErrorKind;
+    match err.kind() {
+        ErrorKind::DisplayHelp
+        | ErrorKind::DisplayVersion
+        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            let _ = err.print();
+            if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
+                exit_codes::USAGE
+            } else {
+                exit_codes::SUCCESS
+            }
+        }
+        _ => {
+            output::error(one_line(&err.render().to_string()));
+            exit_codes::USAGE
+        }
+    }
+}
+
+/// clap's message up to its first blank line (before tips and usage),
+/// joined into one line, without the `error: ` prefix.
+#[cfg(target_os = "linux")]
+fn one_line(rendered: &str) -> String {
+    let text: Vec<&str> = rendered
+        .lines()
+        .take_while(|line| !line.trim().is_empty())
+        .map(str::trim)
+        .collect();
+    let joined = text.join(" ");
+    joined.strip_prefix("error: ").unwrap_or(&joined).to_owned()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn main() -> ExitCode {
+    eprintln!("prochandle: this tool needs Linux (pidfds); the library works elsewhere");
+    ExitCode::from(exit_codes::FAILURE)
+}

@@ -1,0 +1,117 @@
+//! TARGET arguments: a PID, or an identity that names one process for the
+//! whole boot (`PID:INODE` as util-linux `kill` and systemd print it, or
+//! `PID@TICKS:BOOT-ID`, the form without pidfs).
+
+use std::fmt;
+use std::str::FromStr;
+
+use prochandle::linux::ProcessId;
+use prochandle::{ErrorKind, Process};
+
+use crate::output::{self, Action};
+
+/// One TARGET as given on the command line.
+#[derive(Clone, Debug)]
+pub struct Target {
+    text: String,
+    kind: TargetKind,
+}
+
+#[derive(Clone, Copy, Debug)]
+enum TargetKind {
+    Pid(u32),
+    Identity(ProcessId),
+}
+
+impl FromStr for Target {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Target, String> {
+        let kind = if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
+            match text.parse::<u32>() {
+                Ok(pid) if pid > 0 && pid <= i32::MAX as u32 => TargetKind::Pid(pid),
+                _ => return Err(format!("bad target {text:?}: PID out of range")),
+            }
+        } else {
+            TargetKind::Identity(text.parse().map_err(|_| {
+                format!("bad target {text:?}: expected a PID, PID:INODE or PID@TICKS:BOOT-ID")
+            })?)
+        };
+        Ok(Target {
+            text: text.to_owned(),
+            kind,
+        })
+    }
+}
+
+impl fmt::Display for Target {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl Target {
+    /// The PID part.
+    pub fn pid(&self) -> u32 {
+        match self.kind {
+            TargetKind::Pid(pid) => pid,
+            TargetKind::Identity(id) => id.pid(),
+        }
+    }
+
+    /// Opens the process. An identity is checked to still name the same
+    /// process: if its PID has been given to another process, the target
+    /// is reported as gone and nothing is opened. The error is one line,
+    /// naming the target and the cause, without the `prochandle:` prefix.
+    pub fn open(&self, action: Action) -> Result<Process, String> {
+        match self.kind {
+            TargetKind::Pid(pid) => {
+                Process::open(pid).map_err(|e| output::describe(self, action, &e))
+            }
+            TargetKind::Identity(id) => id.open().map_err(|e| match e.kind() {
+                ErrorKind::NotFound if pid_exists(id.pid()) => format!(
+                    "{action} {self}: gone: identity mismatch, PID {} now belongs to another process (nothing done to it)",
+                    id.pid()
+                ),
+                ErrorKind::NotFound => format!("{action} {self}: gone: no such process"),
+                _ => output::describe(self, action, &e),
+            }),
+        }
+    }
+}
+
+fn pid_exists(pid: u32) -> bool {
+    std::path::Path::new(&format!("/proc/{pid}")).exists()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn forms() {
+        assert_eq!("42".parse::<Target>().unwrap().pid(), 42);
+        assert_eq!("42:1234".parse::<Target>().unwrap().pid(), 42);
+        let start = "42@100:0f0e0d0c-0b0a-0908-0706-050403020100";
+        assert_eq!(start.parse::<Target>().unwrap().pid(), 42);
+        assert_eq!("42:1234".parse::<Target>().unwrap().to_string(), "42:1234");
+    }
+
+    #[test]
+    fn bad_targets() {
+        for bad in [
+            "",
+            "0",
+            "-1",
+            "abc",
+            "42:",
+            ":5",
+            "42:x",
+            "99999999999",
+            "2147483648",
+        ] {
+            let err = bad.parse::<Target>().unwrap_err();
+            assert!(err.starts_with("bad target"), "{bad}: {err}");
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! `prochandle info`: text and JSON descriptions, and errors.
+
+mod common;
+
+use common::*;
+use prochandle::linux::ProcessExt;
+use prochandle::Process;
+
+fn info_json(target: &str) -> serde_json::Value {
+    let out = run(&["info", "--json", target]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    serde_json::from_str(stdout(&out).trim()).unwrap()
+}
+
+#[test]
+fn json_describes_the_process_with_the_documented_fields() {
+    let target = Proc::sleep("30");
+    let value = info_json(&target.pid_arg());
+    assert_eq!(value["target"], target.pid_arg());
+    assert_eq!(value["pid"], target.pid());
+    assert_eq!(value["ppid"], std::process::id());
+    // SAFETY: getuid/getgid have no preconditions.
+    let (uid, gid) = unsafe { (libc::getuid(), libc::getgid()) };
+    assert_eq!(value["uids"]["real"], uid);
+    assert_eq!(value["gids"]["effective"], gid);
+    assert_eq!(value["cmdline"], serde_json::json!(["sleep", "30"]));
+    assert!(value["exe"].as_str().unwrap().ends_with("/sleep"));
+    assert_eq!(value["state"], "S");
+    assert_eq!(value["threads"], 1);
+    assert!(value["start_time_s"].as_f64().unwrap() > 0.0);
+    assert!(value["cgroup"].as_str().unwrap().starts_with('/'));
+    let expected_id = Process::open(target.pid()).unwrap().identity().unwrap();
+    assert_eq!(value["identity"], expected_id.to_string());
+    if handles() {
+        assert_eq!(value["handle_mode"], "pidfd");
+    } else {
+        assert_eq!(value["handle_mode"], "guarded PID");
+        assert_eq!(value["source"], "procfs");
+    }
+}
+
+#[test]
+fn text_lists_each_field_and_the_handle_mode() {
+    let target = Proc::sleep("30");
+    let out = run(&["info", &target.pid_arg()]);
+    assert_eq!(code(&out), 0);
+    let text = stdout(&out);
+    for field in [
+        "target", "identity", "pid", "ppid", "uids", "gids", "cgroup", "cmdline", "exe", "started",
+        "state", "handle",
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.split_whitespace().next() == Some(field)),
+            "{field}: {text}"
+        );
+    }
+    assert!(text.contains("sleep 30"), "{text}");
+    let mode = if handles() { "pidfd" } else { "guarded PID" };
+    let handle_line = text.lines().find(|l| l.starts_with("handle")).unwrap();
+    assert!(handle_line.contains(mode), "{handle_line}");
+}
+
+#[test]
+fn one_object_per_target_and_identities_work() {
+    let a = Proc::sleep("30");
+    let b = Proc::sleep("31");
+    let id = Process::open(b.pid())
+        .unwrap()
+        .identity()
+        .unwrap()
+        .to_string();
+    let out = run(&["info", "--json", &a.pid_arg(), &id]);
+    assert_eq!(code(&out), 0);
+    let objects: Vec<serde_json::Value> = stdout(&out)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(objects.len(), 2);
+    assert_eq!(objects[0]["pid"], a.pid());
+    assert_eq!(objects[1]["target"], id);
+    assert_eq!(objects[1]["cmdline"], serde_json::json!(["sleep", "31"]));
+}
+
+#[test]
+fn errors_name_the_target() {
+    let out = run(&["info", NO_SUCH_PID]);
+    assert_eq!(code(&out), 1);
+    one_error_line(&out, &["info", NO_SUCH_PID, "no such process"]);
+
+    let mut gone = Proc::sh("exit 0");
+    let id = Process::open(gone.pid()).map(|p| p.identity());
+    gone.reap();
+    if let Ok(Ok(id)) = id {
+        let out = run(&["info", &id.to_string()]);
+        assert_eq!(code(&out), 1);
+        one_error_line(&out, &["info", &id.to_string(), "gone"]);
+    }
+
+    // The JSON stream still gets one object for a failed target.
+    let out = run(&["info", "--json", NO_SUCH_PID]);
+    assert_eq!(code(&out), 1);
+    let value: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
+    assert_eq!(value["status"], "error");
+}

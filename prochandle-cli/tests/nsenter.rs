@@ -1,0 +1,118 @@
+//! `prochandle nsenter`: CMD run in a process's namespaces; errors.
+
+mod common;
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use common::*;
+
+/// A process in its own UTS namespace with hostname `name` (root only),
+/// returned once it runs `sleep` there.
+fn in_new_uts(name: &str) -> Proc {
+    let p = Proc::spawn(Command::new("unshare").args([
+        "--uts",
+        "sh",
+        "-c",
+        &format!("hostname {name} && exec sleep 30"),
+    ]));
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while Instant::now() < deadline {
+        let comm = std::fs::read_to_string(format!("/proc/{}/comm", p.pid())).unwrap_or_default();
+        if comm.trim() == "sleep" {
+            return p;
+        }
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    panic!("unshare never reached sleep");
+}
+
+fn usable() -> bool {
+    require(
+        is_root()
+            && Command::new("unshare")
+                .args(["--uts", "true"])
+                .status()
+                .is_ok_and(|s| s.success()),
+        "needs root and unshare(1) for a UTS namespace",
+    )
+}
+
+#[test]
+fn runs_cmd_in_the_targets_uts_namespace() {
+    if !usable() {
+        return;
+    }
+    let target = in_new_uts("prochandle-ns-test");
+    let out = run(&["nsenter", &target.pid_arg(), "--uts", "--", "hostname"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "prochandle-ns-test");
+    // --all joins the rest too (its other namespaces are ours).
+    let out = run(&["nsenter", &target.pid_arg(), "--all", "--", "hostname"]);
+    assert_eq!(code(&out), 0, "{}", stderr(&out));
+    assert_eq!(stdout(&out).trim(), "prochandle-ns-test");
+    // Our own namespace is untouched.
+    let ours = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap();
+    assert_ne!(ours.trim(), "prochandle-ns-test");
+}
+
+#[test]
+fn passes_the_status_through() {
+    let target = Proc::sleep("30");
+    let out = run(&[
+        "nsenter",
+        &target.pid_arg(),
+        "--net",
+        "--",
+        "sh",
+        "-c",
+        "exit 6",
+    ]);
+    if is_root() {
+        assert_eq!(code(&out), 6, "{}", stderr(&out));
+    } else {
+        assert_eq!(code(&out), 125);
+        one_error_line(&out, &["permission denied"]);
+    }
+}
+
+#[test]
+fn errors_name_the_target_and_the_cause() {
+    let target = Proc::sleep("30");
+    let out = run(&["nsenter", &target.pid_arg(), "--", "true"]);
+    assert_eq!(code(&out), 2);
+    one_error_line(&out, &["choose namespaces"]);
+
+    let out = run(&["nsenter", NO_SUCH_PID, "--uts", "--", "true"]);
+    assert_eq!(code(&out), 125);
+    one_error_line(&out, &["nsenter", NO_SUCH_PID, "no such process"]);
+
+    if is_root() {
+        let out = run(&[
+            "nsenter",
+            &target.pid_arg(),
+            "--uts",
+            "--",
+            "/nonexistent/cmd",
+        ]);
+        assert_eq!(code(&out), 127);
+        one_error_line(&out, &["/nonexistent/cmd"]);
+    }
+}
+
+#[test]
+fn permission_denied_states_the_rule() {
+    if !usable() {
+        return;
+    }
+    let target = in_new_uts("prochandle-ns-denied");
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
+        .arg(assert_cmd::cargo::cargo_bin("prochandle"))
+        .args(["nsenter", &target.pid_arg(), "--uts", "--", "hostname"])
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 125, "{}", stdout(&out));
+    one_error_line(&out, &["nsenter", &target.pid_arg(), "permission denied"]);
+    assert_eq!(stdout(&out), "");
+}
