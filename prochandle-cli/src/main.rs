@@ -7,7 +7,9 @@
 mod cli;
 #[cfg(target_os = "linux")]
 mod commands;
+#[cfg(target_os = "linux")]
 mod duration;
+#[cfg(target_os = "linux")]
 mod exit_codes;
 #[cfg(target_os = "linux")]
 mod output;
@@ -66,5 +68,5 @@ fn one_line(rendered: &str) -> String {
 #[cfg(not(target_os = "linux"))]
 fn main() -> ExitCode {
     eprintln!("prochandle: this tool needs Linux (pidfds); the library works elsewhere");
-    ExitCode::from(exit_codes::FAILURE)
+    ExitCode::FAILURE
 }

@@ -1,4 +1,5 @@
 //! `prochandle check`: the capability report, as text and JSON.
+#![cfg(target_os = "linux")]
 
 mod common;
 

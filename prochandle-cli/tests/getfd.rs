@@ -1,5 +1,6 @@
 //! `prochandle getfd`: a descriptor taken from another process, handed to
 //! CMD as stdin or as fd N; and its errors, in both modes.
+#![cfg(target_os = "linux")]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! `prochandle info`: text and JSON descriptions, and errors.
+#![cfg(target_os = "linux")]
 
 mod common;
 

@@ -1,6 +1,7 @@
 //! `prochandle kill`: signals through the handle, escalation with
 //! `--timeout --then`, identities (including one whose PID was recycled, in
 //! a PID namespace) and every error path.
+#![cfg(target_os = "linux")]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! `prochandle nsenter`: CMD run in a process's namespaces; errors.
+#![cfg(target_os = "linux")]
 
 mod common;
 

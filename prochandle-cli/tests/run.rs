@@ -1,5 +1,6 @@
 //! `prochandle run`: exit status pass-through, timeouts like timeout(1),
 //! `--time`, and the errors of starting CMD.
+#![cfg(target_os = "linux")]
 
 mod common;
 

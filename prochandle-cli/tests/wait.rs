@@ -1,5 +1,6 @@
 //! `prochandle wait`: exits of processes started by another parent (this
 //! test), all or the first, timeouts, status pass-through, JSON, errors.
+#![cfg(target_os = "linux")]
 
 mod common;
 
