@@ -90,15 +90,21 @@
 
 mod capabilities;
 mod error;
+#[cfg(unix)]
+mod fd_limit;
 mod process;
 mod signal;
 mod state;
 mod sys;
+pub mod watch;
 
 pub use capabilities::{
     capabilities, handles_available, Availability, Capabilities, Feature, FORCE_PID_ENV,
 };
 pub use error::{Error, ErrorKind, Result};
+#[cfg(unix)]
+pub use fd_limit::{fd_limit, raise_fd_limit};
 pub use process::{BorrowedProcessHandle, OwnedProcessHandle, Process};
 pub use signal::{ParseSignalError, Signal};
 pub use state::{ExitStatus, ProcessState, ResourceUsage, UnknownReason};
+pub use watch::{Event, Token, Watcher};
