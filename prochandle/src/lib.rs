@@ -88,6 +88,9 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(all(unix, any(feature = "tokio", feature = "async-io")))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "tokio", feature = "async-io"))))]
+pub mod asyncio;
 mod capabilities;
 mod error;
 #[cfg(unix)]
