@@ -23,7 +23,9 @@
 //!
 //! Environment: `PROCHANDLE_BENCH_NS` (default `1,100,1000,10000`),
 //! `PROCHANDLE_BENCH_SAMPLES` (kills per run, default 100),
-//! `PROCHANDLE_BENCH_IDLE_SECS` (idle window, default 10).
+//! `PROCHANDLE_BENCH_IDLE_SECS` (idle window, default 10),
+//! `PROCHANDLE_BENCH_ROUNDS` (rounds per N below 10,000, default 4; the
+//! samples are pooled).
 
 #[cfg(target_os = "linux")]
 #[path = "exit_latency/linux.rs"]

@@ -346,3 +346,48 @@ fn a_non_child_reaped_by_its_parent_keeps_a_truthful_state() {
         other => panic!("unexpected {other:?}"),
     }
 }
+
+/// Under ptrace a pidfd's readiness can be spurious (tokio#7144): the
+/// watcher re-checks, so a traced and stopped process is not reported as
+/// exited, and its real exit still is.
+#[test]
+fn a_traced_process_is_reported_only_when_it_exits() {
+    let family = Grandchildren::start(1);
+    let pid = family.pids[0] as libc::pid_t;
+    // SAFETY: PTRACE_SEIZE takes a PID and no pointers.
+    let seized = unsafe { libc::ptrace(libc::PTRACE_SEIZE, pid, 0usize, 0usize) };
+    if seized != 0 {
+        let err = std::io::Error::last_os_error();
+        assert!(!watch_support::in_ci(), "PTRACE_SEIZE failed: {err}");
+        eprintln!("skipped: PTRACE_SEIZE failed ({err})");
+        return;
+    }
+    // Stop it, and collect the stop as its tracer.
+    // SAFETY: PTRACE_INTERRUPT takes a PID and no pointers.
+    let interrupted = unsafe { libc::ptrace(libc::PTRACE_INTERRUPT, pid, 0usize, 0usize) };
+    assert_eq!(interrupted, 0);
+    let mut status = 0;
+    // SAFETY: waitpid writes one int into `status`.
+    let waited = unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
+    assert_eq!(waited, pid);
+    assert!(libc::WIFSTOPPED(status));
+
+    let watcher = Watcher::new().unwrap();
+    let token = watcher.add(Process::open(pid as u32).unwrap()).unwrap();
+    assert!(
+        watcher
+            .next(Some(Duration::from_millis(200)))
+            .unwrap()
+            .is_none(),
+        "stopped under ptrace is not exited"
+    );
+    // SAFETY: kill takes two integers; the tracee cannot be reaped (and its
+    // PID reused) before its tracer, this thread, has waited for it.
+    let killed = unsafe { libc::kill(pid, libc::SIGKILL) };
+    assert_eq!(killed, 0);
+    let event = watcher.next(LONG).unwrap().expect("its exit");
+    assert_eq!(event.token, token);
+    // As its tracer, collect its exit so that its parent can reap it.
+    // SAFETY: as above.
+    unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
+}

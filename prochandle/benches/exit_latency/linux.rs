@@ -76,30 +76,61 @@ fn orchestrate() {
     let idle_secs: u64 = env_or("PROCHANDLE_BENCH_IDLE_SECS", 10);
     let me = std::env::current_exe().expect("current_exe");
 
+    let rounds: usize = env_or("PROCHANDLE_BENCH_ROUNDS", 4).max(1);
+    let methods: Vec<&str> = NON_CHILD_METHODS
+        .iter()
+        .chain(CHILD_METHODS)
+        .copied()
+        .collect();
+
     let mut results: HashMap<(&str, usize), Outcome> = HashMap::new();
     let started = Instant::now();
     for &n in &ns {
-        for &method in NON_CHILD_METHODS.iter().chain(CHILD_METHODS) {
-            let idle = if IDLE_METHODS.contains(&method) {
-                idle_secs
-            } else {
-                0
-            };
-            eprint!("{method:>14} N={n:<6} ... ");
-            let out = Command::new(&me)
-                .args(["--measure", method, &n.to_string(), &samples.to_string()])
-                .arg(idle.to_string())
-                .stderr(Stdio::inherit())
-                .output()
-                .expect("run a measurement");
-            let text = String::from_utf8_lossy(&out.stdout);
-            match text.lines().find_map(parse_result) {
-                Some(outcome) => {
-                    eprintln!("median {:?}, p99 {:?}", outcome.median, outcome.p99);
-                    results.insert((method, n), outcome);
+        // Several rounds, each method once per round in a rotating order,
+        // so that a burst of load elsewhere on the machine is shared out
+        // rather than landing on one method. Spawning 10,000 sleepers per
+        // run is slow: that size gets one round.
+        let rounds = if n >= 10_000 { 1 } else { rounds };
+        let per_round = samples.div_ceil(rounds);
+        let mut pooled: HashMap<&str, (Vec<Duration>, Outcome)> = HashMap::new();
+        for round in 0..rounds {
+            for i in 0..methods.len() {
+                let method = methods[(i + round) % methods.len()];
+                let idle = if round == 0 && IDLE_METHODS.contains(&method) {
+                    idle_secs
+                } else {
+                    0
+                };
+                eprint!("{method:>14} N={n:<6} round {round} ... ");
+                let out = Command::new(&me)
+                    .args(["--measure", method, &n.to_string(), &per_round.to_string()])
+                    .arg(idle.to_string())
+                    .stderr(Stdio::inherit())
+                    .output()
+                    .expect("run a measurement");
+                let text = String::from_utf8_lossy(&out.stdout);
+                let outcome = text.lines().find_map(parse_result);
+                let latencies = text.lines().find_map(parse_samples);
+                match (outcome, latencies) {
+                    (Some(outcome), Some(latencies)) => {
+                        eprintln!("median {:?}", outcome.median);
+                        let entry = pooled.entry(method).or_insert((Vec::new(), outcome));
+                        entry.0.extend(latencies);
+                    }
+                    _ => eprintln!("failed: {}", out.status),
                 }
-                None => eprintln!("failed: {}", out.status),
             }
+        }
+        for (method, (mut latencies, first)) in pooled {
+            latencies.sort();
+            results.insert(
+                (method, n),
+                Outcome {
+                    median: percentile(&latencies, 50),
+                    p99: percentile(&latencies, 99),
+                    ..first
+                },
+            );
         }
     }
     eprintln!("total time {:?}", started.elapsed());
@@ -119,6 +150,19 @@ fn parse_result(line: &str) -> Option<Outcome> {
         idle_cpu: (idle >= 0).then(|| Duration::from_nanos(idle as u64)),
         bytes_per_process: (bytes != i64::MIN).then_some(bytes),
     })
+}
+
+fn parse_samples(line: &str) -> Option<Vec<Duration>> {
+    line.strip_prefix("SAMPLES ")?
+        .split_whitespace()
+        .map(|f| f.parse().ok().map(Duration::from_nanos))
+        .collect()
+}
+
+/// The `pct`-th percentile of sorted samples (nearest rank).
+fn percentile(sorted: &[Duration], pct: usize) -> Duration {
+    let rank = (sorted.len() * pct).div_ceil(100).max(1);
+    sorted[rank - 1]
 }
 
 fn us(d: Duration) -> String {
@@ -613,13 +657,13 @@ fn measure(method: &str, n: usize, samples: usize, idle_secs: u64) {
         latencies.push(seen.saturating_duration_since(start));
     }
     latencies.sort();
-    let median = latencies[latencies.len() / 2];
-    let p99 = latencies[(latencies.len() * 99).div_ceil(100) - 1];
     println!(
         "RESULT {} {} {idle_cpu} {bytes_per_process}",
-        median.as_nanos(),
-        p99.as_nanos()
+        percentile(&latencies, 50).as_nanos(),
+        percentile(&latencies, 99).as_nanos()
     );
+    let all: Vec<String> = latencies.iter().map(|d| d.as_nanos().to_string()).collect();
+    println!("SAMPLES {}", all.join(" "));
     std::io::stdout().flush().unwrap();
 
     if children {

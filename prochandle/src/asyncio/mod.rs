@@ -10,12 +10,14 @@
 //!
 //! | process | mechanism |
 //! | --- | --- |
-//! | with a pidfd (Linux 5.4+) | a duplicate of the pidfd is registered with the runtime's reactor (`AsyncFd` / `Async`), and the future sleeps until it polls readable |
+//! | with a pidfd (Linux 5.4+) | the pidfd is registered with the runtime's reactor (`AsyncFd` / `Async`), and the future sleeps until it polls readable |
 //! | without a handle (guarded-PID mode, other Unixes) | a timer re-checks [`Process::try_wait`] after 1 ms, doubling up to 50 ms: the exit is seen up to 50 ms late, at the cost of a few microseconds per check |
 //!
-//! Each future duplicates the pidfd (one more descriptor while it is
-//! pending) so that any number of futures can await one `Process` at once:
-//! a reactor refuses to register the same descriptor twice.
+//! A future registers the `Process`'s own pidfd, so it costs no descriptor.
+//! A reactor refuses to register one descriptor twice: a second future on
+//! the same `Process` in the same runtime registers a duplicate instead
+//! (one more descriptor while it is pending), so any number of futures can
+//! await one `Process` at once.
 //!
 //! Readiness is confirmed with [`Process::try_wait`] before the future
 //! resolves: under ptrace it can be spurious (tokio#7144). A spurious

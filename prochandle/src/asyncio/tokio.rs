@@ -1,6 +1,7 @@
 //! The exit future for tokio (feature `tokio`).
 
-use std::os::fd::OwnedFd;
+use std::io;
+use std::os::fd::{AsRawFd, OwnedFd};
 
 use ::tokio::io::unix::AsyncFd;
 use ::tokio::io::Interest;
@@ -35,13 +36,35 @@ pub async fn wait(process: &Process) -> Result<ProcessState> {
     let Some(handle) = process.handle() else {
         return poll_until_exit(process, sleep).await;
     };
-    let fd: OwnedFd = handle.try_clone_to_owned().map_err(super::dup_error)?;
+    // Register the process's own pidfd; only if this reactor already has
+    // it (another future on the same `Process`) register a duplicate, which
+    // costs a descriptor. Either stays open as long as this future: the
+    // borrowed one because the `Process` outlives the borrow.
+    match register(handle) {
+        Ok(fd) => until_exit(process, fd).await,
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            let dup: OwnedFd = handle.try_clone_to_owned().map_err(super::dup_error)?;
+            let fd = register(dup).map_err(register_error)?;
+            until_exit(process, fd).await
+        }
+        Err(e) => Err(register_error(e)),
+    }
+}
+
+fn register<T: AsRawFd>(fd: T) -> io::Result<AsyncFd<T>> {
     // `with_interest` is deprecated in tokio 1.54 for types whose raw fd
-    // could change; an `OwnedFd` cannot, and the replacement does not exist
-    // before 1.54, which we do not want to require.
+    // could change; `BorrowedFd` and `OwnedFd` cannot, and the replacement
+    // does not exist before 1.54, which we do not want to require.
     #[allow(deprecated)]
-    let fd = AsyncFd::with_interest(fd, Interest::READABLE)
-        .map_err(|e| Error::os("epoll_ctl", e).with_detail("registering the pidfd with tokio"))?;
+    AsyncFd::with_interest(fd, Interest::READABLE)
+}
+
+fn register_error(e: io::Error) -> Error {
+    Error::os("epoll_ctl", e).with_detail("registering the pidfd with tokio")
+}
+
+async fn until_exit<T: AsRawFd>(process: &Process, fd: AsyncFd<T>) -> Result<ProcessState> {
+    let sleep = |d| ::tokio::time::sleep(d);
     let mut pause = RECHECK_MIN;
     loop {
         let mut ready = fd
