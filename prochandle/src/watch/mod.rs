@@ -141,11 +141,22 @@ pub struct AddError(Box<(Error, Process)>);
 
 impl AddError {
     /// What went wrong.
+    ///
+    /// ```
+    /// use prochandle::{ErrorKind, Process, Watcher};
+    ///
+    /// let watcher = Watcher::new().unwrap();
+    /// let refused = watcher.add(Process::current().unwrap()).unwrap_err();
+    /// assert_eq!(refused.error().kind(), ErrorKind::InvalidInput);
+    /// let me: Process = refused.into_process(); // nothing is lost
+    /// assert_eq!(me.pid(), std::process::id());
+    /// ```
     pub fn error(&self) -> &Error {
         &self.0 .0
     }
 
-    /// The process that could not be added.
+    /// The process that could not be added (see [`error`](AddError::error)
+    /// for an example).
     pub fn into_process(self) -> Process {
         self.0 .1
     }
@@ -211,6 +222,11 @@ pub struct Watcher {
 impl Watcher {
     /// A new, empty watcher (Linux: an epoll instance and an eventfd, both
     /// close-on-exec).
+    ///
+    /// ```
+    /// let watcher = prochandle::Watcher::new().unwrap();
+    /// assert_eq!(watcher.len(), 0);
+    /// ```
     pub fn new() -> Result<Watcher> {
         Ok(Watcher {
             poller: Poller::new()?,
@@ -361,6 +377,28 @@ impl Watcher {
     /// process could not be checked (a failed `waitid`, say); it stays
     /// registered and is checked again later, and the other processes are
     /// unaffected.
+    ///
+    /// ```
+    /// # fn main() -> prochandle::Result<()> {
+    /// # #[cfg(unix)] {
+    /// use std::process::Command;
+    /// use std::time::Duration;
+    /// use prochandle::{Process, Watcher};
+    ///
+    /// let watcher = Watcher::new()?;
+    /// for code in 0..3 {
+    ///     let cmd = format!("exit {code}");
+    ///     watcher.add(Process::spawn(Command::new("sh").args(["-c", &cmd]))?)?;
+    /// }
+    /// let mut codes = Vec::new();
+    /// while let Some(event) = watcher.next(Some(Duration::from_secs(10)))? {
+    ///     codes.push(event.state.exit_code().unwrap());
+    /// }
+    /// codes.sort();
+    /// assert_eq!(codes, [0, 1, 2]);
+    /// # }
+    /// # Ok(()) }
+    /// ```
     pub fn next(&self, timeout: Option<Duration>) -> Result<Option<Event>> {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         let mut ready = Vec::new();
