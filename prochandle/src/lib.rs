@@ -88,14 +88,20 @@
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+#[cfg(all(unix, any(feature = "tokio", feature = "async-io")))]
+#[cfg_attr(docsrs, doc(cfg(any(feature = "tokio", feature = "async-io"))))]
+pub mod asyncio;
 mod capabilities;
 mod error;
+#[cfg(unix)]
+mod fd_limit;
 #[cfg(target_os = "linux")]
 pub mod linux;
 mod process;
 mod signal;
 mod state;
 mod sys;
+pub mod watch;
 
 #[cfg(windows)]
 pub mod windows;
@@ -104,6 +110,9 @@ pub use capabilities::{
     capabilities, handles_available, Availability, Capabilities, Feature, FORCE_PID_ENV,
 };
 pub use error::{Error, ErrorKind, Result};
+#[cfg(unix)]
+pub use fd_limit::{fd_limit, raise_fd_limit};
 pub use process::{BorrowedProcessHandle, OwnedProcessHandle, Process};
 pub use signal::{ParseSignalError, Signal};
 pub use state::{ExitStatus, ProcessState, ResourceUsage, UnknownReason};
+pub use watch::{Event, Token, Watcher};

@@ -574,9 +574,7 @@ fn still_same(pid: i32, start: u64) -> Result<bool> {
 fn open_error(op: &'static str, pid: i32, e: io::Error) -> Error {
     match e.raw_os_error() {
         Some(libc::ESRCH) => Error::not_found(op, pid.into()),
-        Some(libc::EMFILE) | Some(libc::ENFILE) => {
-            Error::os(op, e).with_detail("out of file descriptors (see RLIMIT_NOFILE, `ulimit -n`)")
-        }
+        Some(libc::EMFILE) | Some(libc::ENFILE) => crate::fd_limit::out_of_descriptors(op, e),
         _ => Error::os(op, e),
     }
 }

@@ -1,0 +1,129 @@
+//! Linux backend of the watcher: one epoll instance over the pidfds, plus an
+//! eventfd to wake a blocked `next` when the work changes under it.
+//!
+//! Why rustix's epoll and not `mio` or `polling`: rustix is already our one
+//! Linux dependency, a pidfd needs nothing but `EPOLLIN`, and we want
+//! `EPOLLONESHOT` semantics those crates hide or emulate. Each registration
+//! is one-shot: the kernel reports it once and then disarms it, so two
+//! threads in `next` never handle one exit twice, and a spurious readiness
+//! (under ptrace) cannot make a level-triggered loop spin.
+
+use std::io;
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::time::Duration;
+
+use rustix::event::epoll::{self, CreateFlags, EventData, EventFlags};
+use rustix::event::{eventfd, EventfdFlags, Timespec};
+
+use crate::error::{Error, ErrorKind, Result};
+use crate::fd_limit::{is_out_of_descriptors, out_of_descriptors};
+
+/// The token of the eventfd; the registry never hands it out.
+const WAKER: u64 = u64::MAX;
+
+/// Longest single sleep in `epoll_wait`. Kernels before 5.11 refuse
+/// timeouts past `i32::MAX` milliseconds; callers simply loop.
+const MAX_SLEEP: Duration = Duration::from_secs(24 * 3600);
+
+/// Events fetched per `epoll_wait`; more simply wait for the next call.
+const BATCH: usize = 256;
+
+pub(super) struct Poller {
+    epoll: OwnedFd,
+    waker: OwnedFd,
+}
+
+impl Poller {
+    pub(super) fn new() -> Result<Poller> {
+        let epoll =
+            epoll::create(CreateFlags::CLOEXEC).map_err(|e| fd_error("epoll_create1", e))?;
+        let waker = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)
+            .map_err(|e| fd_error("eventfd", e))?;
+        epoll::add(&epoll, &waker, EventData::new_u64(WAKER), EventFlags::IN)
+            .map_err(|e| Error::os("epoll_ctl", e.into()))?;
+        Ok(Poller { epoll, waker })
+    }
+
+    /// Arms one readiness report for `handle` under `token`.
+    pub(super) fn register(&self, handle: BorrowedFd<'_>, token: u64) -> Result<()> {
+        epoll::add(&self.epoll, handle, EventData::new_u64(token), interest())
+            .map_err(|e| ctl_error(e.into()))
+    }
+
+    /// Arms the next report for a registered `handle`.
+    pub(super) fn rearm(&self, handle: BorrowedFd<'_>, token: u64) -> Result<()> {
+        epoll::modify(&self.epoll, handle, EventData::new_u64(token), interest())
+            .map_err(|e| ctl_error(e.into()))
+    }
+
+    /// Forgets `handle`. Needed even though closing a descriptor removes it
+    /// from epoll: the caller may have duplicated it, and a duplicate keeps
+    /// the registration alive.
+    pub(super) fn deregister(&self, handle: BorrowedFd<'_>) {
+        // Fails only if it was not registered, which is what we want.
+        let _ = epoll::delete(&self.epoll, handle);
+    }
+
+    /// Whether handles of this kind can be watched without polling.
+    pub(super) fn supports(_handle: BorrowedFd<'_>) -> bool {
+        true
+    }
+
+    /// Sleeps until something is ready, `timeout` passes (`None`: no limit)
+    /// or `wake` is called; appends the ready tokens to `ready`.
+    pub(super) fn wait(&self, timeout: Option<Duration>, ready: &mut Vec<u64>) -> Result<()> {
+        let timeout = timeout.unwrap_or(MAX_SLEEP).min(MAX_SLEEP);
+        let timeout = Timespec::try_from(timeout).expect("a day fits a timespec");
+        let mut events = Vec::with_capacity(BATCH);
+        match epoll::wait(
+            &self.epoll,
+            rustix::buffer::spare_capacity(&mut events),
+            Some(&timeout),
+        ) {
+            Ok(_) => {}
+            Err(rustix::io::Errno::INTR) => return Ok(()),
+            Err(e) => return Err(Error::os("epoll_wait", e.into())),
+        }
+        for event in &events {
+            match event.data.u64() {
+                WAKER => self.drain_waker(),
+                token => ready.push(token),
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes a sleeping (or the next) `wait` return.
+    pub(super) fn wake(&self) {
+        // Can fail only when the counter would overflow, and then it is
+        // readable anyway.
+        let _ = rustix::io::write(&self.waker, &1u64.to_ne_bytes());
+    }
+
+    fn drain_waker(&self) {
+        let mut buf = [0u8; 8];
+        let _ = rustix::io::read(self.waker.as_fd(), &mut buf);
+    }
+}
+
+fn interest() -> EventFlags {
+    EventFlags::IN | EventFlags::ONESHOT
+}
+
+fn fd_error(op: &'static str, e: rustix::io::Errno) -> Error {
+    let e: io::Error = e.into();
+    if is_out_of_descriptors(&e) {
+        out_of_descriptors(op, e)
+    } else {
+        Error::os(op, e)
+    }
+}
+
+fn ctl_error(e: io::Error) -> Error {
+    match e.raw_os_error() {
+        Some(libc::ENOSPC) => Error::os_kind(ErrorKind::Other, "epoll_ctl", e).with_detail(
+            "the per-user limit on epoll watches is reached (/proc/sys/fs/epoll/max_user_watches)",
+        ),
+        _ => Error::os("epoll_ctl", e),
+    }
+}

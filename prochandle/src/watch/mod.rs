@@ -1,0 +1,542 @@
+//! Exit notification for many processes at once, from one thread.
+//!
+//! A [`Watcher`] holds any number of [`Process`]es (our children or
+//! anyone's) and reports each one's exit as it happens, with the
+//! [`ProcessState`] the system can give: for our children the full status
+//! and resource usage (the watcher reaps them), for other processes the
+//! status the kernel records for everyone on Linux 6.15+
+//! (`PIDFD_INFO_EXIT`), once their parent has reaped them.
+//!
+//! ```
+//! # fn main() -> prochandle::Result<()> {
+//! # #[cfg(unix)] {
+//! use std::process::Command;
+//! use std::time::Duration;
+//! use prochandle::{Process, Watcher};
+//!
+//! let watcher = Watcher::new()?;
+//! let fast = watcher.add(Process::spawn(Command::new("true").arg("fast"))?)?;
+//! let slow = watcher.add(Process::spawn(Command::new("sleep").arg("0.2"))?)?;
+//!
+//! let first = watcher.next(Some(Duration::from_secs(10)))?.expect("an exit");
+//! assert_eq!(first.token, fast);
+//! assert!(first.state.success());
+//! let second = watcher.next(None)?.expect("an exit");
+//! assert_eq!(second.token, slow);
+//! // Nothing left: `next` returns at once.
+//! assert!(watcher.next(None)?.is_none());
+//! # }
+//! # Ok(()) }
+//! ```
+//!
+//! # How it waits
+//!
+//! | platform | mechanism | cost while nothing exits |
+//! | --- | --- | --- |
+//! | Linux, process with a pidfd | one `epoll` instance, one one-shot registration per pidfd | none: the thread sleeps in `epoll_wait` |
+//! | process without a handle (guarded-PID mode, `PROCHANDLE_FORCE_PID=1`) | re-checked with [`Process::try_wait`] on a backoff schedule: after 1 ms, doubling up to 100 ms | per process, about ten checks a second (a `waitid(WNOHANG)` for a child, a `/proc/<pid>/stat` read for others, a few microseconds each); exits are seen up to 100 ms late |
+//! | other OSes (for now) | the same backoff re-checks for every process | as above |
+//!
+//! The Linux backend uses rustix's `epoll` directly rather than `mio` or
+//! `polling`: rustix is already the crate's one Linux dependency, a pidfd
+//! needs nothing but `EPOLLIN`, and the watcher relies on `EPOLLONESHOT`,
+//! which those crates hide. One-shot registrations mean that each readiness
+//! is delivered to exactly one caller of [`next`](Watcher::next), even when
+//! several threads call it.
+//!
+//! A pidfd's readiness can be spurious (under ptrace, tokio#7144), so every
+//! readiness is confirmed with [`Process::try_wait`] before it is reported.
+//! A process found still running is re-checked on the backoff schedule and
+//! its registration re-armed once a check finds it alive: spurious wake-ups
+//! can never turn into a busy loop.
+//!
+//! # Descriptors
+//!
+//! Each process with a pidfd holds one descriptor, and the watcher holds two
+//! more (the epoll instance and an eventfd to wake a sleeping
+//! [`next`](Watcher::next)). The usual soft `RLIMIT_NOFILE` of 1024 runs out
+//! quickly: opening a [`Process`] then fails with an error that names the
+//! limit, never a fallback to polling. Call [`raise_fd_limit`](crate::raise_fd_limit)
+//! first to lift the soft limit to the hard one.
+//!
+//! # Threads
+//!
+//! Every method takes `&self`, and a `Watcher` is `Send + Sync`: one thread
+//! can sleep in [`next`](Watcher::next) while others [`add`](Watcher::add)
+//! and [`remove`](Watcher::remove). Removing and dropping are safe at any
+//! time; an exit found for a process that is removed meanwhile is never
+//! reported.
+
+mod registry;
+
+#[cfg(target_os = "linux")]
+#[path = "epoll.rs"]
+mod backend;
+#[cfg(not(target_os = "linux"))]
+#[path = "fallback.rs"]
+mod backend;
+
+use std::fmt;
+use std::sync::{Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::process::Process;
+use crate::state::ProcessState;
+use backend::Poller;
+use registry::{Entry, Registry, Watch};
+
+/// First re-check after a process without a handle is added, or after a
+/// spurious readiness; doubles up to [`RECHECK_MAX`].
+const RECHECK_MIN: Duration = Duration::from_millis(1);
+/// The slowest re-check: the worst-case delay of an exit seen by polling.
+const RECHECK_MAX: Duration = Duration::from_millis(100);
+
+/// Names one registration in a [`Watcher`]. Tokens are never reused by the
+/// watcher that issued them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Token(u64);
+
+impl Token {
+    /// The token as a number (unique within its watcher).
+    ///
+    /// ```
+    /// # fn main() -> prochandle::Result<()> {
+    /// # #[cfg(unix)] {
+    /// let watcher = prochandle::Watcher::new()?;
+    /// let p = prochandle::Process::spawn(&mut std::process::Command::new("true"))?;
+    /// let token = watcher.add(p)?;
+    /// println!("registered as #{}", token.as_u64());
+    /// # watcher.next(None)?;
+    /// # }
+    /// # Ok(()) }
+    /// ```
+    pub fn as_u64(self) -> u64 {
+        self.0
+    }
+}
+
+/// One process's exit, as reported by [`Watcher::next`]. The process is
+/// no longer registered: the event hands it back.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct Event {
+    /// The token [`Watcher::add`] returned for it.
+    pub token: Token,
+    /// The process, handed back (its handle still open).
+    pub process: Process,
+    /// How it ended. For a process that is not our child and whose parent
+    /// had not reaped it yet, the status is
+    /// [`Unknown(NotReapedYet)`](crate::UnknownReason::NotReapedYet):
+    /// [`Process::wait`] on [`process`](Event::process) can learn it a
+    /// moment later (Linux 6.15+).
+    pub state: ProcessState,
+}
+
+/// [`Watcher::add`] failed; the process is handed back.
+///
+/// Converts into [`Error`] (dropping the process), so `?` works in
+/// functions returning [`Result`].
+pub struct AddError(Box<(Error, Process)>);
+
+impl AddError {
+    /// What went wrong.
+    ///
+    /// ```
+    /// use prochandle::{ErrorKind, Process, Watcher};
+    ///
+    /// let watcher = Watcher::new().unwrap();
+    /// let refused = watcher.add(Process::current().unwrap()).unwrap_err();
+    /// assert_eq!(refused.error().kind(), ErrorKind::InvalidInput);
+    /// let me: Process = refused.into_process(); // nothing is lost
+    /// assert_eq!(me.pid(), std::process::id());
+    /// ```
+    pub fn error(&self) -> &Error {
+        &self.0 .0
+    }
+
+    /// The process that could not be added (see [`error`](AddError::error)
+    /// for an example).
+    pub fn into_process(self) -> Process {
+        self.0 .1
+    }
+}
+
+impl fmt::Debug for AddError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AddError")
+            .field("error", self.error())
+            .field("pid", &self.0 .1.pid())
+            .finish()
+    }
+}
+
+impl fmt::Display for AddError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "cannot watch process {}: {}", self.0 .1.pid(), self.0 .0)
+    }
+}
+
+impl std::error::Error for AddError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(self.error())
+    }
+}
+
+impl From<AddError> for Error {
+    fn from(err: AddError) -> Error {
+        err.0 .0
+    }
+}
+
+/// Watches many processes for exit, from one thread and without polling
+/// (see the [module docs](crate::watch) for the mechanism per platform and
+/// its cost).
+///
+/// The watcher owns what it watches: [`add`](Watcher::add) takes a
+/// [`Process`], which keeps its handle (and so the process's identity)
+/// alive while registered; [`next`](Watcher::next) and
+/// [`remove`](Watcher::remove) hand it back.
+///
+/// ```
+/// # fn main() -> prochandle::Result<()> {
+/// # #[cfg(unix)] {
+/// use std::process::Command;
+/// use std::time::Duration;
+/// use prochandle::{Process, Watcher};
+///
+/// let watcher = Watcher::new()?;
+/// let token = watcher.add(Process::spawn(Command::new("sleep").arg("30"))?)?;
+/// assert!(watcher.try_next()?.is_none());
+/// watcher.with_process(token, |p| p.kill()).unwrap()?;
+/// let event = watcher.next(Some(Duration::from_secs(10)))?.unwrap();
+/// assert_eq!(event.state.signal(), Some(9));
+/// # }
+/// # Ok(()) }
+/// ```
+pub struct Watcher {
+    poller: Poller,
+    registry: Mutex<Registry>,
+}
+
+impl Watcher {
+    /// A new, empty watcher (Linux: an epoll instance and an eventfd, both
+    /// close-on-exec).
+    ///
+    /// ```
+    /// let watcher = prochandle::Watcher::new().unwrap();
+    /// assert_eq!(watcher.len(), 0);
+    /// ```
+    pub fn new() -> Result<Watcher> {
+        Ok(Watcher {
+            poller: Poller::new()?,
+            registry: Mutex::new(Registry::default()),
+        })
+    }
+
+    /// Registers `process` and returns its token. Its exit, past or
+    /// future, will be reported once by [`next`](Watcher::next).
+    ///
+    /// Fails (handing the process back) for this very process, which cannot
+    /// watch its own exit, and when the kernel refuses the registration
+    /// (epoll's per-user watch limit).
+    pub fn add(&self, process: Process) -> Result<Token, AddError> {
+        if process.pid() == std::process::id() {
+            let error = Error::invalid_input("watch", "a process cannot watch its own exit");
+            return Err(AddError(Box::new((error, process))));
+        }
+        let mut registry = self.lock();
+        let token = registry.allocate_token();
+        let watch = match process.handle() {
+            Some(handle) if Poller::supports(handle) => {
+                if let Err(error) = self.poller.register(handle, token) {
+                    return Err(AddError(Box::new((error, process))));
+                }
+                Watch::Armed {
+                    spurious_pause: RECHECK_MIN,
+                }
+            }
+            _ => Watch::Recheck {
+                due: Instant::now(),
+                pause: RECHECK_MIN,
+                registered: false,
+            },
+        };
+        registry.insert(token, Entry { process, watch });
+        drop(registry);
+        if !matches!(watch, Watch::Armed { .. }) {
+            // A sleeping `next` computed its timeout without this process.
+            self.poller.wake();
+        }
+        Ok(Token(token))
+    }
+
+    /// Unregisters a process and hands it back, whether or not it has
+    /// exited meanwhile (an exit found but not yet returned by
+    /// [`next`](Watcher::next) is withdrawn too). `None` if the token is not
+    /// registered (already reported, removed, or from another watcher).
+    ///
+    /// ```
+    /// # fn main() -> prochandle::Result<()> {
+    /// # #[cfg(unix)] {
+    /// let watcher = prochandle::Watcher::new()?;
+    /// let p = prochandle::Process::spawn(std::process::Command::new("sleep").arg("30"))?;
+    /// let token = watcher.add(p)?;
+    /// let p = watcher.remove(token).unwrap();
+    /// assert!(watcher.remove(token).is_none());
+    /// p.kill()?;
+    /// p.wait()?;
+    /// # }
+    /// # Ok(()) }
+    /// ```
+    pub fn remove(&self, token: Token) -> Option<Process> {
+        let mut registry = self.lock();
+        let process = match registry.take(token.0) {
+            Some(entry) => {
+                if entry.registered() {
+                    if let Some(handle) = entry.process.handle() {
+                        self.poller.deregister(handle);
+                    }
+                }
+                Some(entry.process)
+            }
+            None => registry.take_found(token.0),
+        };
+        let now_empty = registry.len() == 0;
+        drop(registry);
+        if process.is_some() && now_empty {
+            // A `next(None)` asleep on an empty watcher should return.
+            self.poller.wake();
+        }
+        process
+    }
+
+    /// Calls `f` with a registered process (to signal it, say) and returns
+    /// its result; `None` if the token is not registered.
+    ///
+    /// `f` runs with the watcher locked: calling the watcher's methods from
+    /// it deadlocks.
+    ///
+    /// ```
+    /// # fn main() -> prochandle::Result<()> {
+    /// # #[cfg(unix)] {
+    /// let watcher = prochandle::Watcher::new()?;
+    /// let p = prochandle::Process::spawn(std::process::Command::new("sleep").arg("30"))?;
+    /// let pid = p.pid();
+    /// let token = watcher.add(p)?;
+    /// assert_eq!(watcher.with_process(token, |p| p.pid()), Some(pid));
+    /// watcher.with_process(token, |p| p.kill()).unwrap()?;
+    /// assert_eq!(watcher.next(None)?.unwrap().token, token);
+    /// # }
+    /// # Ok(()) }
+    /// ```
+    pub fn with_process<R>(&self, token: Token, f: impl FnOnce(&Process) -> R) -> Option<R> {
+        let registry = self.lock();
+        registry.get(token.0).map(|entry| f(&entry.process))
+    }
+
+    /// How many processes are registered, counting exits found but not yet
+    /// returned.
+    pub fn len(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Whether no process is registered (and no exit is waiting to be
+    /// returned).
+    ///
+    /// ```
+    /// assert!(prochandle::Watcher::new().unwrap().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Returns the next exit without sleeping: `None` if no registered
+    /// process has exited.
+    ///
+    /// ```
+    /// # fn main() -> prochandle::Result<()> {
+    /// # #[cfg(unix)] {
+    /// let watcher = prochandle::Watcher::new()?;
+    /// watcher.add(prochandle::Process::spawn(std::process::Command::new("sleep").arg("30"))?)?;
+    /// assert!(watcher.try_next()?.is_none());
+    /// # }
+    /// # Ok(()) }
+    /// ```
+    pub fn try_next(&self) -> Result<Option<Event>> {
+        self.next(Some(Duration::ZERO))
+    }
+
+    /// Sleeps until a registered process exits and returns its [`Event`],
+    /// or returns `None` once `timeout` passes (`None`: no limit) or at
+    /// once if nothing is registered, so that
+    /// `while let Some(event) = watcher.next(None)?` ends when every exit
+    /// has been reported.
+    ///
+    /// Each exit is reported once, to one caller. An error means one
+    /// process could not be checked (a failed `waitid`, say); it stays
+    /// registered and is checked again later, and the other processes are
+    /// unaffected.
+    ///
+    /// ```
+    /// # fn main() -> prochandle::Result<()> {
+    /// # #[cfg(unix)] {
+    /// use std::process::Command;
+    /// use std::time::Duration;
+    /// use prochandle::{Process, Watcher};
+    ///
+    /// let watcher = Watcher::new()?;
+    /// for code in 0..3 {
+    ///     let cmd = format!("exit {code}");
+    ///     watcher.add(Process::spawn(Command::new("sh").args(["-c", &cmd]))?)?;
+    /// }
+    /// let mut codes = Vec::new();
+    /// while let Some(event) = watcher.next(Some(Duration::from_secs(10)))? {
+    ///     codes.push(event.state.exit_code().unwrap());
+    /// }
+    /// codes.sort();
+    /// assert_eq!(codes, [0, 1, 2]);
+    /// # }
+    /// # Ok(()) }
+    /// ```
+    pub fn next(&self, timeout: Option<Duration>) -> Result<Option<Event>> {
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        let mut ready = Vec::new();
+        loop {
+            let sleep = {
+                let mut registry = self.lock();
+                self.run_due_checks(&mut registry);
+                if let Some(found) = self.pop_found(&mut registry) {
+                    return found.map(Some);
+                }
+                if registry.len() == 0 {
+                    // The kernel wakes one sleeper per wake-up: pass it on
+                    // to the next thread asleep here, which has nothing to
+                    // wait for either.
+                    self.poller.wake();
+                    return Ok(None);
+                }
+                let now = Instant::now();
+                let until_deadline = deadline.map(|d| d.saturating_duration_since(now));
+                let until_check = registry
+                    .next_due()
+                    .map(|d| d.saturating_duration_since(now));
+                match (until_deadline, until_check) {
+                    (Some(a), Some(b)) => Some(a.min(b)),
+                    (a, b) => a.or(b),
+                }
+            };
+            ready.clear();
+            self.poller.wait(sleep, &mut ready)?;
+            let mut registry = self.lock();
+            for &token in &ready {
+                self.on_ready(&mut registry, token);
+            }
+            if let Some(found) = self.pop_found(&mut registry) {
+                return found.map(Some);
+            }
+            if deadline.is_some_and(|d| Instant::now() >= d) {
+                return Ok(None);
+            }
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Registry> {
+        // A panic elsewhere cannot leave the registry half-updated in a way
+        // that matters: keep going.
+        self.registry.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn pop_found(&self, registry: &mut Registry) -> Option<Result<Event>> {
+        let found = registry.pop_found()?;
+        if registry.has_found() || registry.len() == 0 {
+            // Another thread may be asleep while exits wait here, or while
+            // nothing is left to wait for.
+            self.poller.wake();
+        }
+        Some(found)
+    }
+
+    /// The poller reported `token` ready (and disarmed it): confirm the
+    /// exit, or treat the readiness as spurious.
+    fn on_ready(&self, registry: &mut Registry, token: u64) {
+        let Some(entry) = registry.get_mut(token) else {
+            return; // removed meanwhile
+        };
+        let Watch::Armed { spurious_pause } = entry.watch else {
+            return;
+        };
+        match entry.process.try_wait() {
+            Ok(Some(state)) => self.report(registry, token, state),
+            Ok(None) => {
+                // Spurious readiness: look again shortly, re-arm if alive.
+                // The pause keeps growing across spurious readinesses, so
+                // a handle that stays readable costs at most one check per
+                // RECHECK_MAX.
+                let due = Instant::now() + spurious_pause;
+                registry.recheck_at(token, due, spurious_pause, true);
+            }
+            Err(error) => {
+                registry.recheck_at(token, Instant::now() + RECHECK_MAX, RECHECK_MAX, true);
+                registry.push_found(Err(error));
+            }
+        }
+    }
+
+    /// Re-checks every process whose turn has come.
+    fn run_due_checks(&self, registry: &mut Registry) {
+        let now = Instant::now();
+        while let Some((token, pause)) = registry.pop_due(now) {
+            let Some(entry) = registry.get_mut(token) else {
+                continue;
+            };
+            let registered = entry.registered();
+            match entry.process.try_wait() {
+                Ok(Some(state)) => self.report(registry, token, state),
+                Ok(None) => {
+                    if registered {
+                        let rearmed = entry
+                            .process
+                            .handle()
+                            .is_some_and(|h| self.poller.rearm(h, token).is_ok());
+                        if rearmed {
+                            entry.watch = Watch::Armed {
+                                spurious_pause: (pause * 2).min(RECHECK_MAX),
+                            };
+                            continue;
+                        }
+                    }
+                    let pause = (pause * 2).min(RECHECK_MAX);
+                    registry.recheck_at(token, now + pause, pause, registered);
+                }
+                Err(error) => {
+                    registry.recheck_at(token, now + RECHECK_MAX, RECHECK_MAX, registered);
+                    registry.push_found(Err(error));
+                }
+            }
+        }
+    }
+
+    /// Unregisters an exited process and queues its event.
+    fn report(&self, registry: &mut Registry, token: u64, state: ProcessState) {
+        let Some(entry) = registry.take(token) else {
+            return;
+        };
+        if entry.registered() {
+            if let Some(handle) = entry.process.handle() {
+                self.poller.deregister(handle);
+            }
+        }
+        registry.push_found(Ok(Event {
+            token: Token(token),
+            process: entry.process,
+            state,
+        }));
+    }
+}
+
+impl fmt::Debug for Watcher {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Watcher").field("len", &self.len()).finish()
+    }
+}
