@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, with its set-up, on a fresh machine of this kind.
 # Runs: rustfmt and clippy checks, every test (normal mode and forced
-# guarded-PID mode), doctests, and the docs build with warnings denied.
+# guarded-PID mode), the examples, doctests, the docs build with warnings
+# denied, clippy for Windows, macOS and FreeBSD, and the Windows tests under
+# Wine (installing mingw-w64, Wine and the Rust targets it needs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
