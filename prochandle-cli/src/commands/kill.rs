@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use prochandle::Signal;
 
 use super::wait::{wait_error, Reporter};
-use super::waiting::{out_of_descriptors, Next, Waiter};
+use super::waiting::{out_of_descriptors, DescriptorReserve, Next, Waiter};
 use crate::cli::KillArgs;
 use crate::duration;
 use crate::exit_codes;
@@ -33,6 +33,7 @@ pub fn run(args: KillArgs) -> u8 {
     };
     let mut running = BTreeSet::new();
     let mut opened = 0;
+    let reserve = DescriptorReserve::hold();
     for (index, target) in args.targets.iter().enumerate() {
         // The process is opened (pinned by its pidfd, or its identity
         // checked) before anything is sent: a recycled PID is never hit.
@@ -71,6 +72,7 @@ pub fn run(args: KillArgs) -> u8 {
             }
         }
     }
+    reserve.release();
     let (Some(timeout), Some(mut waiter)) = (args.timeout, waiter) else {
         return if failed {
             exit_codes::FAILURE

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use prochandle::ProcessState;
 
-use super::waiting::{out_of_descriptors, Next, WaitError, Waiter};
+use super::waiting::{out_of_descriptors, DescriptorReserve, Next, WaitError, Waiter};
 use crate::cli::WaitArgs;
 use crate::duration;
 use crate::exit_codes;
@@ -38,6 +38,7 @@ pub fn run(args: WaitArgs) -> u8 {
 
     let mut failed = false;
     let mut running = BTreeSet::new();
+    let reserve = DescriptorReserve::hold();
     for (index, target) in args.targets.iter().enumerate() {
         match target.open_counted(Action::Wait) {
             Ok(process) => {
@@ -58,6 +59,7 @@ pub fn run(args: WaitArgs) -> u8 {
             },
         }
     }
+    reserve.release();
     if running.is_empty() {
         return exit_codes::FAILURE;
     }

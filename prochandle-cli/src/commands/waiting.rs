@@ -257,3 +257,25 @@ fn show(limit: u64) -> String {
         limit.to_string()
     }
 }
+
+/// A few descriptors held while targets are opened and given back after,
+/// so that watching them can still open what it needs (`/proc` files)
+/// even when the targets took every descriptor left.
+pub struct DescriptorReserve(#[allow(dead_code)] Vec<std::fs::File>);
+
+impl DescriptorReserve {
+    /// How many descriptors are kept back.
+    const SIZE: usize = 4;
+
+    /// Holds up to [`SIZE`](Self::SIZE) descriptors (`/dev/null`, opened
+    /// close-on-exec as std always does); fewer if they cannot be had.
+    pub fn hold() -> DescriptorReserve {
+        let files = (0..Self::SIZE)
+            .map_while(|_| std::fs::File::open("/dev/null").ok())
+            .collect();
+        DescriptorReserve(files)
+    }
+
+    /// Gives the descriptors back.
+    pub fn release(self) {}
+}
