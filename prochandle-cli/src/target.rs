@@ -64,20 +64,42 @@ impl Target {
     /// is reported as gone and nothing is opened. The error is one line,
     /// naming the target and the cause, without the `prochandle:` prefix.
     pub fn open(&self, action: Action) -> Result<Process, String> {
-        match self.kind {
-            TargetKind::Pid(pid) => {
-                Process::open(pid).map_err(|e| output::describe(self, action, &e))
-            }
-            TargetKind::Identity(id) => id.open().map_err(|e| match e.kind() {
-                ErrorKind::NotFound if pid_exists(id.pid()) => format!(
+        self.open_counted(action).map_err(|failure| failure.message)
+    }
+
+    /// Like [`open`](Target::open), also telling whether it failed for
+    /// lack of file descriptors (so that a command opening thousands of
+    /// targets can stop and say so once).
+    pub fn open_counted(&self, action: Action) -> Result<Process, OpenFailure> {
+        let opened = match self.kind {
+            TargetKind::Pid(pid) => Process::open(pid),
+            TargetKind::Identity(id) => id.open(),
+        };
+        opened.map_err(|e| OpenFailure {
+            out_of_descriptors: e
+                .raw_os_error()
+                .filter(|&errno| errno == libc::EMFILE || errno == libc::ENFILE),
+            message: match (self.kind, e.kind()) {
+                (TargetKind::Identity(id), ErrorKind::NotFound) if pid_exists(id.pid()) => format!(
                     "{action} {self}: gone: identity mismatch, PID {} now belongs to another process (nothing done to it)",
                     id.pid()
                 ),
-                ErrorKind::NotFound => format!("{action} {self}: gone: no such process"),
+                (TargetKind::Identity(_), ErrorKind::NotFound) => {
+                    format!("{action} {self}: gone: no such process")
+                }
                 _ => output::describe(self, action, &e),
-            }),
-        }
+            },
+        })
     }
+}
+
+/// Why [`Target::open_counted`] failed.
+pub struct OpenFailure {
+    /// One line naming the target and the cause.
+    pub message: String,
+    /// `Some(errno)` if this process ran out of descriptors (`EMFILE`), or
+    /// the whole system did (`ENFILE`).
+    pub out_of_descriptors: Option<i32>,
 }
 
 fn pid_exists(pid: u32) -> bool {

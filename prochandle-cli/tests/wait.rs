@@ -192,3 +192,232 @@ fn errors_are_one_line_naming_the_target() {
     assert_eq!(code(&out), 2);
     one_error_line(&out, &["bad target", "12ab"]);
 }
+
+/// Whether process `pid` is asleep in `epoll_wait`: prochandle gets there
+/// only once every target is open and registered with its watcher.
+fn asleep_in_epoll(pid: u32) -> bool {
+    let wchan = std::fs::read_to_string(format!("/proc/{pid}/wchan")).unwrap_or_default();
+    if wchan.contains("epoll") || wchan.contains("ep_poll") {
+        return true;
+    }
+    // Without kallsyms wchan reads "0": the syscall number says it too
+    // (x86_64: epoll_wait 232, epoll_pwait 281, epoll_pwait2 441).
+    let syscall = std::fs::read_to_string(format!("/proc/{pid}/syscall")).unwrap_or_default();
+    matches!(
+        syscall.split_whitespace().next(),
+        Some("232" | "281" | "441")
+    )
+}
+
+/// Waits (up to 20 s) until `waiter` sleeps in epoll_wait.
+fn until_watching(waiter: &mut std::process::Child) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !asleep_in_epoll(waiter.id()) {
+        assert!(
+            matches!(waiter.try_wait(), Ok(None)),
+            "prochandle wait ended before watching"
+        );
+        assert!(
+            Instant::now() < deadline,
+            "prochandle never slept in epoll_wait"
+        );
+        std::thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// Waits for `child` up to `limit`, killing it if it takes longer.
+fn wait_or_kill(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("prochandle did not finish within {limit:?}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+/// `count` `sleep 60`s started by a helper shell (so they are not the
+/// test's children), which reaps them as they die. Dropping it kills every
+/// one through its handle and reaps the shell.
+struct Flock {
+    shell: Proc,
+    members: Vec<Process>,
+}
+
+impl Flock {
+    fn start(count: usize) -> Flock {
+        use std::io::BufRead;
+        let script = format!(
+            "i=0; while [ $i -lt {count} ]; do sleep 60 >/dev/null 2>&1 & echo $!; i=$((i+1)); done; \
+             exec >/dev/null; wait"
+        );
+        let mut shell = Proc::spawn(
+            std::process::Command::new("sh")
+                .args(["-c", &script])
+                .stdin(Stdio::null())
+                .stdout(Stdio::piped()),
+        );
+        let out = std::io::BufReader::new(shell.0.stdout.take().unwrap());
+        let members: Vec<Process> = out
+            .lines()
+            .take(count)
+            .map(|line| {
+                let pid: u32 = line.unwrap().trim().parse().unwrap();
+                // Opened while alive (their parent reaps them only on exit):
+                // the handle pins each one for the clean-up.
+                Process::open(pid).unwrap()
+            })
+            .collect();
+        assert_eq!(members.len(), count);
+        for member in &members {
+            // Past the shell's fork: running `sleep` itself.
+            let deadline = Instant::now() + Duration::from_secs(10);
+            while std::fs::read_to_string(format!("/proc/{}/comm", member.pid()))
+                .is_ok_and(|comm| comm.trim() != "sleep")
+            {
+                assert!(Instant::now() < deadline, "no sleep in {}", member.pid());
+                std::thread::sleep(Duration::from_millis(2));
+            }
+        }
+        Flock { shell, members }
+    }
+
+    fn pids(&self) -> Vec<String> {
+        self.members.iter().map(|p| p.pid().to_string()).collect()
+    }
+}
+
+impl Drop for Flock {
+    fn drop(&mut self) {
+        for member in &self.members {
+            let _ = member.kill();
+        }
+        // The shell's `wait` returns once all are reaped; then it exits.
+        let _ = self.shell.0.wait();
+    }
+}
+
+#[test]
+fn waits_for_300_targets_of_another_parent_at_once() {
+    let flock = Flock::start(300);
+    let pids = flock.pids();
+    let mut waiter = prochandle()
+        .arg("wait")
+        .args(&pids)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    until_watching(&mut waiter);
+    for member in &flock.members {
+        member.signal(prochandle::Signal::TERM).unwrap();
+    }
+    let status = wait_or_kill(&mut waiter, Duration::from_secs(60));
+    let out = read_all(&mut waiter);
+    let mut err = String::new();
+    std::io::Read::read_to_string(&mut waiter.stderr.take().unwrap(), &mut err).unwrap();
+    assert_eq!(status.code(), Some(0), "{err}");
+    assert_eq!(err, "");
+    let mut reported: Vec<&str> = out
+        .lines()
+        .map(|line| {
+            let (pid, text) = line.split_once(": ").unwrap();
+            if status_of_others_known() {
+                assert_eq!(text, "killed by SIGTERM", "{line}");
+            } else {
+                assert!(text.starts_with("status unknown: "), "{line}");
+            }
+            pid
+        })
+        .collect();
+    reported.sort_unstable();
+    let mut expected: Vec<&str> = pids.iter().map(String::as_str).collect();
+    expected.sort_unstable();
+    assert_eq!(reported, expected, "each target reported exactly once");
+}
+
+#[test]
+fn any_returns_after_the_first_of_several() {
+    let flock = Flock::start(5);
+    let pids = flock.pids();
+    let mut waiter = prochandle()
+        .args(["wait", "--any", "--json"])
+        .args(&pids)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    until_watching(&mut waiter);
+    let first = &flock.members[3];
+    // Not SIGINT: a non-interactive shell starts background jobs ignoring it.
+    first.signal(prochandle::Signal::USR1).unwrap();
+    let status = wait_or_kill(&mut waiter, Duration::from_secs(20));
+    assert_eq!(status.code(), Some(0));
+    let out = read_all(&mut waiter);
+    let objects: Vec<serde_json::Value> = out
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(objects.len(), 1, "{out}");
+    assert_eq!(objects[0]["pid"], first.pid());
+    if status_of_others_known() {
+        assert_eq!(objects[0]["signal_name"], "SIGUSR1", "{out}");
+    }
+    // The others were left alone, still running.
+    for (at, member) in flock.members.iter().enumerate() {
+        if at != 3 {
+            assert!(
+                member.try_wait().unwrap().is_none(),
+                "{} exited",
+                member.pid()
+            );
+        }
+    }
+}
+
+#[test]
+fn running_out_of_descriptors_is_one_clear_error() {
+    use std::os::unix::process::CommandExt;
+    let flock = Flock::start(40);
+    let mut command = prochandle();
+    command
+        .args(["wait", "--timeout", "300ms"])
+        .args(flock.pids());
+    // SAFETY: setrlimit is async-signal-safe and touches only the child's
+    // own limits, between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            let limit = libc::rlimit {
+                rlim_cur: 16,
+                rlim_max: 16,
+            };
+            if libc::setrlimit(libc::RLIMIT_NOFILE, &limit) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    let out = command.output().unwrap();
+    if handles() {
+        // One pidfd per target: the 16 descriptors run out part-way.
+        assert_eq!(code(&out), 1);
+        let line = one_error_line(
+            &out,
+            &[
+                "wait: out of file descriptors after opening",
+                "of 40 targets",
+                "RLIMIT_NOFILE is 16 (hard 16)",
+            ],
+        );
+        assert!(!line.contains("raise_fd_limit"), "{line}");
+    } else {
+        // Guarded PIDs hold no descriptor: all 40 are waited for.
+        assert_eq!(code(&out), 124, "{}", stderr(&out));
+        one_error_line(&out, &["timed out after 300ms"]);
+    }
+    assert_eq!(stdout(&out), "");
+}

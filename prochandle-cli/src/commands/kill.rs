@@ -1,14 +1,13 @@
 //! `prochandle kill`: signals through the handle; with `--timeout`, waits
 //! for the targets to exit and escalates with `--then`.
 
-use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use prochandle::{Process, Signal};
+use prochandle::Signal;
 
 use super::wait::{wait_error, Reporter};
-use super::waiting::{Next, Waiter};
+use super::waiting::{out_of_descriptors, DescriptorReserve, Next, Waiter};
 use crate::cli::KillArgs;
 use crate::duration;
 use crate::exit_codes;
@@ -17,21 +16,55 @@ use crate::target::Target;
 
 pub fn run(args: KillArgs) -> u8 {
     let mut failed = false;
-    let mut signalled = BTreeMap::new();
+    // With --timeout every signalled target is held (one descriptor each)
+    // until it exits: lift the soft descriptor limit so thousands fit.
+    let mut waiter = match args.timeout {
+        Some(_) => {
+            let _ = prochandle::raise_fd_limit();
+            match Waiter::new() {
+                Ok(waiter) => Some(waiter),
+                Err(err) => {
+                    output::error(format!("kill: cannot start watching: {err}"));
+                    return exit_codes::FAILURE;
+                }
+            }
+        }
+        None => None,
+    };
+    let mut running = BTreeSet::new();
+    let mut opened = 0;
+    let reserve = DescriptorReserve::hold();
     for (index, target) in args.targets.iter().enumerate() {
         // The process is opened (pinned by its pidfd, or its identity
         // checked) before anything is sent: a recycled PID is never hit.
-        let process = match target.open(Action::Kill) {
-            Ok(process) => process,
-            Err(message) => {
+        let process = match target.open_counted(Action::Kill) {
+            Ok(process) => {
+                opened += 1;
+                process
+            }
+            Err(failure) => {
                 failed = true;
-                output::error(message);
+                if let Some(errno) = failure.out_of_descriptors {
+                    // The rest would fail the same way: say it once, signal
+                    // no more, and wait for those already signalled.
+                    let total = args.targets.len();
+                    output::error(format!(
+                        "{}; the last {} were not signalled",
+                        out_of_descriptors("kill", opened, total, errno),
+                        total - index
+                    ));
+                    break;
+                }
+                output::error(failure.message);
                 continue;
             }
         };
         match process.signal(args.signal) {
             Ok(()) => {
-                signalled.insert(index, Arc::new(process));
+                if let Some(waiter) = &mut waiter {
+                    running.insert(index);
+                    waiter.add(index, process);
+                }
             }
             Err(err) => {
                 failed = true;
@@ -39,7 +72,8 @@ pub fn run(args: KillArgs) -> u8 {
             }
         }
     }
-    let Some(timeout) = args.timeout else {
+    reserve.release();
+    let (Some(timeout), Some(mut waiter)) = (args.timeout, waiter) else {
         return if failed {
             exit_codes::FAILURE
         } else {
@@ -47,12 +81,10 @@ pub fn run(args: KillArgs) -> u8 {
         };
     };
 
-    let mut running: BTreeSet<usize> = signalled.keys().copied().collect();
-    let mut waiter = Waiter::start(signalled.iter().map(|(i, p)| (*i, Arc::clone(p))));
     failed |= collect_exits(&mut waiter, &mut running, &args.targets, timeout);
     if let Some(then) = args.then.filter(|_| !running.is_empty()) {
         for &index in &running {
-            escalate(&args.targets[index], &signalled[&index], then);
+            escalate(&args.targets[index], &waiter, index, then);
         }
         failed |= collect_exits(&mut waiter, &mut running, &args.targets, timeout);
     }
@@ -85,11 +117,11 @@ pub fn run(args: KillArgs) -> u8 {
 
 /// Sends the escalation signal; a process that exited meanwhile is fine
 /// (its exit is about to be reported), anything else is said.
-fn escalate(target: &Target, process: &Process, signal: Signal) {
-    match process.signal(signal) {
-        Ok(()) => {}
-        Err(err) if err.is_done() => {}
-        Err(err) => output::error(output::describe(target, Action::Kill, &err)),
+fn escalate(target: &Target, waiter: &Waiter, index: usize, signal: Signal) {
+    match waiter.with_process(index, |process| process.signal(signal)) {
+        None | Some(Ok(())) => {}
+        Some(Err(err)) if err.is_done() => {}
+        Some(Err(err)) => output::error(output::describe(target, Action::Kill, &err)),
     }
 }
 
@@ -115,6 +147,10 @@ fn collect_exits(
                         output::error(wait_error(&targets[index], &err));
                     }
                 }
+            }
+            Next::Failed(err) => {
+                failed = true;
+                output::error(format!("kill: {err}"));
             }
             Next::TimedOut | Next::AllDone => return failed,
         }

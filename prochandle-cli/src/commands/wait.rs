@@ -2,12 +2,11 @@
 
 use std::collections::BTreeSet;
 use std::io::{IsTerminal, Write};
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use prochandle::ProcessState;
 
-use super::waiting::{Next, WaitError, Waiter};
+use super::waiting::{out_of_descriptors, DescriptorReserve, Next, WaitError, Waiter};
 use crate::cli::WaitArgs;
 use crate::duration;
 use crate::exit_codes;
@@ -22,30 +21,54 @@ pub fn run(args: WaitArgs) -> u8 {
         output::error("wait: --exit-status needs exactly one TARGET");
         return exit_codes::USAGE;
     }
+    // Each target holds a descriptor while waited for: lift the soft limit
+    // (often 1024) to the hard one so that thousands fit. Should this fail,
+    // running out is still reported clearly below.
+    let _ = prochandle::raise_fd_limit();
     let started = Instant::now();
     let deadline = args.timeout.map(|timeout| started + timeout);
     let report = Reporter { json: args.json };
+    let mut waiter = match Waiter::new() {
+        Ok(waiter) => waiter,
+        Err(err) => {
+            output::error(format!("wait: cannot start watching: {err}"));
+            return exit_codes::FAILURE;
+        }
+    };
 
     let mut failed = false;
-    let mut processes = Vec::new();
+    let mut running = BTreeSet::new();
+    let reserve = DescriptorReserve::hold();
     for (index, target) in args.targets.iter().enumerate() {
-        match target.open(Action::Wait) {
-            Ok(process) => processes.push((index, Arc::new(process))),
-            Err(message) => {
-                failed = true;
-                report.failure(target, &message);
+        match target.open_counted(Action::Wait) {
+            Ok(process) => {
+                running.insert(index);
+                waiter.add(index, process);
             }
+            Err(failure) => match failure.out_of_descriptors {
+                Some(errno) => {
+                    let total = args.targets.len();
+                    let message = out_of_descriptors("wait", running.len(), total, errno);
+                    report.not_opened(&args.targets[index..], &message);
+                    return exit_codes::FAILURE;
+                }
+                None => {
+                    failed = true;
+                    report.failure(target, &failure.message);
+                }
+            },
         }
     }
-    if processes.is_empty() {
+    reserve.release();
+    if running.is_empty() {
         return exit_codes::FAILURE;
     }
-    let mut running: BTreeSet<usize> = processes.iter().map(|(index, _)| *index).collect();
-    let mut waiter = Waiter::start(processes);
     let mut progress = Progress::new(!args.json && std::io::stderr().is_terminal());
     let mut last = None;
 
     loop {
+        // On a terminal, wake every PROGRESS_TICK to redraw the live line;
+        // otherwise sleep until an exit or the deadline.
         let tick = progress.enabled.then(|| Instant::now() + PROGRESS_TICK);
         let wake = match (deadline, tick) {
             (Some(d), Some(t)) => Some(d.min(t)),
@@ -70,6 +93,11 @@ pub fn run(args: WaitArgs) -> u8 {
                     }
                 }
             }
+            Next::Failed(err) => {
+                progress.clear();
+                failed = true;
+                output::error(format!("wait: {err}"));
+            }
             Next::TimedOut if deadline.is_some_and(|d| Instant::now() >= d) => {
                 progress.clear();
                 report.timed_out(&args.targets, &running, args.timeout.unwrap_or_default());
@@ -92,7 +120,7 @@ pub fn run(args: WaitArgs) -> u8 {
 pub fn wait_error(target: &Target, err: &WaitError) -> String {
     match err {
         WaitError::Wait(err) => output::describe(target, Action::Wait, err),
-        WaitError::NoThread(message) => format!("wait {target}: {message}"),
+        WaitError::NotWatched(err) => format!("wait {target}: cannot watch it: {err}"),
     }
 }
 
@@ -114,6 +142,17 @@ impl Reporter {
         output::error(message);
         if self.json {
             output::print_json(&output::error_json(target, message));
+        }
+    }
+
+    /// Running out of descriptors stops the command: `message` once, and
+    /// in JSON an error object for each target not opened.
+    pub fn not_opened(&self, targets: &[Target], message: &str) {
+        output::error(message);
+        if self.json {
+            for target in targets {
+                output::print_json(&output::error_json(target, message));
+            }
         }
     }
 

@@ -1,90 +1,281 @@
 //! Waiting for many processes at once, for `wait` and `kill --timeout`.
 //!
-//! One small thread per process sleeps in `Process::wait` (a `poll` on the
-//! pidfd, or `waitid` for our children) and reports the exit on a channel,
-//! so each exit is seen the moment it happens, with its status, whatever
-//! the mode. The threads are never joined: the command exits when it has
-//! what it needs.
+//! One [`prochandle::Watcher`] on the calling thread: every target is
+//! registered (one pidfd each, armed in one epoll instance), and each exit
+//! is reported the moment the kernel signals it, however many targets there
+//! are. Without handles (`PROCHANDLE_FORCE_PID=1`) the watcher re-checks
+//! each process with backoff instead.
+//!
+//! A process that is not our child may be reported before its parent has
+//! reaped it, when Linux does not yet have its status for others
+//! (`Unknown(NotReapedYet)`). Such an exit is held back and re-checked for
+//! up to [`REAP_GRACE`] (what `Process::wait` allows), while other exits
+//! keep being reported: a parent slow to reap delays only its own children.
 
-use std::sync::mpsc::{self, Receiver, RecvTimeoutError};
-use std::sync::Arc;
-use std::time::Instant;
+use std::collections::{HashMap, VecDeque};
+use std::time::{Duration, Instant};
 
-use prochandle::{Process, ProcessState};
+use prochandle::{ExitStatus, Process, ProcessState, Token, UnknownReason, Watcher};
+
+/// How long a non-child's status is awaited after its exit, for its
+/// parent to reap it (the grace `Process::wait` gives too).
+const REAP_GRACE: Duration = Duration::from_millis(250);
+/// First and last pause between re-checks of an exit held back for its
+/// status.
+const STATUS_CHECK_MIN: Duration = Duration::from_millis(1);
+const STATUS_CHECK_MAX: Duration = Duration::from_millis(25);
 
 /// Why a process could not be waited for.
 pub enum WaitError {
-    /// `Process::wait` failed.
+    /// Checking the process failed.
     Wait(prochandle::Error),
-    /// No thread could be started to wait with.
-    NoThread(String),
+    /// The watcher refused to register it.
+    NotWatched(prochandle::Error),
 }
 
 /// The next thing that happened.
 pub enum Next {
-    /// Process number `index` (as passed to [`Waiter::start`]) exited, or
+    /// Target number `index` (as passed to [`Waiter::add`]) exited, or
     /// waiting for it failed.
     Exit(usize, Result<ProcessState, WaitError>),
+    /// The watcher failed and the failure could not be pinned on one
+    /// target. Reported once; waiting goes on.
+    Failed(prochandle::Error),
     /// The deadline passed first.
     TimedOut,
     /// Every process has been reported.
     AllDone,
 }
 
-/// Waits for a set of processes.
+/// An exit whose status is awaited from the kernel.
+struct HeldBack {
+    index: usize,
+    process: Process,
+    first_state: ProcessState,
+    check_at: Instant,
+    pause: Duration,
+    give_up: Instant,
+}
+
+/// Waits for a set of processes from the calling thread.
 pub struct Waiter {
-    exits: Receiver<(usize, Result<ProcessState, WaitError>)>,
-    pending: usize,
+    watcher: Watcher,
+    targets: HashMap<Token, usize>,
+    tokens: HashMap<usize, Token>,
+    held_back: Vec<HeldBack>,
+    /// Exits and failures found but not yet returned.
+    ready: VecDeque<(usize, Result<ProcessState, WaitError>)>,
+    failure_reported: bool,
 }
 
 impl Waiter {
-    /// Starts waiting for each `(index, process)`.
-    pub fn start(processes: impl IntoIterator<Item = (usize, Arc<Process>)>) -> Waiter {
-        let (sender, exits) = mpsc::channel();
-        let mut pending = 0;
-        for (index, process) in processes {
-            let thread_sender = sender.clone();
-            let spawned = std::thread::Builder::new()
-                .name(format!("wait {}", process.pid()))
-                .stack_size(64 * 1024)
-                .spawn(move || {
-                    let _ = thread_sender.send((index, process.wait().map_err(WaitError::Wait)));
-                });
-            match spawned {
-                Ok(_) => pending += 1,
-                Err(err) => {
-                    // Without a thread there is nothing to wait with: report it
-                    // as a failure of this one target.
-                    let message = format!("cannot start a waiting thread: {err}");
-                    let _ = sender.send((index, Err(WaitError::NoThread(message))));
-                    pending += 1;
+    /// A waiter with nothing registered yet.
+    pub fn new() -> prochandle::Result<Waiter> {
+        Ok(Waiter {
+            watcher: Watcher::new()?,
+            targets: HashMap::new(),
+            tokens: HashMap::new(),
+            held_back: Vec::new(),
+            ready: VecDeque::new(),
+            failure_reported: false,
+        })
+    }
+
+    /// Starts waiting for target number `index`. A process the watcher
+    /// refuses is reported by [`next`](Waiter::next) as a failure of that
+    /// target.
+    pub fn add(&mut self, index: usize, process: Process) {
+        match self.watcher.add(process) {
+            Ok(token) => {
+                self.targets.insert(token, index);
+                self.tokens.insert(index, token);
+            }
+            Err(refused) => {
+                let error = WaitError::NotWatched(refused.into());
+                self.ready.push_back((index, Err(error)));
+            }
+        }
+    }
+
+    /// Calls `f` with target `index`'s process if it is still being
+    /// watched (not yet seen to exit).
+    pub fn with_process<R>(&self, index: usize, f: impl FnOnce(&Process) -> R) -> Option<R> {
+        let token = self.tokens.get(&index)?;
+        self.watcher.with_process(*token, f)
+    }
+
+    /// The next exit, or `TimedOut` once `wake` passes (`None`: never).
+    /// Exits held back for their status are still reported after `wake`
+    /// (within [`REAP_GRACE`]) before `TimedOut` is returned.
+    pub fn next(&mut self, wake: Option<Instant>) -> Next {
+        loop {
+            if let Some((index, result)) = self.ready.pop_front() {
+                return Next::Exit(index, result);
+            }
+            let now = Instant::now();
+            if let Some(found) = self.check_held_back(now) {
+                return found;
+            }
+            let watching = !self.targets.is_empty();
+            if !watching && self.held_back.is_empty() {
+                return Next::AllDone;
+            }
+            if self.held_back.is_empty() && wake.is_some_and(|w| now >= w) {
+                return Next::TimedOut;
+            }
+            let until_wake = wake.map(|w| w.saturating_duration_since(now));
+            let until_check = self
+                .held_back
+                .iter()
+                .map(|h| h.check_at.saturating_duration_since(now))
+                .min();
+            let sleep = match (until_wake, until_check) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+            if !watching {
+                // Only held-back exits left: the watcher would return at once.
+                std::thread::sleep(sleep.unwrap_or(STATUS_CHECK_MIN));
+                continue;
+            }
+            match self.watcher.next(sleep) {
+                Ok(Some(event)) => {
+                    let Some(index) = self.targets.remove(&event.token) else {
+                        continue;
+                    };
+                    self.tokens.remove(&index);
+                    if is_not_reaped_yet(&event.state) {
+                        let now = Instant::now();
+                        self.held_back.push(HeldBack {
+                            index,
+                            process: event.process,
+                            first_state: event.state,
+                            check_at: now,
+                            pause: STATUS_CHECK_MIN,
+                            give_up: now + REAP_GRACE,
+                        });
+                        continue;
+                    }
+                    return Next::Exit(index, Ok(event.state));
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    if let Some(found) = self.blame(error) {
+                        return found;
+                    }
                 }
             }
         }
-        Waiter { exits, pending }
     }
 
-    /// The next exit, or `TimedOut` at `deadline` (`None`: no deadline).
-    pub fn next(&mut self, deadline: Option<Instant>) -> Next {
-        if self.pending == 0 {
-            return Next::AllDone;
-        }
-        let received = match deadline {
-            None => self
-                .exits
-                .recv()
-                .map_err(|_| RecvTimeoutError::Disconnected),
-            Some(deadline) => self
-                .exits
-                .recv_timeout(deadline.saturating_duration_since(Instant::now())),
-        };
-        match received {
-            Ok((index, result)) => {
-                self.pending -= 1;
-                Next::Exit(index, result)
+    /// Re-checks the exits held back whose turn has come; returns one that
+    /// is settled (status known, or its grace over).
+    fn check_held_back(&mut self, now: Instant) -> Option<Next> {
+        for at in 0..self.held_back.len() {
+            let held = &mut self.held_back[at];
+            if held.check_at > now {
+                continue;
             }
-            Err(RecvTimeoutError::Timeout) => Next::TimedOut,
-            Err(RecvTimeoutError::Disconnected) => Next::AllDone,
+            let settled = match held.process.try_wait() {
+                Ok(Some(state)) if !is_not_reaped_yet(&state) => Ok(state),
+                Ok(_) if now >= held.give_up => Ok(held.first_state),
+                Ok(_) => {
+                    held.check_at = now + held.pause;
+                    held.pause = (held.pause * 2).min(STATUS_CHECK_MAX);
+                    continue;
+                }
+                Err(error) => Err(WaitError::Wait(error)),
+            };
+            let held = self.held_back.swap_remove(at);
+            return Some(Next::Exit(held.index, settled));
         }
+        None
     }
+
+    /// The watcher failed to check one process, without saying which:
+    /// find it (it fails the same check again), stop watching it and
+    /// report it as that target's failure. If no process fails now, the
+    /// error is reported once on its own.
+    fn blame(&mut self, error: prochandle::Error) -> Option<Next> {
+        let mut culprits = Vec::new();
+        for (&token, &index) in &self.targets {
+            let failing = self
+                .watcher
+                .with_process(token, |p| p.try_wait().err())
+                .flatten();
+            if let Some(failure) = failing {
+                culprits.push((token, index, failure));
+            }
+        }
+        if culprits.is_empty() {
+            if self.failure_reported {
+                return None;
+            }
+            self.failure_reported = true;
+            return Some(Next::Failed(error));
+        }
+        for (token, index, failure) in culprits {
+            self.targets.remove(&token);
+            self.tokens.remove(&index);
+            drop(self.watcher.remove(token));
+            self.ready.push_back((index, Err(WaitError::Wait(failure))));
+        }
+        None
+    }
+}
+
+fn is_not_reaped_yet(state: &ProcessState) -> bool {
+    matches!(
+        state.status(),
+        ExitStatus::Unknown(UnknownReason::NotReapedYet)
+    )
+}
+
+/// The one line said when a command runs out of descriptors opening its
+/// targets (`errno` is `EMFILE` or `ENFILE`): how far it got, the limit in
+/// force, and the way out.
+pub fn out_of_descriptors(command: &str, opened: usize, total: usize, errno: i32) -> String {
+    let cause = if errno == libc::ENFILE {
+        "the system-wide limit on open files (fs.file-max) is reached".to_owned()
+    } else {
+        let limit = match prochandle::fd_limit() {
+            Ok((soft, hard)) => format!("RLIMIT_NOFILE is {} (hard {})", show(soft), show(hard)),
+            Err(_) => "RLIMIT_NOFILE is reached".to_owned(),
+        };
+        format!(
+            "{limit}, already raised to the hard limit; each target holds one descriptor: \
+             raise the hard limit (ulimit -Hn, systemd LimitNOFILE=) or pass fewer targets"
+        )
+    };
+    format!("{command}: out of file descriptors after opening {opened} of {total} targets: {cause}")
+}
+
+fn show(limit: u64) -> String {
+    if limit == u64::MAX {
+        "unlimited".to_owned()
+    } else {
+        limit.to_string()
+    }
+}
+
+/// A few descriptors held while targets are opened and given back after,
+/// so that watching them can still open what it needs (`/proc` files)
+/// even when the targets took every descriptor left.
+pub struct DescriptorReserve(#[allow(dead_code)] Vec<std::fs::File>);
+
+impl DescriptorReserve {
+    /// How many descriptors are kept back.
+    const SIZE: usize = 4;
+
+    /// Holds up to [`SIZE`](Self::SIZE) descriptors (`/dev/null`, opened
+    /// close-on-exec as std always does); fewer if they cannot be had.
+    pub fn hold() -> DescriptorReserve {
+        let files = (0..Self::SIZE)
+            .map_while(|_| std::fs::File::open("/dev/null").ok())
+            .collect();
+        DescriptorReserve(files)
+    }
+
+    /// Gives the descriptors back.
+    pub fn release(self) {}
 }
