@@ -26,7 +26,11 @@ fn json_describes_the_process_with_the_documented_fields() {
     assert_eq!(value["gids"]["effective"], gid);
     assert_eq!(value["cmdline"], serde_json::json!(["sleep", "30"]));
     assert!(value["exe"].as_str().unwrap().ends_with("/sleep"));
-    assert_eq!(value["state"], "S");
+    // Sleeping, or still running its last instructions before the sleep.
+    assert!(
+        matches!(value["state"].as_str(), Some("S" | "R")),
+        "{value}"
+    );
     assert_eq!(value["threads"], 1);
     assert!(value["start_time_s"].as_f64().unwrap() > 0.0);
     assert!(value["cgroup"].as_str().unwrap().starts_with('/'));

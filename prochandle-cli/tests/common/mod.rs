@@ -140,6 +140,15 @@ impl Proc {
             if exe.is_some() && exe != me {
                 return;
             }
+            // A program that already exited has no exe link left to read.
+            let stat =
+                std::fs::read_to_string(format!("/proc/{}/stat", self.pid())).unwrap_or_default();
+            if stat
+                .rsplit_once(')')
+                .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z'))
+            {
+                return;
+            }
             std::thread::sleep(Duration::from_millis(2));
         }
     }
