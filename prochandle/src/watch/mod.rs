@@ -72,7 +72,18 @@ mod registry;
 #[cfg(target_os = "linux")]
 #[path = "epoll.rs"]
 mod backend;
-#[cfg(not(target_os = "linux"))]
+#[cfg(any(target_os = "macos", target_os = "freebsd"))]
+#[path = "kqueue.rs"]
+mod backend;
+#[cfg(windows)]
+#[path = "windows.rs"]
+mod backend;
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "macos",
+    target_os = "freebsd",
+    windows
+)))]
 #[path = "fallback.rs"]
 mod backend;
 
@@ -215,6 +226,8 @@ impl From<AddError> for Error {
 /// # Ok(()) }
 /// ```
 pub struct Watcher {
+    // Declared first, so dropped first: on Windows the pool's waits must
+    // end before the process handles they wait on (in the registry) close.
     poller: Poller,
     registry: Mutex<Registry>,
 }
@@ -247,25 +260,30 @@ impl Watcher {
         }
         let mut registry = self.lock();
         let token = registry.allocate_token();
-        let watch = match process.handle() {
-            Some(handle) if Poller::supports(handle) => {
-                if let Err(error) = self.poller.register(handle, token) {
-                    return Err(AddError(Box::new((error, process))));
-                }
-                Watch::Armed {
-                    spurious_pause: RECHECK_MIN,
-                }
+        let armed = match self.poller.register(&process, token) {
+            Ok(armed) => armed,
+            Err(error) => return Err(AddError(Box::new((error, process)))),
+        };
+        let watch = if armed {
+            Watch::Armed {
+                spurious_pause: RECHECK_MIN,
             }
-            _ => Watch::Recheck {
+        } else {
+            Watch::Recheck {
                 due: Instant::now(),
                 pause: RECHECK_MIN,
                 registered: false,
-            },
+            }
         };
         registry.insert(token, Entry { process, watch });
+        if armed && Poller::CHECK_AFTER_ARM {
+            self.check_after_arm(&mut registry, token);
+        }
+        let found = registry.has_found();
         drop(registry);
-        if !matches!(watch, Watch::Armed { .. }) {
-            // A sleeping `next` computed its timeout without this process.
+        if !armed || found {
+            // A sleeping `next` computed its timeout without this process,
+            // or an exit is waiting to be handed out.
             self.poller.wake();
         }
         Ok(Token(token))
@@ -294,9 +312,7 @@ impl Watcher {
         let process = match registry.take(token.0) {
             Some(entry) => {
                 if entry.registered() {
-                    if let Some(handle) = entry.process.handle() {
-                        self.poller.deregister(handle);
-                    }
+                    self.poller.deregister(&entry.process, token.0);
                 }
                 Some(entry.process)
             }
@@ -490,20 +506,26 @@ impl Watcher {
             let Some(entry) = registry.get_mut(token) else {
                 continue;
             };
-            let registered = entry.registered();
+            let mut registered = entry.registered();
             match entry.process.try_wait() {
                 Ok(Some(state)) => self.report(registry, token, state),
                 Ok(None) => {
                     if registered {
-                        let rearmed = entry
-                            .process
-                            .handle()
-                            .is_some_and(|h| self.poller.rearm(h, token).is_ok());
-                        if rearmed {
-                            entry.watch = Watch::Armed {
-                                spurious_pause: (pause * 2).min(RECHECK_MAX),
-                            };
-                            continue;
+                        match self.poller.rearm(&entry.process, token) {
+                            Ok(true) => {
+                                entry.watch = Watch::Armed {
+                                    spurious_pause: (pause * 2).min(RECHECK_MAX),
+                                };
+                                if Poller::CHECK_AFTER_ARM {
+                                    self.check_after_arm(registry, token);
+                                }
+                                continue;
+                            }
+                            // The backend can no longer watch it (kqueue:
+                            // the PID is gone): the next check decides.
+                            Ok(false) => registered = false,
+                            // Try to re-arm again at the next check.
+                            Err(_) => {}
                         }
                     }
                     let pause = (pause * 2).min(RECHECK_MAX);
@@ -517,15 +539,29 @@ impl Watcher {
         }
     }
 
+    /// Checks a process just (re-)armed in a backend that watches PIDs
+    /// (kqueue): an exit, or a PID reuse, before the registration is
+    /// invisible to the kernel filter but not to [`Process::try_wait`].
+    /// After this check, any exit of the process fires the filter.
+    fn check_after_arm(&self, registry: &mut Registry, token: u64) {
+        let Some(entry) = registry.get_mut(token) else {
+            return;
+        };
+        match entry.process.try_wait() {
+            Ok(Some(state)) => self.report(registry, token, state),
+            Ok(None) => {}
+            // Stays armed; the filter still reports the exit.
+            Err(error) => registry.push_found(Err(error)),
+        }
+    }
+
     /// Unregisters an exited process and queues its event.
     fn report(&self, registry: &mut Registry, token: u64, state: ProcessState) {
         let Some(entry) = registry.take(token) else {
             return;
         };
         if entry.registered() {
-            if let Some(handle) = entry.process.handle() {
-                self.poller.deregister(handle);
-            }
+            self.poller.deregister(&entry.process, token);
         }
         registry.push_found(Ok(Event {
             token: Token(token),
