@@ -135,6 +135,20 @@ impl Poller {
         let Some(handle) = process.handle() else {
             return Ok(false);
         };
+        let raw = handle.as_raw_handle() as HANDLE;
+        // A handle the pool cannot wait on must never reach it: a pool
+        // wait thread waits on up to 63 handles in one call, and one handle
+        // without SYNCHRONIZE makes that whole call fail, silencing the
+        // other waits (seen under Wine; registration itself succeeds). A
+        // zero-timeout wait finds out first.
+        // SAFETY: a valid, borrowed handle; no timeout.
+        if unsafe { WaitForSingleObject(raw, 0) } == WAIT_FAILED {
+            let e = io::Error::last_os_error();
+            return match e.raw_os_error() {
+                Some(code) if code == ERROR_ACCESS_DENIED as i32 => Ok(false),
+                _ => Err(Error::os("WaitForSingleObject", e)),
+            };
+        }
         let context = Box::into_raw(Box::new(Context {
             shared: Arc::clone(&self.shared),
             token,
@@ -147,7 +161,7 @@ impl Poller {
         let ok = unsafe {
             RegisterWaitForSingleObject(
                 &mut wait,
-                handle.as_raw_handle() as HANDLE,
+                raw,
                 Some(on_signalled),
                 context as *const c_void,
                 INFINITE,
@@ -240,4 +254,108 @@ unsafe extern "system" fn on_signalled(context: *mut c_void, _timed_out: bool) {
         .unwrap_or_else(|e| e.into_inner())
         .push(context.token);
     context.shared.ring();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+    use windows_sys::Win32::System::Threading::PROCESS_QUERY_LIMITED_INFORMATION;
+
+    fn pinger() -> Process {
+        let mut cmd = Command::new("ping");
+        cmd.args(["-n", "300", "127.0.0.1"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        Process::spawn(&mut cmd).unwrap()
+    }
+
+    /// Waits (bounded) until `token` shows up in the poller's reports.
+    fn reported(poller: &Poller, token: u64) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut ready = Vec::new();
+        while Instant::now() < deadline && !ready.contains(&token) {
+            poller
+                .wait(Some(Duration::from_secs(1)), &mut ready)
+                .unwrap();
+        }
+        ready.contains(&token)
+    }
+
+    #[test]
+    fn the_pool_reports_an_exit_once_armed() {
+        let poller = Poller::new().unwrap();
+        let p = pinger();
+        assert!(poller.register(&p, 7).unwrap(), "a spawned handle is armed");
+        let mut ready = Vec::new();
+        poller
+            .wait(Some(Duration::from_millis(200)), &mut ready)
+            .unwrap();
+        assert!(ready.is_empty(), "nothing exited: {ready:?}");
+        p.kill().unwrap();
+        assert!(reported(&poller, 7));
+        poller.deregister(&p, 7);
+        p.wait().unwrap();
+    }
+
+    #[test]
+    fn an_exited_process_fires_at_registration_and_rearming_fires_again() {
+        let poller = Poller::new().unwrap();
+        let p = pinger();
+        p.kill().unwrap();
+        p.wait().unwrap();
+        assert!(poller.register(&p, 1).unwrap());
+        assert!(reported(&poller, 1));
+        assert!(poller.rearm(&p, 1).unwrap());
+        assert!(reported(&poller, 1));
+        // Dropping the poller ends the spent wait it still holds.
+    }
+
+    #[test]
+    fn wake_ends_a_wait_and_a_removed_wait_never_reports() {
+        let poller = Poller::new().unwrap();
+        let p = pinger();
+        assert!(poller.register(&p, 3).unwrap());
+        poller.deregister(&p, 3);
+        p.kill().unwrap();
+        p.wait().unwrap();
+        poller.wake();
+        let start = Instant::now();
+        let mut ready = Vec::new();
+        poller
+            .wait(Some(Duration::from_secs(30)), &mut ready)
+            .unwrap();
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "wake did not wake"
+        );
+        poller
+            .wait(Some(Duration::from_millis(300)), &mut ready)
+            .unwrap();
+        assert!(ready.is_empty(), "a deregistered wait reported: {ready:?}");
+    }
+
+    #[test]
+    fn a_handle_without_synchronize_is_left_to_polling() {
+        let p = pinger();
+        let weak = crate::sys::windows::api::duplicate(
+            p.handle().unwrap(),
+            Some(PROCESS_QUERY_LIMITED_INFORMATION),
+        )
+        .unwrap();
+        let weak = Process::from_handle(weak).unwrap();
+        let poller = Poller::new().unwrap();
+        assert!(!poller.register(&weak, 9).unwrap(), "cannot be waited on");
+
+        // The handles registered next to it are still reported.
+        let other = pinger();
+        assert!(poller.register(&other, 10).unwrap());
+        other.kill().unwrap();
+        assert!(reported(&poller, 10));
+        poller.deregister(&other, 10);
+        other.wait().unwrap();
+        p.kill().unwrap();
+        p.wait().unwrap();
+    }
 }
