@@ -33,9 +33,11 @@
 //!
 //! | platform | mechanism | cost while nothing exits |
 //! | --- | --- | --- |
-//! | Linux, process with a pidfd | one `epoll` instance, one one-shot registration per pidfd | none: the thread sleeps in `epoll_wait` |
-//! | process without a handle (guarded-PID mode, `PROCHANDLE_FORCE_PID=1`) | re-checked with [`Process::try_wait`] on a backoff schedule: after 1 ms, doubling up to 100 ms | per process, about ten checks a second (a `waitid(WNOHANG)` for a child, a `/proc/<pid>/stat` read for others, a few microseconds each); exits are seen up to 100 ms late |
-//! | other OSes (for now) | the same backoff re-checks for every process | as above |
+//! | Linux, process with a pidfd | one `epoll` instance, one one-shot registration per pidfd, an eventfd to wake a sleeping `next` | none: the thread sleeps in `epoll_wait` |
+//! | Windows | one one-shot `RegisterWaitForSingleObject` per process `HANDLE`; the callback queues the token and sets one event that `next` sleeps on | none in our threads. No thread per process, but the OS thread pool waits on our behalf (Wine: one pool wait thread per 63 handles) |
+//! | macOS, FreeBSD | one kqueue, one one-shot `EVFILT_PROC`/`NOTE_EXIT` filter per PID (checked with [`Process::try_wait`] right after arming, since a filter watches a PID, not a process), `EVFILT_USER` to wake `next` | none: the thread sleeps in `kevent` |
+//! | process without a handle on Linux (guarded-PID mode, `PROCHANDLE_FORCE_PID=1`), or a Windows handle without `SYNCHRONIZE` | re-checked with [`Process::try_wait`] on a backoff schedule: after 1 ms, doubling up to 100 ms | per process, about ten checks a second (a `waitid(WNOHANG)` for a child, a `/proc/<pid>/stat` read for others, a few microseconds each); exits are seen up to 100 ms late |
+//! | any other OS (none today) | the same backoff re-checks for every process | as above |
 //!
 //! The Linux backend uses rustix's `epoll` directly rather than `mio` or
 //! `polling`: rustix is already the crate's one Linux dependency, a pidfd
@@ -50,9 +52,30 @@
 //! its registration re-armed once a check finds it alive: spurious wake-ups
 //! can never turn into a busy loop.
 //!
+//! On Windows, `WaitForMultipleObjects` takes at most 64 handles, so one
+//! thread cannot wait on thousands by itself. Rather than run a thread of
+//! our own per 63 processes, the watcher hands each handle to the system
+//! thread pool, which does that multiplexing inside the OS (Wine: one wait
+//! thread per 63 registered handles; how far newer Windows versions pack
+//! them is not documented). The callback runs in the pool's wait thread,
+//! only queues the token and sets one event; removal waits, with
+//! `UnregisterWaitEx(INVALID_HANDLE_VALUE)`, until no callback can run, so
+//! removing and dropping are safe at any time.
+//!
+//! On macOS and FreeBSD a [`Process`] is a guarded PID, and a kqueue filter
+//! watches a PID: the watcher arms the filter first and checks the process
+//! with [`Process::try_wait`] after, so an exit (or a PID reuse) before the
+//! filter existed is found by the check, and any later exit by the filter.
+//! This backend is compiled and linted for both systems but not run in CI.
+//!
+//! On Windows, a handle that cannot be waited on (an
+//! [`open`](Process::open) refused `SYNCHRONIZE`) is polled rather than
+//! handed to the pool: a pool wait thread waits on its 63 handles in one
+//! call, and one such handle would make that call fail for all of them.
+//!
 //! # Descriptors
 //!
-//! Each process with a pidfd holds one descriptor, and the watcher holds two
+//! On Linux, each process with a pidfd holds one descriptor, and the watcher holds two
 //! more (the epoll instance and an eventfd to wake a sleeping
 //! [`next`](Watcher::next)). The usual soft `RLIMIT_NOFILE` of 1024 runs out
 //! quickly: opening a [`Process`] then fails with an error that names the
@@ -234,7 +257,7 @@ pub struct Watcher {
 
 impl Watcher {
     /// A new, empty watcher (Linux: an epoll instance and an eventfd, both
-    /// close-on-exec).
+    /// close-on-exec; Windows: one event; macOS, FreeBSD: one kqueue).
     ///
     /// ```
     /// let watcher = prochandle::Watcher::new().unwrap();
@@ -251,8 +274,9 @@ impl Watcher {
     /// future, will be reported once by [`next`](Watcher::next).
     ///
     /// Fails (handing the process back) for this very process, which cannot
-    /// watch its own exit, and when the kernel refuses the registration
-    /// (epoll's per-user watch limit).
+    /// watch its own exit, and when the system refuses the registration
+    /// (epoll's per-user watch limit, a failed `RegisterWaitForSingleObject`
+    /// or `kevent`).
     pub fn add(&self, process: Process) -> Result<Token, AddError> {
         if process.pid() == std::process::id() {
             let error = Error::invalid_input("watch", "a process cannot watch its own exit");
