@@ -9,7 +9,7 @@
 //! (under ptrace) cannot make a level-triggered loop spin.
 
 use std::io;
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, OwnedFd};
 use std::time::Duration;
 
 use rustix::event::epoll::{self, CreateFlags, EventData, EventFlags};
@@ -17,6 +17,7 @@ use rustix::event::{eventfd, EventfdFlags, Timespec};
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::fd_limit::{is_out_of_descriptors, out_of_descriptors};
+use crate::process::Process;
 
 /// The token of the eventfd; the registry never hands it out.
 const WAKER: u64 = u64::MAX;
@@ -34,6 +35,10 @@ pub(super) struct Poller {
 }
 
 impl Poller {
+    /// A pidfd's readiness is level-triggered: arming one whose process has
+    /// already exited reports it at once, so no check is needed after.
+    pub(super) const CHECK_AFTER_ARM: bool = false;
+
     pub(super) fn new() -> Result<Poller> {
         let epoll =
             epoll::create(CreateFlags::CLOEXEC).map_err(|e| fd_error("epoll_create1", e))?;
@@ -44,29 +49,35 @@ impl Poller {
         Ok(Poller { epoll, waker })
     }
 
-    /// Arms one readiness report for `handle` under `token`.
-    pub(super) fn register(&self, handle: BorrowedFd<'_>, token: u64) -> Result<()> {
+    /// Arms one readiness report for `process`'s pidfd under `token`.
+    /// `false`: it has no pidfd (guarded-PID mode), so nothing is armed.
+    pub(super) fn register(&self, process: &Process, token: u64) -> Result<bool> {
+        let Some(handle) = process.handle() else {
+            return Ok(false);
+        };
         epoll::add(&self.epoll, handle, EventData::new_u64(token), interest())
-            .map_err(|e| ctl_error(e.into()))
+            .map_err(|e| ctl_error(e.into()))?;
+        Ok(true)
     }
 
-    /// Arms the next report for a registered `handle`.
-    pub(super) fn rearm(&self, handle: BorrowedFd<'_>, token: u64) -> Result<()> {
+    /// Arms the next report for a registered process.
+    pub(super) fn rearm(&self, process: &Process, token: u64) -> Result<bool> {
+        let Some(handle) = process.handle() else {
+            return Ok(false);
+        };
         epoll::modify(&self.epoll, handle, EventData::new_u64(token), interest())
-            .map_err(|e| ctl_error(e.into()))
+            .map_err(|e| ctl_error(e.into()))?;
+        Ok(true)
     }
 
-    /// Forgets `handle`. Needed even though closing a descriptor removes it
-    /// from epoll: the caller may have duplicated it, and a duplicate keeps
-    /// the registration alive.
-    pub(super) fn deregister(&self, handle: BorrowedFd<'_>) {
-        // Fails only if it was not registered, which is what we want.
-        let _ = epoll::delete(&self.epoll, handle);
-    }
-
-    /// Whether handles of this kind can be watched without polling.
-    pub(super) fn supports(_handle: BorrowedFd<'_>) -> bool {
-        true
+    /// Forgets `process`'s pidfd. Needed even though closing a descriptor
+    /// removes it from epoll: the caller may have duplicated it, and a
+    /// duplicate keeps the registration alive.
+    pub(super) fn deregister(&self, process: &Process, _token: u64) {
+        if let Some(handle) = process.handle() {
+            // Fails only if it was not registered, which is what we want.
+            let _ = epoll::delete(&self.epoll, handle);
+        }
     }
 
     /// Sleeps until something is ready, `timeout` passes (`None`: no limit)

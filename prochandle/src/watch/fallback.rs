@@ -1,5 +1,6 @@
-//! The watcher's backend where no event mechanism is wired up yet (every OS
-//! but Linux, for now): nothing can be registered, so every process is
+//! The watcher's backend where no event mechanism is wired up (any OS but
+//! Linux, Windows, macOS and FreeBSD; the core supports no other today, so
+//! this is a template for a port more than live code): nothing can be registered, so every process is
 //! re-checked on the backoff schedule, and `wait` is a sleep that `wake`
 //! can cut short. Correct everywhere, but it polls: see the module docs for
 //! the cost.
@@ -7,8 +8,8 @@
 use std::sync::{Condvar, Mutex};
 use std::time::Duration;
 
-use crate::error::{Error, Result};
-use crate::process::BorrowedProcessHandle;
+use crate::error::Result;
+use crate::process::Process;
 
 pub(super) struct Poller {
     woken: Mutex<bool>,
@@ -23,22 +24,19 @@ impl Poller {
         })
     }
 
-    pub(super) fn supports(_handle: BorrowedProcessHandle<'_>) -> bool {
-        false
+    /// Nothing is ever armed here, so there is nothing to check after.
+    pub(super) const CHECK_AFTER_ARM: bool = false;
+
+    /// Always `false`: nothing can be armed, the process is polled.
+    pub(super) fn register(&self, _process: &Process, _token: u64) -> Result<bool> {
+        Ok(false)
     }
 
-    pub(super) fn register(&self, _handle: BorrowedProcessHandle<'_>, _token: u64) -> Result<()> {
-        Err(Error::unsupported(
-            "watch",
-            "no event backend on this OS: processes are polled",
-        ))
+    pub(super) fn rearm(&self, _process: &Process, _token: u64) -> Result<bool> {
+        Ok(false)
     }
 
-    pub(super) fn rearm(&self, handle: BorrowedProcessHandle<'_>, token: u64) -> Result<()> {
-        self.register(handle, token)
-    }
-
-    pub(super) fn deregister(&self, _handle: BorrowedProcessHandle<'_>) {}
+    pub(super) fn deregister(&self, _process: &Process, _token: u64) {}
 
     pub(super) fn wait(&self, timeout: Option<Duration>, _ready: &mut Vec<u64>) -> Result<()> {
         let mut woken = self.woken.lock().unwrap_or_else(|e| e.into_inner());

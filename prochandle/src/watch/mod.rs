@@ -33,9 +33,11 @@
 //!
 //! | platform | mechanism | cost while nothing exits |
 //! | --- | --- | --- |
-//! | Linux, process with a pidfd | one `epoll` instance, one one-shot registration per pidfd | none: the thread sleeps in `epoll_wait` |
-//! | process without a handle (guarded-PID mode, `PROCHANDLE_FORCE_PID=1`) | re-checked with [`Process::try_wait`] on a backoff schedule: after 1 ms, doubling up to 100 ms | per process, about ten checks a second (a `waitid(WNOHANG)` for a child, a `/proc/<pid>/stat` read for others, a few microseconds each); exits are seen up to 100 ms late |
-//! | other OSes (for now) | the same backoff re-checks for every process | as above |
+//! | Linux, process with a pidfd | one `epoll` instance, one one-shot registration per pidfd, an eventfd to wake a sleeping `next` | none: the thread sleeps in `epoll_wait` |
+//! | Windows | one one-shot `RegisterWaitForSingleObject` per process `HANDLE`; the callback queues the token and sets one event that `next` sleeps on | none in our threads. No thread per process, but the OS thread pool waits on our behalf (Wine: one pool wait thread per 63 handles) |
+//! | macOS, FreeBSD | one kqueue, one one-shot `EVFILT_PROC`/`NOTE_EXIT` filter per PID (checked with [`Process::try_wait`] right after arming, since a filter watches a PID, not a process), `EVFILT_USER` to wake `next` | none: the thread sleeps in `kevent` |
+//! | process without a handle on Linux (guarded-PID mode, `PROCHANDLE_FORCE_PID=1`), or a Windows handle without `SYNCHRONIZE` | re-checked with [`Process::try_wait`] on a backoff schedule: after 1 ms, doubling up to 100 ms | per process, about ten checks a second (a `waitid(WNOHANG)` for a child, a `/proc/<pid>/stat` read for others, a few microseconds each); exits are seen up to 100 ms late |
+//! | any other OS (none today) | the same backoff re-checks for every process | as above |
 //!
 //! The Linux backend uses rustix's `epoll` directly rather than `mio` or
 //! `polling`: rustix is already the crate's one Linux dependency, a pidfd
@@ -50,9 +52,30 @@
 //! its registration re-armed once a check finds it alive: spurious wake-ups
 //! can never turn into a busy loop.
 //!
+//! On Windows, `WaitForMultipleObjects` takes at most 64 handles, so one
+//! thread cannot wait on thousands by itself. Rather than run a thread of
+//! our own per 63 processes, the watcher hands each handle to the system
+//! thread pool, which does that multiplexing inside the OS (Wine: one wait
+//! thread per 63 registered handles; how far newer Windows versions pack
+//! them is not documented). The callback runs in the pool's wait thread,
+//! only queues the token and sets one event; removal waits, with
+//! `UnregisterWaitEx(INVALID_HANDLE_VALUE)`, until no callback can run, so
+//! removing and dropping are safe at any time.
+//!
+//! On macOS and FreeBSD a [`Process`] is a guarded PID, and a kqueue filter
+//! watches a PID: the watcher arms the filter first and checks the process
+//! with [`Process::try_wait`] after, so an exit (or a PID reuse) before the
+//! filter existed is found by the check, and any later exit by the filter.
+//! This backend is compiled and linted for both systems but not run in CI.
+//!
+//! On Windows, a handle that cannot be waited on (an
+//! [`open`](Process::open) refused `SYNCHRONIZE`) is polled rather than
+//! handed to the pool: a pool wait thread waits on its 63 handles in one
+//! call, and one such handle would make that call fail for all of them.
+//!
 //! # Descriptors
 //!
-//! Each process with a pidfd holds one descriptor, and the watcher holds two
+//! On Linux, each process with a pidfd holds one descriptor, and the watcher holds two
 //! more (the epoll instance and an eventfd to wake a sleeping
 //! [`next`](Watcher::next)). The usual soft `RLIMIT_NOFILE` of 1024 runs out
 //! quickly: opening a [`Process`] then fails with an error that names the
@@ -72,7 +95,18 @@ mod registry;
 #[cfg(target_os = "linux")]
 #[path = "epoll.rs"]
 mod backend;
-#[cfg(not(target_os = "linux"))]
+#[cfg(any(target_os = "macos", target_os = "freebsd"))]
+#[path = "kqueue.rs"]
+mod backend;
+#[cfg(windows)]
+#[path = "windows.rs"]
+mod backend;
+#[cfg(not(any(
+    target_os = "linux",
+    target_os = "macos",
+    target_os = "freebsd",
+    windows
+)))]
 #[path = "fallback.rs"]
 mod backend;
 
@@ -215,13 +249,15 @@ impl From<AddError> for Error {
 /// # Ok(()) }
 /// ```
 pub struct Watcher {
+    // Declared first, so dropped first: on Windows the pool's waits must
+    // end before the process handles they wait on (in the registry) close.
     poller: Poller,
     registry: Mutex<Registry>,
 }
 
 impl Watcher {
     /// A new, empty watcher (Linux: an epoll instance and an eventfd, both
-    /// close-on-exec).
+    /// close-on-exec; Windows: one event; macOS, FreeBSD: one kqueue).
     ///
     /// ```
     /// let watcher = prochandle::Watcher::new().unwrap();
@@ -238,8 +274,9 @@ impl Watcher {
     /// future, will be reported once by [`next`](Watcher::next).
     ///
     /// Fails (handing the process back) for this very process, which cannot
-    /// watch its own exit, and when the kernel refuses the registration
-    /// (epoll's per-user watch limit).
+    /// watch its own exit, and when the system refuses the registration
+    /// (epoll's per-user watch limit, a failed `RegisterWaitForSingleObject`
+    /// or `kevent`).
     pub fn add(&self, process: Process) -> Result<Token, AddError> {
         if process.pid() == std::process::id() {
             let error = Error::invalid_input("watch", "a process cannot watch its own exit");
@@ -247,25 +284,30 @@ impl Watcher {
         }
         let mut registry = self.lock();
         let token = registry.allocate_token();
-        let watch = match process.handle() {
-            Some(handle) if Poller::supports(handle) => {
-                if let Err(error) = self.poller.register(handle, token) {
-                    return Err(AddError(Box::new((error, process))));
-                }
-                Watch::Armed {
-                    spurious_pause: RECHECK_MIN,
-                }
+        let armed = match self.poller.register(&process, token) {
+            Ok(armed) => armed,
+            Err(error) => return Err(AddError(Box::new((error, process)))),
+        };
+        let watch = if armed {
+            Watch::Armed {
+                spurious_pause: RECHECK_MIN,
             }
-            _ => Watch::Recheck {
+        } else {
+            Watch::Recheck {
                 due: Instant::now(),
                 pause: RECHECK_MIN,
                 registered: false,
-            },
+            }
         };
         registry.insert(token, Entry { process, watch });
+        if armed && Poller::CHECK_AFTER_ARM {
+            self.check_after_arm(&mut registry, token);
+        }
+        let found = registry.has_found();
         drop(registry);
-        if !matches!(watch, Watch::Armed { .. }) {
-            // A sleeping `next` computed its timeout without this process.
+        if !armed || found {
+            // A sleeping `next` computed its timeout without this process,
+            // or an exit is waiting to be handed out.
             self.poller.wake();
         }
         Ok(Token(token))
@@ -294,9 +336,7 @@ impl Watcher {
         let process = match registry.take(token.0) {
             Some(entry) => {
                 if entry.registered() {
-                    if let Some(handle) = entry.process.handle() {
-                        self.poller.deregister(handle);
-                    }
+                    self.poller.deregister(&entry.process, token.0);
                 }
                 Some(entry.process)
             }
@@ -490,20 +530,26 @@ impl Watcher {
             let Some(entry) = registry.get_mut(token) else {
                 continue;
             };
-            let registered = entry.registered();
+            let mut registered = entry.registered();
             match entry.process.try_wait() {
                 Ok(Some(state)) => self.report(registry, token, state),
                 Ok(None) => {
                     if registered {
-                        let rearmed = entry
-                            .process
-                            .handle()
-                            .is_some_and(|h| self.poller.rearm(h, token).is_ok());
-                        if rearmed {
-                            entry.watch = Watch::Armed {
-                                spurious_pause: (pause * 2).min(RECHECK_MAX),
-                            };
-                            continue;
+                        match self.poller.rearm(&entry.process, token) {
+                            Ok(true) => {
+                                entry.watch = Watch::Armed {
+                                    spurious_pause: (pause * 2).min(RECHECK_MAX),
+                                };
+                                if Poller::CHECK_AFTER_ARM {
+                                    self.check_after_arm(registry, token);
+                                }
+                                continue;
+                            }
+                            // The backend can no longer watch it (kqueue:
+                            // the PID is gone): the next check decides.
+                            Ok(false) => registered = false,
+                            // Try to re-arm again at the next check.
+                            Err(_) => {}
                         }
                     }
                     let pause = (pause * 2).min(RECHECK_MAX);
@@ -517,15 +563,29 @@ impl Watcher {
         }
     }
 
+    /// Checks a process just (re-)armed in a backend that watches PIDs
+    /// (kqueue): an exit, or a PID reuse, before the registration is
+    /// invisible to the kernel filter but not to [`Process::try_wait`].
+    /// After this check, any exit of the process fires the filter.
+    fn check_after_arm(&self, registry: &mut Registry, token: u64) {
+        let Some(entry) = registry.get_mut(token) else {
+            return;
+        };
+        match entry.process.try_wait() {
+            Ok(Some(state)) => self.report(registry, token, state),
+            Ok(None) => {}
+            // Stays armed; the filter still reports the exit.
+            Err(error) => registry.push_found(Err(error)),
+        }
+    }
+
     /// Unregisters an exited process and queues its event.
     fn report(&self, registry: &mut Registry, token: u64, state: ProcessState) {
         let Some(entry) = registry.take(token) else {
             return;
         };
         if entry.registered() {
-            if let Some(handle) = entry.process.handle() {
-                self.poller.deregister(handle);
-            }
+            self.poller.deregister(&entry.process, token);
         }
         registry.push_found(Ok(Event {
             token: Token(token),

@@ -1,0 +1,361 @@
+//! Windows backend of the watcher: each process `HANDLE` is registered with
+//! the system thread pool (`RegisterWaitForSingleObject`, one-shot), whose
+//! callback queues the token and sets one event that `next` sleeps on.
+//!
+//! Why this and not `WaitForMultipleObjects`: that call takes at most 64
+//! handles, so watching thousands would need a thread per 63 processes
+//! (plus one slot for a wake event), threads we would have to start, stop,
+//! rebalance and synchronise. The thread pool already does exactly that
+//! multiplexing, inside the OS: no thread per process and no polling, but
+//! it is the pool that waits on our behalf, with one pool wait thread per
+//! 63 handles in the classic design (and in Wine), more packed on newer
+//! Windows. The thread calling `next` sleeps on one event.
+//!
+//! The callback runs in the pool's wait thread (`WT_EXECUTEINWAITTHREAD`):
+//! it only pushes a token and sets an event, so it cannot hold up the
+//! other waits of that thread, and nothing has to be dispatched to a worker.
+//!
+//! Lifetimes: a callback reads a heap `Context` (the token and the shared
+//! queue). Every registration ends with `UnregisterWaitEx(wait,
+//! INVALID_HANDLE_VALUE)`, which returns only once no callback of that
+//! wait is running or can start; only then is the context freed. Should
+//! that call fail, the context is leaked rather than risk a callback
+//! reading freed memory. The process handle a wait watches must stay open
+//! until then too: the watcher unregisters before it hands a process back,
+//! and drops its poller (unregistering everything) before its processes.
+//!
+//! A process handle is signalled from its exit on, for good: registering
+//! one that has already exited fires at once, and a signal is never
+//! spurious, so no check is needed after arming.
+
+use std::collections::HashMap;
+use std::ffi::c_void;
+use std::io;
+use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use windows_sys::Win32::Foundation::{
+    ERROR_ACCESS_DENIED, HANDLE, INVALID_HANDLE_VALUE, WAIT_FAILED,
+};
+use windows_sys::Win32::System::Threading::{
+    CreateEventW, RegisterWaitForSingleObject, SetEvent, UnregisterWaitEx, WaitForSingleObject,
+    INFINITE, WT_EXECUTEINWAITTHREAD, WT_EXECUTEONLYONCE,
+};
+
+use crate::error::{Error, Result};
+use crate::process::Process;
+
+/// Longest single sleep, as on Linux; callers simply loop.
+const MAX_SLEEP_MS: u32 = 24 * 3600 * 1000;
+
+/// What the pool's callbacks share with `wait`.
+struct Shared {
+    /// Tokens whose process handle was signalled, not yet taken by `wait`.
+    ready: Mutex<Vec<u64>>,
+    /// An auto-reset event: set by a callback or by `wake`, slept on by
+    /// `wait`. Each set wakes one sleeper.
+    bell: OwnedHandle,
+}
+
+impl Shared {
+    fn ring(&self) {
+        // SAFETY: an event handle we own, open as long as `self`. Fails
+        // only for a bad handle, which this is not.
+        unsafe { SetEvent(self.bell.as_raw_handle() as HANDLE) };
+    }
+}
+
+/// What one registration's callback reads.
+struct Context {
+    shared: Arc<Shared>,
+    token: u64,
+}
+
+/// One live pool wait and the context its callback reads.
+struct Registration {
+    wait: HANDLE,
+    context: *mut Context,
+}
+
+// SAFETY: the wait handle is a pool object usable from any thread, and the
+// context is only freed (by whichever thread unregisters) once the pool
+// has promised not to touch it again; `Context` itself is Send + Sync.
+unsafe impl Send for Registration {}
+
+impl Registration {
+    /// Ends the wait, blocking until its callback, if running, returns;
+    /// then frees the context.
+    fn end(self) {
+        // SAFETY: a wait handle from RegisterWaitForSingleObject, ended
+        // exactly once (`self` is consumed). INVALID_HANDLE_VALUE asks the
+        // call to wait for a running callback. We never call this from a
+        // callback, which would deadlock.
+        let ended = unsafe { UnregisterWaitEx(self.wait, INVALID_HANDLE_VALUE) } != 0;
+        if ended {
+            // SAFETY: from Box::into_raw in `register`; the wait is gone
+            // and no callback is running, so nothing else holds it.
+            drop(unsafe { Box::from_raw(self.context) });
+        }
+        // Else leak the context: a few bytes, never a use-after-free.
+    }
+}
+
+pub(super) struct Poller {
+    shared: Arc<Shared>,
+    waits: Mutex<HashMap<u64, Registration>>,
+}
+
+impl Poller {
+    /// A process handle's signal is permanent and never spurious.
+    pub(super) const CHECK_AFTER_ARM: bool = false;
+
+    pub(super) fn new() -> Result<Poller> {
+        // SAFETY: no security attributes (so not inheritable), auto-reset,
+        // initially unset, unnamed; the result is checked.
+        let event = unsafe { CreateEventW(std::ptr::null(), 0, 0, std::ptr::null()) };
+        if event.is_null() {
+            return Err(Error::os("CreateEventW", io::Error::last_os_error()));
+        }
+        // SAFETY: a fresh handle that nobody else owns.
+        let bell = unsafe { OwnedHandle::from_raw_handle(event as _) };
+        Ok(Poller {
+            shared: Arc::new(Shared {
+                ready: Mutex::new(Vec::new()),
+                bell,
+            }),
+            waits: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Asks the pool to report `process`'s exit once, under `token`.
+    /// `false`: its handle lacks `SYNCHRONIZE` (an `open` that got fewer
+    /// rights), so it cannot be waited on and is polled instead.
+    pub(super) fn register(&self, process: &Process, token: u64) -> Result<bool> {
+        let Some(handle) = process.handle() else {
+            return Ok(false);
+        };
+        let raw = handle.as_raw_handle() as HANDLE;
+        // A handle the pool cannot wait on must never reach it: a pool
+        // wait thread waits on up to 63 handles in one call, and one handle
+        // without SYNCHRONIZE makes that whole call fail, silencing the
+        // other waits (seen under Wine; registration itself succeeds). A
+        // zero-timeout wait finds out first.
+        // SAFETY: a valid, borrowed handle; no timeout.
+        if unsafe { WaitForSingleObject(raw, 0) } == WAIT_FAILED {
+            let e = io::Error::last_os_error();
+            return match e.raw_os_error() {
+                Some(code) if code == ERROR_ACCESS_DENIED as i32 => Ok(false),
+                _ => Err(Error::os("WaitForSingleObject", e)),
+            };
+        }
+        let context = Box::into_raw(Box::new(Context {
+            shared: Arc::clone(&self.shared),
+            token,
+        }));
+        let mut wait: HANDLE = std::ptr::null_mut();
+        // SAFETY: `wait` is a valid out-pointer; the process handle is
+        // open, and stays open until the registration ends (module docs);
+        // the context stays valid until then too; the callback matches
+        // WAITORTIMERCALLBACK.
+        let ok = unsafe {
+            RegisterWaitForSingleObject(
+                &mut wait,
+                raw,
+                Some(on_signalled),
+                context as *const c_void,
+                INFINITE,
+                WT_EXECUTEONLYONCE | WT_EXECUTEINWAITTHREAD,
+            )
+        };
+        if ok == 0 {
+            let e = io::Error::last_os_error();
+            // SAFETY: nothing was registered, so no callback holds it.
+            drop(unsafe { Box::from_raw(context) });
+            return match e.raw_os_error() {
+                Some(code) if code == ERROR_ACCESS_DENIED as i32 => Ok(false),
+                _ => Err(Error::os("RegisterWaitForSingleObject", e)),
+            };
+        }
+        let previous = self
+            .lock_waits()
+            .insert(token, Registration { wait, context });
+        if let Some(previous) = previous {
+            previous.end();
+        }
+        Ok(true)
+    }
+
+    /// Registers a new one-shot wait in place of a spent one.
+    pub(super) fn rearm(&self, process: &Process, token: u64) -> Result<bool> {
+        self.deregister(process, token);
+        self.register(process, token)
+    }
+
+    /// Ends `token`'s wait; once this returns, its callback is not running
+    /// and never will.
+    pub(super) fn deregister(&self, _process: &Process, token: u64) {
+        // Not under the map's lock: ending may wait for a callback.
+        let registration = self.lock_waits().remove(&token);
+        if let Some(registration) = registration {
+            registration.end();
+        }
+    }
+
+    /// Sleeps until a callback or `wake` sets the event, or `timeout`
+    /// passes; appends the signalled tokens to `ready`.
+    pub(super) fn wait(&self, timeout: Option<Duration>, ready: &mut Vec<u64>) -> Result<()> {
+        let ms = timeout.map_or(MAX_SLEEP_MS, |t| {
+            // Round up: waking a little early would only sleep again.
+            let ms = t.as_nanos().div_ceil(1_000_000);
+            ms.min(u128::from(MAX_SLEEP_MS)) as u32
+        });
+        // SAFETY: an event handle owned by `self.shared`.
+        let woke = unsafe { WaitForSingleObject(self.shared.bell.as_raw_handle() as HANDLE, ms) };
+        if woke == WAIT_FAILED {
+            return Err(Error::os("WaitForSingleObject", io::Error::last_os_error()));
+        }
+        // Taken whatever woke us: a token queued after an earlier `wait`
+        // drained the queue left the event set, and is found now.
+        ready.append(&mut self.shared.ready.lock().unwrap_or_else(|e| e.into_inner()));
+        Ok(())
+    }
+
+    /// Makes a sleeping (or the next) `wait` return.
+    pub(super) fn wake(&self) {
+        self.shared.ring();
+    }
+
+    fn lock_waits(&self) -> MutexGuard<'_, HashMap<u64, Registration>> {
+        self.waits.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Drop for Poller {
+    fn drop(&mut self) {
+        let waits = std::mem::take(&mut *self.lock_waits());
+        for (_, registration) in waits {
+            registration.end();
+        }
+    }
+}
+
+/// The pool's callback: queue the token, ring the bell. Runs in a pool
+/// wait thread; must be short and must not unwind.
+unsafe extern "system" fn on_signalled(context: *mut c_void, _timed_out: bool) {
+    // SAFETY: the pointer given to RegisterWaitForSingleObject; the context
+    // is freed only after UnregisterWaitEx(INVALID_HANDLE_VALUE) returned,
+    // which waits for this callback.
+    let context = unsafe { &*(context as *const Context) };
+    context
+        .shared
+        .ready
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .push(context.token);
+    context.shared.ring();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::process::{Command, Stdio};
+    use std::time::Instant;
+    use windows_sys::Win32::System::Threading::PROCESS_QUERY_LIMITED_INFORMATION;
+
+    fn pinger() -> Process {
+        let mut cmd = Command::new("ping");
+        cmd.args(["-n", "300", "127.0.0.1"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        Process::spawn(&mut cmd).unwrap()
+    }
+
+    /// Waits (bounded) until `token` shows up in the poller's reports.
+    fn reported(poller: &Poller, token: u64) -> bool {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut ready = Vec::new();
+        while Instant::now() < deadline && !ready.contains(&token) {
+            poller
+                .wait(Some(Duration::from_secs(1)), &mut ready)
+                .unwrap();
+        }
+        ready.contains(&token)
+    }
+
+    #[test]
+    fn the_pool_reports_an_exit_once_armed() {
+        let poller = Poller::new().unwrap();
+        let p = pinger();
+        assert!(poller.register(&p, 7).unwrap(), "a spawned handle is armed");
+        let mut ready = Vec::new();
+        poller
+            .wait(Some(Duration::from_millis(200)), &mut ready)
+            .unwrap();
+        assert!(ready.is_empty(), "nothing exited: {ready:?}");
+        p.kill().unwrap();
+        assert!(reported(&poller, 7));
+        poller.deregister(&p, 7);
+        p.wait().unwrap();
+    }
+
+    #[test]
+    fn an_exited_process_fires_at_registration_and_rearming_fires_again() {
+        let poller = Poller::new().unwrap();
+        let p = pinger();
+        p.kill().unwrap();
+        p.wait().unwrap();
+        assert!(poller.register(&p, 1).unwrap());
+        assert!(reported(&poller, 1));
+        assert!(poller.rearm(&p, 1).unwrap());
+        assert!(reported(&poller, 1));
+        // Dropping the poller ends the spent wait it still holds.
+    }
+
+    #[test]
+    fn wake_ends_a_wait_and_a_removed_wait_never_reports() {
+        let poller = Poller::new().unwrap();
+        let p = pinger();
+        assert!(poller.register(&p, 3).unwrap());
+        poller.deregister(&p, 3);
+        p.kill().unwrap();
+        p.wait().unwrap();
+        poller.wake();
+        let start = Instant::now();
+        let mut ready = Vec::new();
+        poller
+            .wait(Some(Duration::from_secs(30)), &mut ready)
+            .unwrap();
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "wake did not wake"
+        );
+        poller
+            .wait(Some(Duration::from_millis(300)), &mut ready)
+            .unwrap();
+        assert!(ready.is_empty(), "a deregistered wait reported: {ready:?}");
+    }
+
+    #[test]
+    fn a_handle_without_synchronize_is_left_to_polling() {
+        let p = pinger();
+        let weak = crate::sys::windows::api::duplicate(
+            p.handle().unwrap(),
+            Some(PROCESS_QUERY_LIMITED_INFORMATION),
+        )
+        .unwrap();
+        let weak = Process::from_handle(weak).unwrap();
+        let poller = Poller::new().unwrap();
+        assert!(!poller.register(&weak, 9).unwrap(), "cannot be waited on");
+
+        // The handles registered next to it are still reported.
+        let other = pinger();
+        assert!(poller.register(&other, 10).unwrap());
+        other.kill().unwrap();
+        assert!(reported(&poller, 10));
+        poller.deregister(&other, 10);
+        other.wait().unwrap();
+        p.kill().unwrap();
+        p.wait().unwrap();
+    }
+}
