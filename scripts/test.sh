@@ -74,7 +74,12 @@ case $setup_status in
       . .ci/windows/env.sh
       # Leave no Wine process behind, whatever the outcome.
       trap '"$WINESERVER" -k >/dev/null 2>&1 || true' EXIT
-      cargo test --target x86_64-pc-windows-gnu -p prochandle --all-features --no-fail-fast
+      # One test at a time: Wine 8's CreateProcess fails now and then
+      # (ERROR_INTERNAL_ERROR) when several threads spawn at once.
+      # A hung Wine must fail this step, not eat the whole CI budget.
+      timeout --kill-after=30 1200 \
+        cargo test --target x86_64-pc-windows-gnu -p prochandle --all-features --no-fail-fast \
+        -- --test-threads=1
     )
     ;;
   3) ;;
