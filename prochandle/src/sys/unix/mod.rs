@@ -265,6 +265,7 @@ impl Process {
         self.pid as u32
     }
 
+    #[inline]
     pub(crate) fn handle(&self) -> Option<BorrowedFd<'_>> {
         self.pidfd.as_ref().map(AsFd::as_fd)
     }

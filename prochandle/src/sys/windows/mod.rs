@@ -159,6 +159,7 @@ impl Process {
         self.pid
     }
 
+    #[inline]
     pub(crate) fn handle(&self) -> Option<BorrowedHandle<'_>> {
         Some(self.handle.as_handle())
     }
