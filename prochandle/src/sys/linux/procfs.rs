@@ -59,17 +59,20 @@ const STAT_LIMIT: u64 = 64 * 1024;
 /// `InvalidData` when the file cannot be parsed.
 pub(crate) fn read_stat(pid: i32) -> io::Result<Stat> {
     let mut buf = Vec::with_capacity(512);
-    std::fs::File::open(format!("/proc/{pid}/stat"))?
-        .take(STAT_LIMIT)
-        .read_to_end(&mut buf)
-        .map_err(|e| {
-            // ESRCH: the process vanished between open and read.
-            if e.raw_os_error() == Some(libc::ESRCH) {
-                io::Error::from(io::ErrorKind::NotFound)
-            } else {
-                e
-            }
-        })?;
+    let read = |buf: &mut Vec<u8>| -> io::Result<usize> {
+        std::fs::File::open(format!("/proc/{pid}/stat"))?
+            .take(STAT_LIMIT)
+            .read_to_end(buf)
+    };
+    read(&mut buf).map_err(|e| {
+        // ESRCH: the process was being reaped as we opened or read its
+        // entry. Either way it is gone, which callers know as NotFound.
+        if e.raw_os_error() == Some(libc::ESRCH) {
+            io::Error::from(io::ErrorKind::NotFound)
+        } else {
+            e
+        }
+    })?;
     parse_stat(&buf).ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidData,
