@@ -14,3 +14,21 @@ pub(crate) use unix::*;
 pub(crate) mod windows;
 #[cfg(windows)]
 pub(crate) use windows::*;
+
+/// A process waiting for its own exit: an error without a deadline (it would
+/// never return), else a sleep until the deadline that finds it alive. The
+/// same rule on every platform.
+pub(crate) fn wait_for_self(
+    deadline: Option<std::time::Instant>,
+) -> crate::Result<Option<crate::ProcessState>> {
+    match deadline {
+        None => Err(crate::Error::invalid_input(
+            "wait",
+            "a process cannot wait for its own exit",
+        )),
+        Some(d) => {
+            std::thread::sleep(d.saturating_duration_since(std::time::Instant::now()));
+            Ok(None)
+        }
+    }
+}

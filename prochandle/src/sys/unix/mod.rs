@@ -359,16 +359,7 @@ impl Process {
             return Ok(Some(*state));
         }
         if self.relation == Relation::Current {
-            return match deadline {
-                None => Err(Error::invalid_input(
-                    "wait",
-                    "a process cannot wait for its own exit",
-                )),
-                Some(d) => {
-                    std::thread::sleep(d.saturating_duration_since(Instant::now()));
-                    Ok(None)
-                }
-            };
+            return super::wait_for_self(deadline);
         }
         loop {
             if self.relation == Relation::Child {

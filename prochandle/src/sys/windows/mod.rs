@@ -265,16 +265,7 @@ impl Process {
             return Ok(Some(*state));
         }
         if self.current {
-            return match deadline {
-                None => Err(Error::invalid_input(
-                    "wait",
-                    "a process cannot wait for its own exit",
-                )),
-                Some(d) => {
-                    std::thread::sleep(d.saturating_duration_since(Instant::now()));
-                    Ok(None)
-                }
-            };
+            return super::wait_for_self(deadline);
         }
         self.require(PROCESS_SYNCHRONIZE, "SYNCHRONIZE", OP)?;
         loop {
