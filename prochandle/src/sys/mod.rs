@@ -3,12 +3,12 @@
 //! `handle`, `into_handle`, `signal`, `try_wait`, `wait`, `wait_timeout`,
 //! plus `probe()` for the capability report.
 
-#[cfg(target_os = "linux")]
-pub(crate) mod linux;
 #[cfg(unix)]
 pub(crate) mod unix;
 #[cfg(unix)]
 pub(crate) use unix::*;
+#[cfg(target_os = "linux")]
+pub(crate) use unix::linux;
 
 #[cfg(windows)]
 pub(crate) mod windows;

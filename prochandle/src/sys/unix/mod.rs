@@ -18,7 +18,9 @@
 //! microseconds between check and `kill`, but cannot close it.
 
 #[cfg(not(target_os = "linux"))]
-mod other;
+mod bsd;
+#[cfg(target_os = "linux")]
+pub(crate) mod linux;
 
 use std::io;
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
@@ -26,14 +28,14 @@ use std::sync::{Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 #[cfg(target_os = "linux")]
-use super::linux as os;
+use linux as os;
 #[cfg(not(target_os = "linux"))]
-use other as os;
+use bsd as os;
 
 #[cfg(target_os = "linux")]
-use super::linux::syscalls::{self, WaitTarget, Waited};
+use linux::syscalls::{self, WaitTarget, Waited};
 #[cfg(not(target_os = "linux"))]
-use other::{WaitTarget, Waited};
+use bsd::{WaitTarget, Waited};
 
 use crate::capabilities::{capabilities, Feature};
 use crate::error::{Error, ErrorKind, Result};
@@ -531,7 +533,7 @@ impl Process {
 fn guarded_start_time(op: &'static str, pid: i32) -> Result<u64> {
     #[cfg(target_os = "linux")]
     {
-        match super::linux::procfs::read_stat(pid) {
+        match linux::procfs::read_stat(pid) {
             Ok(stat) => Ok(stat.start_time),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Err(Error::not_found(op, pid.into())),
             Err(e) => Err(open_error("read /proc/<pid>/stat", pid, e)),
@@ -550,7 +552,7 @@ fn guarded_start_time(op: &'static str, pid: i32) -> Result<u64> {
 fn still_same(pid: i32, start: u64) -> Result<bool> {
     #[cfg(target_os = "linux")]
     {
-        match super::linux::procfs::read_stat(pid) {
+        match linux::procfs::read_stat(pid) {
             Ok(stat) => Ok(stat.start_time == start && !matches!(stat.state, b'Z' | b'X' | b'x')),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
             Err(e) => Err(open_error("read /proc/<pid>/stat", pid, e)),

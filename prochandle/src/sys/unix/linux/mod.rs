@@ -87,5 +87,5 @@ pub(crate) fn block_until_exit_guarded(
     deadline: Option<Instant>,
     exited_now: impl Fn() -> crate::Result<bool>,
 ) -> crate::Result<bool> {
-    super::unix::poll_with_backoff(deadline, exited_now)
+    super::poll_with_backoff(deadline, exited_now)
 }
