@@ -84,7 +84,7 @@ pub fn exit_json(target: &Target, state: &ProcessState) -> Value {
         ExitStatus::Signaled {
             signal,
             core_dumped,
-        } => ("killed", None, Some(signal), core_dumped, None),
+        } => ("killed", None, Some(signal.as_raw()), core_dumped, None),
         ExitStatus::Unknown(reason) => ("unknown", None, None, false, Some(reason.describe())),
         _ => ("unknown", None, None, false, None),
     };

@@ -41,7 +41,7 @@ pub type OwnedProcessHandle = sys::OwnedHandle;
 /// let child = Process::spawn(Command::new("sleep").arg("10"))?;
 /// child.signal(Signal::TERM)?;
 /// let state = child.wait()?;
-/// assert_eq!(state.signal(), Some(Signal::TERM.as_raw()));
+/// assert_eq!(state.signal(), Some(Signal::TERM));
 /// // It is gone: nothing is sent to whoever gets its PID next.
 /// assert!(child.kill().unwrap_err().is_done());
 /// # }
@@ -288,6 +288,18 @@ impl Process {
     }
 
     #[allow(dead_code)]
+    /// Wraps what the OS layer opened.
+    pub(crate) fn from_sys(inner: sys::Process) -> Process {
+        Process { inner }
+    }
+
+    /// Wraps every process the OS layer opened.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn from_sys_all(inner: Vec<sys::Process>) -> Vec<Process> {
+        inner.into_iter().map(Process::from_sys).collect()
+    }
+
+    #[cfg(target_os = "linux")]
     pub(crate) fn sys(&self) -> &sys::Process {
         &self.inner
     }

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::signal::Signal;
+
 /// How a process ended, as far as the OS told us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -13,8 +15,8 @@ pub enum ExitStatus {
     Exited(i32),
     /// It was terminated by this signal (Unix).
     Signaled {
-        /// The signal number.
-        signal: i32,
+        /// The signal.
+        signal: Signal,
         /// Whether the kernel wrote a core dump.
         core_dumped: bool,
     },
@@ -130,7 +132,7 @@ impl ProcessState {
     }
 
     /// The signal that terminated it, if one did.
-    pub fn signal(&self) -> Option<i32> {
+    pub fn signal(&self) -> Option<Signal> {
         match self.status {
             ExitStatus::Signaled { signal, .. } => Some(signal),
             _ => None,
@@ -172,7 +174,7 @@ pub(crate) fn status_from_wait_word(word: i32) -> ExitStatus {
         ExitStatus::Exited((word >> 8) & 0xff)
     } else {
         ExitStatus::Signaled {
-            signal,
+            signal: Signal::from_raw(signal),
             core_dumped: word & 0x80 != 0,
         }
     }
@@ -188,10 +190,7 @@ impl fmt::Display for ExitStatus {
                 signal,
                 core_dumped,
             } => {
-                match crate::signal::name(signal) {
-                    Some(name) => write!(f, "killed by {name}")?,
-                    None => write!(f, "killed by signal {signal}")?,
-                }
+                write!(f, "killed by {signal}")?;
                 if core_dumped {
                     write!(f, " (core dumped)")?;
                 }
@@ -219,14 +218,14 @@ mod tests {
         assert_eq!(
             status_from_wait_word(9),
             ExitStatus::Signaled {
-                signal: 9,
+                signal: Signal::from_raw(9),
                 core_dumped: false
             }
         );
         assert_eq!(
             status_from_wait_word(11 | 0x80),
             ExitStatus::Signaled {
-                signal: 11,
+                signal: Signal::from_raw(11),
                 core_dumped: true
             }
         );
@@ -236,7 +235,7 @@ mod tests {
     fn display_forms() {
         assert_eq!(ExitStatus::Exited(3).to_string(), "exited 3");
         let term = ExitStatus::Signaled {
-            signal: 15,
+            signal: Signal::from_raw(15),
             core_dumped: false,
         };
         assert_eq!(term.to_string(), "killed by SIGTERM");
@@ -253,11 +252,11 @@ mod tests {
         let k = ProcessState::new(
             7,
             ExitStatus::Signaled {
-                signal: 2,
+                signal: Signal::from_raw(2),
                 core_dumped: false,
             },
             None,
         );
-        assert_eq!((k.exit_code(), k.signal()), (None, Some(2)));
+        assert_eq!((k.exit_code(), k.signal()), (None, Some(Signal::INT)));
     }
 }

@@ -203,7 +203,8 @@ impl ProcessExt for Process {
 
     fn creation_time(&self) -> Result<SystemTime> {
         let handle = handle_of(self);
-        let times = sys::process_times(handle).map_err(|e| denied_or_os("GetProcessTimes", e))?;
+        let times =
+            sys::windows::process_times(handle).map_err(|e| denied_or_os("GetProcessTimes", e))?;
         Ok(filetime_to_system_time(times.creation))
     }
 }
@@ -213,9 +214,9 @@ impl ProcessExt for Process {
 fn filetime_to_system_time(ticks: u64) -> SystemTime {
     const UNIX_EPOCH_TICKS: u64 = 11_644_473_600 * 10_000_000;
     if ticks >= UNIX_EPOCH_TICKS {
-        UNIX_EPOCH + sys::ticks_to_duration(ticks - UNIX_EPOCH_TICKS)
+        UNIX_EPOCH + sys::windows::ticks_to_duration(ticks - UNIX_EPOCH_TICKS)
     } else {
-        UNIX_EPOCH - sys::ticks_to_duration(UNIX_EPOCH_TICKS - ticks)
+        UNIX_EPOCH - sys::windows::ticks_to_duration(UNIX_EPOCH_TICKS - ticks)
     }
 }
 
@@ -246,7 +247,7 @@ fn with_right<T>(
     let handle = handle_of(process);
     match f(raw(handle)) {
         Err(e) if e.raw_os_error() == Some(ERROR_ACCESS_DENIED as i32) => {
-            let wider = sys::duplicate(handle, Some(right)).map_err(|e| {
+            let wider = sys::windows::duplicate(handle, Some(right)).map_err(|e| {
                 denied_or_os(op, e).with_detail(format!(
                     "the handle lacks the right this needs ({right:#x}), and Windows refused a handle with it"
                 ))

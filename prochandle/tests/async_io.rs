@@ -75,7 +75,7 @@ fn a_non_child_exit_is_awaited() {
     let state = block_on(asyncio::async_io::wait(&process)).unwrap();
     killer.join().unwrap();
     if process.has_handle() && capabilities().is_available(Feature::PidfdInfoExit) {
-        assert_eq!(state.signal(), Some(Signal::KILL.as_raw()), "{state:?}");
+        assert_eq!(state.signal(), Some(Signal::KILL), "{state:?}");
     } else {
         assert!(
             matches!(state.status(), ExitStatus::Unknown(_)),
@@ -96,7 +96,7 @@ fn a_dropped_future_loses_nothing() {
     child.kill().unwrap();
     drop(asyncio::async_io::wait(&child));
     let state = block_on(asyncio::async_io::wait(&child)).unwrap();
-    assert_eq!(state.signal(), Some(Signal::KILL.as_raw()));
+    assert_eq!(state.signal(), Some(Signal::KILL));
     assert_eq!(child.wait().unwrap(), state, "sync and async agree");
 }
 
@@ -120,7 +120,7 @@ fn many_futures_on_one_process_and_on_many() {
     let states = block_on(join_all(futures));
     killer.join().unwrap();
     for state in states {
-        assert_eq!(state.unwrap().signal(), Some(Signal::KILL.as_raw()));
+        assert_eq!(state.unwrap().signal(), Some(Signal::KILL));
     }
 
     // Four futures on one process at once (each registers its own duplicate).
@@ -133,7 +133,7 @@ fn many_futures_on_one_process_and_on_many() {
     }));
     let states: Vec<prochandle::ProcessState> = both.0.into_iter().map(Result::unwrap).collect();
     assert!(states.windows(2).all(|w| w[0] == w[1]), "{states:?}");
-    assert_eq!(states[0].signal(), Some(Signal::KILL.as_raw()));
+    assert_eq!(states[0].signal(), Some(Signal::KILL));
 }
 
 #[test]
@@ -152,5 +152,5 @@ fn the_mode_decides_the_mechanism() {
     ))
     .expect("the exit is seen")
     .unwrap();
-    assert_eq!(state.signal(), Some(Signal::TERM.as_raw()));
+    assert_eq!(state.signal(), Some(Signal::TERM));
 }

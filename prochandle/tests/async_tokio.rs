@@ -36,7 +36,7 @@ async fn a_non_child_exit_is_awaited() {
     let state = asyncio::tokio::wait(&process).await.unwrap();
     killer.await.unwrap();
     if process.has_handle() && capabilities().is_available(Feature::PidfdInfoExit) {
-        assert_eq!(state.signal(), Some(Signal::KILL.as_raw()), "{state:?}");
+        assert_eq!(state.signal(), Some(Signal::KILL), "{state:?}");
     } else {
         assert!(
             matches!(state.status(), ExitStatus::Unknown(_)),
@@ -56,7 +56,7 @@ async fn a_dropped_future_loses_nothing() {
     // Cancel again after the exit, before the future ever completes.
     drop(asyncio::tokio::wait(&child));
     let state = asyncio::tokio::wait(&child).await.unwrap();
-    assert_eq!(state.signal(), Some(Signal::KILL.as_raw()));
+    assert_eq!(state.signal(), Some(Signal::KILL));
     assert_eq!(child.wait().unwrap(), state, "sync and async agree");
 }
 
@@ -84,7 +84,7 @@ async fn many_futures_on_one_process_and_on_many() {
         p.kill().unwrap();
     }
     for w in other_waits {
-        assert_eq!(w.await.unwrap().signal(), Some(Signal::KILL.as_raw()));
+        assert_eq!(w.await.unwrap().signal(), Some(Signal::KILL));
     }
     tokio::time::sleep(Duration::from_millis(20)).await;
     shared.kill().unwrap();
@@ -93,7 +93,7 @@ async fn many_futures_on_one_process_and_on_many() {
         states.push(w.await.unwrap());
     }
     assert!(states.windows(2).all(|w| w[0] == w[1]), "{states:?}");
-    assert_eq!(states[0].signal(), Some(Signal::KILL.as_raw()));
+    assert_eq!(states[0].signal(), Some(Signal::KILL));
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -109,5 +109,5 @@ async fn the_mode_decides_the_mechanism() {
         .await
         .expect("the exit is seen")
         .unwrap();
-    assert_eq!(state.signal(), Some(Signal::TERM.as_raw()));
+    assert_eq!(state.signal(), Some(Signal::TERM));
 }

@@ -317,7 +317,7 @@ fn out_of_descriptors() {
     assert_eq!(p.has_handle(), handles);
     p.kill().unwrap();
     let state = p.wait().unwrap();
-    assert_eq!(state.signal(), Some(libc::SIGKILL));
+    assert_eq!(state.signal(), Some(prochandle::Signal::KILL));
     let _ = target.wait();
     held.kill().unwrap();
     held.wait().unwrap();

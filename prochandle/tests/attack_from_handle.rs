@@ -60,7 +60,7 @@ fn pidfd_of_a_live_process_round_trips() {
             assert_eq!(q.pid(), pid);
             assert!(q.is_child());
             q.kill().unwrap();
-            assert_eq!(q.wait().unwrap().signal(), Some(libc::SIGKILL));
+            assert_eq!(q.wait().unwrap().signal(), Some(prochandle::Signal::KILL));
         }
         Err(p) => {
             assert!(!capabilities().handles());

@@ -214,7 +214,7 @@ fn reuse_scenario() {
         std::thread::sleep(2 * TICK + Duration::from_millis(5));
         let news: Vec<Child> = olds.iter().map(|o| occupy(o.pid())).collect();
         for (old, state) in olds.iter().zip(&states) {
-            assert_eq!(state.signal(), Some(libc::SIGKILL));
+            assert_eq!(state.signal(), Some(prochandle::Signal::KILL));
             assert_done("signal after wait", old.signal(Signal::TERM));
             assert_done("kill after wait", old.kill());
             assert_eq!(

@@ -270,7 +270,7 @@ fn behaviour(handles: bool, info_exit: bool) {
     assert!(child.try_wait().unwrap().is_none());
     child.signal(Signal::TERM).expect("signal");
     let state = child.wait().expect("wait");
-    assert_eq!(state.signal(), Some(libc::SIGTERM));
+    assert_eq!(state.signal(), Some(prochandle::Signal::TERM));
     assert!(state.usage().is_some());
     assert_eq!(child.kill().unwrap_err().kind(), ErrorKind::Done);
 
@@ -302,7 +302,7 @@ fn behaviour(handles: bool, info_exit: bool) {
     match state.status() {
         ExitStatus::Signaled { signal, .. } => {
             assert!(handles && info_exit);
-            assert_eq!(signal, libc::SIGTERM);
+            assert_eq!(signal, prochandle::Signal::TERM);
         }
         ExitStatus::Unknown(reason) => {
             // The feature that reports it is gone: said, not made up.

@@ -32,7 +32,7 @@ fn attaching_to_a_live_child_by_pid_gives_a_handle() {
     assert!(p.is_child());
     p.kill().unwrap();
     let state = p.wait().unwrap();
-    assert_eq!(state.signal(), Some(libc::SIGKILL));
+    assert_eq!(state.signal(), Some(prochandle::Signal::KILL));
     // std's Child finds it already reaped: the Process did it.
     assert!(child.try_wait().is_err() || child.try_wait().unwrap().is_some());
 }
@@ -103,7 +103,7 @@ fn sigint_through_with_handle_kills_the_child_by_that_signal() {
         p.signal(prochandle::Signal::INT).unwrap();
     }
     let state = p.wait().unwrap();
-    assert_eq!(state.signal(), Some(libc::SIGINT), "{state}");
+    assert_eq!(state.signal(), Some(prochandle::Signal::INT), "{state}");
 }
 
 #[test]

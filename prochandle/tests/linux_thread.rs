@@ -110,7 +110,7 @@ fn signals_a_whole_process_group() {
     let leader = &reaper.0[0];
     let member = eventually("the group member", || leader.children().unwrap().pop());
     leader.signal_process_group(Signal::TERM).unwrap();
-    assert_eq!(leader.wait().unwrap().signal(), Some(Signal::TERM.as_raw()));
+    assert_eq!(leader.wait().unwrap().signal(), Some(Signal::TERM));
     assert!(
         member
             .wait_timeout(Duration::from_secs(5))

@@ -50,7 +50,7 @@ fn open_by_pid_reaches_the_same_process() {
     let state = opened.wait_timeout(PATIENCE).unwrap().expect("exit");
     assert_eq!(state.pid(), child.id());
     #[cfg(unix)]
-    assert_eq!(state.signal(), Some(Signal::KILL.as_raw()));
+    assert_eq!(state.signal(), Some(Signal::KILL));
     #[cfg(windows)]
     assert_eq!(state.exit_code(), Some(common::WINDOWS_KILL_CODE));
     // `child` is dropped without kill/wait: the Process has waited (on

@@ -14,7 +14,7 @@ fn signal_after_wait_is_done() {
     let p = spawn_sleeper(30);
     p.signal(Signal::TERM).unwrap();
     let state = p.wait().unwrap();
-    assert_eq!(state.signal(), Some(libc::SIGTERM));
+    assert_eq!(state.signal(), Some(prochandle::Signal::TERM));
     for sig in [Signal::TERM, Signal::KILL, Signal::from_raw(0)] {
         let err = p.signal(sig).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Done, "{err}");
@@ -55,7 +55,7 @@ fn signals_are_delivered_and_named() {
         let p = spawn_sleeper(30);
         p.signal(sig).unwrap();
         let state = p.wait().unwrap();
-        assert_eq!(state.signal(), Some(raw));
+        assert_eq!(state.signal().map(Signal::as_raw), Some(raw));
         assert_eq!(
             state.to_string(),
             format!("killed by {}", sig.name().unwrap())

@@ -62,7 +62,11 @@ fn eight_threads_share_one_process_while_another_waits() {
             w.join().expect("worker panicked");
         }
         let state = waiter.join().expect("waiter panicked");
-        assert_eq!(state.signal(), Some(libc::SIGKILL), "round {round}");
+        assert_eq!(
+            state.signal(),
+            Some(prochandle::Signal::KILL),
+            "round {round}"
+        );
         assert_eq!(p.wait().unwrap(), state);
         assert!(p.kill().unwrap_err().is_done());
     }

@@ -50,7 +50,10 @@ fn try_wait_is_none_while_running_then_the_state() {
     p.kill().unwrap();
     let got = eventually(Duration::from_secs(10), || p.try_wait().unwrap().is_some());
     assert!(got);
-    assert_eq!(p.try_wait().unwrap().unwrap().signal(), Some(libc::SIGKILL));
+    assert_eq!(
+        p.try_wait().unwrap().unwrap().signal(),
+        Some(prochandle::Signal::KILL)
+    );
 }
 
 #[test]
@@ -65,7 +68,7 @@ fn wait_timeout_times_out_then_succeeds() {
     assert!(start.elapsed() >= Duration::from_millis(100));
     p.kill().unwrap();
     let state = p.wait_timeout(Duration::from_secs(10)).unwrap().unwrap();
-    assert_eq!(state.signal(), Some(libc::SIGKILL));
+    assert_eq!(state.signal(), Some(prochandle::Signal::KILL));
 }
 
 #[test]
@@ -116,7 +119,7 @@ fn a_non_child_killed_by_a_signal_reports_it() {
     p.signal(prochandle::Signal::TERM).unwrap();
     let state = p.wait_timeout(Duration::from_secs(10)).unwrap().unwrap();
     if handles {
-        assert_eq!(state.signal(), Some(libc::SIGTERM), "{state}");
+        assert_eq!(state.signal(), Some(prochandle::Signal::TERM), "{state}");
     } else {
         assert!(!state.status_known());
     }

@@ -54,7 +54,7 @@ fn only_the_killed_ones_are_reported() {
     let mut reported = HashSet::new();
     for _ in 0..victims.len() {
         let event = watcher.next(LONG).unwrap().expect("an exit");
-        assert_eq!(event.state.signal(), Some(Signal::KILL.as_raw()));
+        assert_eq!(event.state.signal(), Some(Signal::KILL));
         assert!(reported.insert(event.token), "reported twice");
     }
     assert_eq!(reported, victims);
@@ -96,7 +96,7 @@ fn non_children_are_reported_without_reaping() {
     // it (PIDFD_INFO_EXIT); `wait` on the handed-back process waits for that.
     let state = event.process.wait().unwrap();
     if event.process.has_handle() && capabilities().is_available(Feature::PidfdInfoExit) {
-        assert_eq!(state.signal(), Some(Signal::KILL.as_raw()), "{state:?}");
+        assert_eq!(state.signal(), Some(Signal::KILL), "{state:?}");
     } else {
         assert!(
             matches!(state.status(), ExitStatus::Unknown(_)),
@@ -322,7 +322,7 @@ fn pid_mode_processes_are_watched_by_rechecks() {
     watcher.with_process(token, |p| p.kill()).unwrap().unwrap();
     let event = watcher.next(LONG).unwrap().expect("an exit");
     assert_eq!(event.token, token);
-    assert_eq!(event.state.signal(), Some(Signal::KILL.as_raw()));
+    assert_eq!(event.state.signal(), Some(Signal::KILL));
     if !capabilities().handles() {
         // In the guarded-PID mode nothing wakes the watcher but its own
         // re-checks; it still saw the exit, with the full status.
@@ -341,7 +341,7 @@ fn a_non_child_reaped_by_its_parent_keeps_a_truthful_state() {
         .unwrap();
     let event = watcher.next(LONG).unwrap().expect("an exit");
     match event.state.status() {
-        ExitStatus::Signaled { signal, .. } => assert_eq!(signal, Signal::TERM.as_raw()),
+        ExitStatus::Signaled { signal, .. } => assert_eq!(signal, Signal::TERM),
         ExitStatus::Unknown(UnknownReason::NotReapedYet | UnknownReason::NotOurChild) => {}
         other => panic!("unexpected {other:?}"),
     }

@@ -58,11 +58,7 @@ fn spawn(mut cmd: std::process::Command) -> Process {
 /// What `Process::kill` leaves: SIGKILL on Unix, exit code 1 on Windows.
 fn assert_killed(state: &ProcessState) {
     #[cfg(unix)]
-    assert_eq!(
-        state.signal(),
-        Some(prochandle::Signal::KILL.as_raw()),
-        "{state:?}"
-    );
+    assert_eq!(state.signal(), Some(prochandle::Signal::KILL), "{state:?}");
     #[cfg(windows)]
     assert_eq!(
         state.exit_code(),

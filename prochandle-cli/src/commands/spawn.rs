@@ -68,7 +68,7 @@ pub fn wait_and_pass_through(process: &Process, name: &str) -> u8 {
 pub fn pass_through(state: &ProcessState) -> u8 {
     match state.status() {
         ExitStatus::Exited(code) => (code & 0xff) as u8,
-        ExitStatus::Signaled { signal, .. } => exit_codes::for_signal(signal),
+        ExitStatus::Signaled { signal, .. } => exit_codes::for_signal(signal.as_raw()),
         _ => exit_codes::STATUS_UNKNOWN,
     }
 }

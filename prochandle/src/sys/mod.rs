@@ -1,34 +1,18 @@
-//! One backend per platform, all with the same inner API: a `Process`
-//! type with `open`, `current`, `from_child`, `from_handle`, `pid`,
-//! `handle`, `into_handle`, `signal`, `try_wait`, `wait`, `wait_timeout`,
-//! plus `probe()` for the capability report.
+//! The OS layer: one backend per platform, each giving the portable layer
+//! the same things: a `Process` (`open`, `current`, `from_child`,
+//! `from_handle`, `pid`, `handle`, `into_handle`, `is_child`, `signal`,
+//! `try_wait`, `wait_until`), the handle types, and `capabilities()`, the
+//! probe's cached report. Nothing here imports the portable layer above.
 
+pub(crate) mod self_wait;
 #[cfg(unix)]
 pub(crate) mod unix;
-#[cfg(unix)]
-pub(crate) use unix::*;
-#[cfg(target_os = "linux")]
-pub(crate) use unix::linux;
-
 #[cfg(windows)]
 pub(crate) mod windows;
-#[cfg(windows)]
-pub(crate) use windows::*;
 
-/// A process waiting for its own exit: an error without a deadline (it would
-/// never return), else a sleep until the deadline that finds it alive. The
-/// same rule on every platform.
-pub(crate) fn wait_for_self(
-    deadline: Option<std::time::Instant>,
-) -> crate::Result<Option<crate::ProcessState>> {
-    match deadline {
-        None => Err(crate::Error::invalid_input(
-            "wait",
-            "a process cannot wait for its own exit",
-        )),
-        Some(d) => {
-            std::thread::sleep(d.saturating_duration_since(std::time::Instant::now()));
-            Ok(None)
-        }
-    }
-}
+#[cfg(target_os = "linux")]
+pub(crate) use unix::linux;
+#[cfg(unix)]
+pub(crate) use unix::{capabilities, BorrowedHandle, OwnedHandle, Process};
+#[cfg(windows)]
+pub(crate) use windows::{capabilities, BorrowedHandle, OwnedHandle, Process};

@@ -244,7 +244,7 @@ impl From<AddError> for Error {
 /// assert!(watcher.try_next()?.is_none());
 /// watcher.with_process(token, |p| p.kill()).unwrap()?;
 /// let event = watcher.next(Some(Duration::from_secs(10)))?.unwrap();
-/// assert_eq!(event.state.signal(), Some(9));
+/// assert_eq!(event.state.signal(), Some(prochandle::Signal::KILL));
 /// # }
 /// # Ok(()) }
 /// ```

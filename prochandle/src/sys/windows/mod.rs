@@ -32,11 +32,17 @@ use windows_sys::Win32::System::Threading::{
     PROCESS_ALL_ACCESS, PROCESS_QUERY_LIMITED_INFORMATION, PROCESS_SYNCHRONIZE, PROCESS_TERMINATE,
 };
 
+use crate::capabilities::report::Capabilities;
 use crate::error::{Error, ErrorKind, Result};
 use crate::state::{ExitStatus, ProcessState, ResourceUsage};
 
 pub(crate) use api::{duplicate, process_times, ticks_to_duration};
-pub(crate) use probe::probe;
+
+/// What this system offers, probed once and cached.
+pub(crate) fn capabilities() -> &'static Capabilities {
+    static CAPS: OnceLock<Capabilities> = OnceLock::new();
+    CAPS.get_or_init(probe::probe)
+}
 
 /// The owned handle type on Windows.
 pub(crate) type OwnedHandle = std::os::windows::io::OwnedHandle;
@@ -265,7 +271,7 @@ impl Process {
             return Ok(Some(*state));
         }
         if self.current {
-            return super::wait_for_self(deadline);
+            return super::self_wait::wait_for_self(deadline);
         }
         self.require(PROCESS_SYNCHRONIZE, "SYNCHRONIZE", OP)?;
         loop {

@@ -8,7 +8,7 @@ use windows_sys::Wdk::System::SystemServices::RtlGetVersion;
 use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
 use windows_sys::Win32::System::SystemInformation::OSVERSIONINFOW;
 
-use crate::capabilities::{force_pid_requested, Availability, Capabilities, Feature};
+use crate::capabilities::report::{force_pid_requested, Availability, Capabilities, Feature};
 
 pub(crate) fn probe() -> Capabilities {
     let entries = Feature::ALL
@@ -26,11 +26,7 @@ pub(crate) fn probe() -> Capabilities {
     if force_pid_requested() {
         platform.push_str(", PROCHANDLE_FORCE_PID ignored: Windows has no PID-only mode");
     }
-    Capabilities {
-        entries,
-        platform,
-        forced_pid: false,
-    }
+    Capabilities::new(entries, platform, false)
 }
 
 /// `"Windows 10.0.19045"`, plus `" (Wine 8.0)"` when running under Wine.

@@ -6,34 +6,110 @@
 //! This code compiles in CI (cross clippy) but cannot run there; it is kept
 //! small on purpose.
 
-#[cfg(not(any(target_os = "macos", target_os = "freebsd")))]
-compile_error!("prochandle supports Linux, macOS, FreeBSD and Windows");
-
 mod kinfo;
 mod kqueue;
 
 use std::io;
 use std::mem::MaybeUninit;
+use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
-use crate::capabilities::{force_pid_requested, Availability, Capabilities, Feature};
+use super::backend::{self, Backend, NoHandle, Stat, WaitTarget, Waited};
+use crate::capabilities::report::{force_pid_requested, Availability, Capabilities, Feature};
+use crate::error::{Error, Result};
+use crate::signal::Signal;
 use crate::state::{status_from_wait_word, ExitStatus, ResourceUsage};
 
-/// Whom a `waitid` call is about (no pidfds here: a PID only).
-#[derive(Clone, Copy)]
-pub(crate) enum WaitTarget<'a> {
-    Pid(i32),
-    #[allow(dead_code)]
-    Never(std::marker::PhantomData<&'a ()>),
+/// The macOS/FreeBSD backend.
+#[derive(Debug)]
+pub(crate) struct Bsd;
+
+/// A process on macOS or FreeBSD.
+pub(crate) type Process = super::process::Process<Bsd>;
+
+/// What this system offers, probed once.
+pub(crate) fn capabilities() -> &'static Capabilities {
+    backend::capabilities::<Bsd>()
 }
 
-/// What a successful wait saw.
-pub(crate) struct Waited {
-    pub status: ExitStatus,
-    pub usage: ResourceUsage,
+impl Backend for Bsd {
+    type Handle = NoHandle;
+
+    fn probe() -> Capabilities {
+        probe()
+    }
+
+    fn open_handle(_pid: i32) -> io::Result<NoHandle> {
+        Err(io::Error::from(io::ErrorKind::Unsupported))
+    }
+
+    fn adopt_handle(fd: OwnedFd) -> Result<(i32, NoHandle)> {
+        drop(fd);
+        Err(Error::unsupported(
+            "from_handle",
+            "this OS has no process handles",
+        ))
+    }
+
+    fn handle_alive(handle: &NoHandle) -> bool {
+        match *handle {}
+    }
+
+    fn send_signal(handle: &NoHandle, _sig: i32) -> io::Result<()> {
+        match *handle {}
+    }
+
+    fn poll_exit(handle: &NoHandle, _deadline: Option<Instant>) -> io::Result<bool> {
+        match *handle {}
+    }
+
+    fn kernel_exit_status(handle: &NoHandle) -> Option<ExitStatus> {
+        match *handle {}
+    }
+
+    fn stat(pid: i32) -> io::Result<Option<Stat>> {
+        Ok(kinfo::proc_info(pid)?.map(|p| Stat {
+            start_time: p.start_time,
+            exited: p.zombie,
+        }))
+    }
+
+    fn waitid(target: WaitTarget<'_, NoHandle>, flags: libc::c_int) -> io::Result<Option<Waited>> {
+        let pid = match target {
+            WaitTarget::Pid(pid) => pid,
+            WaitTarget::Handle(handle) => match *handle {},
+        };
+        if flags & libc::WNOWAIT != 0 {
+            peek(pid, flags)
+        } else {
+            reap(pid, flags)
+        }
+    }
+
+    /// Sleeps in kqueue until `pid` exits or `deadline` passes. Registers
+    /// first and only then asks `exited_now` (which compares the start
+    /// time), so an exit or a PID reuse that happened before the
+    /// registration is caught rather than slept through.
+    fn sleep_until_exit_guarded(
+        pid: i32,
+        deadline: Option<Instant>,
+        exited_now: impl Fn() -> Result<bool>,
+    ) -> Result<bool> {
+        let watch = match kqueue::register(pid) {
+            Ok(kqueue::Registered::Watching(watch)) => watch,
+            Ok(kqueue::Registered::Gone) => return Ok(true),
+            // A kqueue we may not have (sandbox, descriptor limit): fall
+            // back to polling the identity check rather than failing.
+            Err(_) => return backend::poll_until_exit(deadline, exited_now),
+        };
+        if exited_now()? {
+            return Ok(true);
+        }
+        watch.sleep(deadline).map_err(|e| Error::os("kevent", e))
+    }
 }
 
-pub(crate) fn probe() -> Capabilities {
+fn probe() -> Capabilities {
     let reason = if force_pid_requested() {
         "disabled by PROCHANDLE_FORCE_PID=1"
     } else {
@@ -50,11 +126,7 @@ pub(crate) fn probe() -> Capabilities {
             (f, Availability::unavailable(None, why))
         })
         .collect();
-    Capabilities {
-        entries,
-        platform: platform(),
-        forced_pid: force_pid_requested(),
-    }
+    Capabilities::new(entries, platform(), force_pid_requested())
 }
 
 fn platform() -> String {
@@ -74,31 +146,6 @@ fn platform() -> String {
         String::from_utf8_lossy(&bytes).into_owned()
     };
     format!("{} {}", text(&uts.sysname), text(&uts.release))
-}
-
-/// Start time of `pid` (microseconds since the epoch); `None` if it is gone.
-pub(crate) fn start_time(pid: i32) -> Option<u64> {
-    kinfo::proc_info(pid).ok().flatten().map(|p| p.start_time)
-}
-
-/// Whether `pid` is still the process that started at `start` and has not
-/// exited (zombies count as exited).
-pub(crate) fn alive_as(pid: i32, start: u64) -> bool {
-    matches!(kinfo::proc_info(pid), Ok(Some(p)) if p.start_time == start && !p.zombie)
-}
-
-/// With `WNOWAIT`, peeks with `waitid(P_PID)`; otherwise reaps with `wait4`,
-/// which also returns the child's resource usage. `Ok(None)`: `WNOHANG`
-/// was given and the child has not exited.
-pub(crate) fn waitid(target: WaitTarget<'_>, flags: libc::c_int) -> io::Result<Option<Waited>> {
-    let WaitTarget::Pid(pid) = target else {
-        unreachable!("no pidfds on this OS")
-    };
-    if flags & libc::WNOWAIT != 0 {
-        peek(pid, flags)
-    } else {
-        reap(pid, flags)
-    }
 }
 
 fn peek(pid: i32, flags: libc::c_int) -> io::Result<Option<Waited>> {
@@ -130,7 +177,7 @@ fn peek(pid: i32, flags: libc::c_int) -> io::Result<Option<Waited>> {
         let status = match info.si_code {
             libc::CLD_EXITED => ExitStatus::Exited(si_status),
             code => ExitStatus::Signaled {
-                signal: si_status,
+                signal: Signal::from_raw(si_status),
                 core_dumped: code == libc::CLD_DUMPED,
             },
         };
@@ -176,29 +223,4 @@ fn usage_from_rusage(ru: &libc::rusage) -> ResourceUsage {
         system_time: tv(ru.ru_stime),
         max_rss_bytes: Some(ru.ru_maxrss.max(0) as u64 * unit),
     }
-}
-
-/// Sleeps in kqueue until `pid` exits or `deadline` passes; `false` means
-/// the deadline passed. Registers first and only then asks `exited_now`
-/// (which compares the start time), so an exit or a PID reuse that happened
-/// before the registration is caught rather than slept through.
-pub(crate) fn block_until_exit_guarded(
-    pid: i32,
-    _start_time: Option<u64>,
-    deadline: Option<Instant>,
-    exited_now: impl Fn() -> crate::Result<bool>,
-) -> crate::Result<bool> {
-    let watch = match kqueue::register(pid) {
-        Ok(kqueue::Registered::Watching(watch)) => watch,
-        Ok(kqueue::Registered::Gone) => return Ok(true),
-        // A kqueue we may not have (sandbox, descriptor limit): fall back
-        // to polling the identity check rather than failing the wait.
-        Err(_) => return super::poll_with_backoff(deadline, exited_now),
-    };
-    if exited_now()? {
-        return Ok(true);
-    }
-    watch
-        .sleep(deadline)
-        .map_err(|e| crate::Error::os("kevent", e))
 }

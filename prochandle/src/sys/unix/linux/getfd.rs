@@ -8,9 +8,10 @@ use std::time::Instant;
 
 use rustix::process::{pidfd_getfd, PidfdGetfdFlags};
 
-use crate::capabilities::{capabilities, Feature};
+use super::capabilities;
+use super::Process;
+use crate::capabilities::report::Feature;
 use crate::error::{Error, ErrorKind, Result};
-use crate::sys::Process;
 
 const OP: &str = "pidfd_getfd";
 

@@ -5,25 +5,87 @@
 //! print. Elsewhere the PID, the start time and the boot ID together name a
 //! process, as well as `/proc` allows.
 
+use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::sync::OnceLock;
 
-use crate::capabilities::{capabilities, Feature};
+use super::{capabilities, Process};
+use crate::capabilities::report::Feature;
 use crate::error::{Error, ErrorKind, Result};
-use crate::linux::{IdStamp, ProcessId};
-use crate::sys::Process as SysProcess;
-use crate::Process;
 
 const OP: &str = "identity";
 const OPEN_OP: &str = "ProcessId::open";
 
-pub(crate) fn identity(process: &SysProcess) -> Result<ProcessId> {
+/// What makes an identity unique for the boot.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum IdStamp {
+    /// The pidfs inode number (Linux 6.9+).
+    Inode(u64),
+    /// Start time in clock ticks since boot, and the boot ID.
+    Start { ticks: u64, boot_id: u128 },
+}
+
+/// A process's PID with what makes it unique for the boot; the data behind
+/// the public `ProcessId`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) struct Identity {
+    pub pid: u32,
+    pub stamp: IdStamp,
+}
+
+impl Identity {
+    fn new(pid: u32, stamp: IdStamp) -> Identity {
+        Identity { pid, stamp }
+    }
+
+    fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// Parses `PID:INODE` or `PID@TICKS:BOOT-ID`.
+    pub(crate) fn parse(text: &str) -> Option<Identity> {
+        let number = |s: &str| -> Option<u64> {
+            (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| s.parse().ok())
+                .flatten()
+        };
+        let pid_of = |s: &str| {
+            number(s)
+                .and_then(|p| u32::try_from(p).ok())
+                .filter(|&p| p > 0 && p <= i32::MAX as u32)
+        };
+        if let Some((pid, rest)) = text.split_once('@') {
+            let (ticks, boot) = rest.split_once(':')?;
+            let stamp = IdStamp::Start {
+                ticks: number(ticks)?,
+                boot_id: parse_uuid(boot)?,
+            };
+            return Some(Identity::new(pid_of(pid)?, stamp));
+        }
+        let (pid, ino) = text.split_once(':')?;
+        Some(Identity::new(pid_of(pid)?, IdStamp::Inode(number(ino)?)))
+    }
+}
+
+impl fmt::Display for Identity {
+    /// `PID:INODE` (util-linux's and systemd's form) or `PID@TICKS:BOOT-ID`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.stamp {
+            IdStamp::Inode(ino) => write!(f, "{}:{ino}", self.pid),
+            IdStamp::Start { ticks, boot_id } => {
+                write!(f, "{}@{ticks}:{}", self.pid, format_uuid(boot_id))
+            }
+        }
+    }
+}
+
+pub(crate) fn identity(process: &Process) -> Result<Identity> {
     let pid = process.pid();
     if let Some(fd) = process.handle() {
         if capabilities().is_available(Feature::PidfsIds) {
             let ino = pidfs_inode(fd)?;
-            return Ok(ProcessId::new(pid, IdStamp::Inode(ino)));
+            return Ok(Identity::new(pid, IdStamp::Inode(ino)));
         }
     }
     let ticks = process.start_time().ok_or_else(|| {
@@ -32,7 +94,7 @@ pub(crate) fn identity(process: &SysProcess) -> Result<ProcessId> {
         ))
     })?;
     let boot_id = boot_id().map_err(|e| Error::os("read /proc/sys/kernel/random/boot_id", e))?;
-    Ok(ProcessId::new(pid, IdStamp::Start { ticks, boot_id }))
+    Ok(Identity::new(pid, IdStamp::Start { ticks, boot_id }))
 }
 
 fn pidfs_inode(fd: BorrowedFd<'_>) -> Result<u64> {
@@ -42,14 +104,14 @@ fn pidfs_inode(fd: BorrowedFd<'_>) -> Result<u64> {
 }
 
 /// The boot ID, a random UUID the kernel picks at each boot.
-pub(crate) fn boot_id() -> io::Result<u128> {
+fn boot_id() -> io::Result<u128> {
     let text = std::fs::read_to_string("/proc/sys/kernel/random/boot_id")?;
     parse_uuid(text.trim())
         .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "boot_id is not a UUID"))
 }
 
 /// `8-4-4-4-12` hex digits.
-pub(crate) fn parse_uuid(text: &str) -> Option<u128> {
+fn parse_uuid(text: &str) -> Option<u128> {
     let groups: Vec<&str> = text.split('-').collect();
     let lengths: Vec<usize> = groups.iter().map(|g| g.len()).collect();
     if lengths != [8, 4, 4, 4, 12]
@@ -62,7 +124,7 @@ pub(crate) fn parse_uuid(text: &str) -> Option<u128> {
     u128::from_str_radix(&groups.concat(), 16).ok()
 }
 
-pub(crate) fn format_uuid(id: u128) -> String {
+fn format_uuid(id: u128) -> String {
     let hex = format!("{id:032x}");
     format!(
         "{}-{}-{}-{}-{}",
@@ -74,13 +136,13 @@ pub(crate) fn format_uuid(id: u128) -> String {
     )
 }
 
-fn gone(id: &ProcessId, why: &str) -> Error {
+fn gone(id: &Identity, why: &str) -> Error {
     Error::new(ErrorKind::NotFound, OPEN_OP).with_detail(format!("process {id}: {why}"))
 }
 
 /// Opens the process `id` names, or `NotFound` if it is gone or its PID
 /// now belongs to another process.
-pub(crate) fn open(id: &ProcessId) -> Result<Process> {
+pub(crate) fn open(id: &Identity) -> Result<Process> {
     match id.stamp {
         IdStamp::Inode(ino) => open_by_inode(id, ino),
         IdStamp::Start {
@@ -93,7 +155,7 @@ pub(crate) fn open(id: &ProcessId) -> Result<Process> {
                 return Err(gone(id, "it is from another boot"));
             }
             let process = open_pid(id)?;
-            match process.sys().start_time() {
+            match process.start_time() {
                 Some(start) if start == ticks => Ok(process),
                 Some(_) => Err(gone(id, "its PID now belongs to another process")),
                 None => Err(gone(id, "it has exited")),
@@ -102,14 +164,14 @@ pub(crate) fn open(id: &ProcessId) -> Result<Process> {
     }
 }
 
-fn open_pid(id: &ProcessId) -> Result<Process> {
+fn open_pid(id: &Identity) -> Result<Process> {
     Process::open(id.pid()).map_err(|e| match e.kind() {
         ErrorKind::NotFound | ErrorKind::Done => gone(id, "no such process"),
         _ => e,
     })
 }
 
-fn open_by_inode(id: &ProcessId, ino: u64) -> Result<Process> {
+fn open_by_inode(id: &Identity, ino: u64) -> Result<Process> {
     if !capabilities().handles() || !capabilities().is_available(Feature::PidfsIds) {
         return Err(Error::unsupported(
             OPEN_OP,
@@ -131,7 +193,7 @@ fn open_by_inode(id: &ProcessId, ino: u64) -> Result<Process> {
 }
 
 /// Linux 6.9-6.13: by PID, then the inode proves it is the same process.
-fn open_by_pid_and_inode(id: &ProcessId, ino: u64) -> Result<Process> {
+fn open_by_pid_and_inode(id: &Identity, ino: u64) -> Result<Process> {
     let process = open_pid(id)?;
     let fd = process.handle().expect("pidfd mode");
     if pidfs_inode(fd)? != ino {
@@ -237,10 +299,12 @@ mod tests {
             return;
         }
         let me = Process::current().unwrap();
-        let id = identity(me.sys()).unwrap();
-        let ino = id.inode().unwrap();
+        let id = identity(&me).unwrap();
+        let IdStamp::Inode(ino) = id.stamp else {
+            panic!("a pidfs identity: {id}")
+        };
         assert_eq!(open_by_pid_and_inode(&id, ino).unwrap().pid(), me.pid());
-        let wrong = ProcessId::new(me.pid(), IdStamp::Inode(ino + 1));
+        let wrong = Identity::new(me.pid(), IdStamp::Inode(ino + 1));
         let err = open_by_pid_and_inode(&wrong, ino + 1).unwrap_err();
         assert_eq!(err.kind(), ErrorKind::NotFound);
     }

@@ -2,16 +2,104 @@
 //! it, `/proc` otherwise, and `/proc` for what only it knows.
 
 use std::ffi::OsString;
-
 use std::os::unix::ffi::OsStringExt;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use super::recheck::{proc_error, still_owns_pid};
-use super::{procfs, syscalls};
-use crate::capabilities::{capabilities, Feature};
+use super::{capabilities, procfs, syscalls, Process};
+use crate::capabilities::report::Feature;
 use crate::error::{Error, ErrorKind, Result};
-use crate::linux::{Ids, InfoSource, ProcessInfo};
-use crate::sys::Process;
+
+/// Real, effective, saved and file-system user or group IDs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Ids {
+    /// Real ID: who owns the process.
+    pub real: u32,
+    /// Effective ID: what permission checks use.
+    pub effective: u32,
+    /// Saved set-ID.
+    pub saved: u32,
+    /// File-system ID.
+    pub filesystem: u32,
+}
+
+impl Ids {
+    pub(crate) fn new(real: u32, effective: u32, saved: u32, filesystem: u32) -> Ids {
+        Ids {
+            real,
+            effective,
+            saved,
+            filesystem,
+        }
+    }
+}
+
+/// Where the credentials and parent of a [`ProcessInfo`] came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum InfoSource {
+    /// `ioctl(PIDFD_GET_INFO)` (Linux 6.13): read through the pidfd, about
+    /// exactly this process.
+    PidfdGetInfo,
+    /// `/proc/<pid>/stat` and `status`, re-checked after reading.
+    Procfs,
+}
+
+/// What [`ProcessExt::info`](crate::linux::ProcessExt::info) reports about a process.
+///
+/// Fields that only `/proc` knows are `None` where it would not tell (a
+/// zombie has no command line or executable; another user's process hides
+/// its executable).
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ProcessInfo {
+    /// Process ID, in our PID namespace.
+    pub pid: u32,
+    /// Parent's PID; `None` for PID 1, or a parent outside our PID namespace.
+    pub ppid: Option<u32>,
+    /// User IDs.
+    pub uids: Ids,
+    /// Group IDs.
+    pub gids: Ids,
+    /// The cgroup v2 ID (the inode number of its cgroup directory), from
+    /// `PIDFD_GET_INFO` only.
+    pub cgroup_id: Option<u64>,
+    /// The cgroup v2 path (the `0::` line of `/proc/<pid>/cgroup`).
+    pub cgroup_path: Option<String>,
+    /// The arguments, starting with the program name as it was invoked.
+    pub cmdline: Option<Vec<OsString>>,
+    /// The path of the executable.
+    pub exe: Option<PathBuf>,
+    /// When it started, as time since boot.
+    pub start_time: Option<Duration>,
+    /// The state letter of proc(5): `R` running, `S` sleeping, `D` disk
+    /// sleep, `Z` zombie, `T` stopped, ...
+    pub state: Option<char>,
+    /// Number of threads.
+    pub threads: Option<u32>,
+    /// Where `ppid`, `uids` and `gids` came from.
+    pub source: InfoSource,
+}
+
+impl ProcessInfo {
+    pub(crate) fn empty(pid: u32) -> ProcessInfo {
+        ProcessInfo {
+            pid,
+            ppid: None,
+            uids: Ids::new(0, 0, 0, 0),
+            gids: Ids::new(0, 0, 0, 0),
+            cgroup_id: None,
+            cgroup_path: None,
+            cmdline: None,
+            exe: None,
+            start_time: None,
+            state: None,
+            threads: None,
+            source: InfoSource::Procfs,
+        }
+    }
+}
 
 const OP: &str = "info";
 

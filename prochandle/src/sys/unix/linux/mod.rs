@@ -1,11 +1,15 @@
-//! Linux: pidfds, with `/proc` for the guarded-PID fallback.
+//! Linux: pidfds, with `/proc` for the guarded-PID fallback, and the
+//! operations behind the public `prochandle::linux` extensions.
+//!
+//! [`Linux`] is this OS's side of the Unix [`Backend`] seam; the other
+//! modules serve the extension traits and take the Unix [`Process`].
 
 pub(crate) mod getfd;
 pub(crate) mod identity;
 pub(crate) mod info;
 pub(crate) mod namespaces;
 pub(crate) mod peer;
-pub(crate) mod probe;
+mod probe;
 pub(crate) mod procfs;
 #[cfg(test)]
 mod proptests;
@@ -16,16 +20,101 @@ pub(crate) mod thread;
 pub(crate) mod tree;
 
 use std::io;
-use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::time::Instant;
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 
-pub(crate) use probe::probe;
+use super::backend::{self, Backend, Stat, WaitTarget, Waited};
+use crate::capabilities::report::{Capabilities, Feature};
+use crate::error::{Error, ErrorKind, Result};
+use crate::state::ExitStatus;
 
-/// Start time of `pid` in clock ticks since boot; `None` if it is gone.
-pub(crate) fn start_time(pid: i32) -> Option<u64> {
-    procfs::start_time(pid)
+/// The Linux backend.
+#[derive(Debug)]
+pub(crate) struct Linux;
+
+/// A process on Linux.
+pub(crate) type Process = super::process::Process<Linux>;
+
+/// What this system offers, probed once.
+pub(crate) fn capabilities() -> &'static Capabilities {
+    backend::capabilities::<Linux>()
+}
+
+impl Backend for Linux {
+    type Handle = OwnedFd;
+
+    fn probe() -> Capabilities {
+        probe::probe()
+    }
+
+    fn open_handle(pid: i32) -> io::Result<OwnedFd> {
+        pidfd_open(pid)
+    }
+
+    fn adopt_handle(fd: OwnedFd) -> Result<(i32, OwnedFd)> {
+        // A descriptor that is not open came from a caller's bug. Say so,
+        // and forget it rather than close it: by the time we would, the
+        // number may name another file of this process (and std aborts on
+        // closing a closed `OwnedFd` in debug builds).
+        if let Err(e) = rustix::io::fcntl_getfd(&fd) {
+            if e == rustix::io::Errno::BADF {
+                std::mem::forget(fd);
+                return Err(
+                    Error::os_kind(ErrorKind::InvalidInput, "fcntl(F_GETFD)", e.into())
+                        .with_detail("the descriptor handed to from_handle is not open"),
+                );
+            }
+        }
+        let pid = pidfd_pid(fd.as_fd())?;
+        Ok((pid, fd))
+    }
+
+    fn handle_alive(handle: &OwnedFd) -> bool {
+        syscalls::pidfd_exists(handle.as_fd(), 0)
+    }
+
+    fn send_signal(handle: &OwnedFd, sig: i32) -> io::Result<()> {
+        syscalls::pidfd_send_signal(handle.as_fd(), sig, 0)
+    }
+
+    fn poll_exit(handle: &OwnedFd, deadline: Option<Instant>) -> io::Result<bool> {
+        poll_pidfd(handle.as_fd(), deadline)
+    }
+
+    fn kernel_exit_status(handle: &OwnedFd) -> Option<ExitStatus> {
+        let info = syscalls::pidfd_get_info(handle.as_fd(), syscalls::PIDFD_INFO_EXIT).ok()?;
+        syscalls::exit_status_from_info(&info)
+    }
+
+    fn stat(pid: i32) -> io::Result<Option<Stat>> {
+        match procfs::read_stat(pid) {
+            Ok(stat) => Ok(Some(Stat {
+                start_time: stat.start_time,
+                exited: matches!(stat.state, b'Z' | b'X' | b'x'),
+            })),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    fn waitid(target: WaitTarget<'_, OwnedFd>, flags: libc::c_int) -> io::Result<Option<Waited>> {
+        let target = match target {
+            WaitTarget::Handle(fd) => syscalls::WaitTarget::PidFd(fd.as_fd()),
+            WaitTarget::Pid(pid) => syscalls::WaitTarget::Pid(pid),
+        };
+        syscalls::waitid(target, flags)
+    }
+
+    /// Without a pidfd there is nothing to sleep on: poll the identity check.
+    fn sleep_until_exit_guarded(
+        _pid: i32,
+        deadline: Option<Instant>,
+        exited_now: impl Fn() -> Result<bool>,
+    ) -> Result<bool> {
+        backend::poll_until_exit(deadline, exited_now)
+    }
 }
 
 /// Opens a pidfd for `pid` (close-on-exec: pidfd_open always sets it).
@@ -36,6 +125,48 @@ pub(crate) fn pidfd_open(pid: i32) -> io::Result<OwnedFd> {
         pid,
         rustix::process::PidfdFlags::empty(),
     )?)
+}
+
+/// The PID a pidfd handed in by a caller names, checked to be a pidfd of
+/// a process that is not yet reaped and that we can see.
+fn pidfd_pid(fd: BorrowedFd<'_>) -> Result<i32> {
+    const OP: &str = "from_handle";
+    const UNSEEN: &str = "the pidfd's process is in a PID namespace this process cannot see";
+    const REAPED: &str = "the pidfd's process has already been reaped";
+    if !capabilities().handles() {
+        return Err(Error::unsupported(
+            OP,
+            "pidfds are not usable here (old kernel, sandbox, or PROCHANDLE_FORCE_PID=1)",
+        ));
+    }
+    let pid = if capabilities().is_available(Feature::PidfdGetInfo) {
+        const IOCTL: &str = "ioctl(PIDFD_GET_INFO)";
+        match syscalls::pidfd_get_info(fd, syscalls::PIDFD_INFO_PID) {
+            Ok(info) => info.pid as i32,
+            Err(e) => {
+                return Err(match e.raw_os_error() {
+                    Some(libc::ESRCH) => {
+                        Error::os_kind(ErrorKind::Done, IOCTL, e).with_detail(REAPED)
+                    }
+                    Some(libc::ENOTTY) | Some(libc::EINVAL) => {
+                        Error::os_kind(ErrorKind::InvalidInput, IOCTL, e)
+                            .with_detail("the descriptor is not a pidfd")
+                    }
+                    _ => Error::os(IOCTL, e),
+                })
+            }
+        }
+    } else {
+        match fdinfo_pid(fd).map_err(|e| Error::os("read fdinfo", e))? {
+            None => return Err(Error::invalid_input(OP, "the descriptor is not a pidfd")),
+            Some(-1) => return Err(Error::new(ErrorKind::Done, OP).with_detail(REAPED)),
+            Some(pid) => pid,
+        }
+    };
+    if pid == 0 {
+        return Err(Error::unsupported(OP, UNSEEN));
+    }
+    Ok(pid)
 }
 
 /// Sleeps in `poll(2)` until `pidfd` is readable (its process exited) or
@@ -76,16 +207,4 @@ pub(crate) fn parse_fdinfo_pid(text: &str) -> Option<i32> {
     text.lines()
         .find_map(|l| l.strip_prefix("Pid:"))
         .and_then(|v| v.trim().parse().ok())
-}
-
-pub(crate) use syscalls::waitid;
-
-/// Without a pidfd there is nothing to sleep on: poll the identity check.
-pub(crate) fn block_until_exit_guarded(
-    _pid: i32,
-    _start_time: Option<u64>,
-    deadline: Option<Instant>,
-    exited_now: impl Fn() -> crate::Result<bool>,
-) -> crate::Result<bool> {
-    super::poll_with_backoff(deadline, exited_now)
 }

@@ -13,10 +13,12 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::time::Instant;
 
-use super::recheck::{proc_error, still_owns_pid};
-use crate::capabilities::{capabilities, Feature};
+use super::super::errno::{self, Call};
+use super::capabilities;
+use super::recheck::still_owns_pid;
+use super::Process;
+use crate::capabilities::report::Feature;
 use crate::error::{Error, ErrorKind, Result};
-use crate::sys::Process;
 
 /// One kind of namespace: its `CLONE_NEW*` flag, its name under
 /// `/proc/<pid>/ns/`, and its `PIDFD_GET_*_NAMESPACE` ioctl number.
@@ -137,20 +139,12 @@ fn open_proc_ns(process: &Process, kind: &NsKind) -> Result<File> {
 }
 
 fn ns_error(process: &Process, op: &'static str, kind: &NsKind, e: io::Error) -> Error {
-    let pid = process.pid();
-    match e.raw_os_error() {
-        // A zombie has left its namespaces.
-        Some(libc::ESRCH) => Error::os_kind(ErrorKind::Done, op, e)
-            .with_detail(format!("process {pid} has exited and left its namespaces")),
-        Some(libc::EOPNOTSUPP) => Error::os_kind(ErrorKind::Unsupported, op, e)
-            .with_detail(format!("this kernel has no {} namespaces", kind.name)),
-        Some(libc::EACCES) | Some(libc::EPERM) => {
-            Error::os_kind(ErrorKind::PermissionDenied, op, e).with_detail(format!(
-                "opening the {} namespace of process {pid} needs ptrace-read rights over it",
-                kind.name
-            ))
+    let err = errno::os_error(Call::Namespace(process.pid()), op, e);
+    match err.kind() {
+        ErrorKind::Unsupported => {
+            err.with_detail(format!("this kernel has no {} namespaces", kind.name))
         }
-        _ => proc_error(process, op, e),
+        _ => err,
     }
 }
 

@@ -10,10 +10,11 @@ use std::io;
 use std::mem::{size_of, MaybeUninit};
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
+use super::super::errno::{self, Call};
+use super::capabilities;
 use super::info::parse_status_ids;
-use crate::capabilities::capabilities;
+use super::Process;
 use crate::error::{Error, ErrorKind, Result};
-use crate::Process;
 
 /// `SO_PEERPIDFD` (`asm-generic/socket.h`, Linux 6.5).
 const SO_PEERPIDFD: libc::c_int = 77;
@@ -60,24 +61,12 @@ pub(crate) fn peer_process(socket: BorrowedFd<'_>) -> Result<Process> {
             );
         }
     }
-    super::recheck::still_owns_pid(process.sys(), "getsockopt(SO_PEERCRED)")?;
+    super::recheck::still_owns_pid(&process, "getsockopt(SO_PEERCRED)")?;
     Ok(process)
 }
 
 fn sockopt_error(op: &'static str, e: io::Error) -> Error {
-    match e.raw_os_error() {
-        Some(libc::ENOTSOCK) => Error::os_kind(ErrorKind::InvalidInput, op, e)
-            .with_detail("the descriptor is not a socket"),
-        Some(libc::ENOPROTOOPT) => {
-            Error::os_kind(ErrorKind::InvalidInput, op, e).with_detail("not a Unix domain socket")
-        }
-        Some(libc::ENOTCONN) => Error::os_kind(ErrorKind::InvalidInput, op, e)
-            .with_detail("the socket is not connected"),
-        Some(libc::ESRCH) => {
-            Error::os_kind(ErrorKind::Done, op, e).with_detail("the peer process has exited")
-        }
-        _ => Error::os(op, e),
-    }
+    errno::os_error(Call::PeerSocket, op, e)
 }
 
 /// `getsockopt(SOL_SOCKET, SO_PEERPIDFD)`: a new pidfd, which the kernel

@@ -16,7 +16,7 @@ use rustix::process::{getpid, pidfd_open, PidfdFlags};
 
 use super::sigsys_guard::{self, Guard, Probed};
 use super::syscalls::{self, WaitTarget, PIDFD_INFO_PID};
-use crate::capabilities::{force_pid_requested, Availability, Capabilities, Feature};
+use crate::capabilities::report::{force_pid_requested, Availability, Capabilities, Feature};
 
 /// `PIDFS_MAGIC` (`linux/magic.h`): pidfds live on pidfs from Linux 6.9,
 /// before that on the anonymous-inode file system.
@@ -54,11 +54,11 @@ fn all_unavailable(reason: &str) -> Vec<(Feature, Availability)> {
 pub(crate) fn probe() -> Capabilities {
     let platform = format!("Linux {}", kernel_release());
     if force_pid_requested() {
-        return Capabilities {
-            entries: all_unavailable("disabled by PROCHANDLE_FORCE_PID=1"),
+        return Capabilities::new(
+            all_unavailable("disabled by PROCHANDLE_FORCE_PID=1"),
             platform,
-            forced_pid: true,
-        };
+            true,
+        );
     }
     let guard = sigsys_guard::begin();
     let entries = match guard {
@@ -68,11 +68,7 @@ pub(crate) fn probe() -> Capabilities {
         _ => probe_with(&guard),
     };
     sigsys_guard::end(guard);
-    Capabilities {
-        entries,
-        platform,
-        forced_pid: false,
-    }
+    Capabilities::new(entries, platform, false)
 }
 
 fn probe_with(guard: &Guard) -> Vec<(Feature, Availability)> {

@@ -81,12 +81,6 @@ pub(crate) fn read_stat(pid: i32) -> io::Result<Stat> {
     })
 }
 
-/// The start time of `pid` (clock ticks since boot), `None` if there is no
-/// such process or it is a zombie that has already been reaped.
-pub(crate) fn start_time(pid: i32) -> Option<u64> {
-    read_stat(pid).ok().map(|s| s.start_time)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

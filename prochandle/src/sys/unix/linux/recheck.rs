@@ -14,9 +14,10 @@
 use std::io;
 use std::os::fd::AsFd;
 
+use super::super::errno::{self, Call};
+use super::Process;
 use super::{procfs, syscalls};
 use crate::error::{Error, ErrorKind, Result};
-use crate::sys::Process;
 
 /// Fails with [`ErrorKind::Done`] unless `process` still owns its PID (it
 /// may have exited, but must not have been reaped).
@@ -48,15 +49,5 @@ pub(crate) fn owns_pid(process: &Process) -> bool {
 /// Maps an error from reading `/proc/<pid>/...` of `process`: a vanished
 /// entry means the process is gone.
 pub(crate) fn proc_error(process: &Process, op: &'static str, e: io::Error) -> Error {
-    match e.raw_os_error() {
-        Some(libc::ENOENT) | Some(libc::ESRCH) => Error::os_kind(ErrorKind::Done, op, e)
-            .with_detail(format!("process {} is gone", process.pid())),
-        Some(libc::EACCES) | Some(libc::EPERM) => {
-            Error::os_kind(ErrorKind::PermissionDenied, op, e).with_detail(format!(
-                "no permission to read /proc/{} (another user's process?)",
-                process.pid()
-            ))
-        }
-        _ => Error::os(op, e),
-    }
+    errno::os_error(Call::ReadProc(process.pid()), op, e)
 }

@@ -9,6 +9,8 @@ use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
+use super::super::backend::Waited;
+use crate::signal::Signal;
 use crate::state::{status_from_wait_word, ExitStatus, ResourceUsage};
 
 /// `P_PIDFD` idtype of `waitid` (Linux 5.4).
@@ -101,12 +103,6 @@ pub(crate) enum WaitTarget<'a> {
     Pid(i32),
 }
 
-/// What a successful `waitid` saw.
-pub(crate) struct Waited {
-    pub status: ExitStatus,
-    pub usage: ResourceUsage,
-}
-
 /// `waitid(target, WEXITED | extra)` with the kernel's fifth argument, the
 /// child's `rusage`, filled in when the call reaps.
 ///
@@ -152,13 +148,9 @@ pub(crate) fn waitid(target: WaitTarget<'_>, extra: libc::c_int) -> io::Result<O
     }
     let status = match info.si_code {
         libc::CLD_EXITED => ExitStatus::Exited(status),
-        libc::CLD_DUMPED => ExitStatus::Signaled {
-            signal: status,
-            core_dumped: true,
-        },
-        _ => ExitStatus::Signaled {
-            signal: status,
-            core_dumped: false,
+        code => ExitStatus::Signaled {
+            signal: Signal::from_raw(status),
+            core_dumped: code == libc::CLD_DUMPED,
         },
     };
     Ok(Some(Waited {

@@ -7,11 +7,13 @@ use std::time::Instant;
 
 use rustix::process::{pidfd_open, Pid, PidfdFlags};
 
+use super::super::errno::{self, Call};
+use super::capabilities;
 use super::recheck::{owns_pid, still_owns_pid};
 use super::syscalls;
-use crate::capabilities::{capabilities, Feature};
+use super::Process;
+use crate::capabilities::report::Feature;
 use crate::error::{Error, ErrorKind, Result};
-use crate::sys::Process;
 
 /// `PIDFD_THREAD` is `O_EXCL`.
 const PIDFD_THREAD: u32 = libc::O_EXCL as u32;
@@ -163,12 +165,9 @@ fn valid_signal(sig: i32) -> bool {
 }
 
 fn signal_error(op: &'static str, e: io::Error, gone: String) -> Error {
-    match e.raw_os_error() {
-        Some(libc::ESRCH) => Error::os_kind(ErrorKind::Done, op, e).with_detail(gone),
-        Some(libc::EINVAL) => Error::os_kind(ErrorKind::InvalidInput, op, e)
-            .with_detail("not a valid signal number on this system"),
-        Some(libc::EPERM) => Error::os_kind(ErrorKind::PermissionDenied, op, e)
-            .with_detail("no permission to signal it (different user?)"),
-        _ => Error::os(op, e),
+    let err = errno::os_error(Call::Signal, op, e);
+    match err.kind() {
+        ErrorKind::Done => err.with_detail(gone),
+        _ => err,
     }
 }

@@ -4,11 +4,12 @@
 use std::collections::{BTreeSet, HashSet, VecDeque};
 use std::io;
 
+use super::capabilities;
 use super::recheck::{owns_pid, proc_error, still_owns_pid};
+use super::Process;
 use super::{procfs, syscalls};
-use crate::capabilities::{capabilities, Feature};
+use crate::capabilities::report::Feature;
 use crate::error::{ErrorKind, Result};
-use crate::Process;
 
 const OP: &str = "children";
 
@@ -18,10 +19,10 @@ const OP: &str = "children";
 fn child_pids(parent: &Process) -> Result<BTreeSet<i32>> {
     let pid = parent.pid();
     let tasks = std::fs::read_dir(format!("/proc/{pid}/task"))
-        .map_err(|e| proc_error(parent.sys(), "read /proc/<pid>/task", e))?;
+        .map_err(|e| proc_error(parent, "read /proc/<pid>/task", e))?;
     let mut pids = BTreeSet::new();
     for task in tasks {
-        let task = task.map_err(|e| proc_error(parent.sys(), "read /proc/<pid>/task", e))?;
+        let task = task.map_err(|e| proc_error(parent, "read /proc/<pid>/task", e))?;
         match std::fs::read_to_string(task.path().join("children")) {
             Ok(text) => pids.extend(
                 text.split_ascii_whitespace()
@@ -32,7 +33,7 @@ fn child_pids(parent: &Process) -> Result<BTreeSet<i32>> {
             Err(e) if e.kind() == io::ErrorKind::NotFound => return scan_for_children(pid as i32),
             Err(e) => {
                 return Err(proc_error(
-                    parent.sys(),
+                    parent,
                     "read /proc/<pid>/task/<tid>/children",
                     e,
                 ))
@@ -60,12 +61,12 @@ fn parent_of(child: &Process) -> Option<i32> {
         }
     }
     let stat = procfs::read_stat(child.pid() as i32).ok()?;
-    owns_pid(child.sys()).then_some(stat.ppid)
+    owns_pid(child).then_some(stat.ppid)
 }
 
 pub(crate) fn children(parent: &Process) -> Result<Vec<Process>> {
     let pids = child_pids(parent)?;
-    still_owns_pid(parent.sys(), OP)?;
+    still_owns_pid(parent, OP)?;
     let mut out = Vec::with_capacity(pids.len());
     for pid in pids {
         let child = match Process::open(pid as u32) {
@@ -77,7 +78,7 @@ pub(crate) fn children(parent: &Process) -> Result<Vec<Process>> {
         // Opened by PID: keep it only if it is, now that it is pinned, still
         // a child of `parent`, and `parent` still owns its own PID (else
         // the PID we compare with could be someone else's).
-        if parent_of(&child) == Some(parent.pid() as i32) && owns_pid(parent.sys()) {
+        if parent_of(&child) == Some(parent.pid() as i32) && owns_pid(parent) {
             out.push(child);
         }
     }

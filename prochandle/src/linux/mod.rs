@@ -26,397 +26,28 @@
 //! | thread handles, thread signals | [`ProcessExt::thread`], [`ProcessExt::signal_thread`] | 6.9 (`PIDFD_THREAD`) | `tgkill` after the PID guard; `thread` is `Unsupported` |
 //! | signal a process group | [`ProcessExt::signal_process_group`] | 6.9 (`PIDFD_SIGNAL_PROCESS_GROUP`) | `kill(-pgid)` after the PID guard |
 
-use std::ffi::OsString;
-use std::fmt;
-use std::hash::Hash;
-use std::ops::{BitAnd, BitOr, BitOrAssign};
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
-use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
-use std::process::Command;
-use std::str::FromStr;
-use std::time::Duration;
+mod identity;
+mod namespaces;
+mod thread;
 
-use crate::error::{Error, Result};
+use std::os::fd::{AsFd, OwnedFd, RawFd};
+use std::os::unix::net::UnixStream;
+use std::process::Command;
+
+use crate::error::Result;
 use crate::signal::Signal;
 use crate::sys::linux as imp;
 use crate::Process;
+
+pub use crate::sys::linux::info::{Ids, InfoSource, ProcessInfo};
+pub use identity::ProcessId;
+pub use namespaces::Namespaces;
+pub use thread::Thread;
 
 mod private {
     pub trait Sealed {}
     impl Sealed for crate::Process {}
     impl Sealed for std::process::Command {}
-}
-
-/// A set of namespace kinds, as the `CLONE_NEW*` flags of `setns(2)`.
-///
-/// ```
-/// use prochandle::linux::Namespaces;
-///
-/// let ns = Namespaces::NET | Namespaces::UTS;
-/// assert!(ns.contains(Namespaces::UTS));
-/// assert!(!ns.contains(Namespaces::MOUNT));
-/// assert_eq!(format!("{ns:?}"), "Namespaces(uts | net)");
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash, Default)]
-pub struct Namespaces(libc::c_int);
-
-impl Namespaces {
-    /// Mount namespace (`CLONE_NEWNS`, `/proc/<pid>/ns/mnt`).
-    pub const MOUNT: Namespaces = Namespaces(libc::CLONE_NEWNS);
-    /// Network namespace (`CLONE_NEWNET`).
-    pub const NET: Namespaces = Namespaces(libc::CLONE_NEWNET);
-    /// Host and domain name (`CLONE_NEWUTS`).
-    pub const UTS: Namespaces = Namespaces(libc::CLONE_NEWUTS);
-    /// System V IPC and POSIX message queues (`CLONE_NEWIPC`).
-    pub const IPC: Namespaces = Namespaces(libc::CLONE_NEWIPC);
-    /// PID namespace (`CLONE_NEWPID`). Joining it places the *children* of
-    /// the joining process in it, not the process itself (see
-    /// [`CommandExt::join_namespaces`]).
-    pub const PID: Namespaces = Namespaces(libc::CLONE_NEWPID);
-    /// User namespace (`CLONE_NEWUSER`).
-    pub const USER: Namespaces = Namespaces(libc::CLONE_NEWUSER);
-    /// Cgroup namespace (`CLONE_NEWCGROUP`).
-    pub const CGROUP: Namespaces = Namespaces(libc::CLONE_NEWCGROUP);
-    /// Time namespace (`CLONE_NEWTIME`, Linux 5.6).
-    pub const TIME: Namespaces = Namespaces(0x80);
-
-    /// No namespace.
-    pub const fn empty() -> Namespaces {
-        Namespaces(0)
-    }
-
-    /// Every namespace kind.
-    pub const fn all() -> Namespaces {
-        Namespaces(imp::namespaces::ALL_FLAGS)
-    }
-
-    /// The `CLONE_NEW*` bits.
-    pub const fn bits(self) -> libc::c_int {
-        self.0
-    }
-
-    /// Whether every kind in `other` is in `self`.
-    pub const fn contains(self, other: Namespaces) -> bool {
-        self.0 & other.0 == other.0
-    }
-
-    /// Whether the set is empty.
-    pub const fn is_empty(self) -> bool {
-        self.0 == 0
-    }
-}
-
-impl BitOr for Namespaces {
-    type Output = Namespaces;
-    fn bitor(self, rhs: Namespaces) -> Namespaces {
-        Namespaces(self.0 | rhs.0)
-    }
-}
-
-impl BitOrAssign for Namespaces {
-    fn bitor_assign(&mut self, rhs: Namespaces) {
-        self.0 |= rhs.0;
-    }
-}
-
-impl BitAnd for Namespaces {
-    type Output = Namespaces;
-    fn bitand(self, rhs: Namespaces) -> Namespaces {
-        Namespaces(self.0 & rhs.0)
-    }
-}
-
-impl fmt::Debug for Namespaces {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let names: Vec<&str> = imp::namespaces::KINDS
-            .iter()
-            .filter(|k| self.0 & k.flag != 0)
-            .map(|k| k.name)
-            .collect();
-        write!(f, "Namespaces({})", names.join(" | "))
-    }
-}
-
-/// Real, effective, saved and file-system user or group IDs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Ids {
-    /// Real ID: who owns the process.
-    pub real: u32,
-    /// Effective ID: what permission checks use.
-    pub effective: u32,
-    /// Saved set-ID.
-    pub saved: u32,
-    /// File-system ID.
-    pub filesystem: u32,
-}
-
-impl Ids {
-    pub(crate) fn new(real: u32, effective: u32, saved: u32, filesystem: u32) -> Ids {
-        Ids {
-            real,
-            effective,
-            saved,
-            filesystem,
-        }
-    }
-}
-
-/// Where the credentials and parent of a [`ProcessInfo`] came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum InfoSource {
-    /// `ioctl(PIDFD_GET_INFO)` (Linux 6.13): read through the pidfd, about
-    /// exactly this process.
-    PidfdGetInfo,
-    /// `/proc/<pid>/stat` and `status`, re-checked after reading.
-    Procfs,
-}
-
-/// What [`ProcessExt::info`] reports about a process.
-///
-/// Fields that only `/proc` knows are `None` where it would not tell (a
-/// zombie has no command line or executable; another user's process hides
-/// its executable).
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct ProcessInfo {
-    /// Process ID, in our PID namespace.
-    pub pid: u32,
-    /// Parent's PID; `None` for PID 1, or a parent outside our PID namespace.
-    pub ppid: Option<u32>,
-    /// User IDs.
-    pub uids: Ids,
-    /// Group IDs.
-    pub gids: Ids,
-    /// The cgroup v2 ID (the inode number of its cgroup directory), from
-    /// `PIDFD_GET_INFO` only.
-    pub cgroup_id: Option<u64>,
-    /// The cgroup v2 path (the `0::` line of `/proc/<pid>/cgroup`).
-    pub cgroup_path: Option<String>,
-    /// The arguments, starting with the program name as it was invoked.
-    pub cmdline: Option<Vec<OsString>>,
-    /// The path of the executable.
-    pub exe: Option<PathBuf>,
-    /// When it started, as time since boot.
-    pub start_time: Option<Duration>,
-    /// The state letter of proc(5): `R` running, `S` sleeping, `D` disk
-    /// sleep, `Z` zombie, `T` stopped, ...
-    pub state: Option<char>,
-    /// Number of threads.
-    pub threads: Option<u32>,
-    /// Where `ppid`, `uids` and `gids` came from.
-    pub source: InfoSource,
-}
-
-impl ProcessInfo {
-    pub(crate) fn empty(pid: u32) -> ProcessInfo {
-        ProcessInfo {
-            pid,
-            ppid: None,
-            uids: Ids::new(0, 0, 0, 0),
-            gids: Ids::new(0, 0, 0, 0),
-            cgroup_id: None,
-            cgroup_path: None,
-            cmdline: None,
-            exe: None,
-            start_time: None,
-            state: None,
-            threads: None,
-            source: InfoSource::Procfs,
-        }
-    }
-}
-
-/// What makes a [`ProcessId`] unique.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub(crate) enum IdStamp {
-    /// The pidfs inode number (Linux 6.9+).
-    Inode(u64),
-    /// Start time in clock ticks since boot, and the boot ID.
-    Start { ticks: u64, boot_id: u128 },
-}
-
-/// A name for one process that stays valid for the whole boot, unlike a
-/// PID: it never names another process.
-///
-/// On Linux 6.9+ it is the PID and the process's pidfs inode number, written
-/// `PID:INODE` as util-linux's `kill` and systemd do. Elsewhere (older
-/// kernels, guarded-PID mode) it is the PID, the start time in clock ticks
-/// and the boot ID, written `PID@TICKS:BOOT-ID`; two processes started in
-/// the same clock tick under the same PID cannot be told apart then.
-/// Identities taken in the two modes of the same process differ.
-///
-/// It parses from and prints to text, compares and hashes, and
-/// [`open`](ProcessId::open)s back into a [`Process`], checked to be the
-/// same process.
-///
-/// ```
-/// use prochandle::linux::{ProcessExt, ProcessId};
-/// use prochandle::Process;
-///
-/// let me = Process::current()?;
-/// let id = me.identity()?;
-/// let text = id.to_string(); // "1234:5678" or "1234@9876:f0ee6e8a-..."
-/// let parsed: ProcessId = text.parse()?;
-/// assert_eq!(parsed, id);
-/// assert_eq!(parsed.open()?.pid(), std::process::id());
-/// # Ok::<(), prochandle::Error>(())
-/// ```
-#[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct ProcessId {
-    pid: u32,
-    pub(crate) stamp: IdStamp,
-}
-
-impl ProcessId {
-    pub(crate) fn new(pid: u32, stamp: IdStamp) -> ProcessId {
-        ProcessId { pid, stamp }
-    }
-
-    /// The PID part.
-    pub fn pid(&self) -> u32 {
-        self.pid
-    }
-
-    /// The pidfs inode number, for identities of the `PID:INODE` form.
-    pub fn inode(&self) -> Option<u64> {
-        match self.stamp {
-            IdStamp::Inode(ino) => Some(ino),
-            IdStamp::Start { .. } => None,
-        }
-    }
-
-    /// Opens the process this names.
-    ///
-    /// A `PID:INODE` identity is reopened by pidfs file handle where the
-    /// kernel allows (6.14+), with no PID involved; else by PID, and the
-    /// inode is compared. A start-time identity is opened by PID and its
-    /// start time and boot ID are compared. Either way, a process that is
-    /// gone or whose PID now names another process gives
-    /// [`NotFound`](crate::ErrorKind::NotFound). A `PID:INODE` identity in
-    /// the guarded-PID mode gives [`Unsupported`](crate::ErrorKind::Unsupported).
-    ///
-    /// ```
-    /// use prochandle::linux::ProcessExt;
-    /// use prochandle::{ErrorKind, Process};
-    ///
-    /// let child = Process::spawn(&mut std::process::Command::new("true"))?;
-    /// let id = child.identity()?;
-    /// child.wait()?;
-    /// assert_eq!(id.open().unwrap_err().kind(), ErrorKind::NotFound);
-    /// # Ok::<(), prochandle::Error>(())
-    /// ```
-    pub fn open(&self) -> Result<Process> {
-        imp::identity::open(self)
-    }
-}
-
-impl fmt::Display for ProcessId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self.stamp {
-            IdStamp::Inode(ino) => write!(f, "{}:{ino}", self.pid),
-            IdStamp::Start { ticks, boot_id } => write!(
-                f,
-                "{}@{ticks}:{}",
-                self.pid,
-                imp::identity::format_uuid(boot_id)
-            ),
-        }
-    }
-}
-
-impl fmt::Debug for ProcessId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "ProcessId({self})")
-    }
-}
-
-impl FromStr for ProcessId {
-    type Err = Error;
-
-    /// Parses `PID:INODE` or `PID@TICKS:BOOT-ID`; anything else is
-    /// [`InvalidInput`](crate::ErrorKind::InvalidInput).
-    fn from_str(text: &str) -> Result<ProcessId> {
-        let bad = || {
-            Error::invalid_input(
-                "ProcessId::from_str",
-                format!("{text:?} is not a process identity (PID:INODE or PID@TICKS:BOOT-ID)"),
-            )
-        };
-        let number = |s: &str| -> Option<u64> {
-            (!s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-                .then(|| s.parse().ok())
-                .flatten()
-        };
-        let pid_of = |s: &str| {
-            number(s)
-                .and_then(|p| u32::try_from(p).ok())
-                .filter(|&p| p > 0 && p <= i32::MAX as u32)
-        };
-        if let Some((pid, rest)) = text.split_once('@') {
-            let (ticks, boot) = rest.split_once(':').ok_or_else(bad)?;
-            let pid = pid_of(pid).ok_or_else(bad)?;
-            let ticks = number(ticks).ok_or_else(bad)?;
-            let boot_id = imp::identity::parse_uuid(boot).ok_or_else(bad)?;
-            return Ok(ProcessId::new(pid, IdStamp::Start { ticks, boot_id }));
-        }
-        let (pid, ino) = text.split_once(':').ok_or_else(bad)?;
-        let pid = pid_of(pid).ok_or_else(bad)?;
-        let ino = number(ino).ok_or_else(bad)?;
-        Ok(ProcessId::new(pid, IdStamp::Inode(ino)))
-    }
-}
-
-/// A handle to one thread of a process: a thread pidfd (`PIDFD_THREAD`,
-/// Linux 6.9), checked to belong to the process it came from.
-///
-/// ```
-/// use prochandle::linux::ProcessExt;
-/// use prochandle::{ErrorKind, Process};
-///
-/// let me = Process::current()?;
-/// let tid = rustix::thread::gettid().as_raw_nonzero().get() as u32;
-/// match me.thread(tid) {
-///     Ok(thread) => {
-///         assert_eq!(thread.tid(), tid);
-///         thread.signal(prochandle::Signal::from_raw(0))?; // "is it there?"
-///     }
-///     Err(e) => assert_eq!(e.kind(), ErrorKind::Unsupported),
-/// }
-/// # Ok::<(), prochandle::Error>(())
-/// ```
-#[derive(Debug)]
-pub struct Thread {
-    inner: imp::thread::ThreadFd,
-}
-
-impl Thread {
-    /// The thread ID.
-    pub fn tid(&self) -> u32 {
-        self.inner.tid
-    }
-
-    /// The PID of its process.
-    pub fn pid(&self) -> u32 {
-        self.inner.pid
-    }
-
-    /// Sends `signal` to this thread only (`PIDFD_SIGNAL_THREAD`);
-    /// [`Done`](crate::ErrorKind::Done) once it has exited.
-    pub fn signal(&self, signal: Signal) -> Result<()> {
-        imp::thread::signal_thread_fd(&self.inner, signal.as_raw())
-    }
-
-    /// Whether the thread has exited (its pidfd polls readable).
-    pub fn has_exited(&self) -> bool {
-        imp::thread::thread_exited(&self.inner)
-    }
-
-    /// The thread pidfd, for `poll` (readable when the thread exits).
-    pub fn handle(&self) -> BorrowedFd<'_> {
-        self.inner.fd.as_fd()
-    }
 }
 
 /// Linux-only operations on a [`Process`]. Sealed: implemented for
@@ -590,19 +221,19 @@ impl ProcessExt for Process {
     }
 
     fn identity(&self) -> Result<ProcessId> {
-        imp::identity::identity(self.sys())
+        imp::identity::identity(self.sys()).map(ProcessId::from_sys)
     }
 
     fn children(&self) -> Result<Vec<Process>> {
-        imp::tree::children(self)
+        imp::tree::children(self.sys()).map(Process::from_sys_all)
     }
 
     fn descendants(&self) -> Result<Vec<Process>> {
-        imp::tree::descendants(self)
+        imp::tree::descendants(self.sys()).map(Process::from_sys_all)
     }
 
     fn thread(&self, tid: u32) -> Result<Thread> {
-        imp::thread::open_thread(self.sys(), tid).map(|inner| Thread { inner })
+        imp::thread::open_thread(self.sys(), tid).map(Thread::from_sys)
     }
 
     fn signal_thread(&self, tid: u32, signal: Signal) -> Result<()> {
@@ -635,7 +266,7 @@ impl ProcessExt for Process {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub fn peer_process(stream: &UnixStream) -> Result<Process> {
-    imp::peer::peer_process(stream.as_fd())
+    imp::peer::peer_process(stream.as_fd()).map(Process::from_sys)
 }
 
 /// Linux-only settings of a [`Command`]. Sealed: implemented for `Command`

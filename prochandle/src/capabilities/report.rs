@@ -1,13 +1,7 @@
-//! What this system lets the crate do, probed once per process.
-//!
-//! The probe runs lazily on first use (any `Process` constructor, or
-//! [`capabilities()`]), caches its answer for the life of the process and
-//! creates no child processes. On Linux it checks each pidfd feature
-//! separately, so that a kernel or sandbox that lacks one of them loses only
-//! that one.
+//! The probe's report: which features work here, and why not. Plain data,
+//! filled in by each OS backend's probe.
 
 use std::fmt;
-use std::sync::OnceLock;
 
 /// One thing the probe checks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -138,19 +132,38 @@ impl Availability {
 /// ```
 #[derive(Debug, Clone)]
 pub struct Capabilities {
-    pub(crate) entries: Vec<(Feature, Availability)>,
-    pub(crate) platform: String,
-    pub(crate) forced_pid: bool,
+    /// Indexed by `Feature as usize`, which is the feature's place in
+    /// [`Feature::ALL`].
+    entries: Vec<Availability>,
+    platform: String,
+    forced_pid: bool,
 }
 
 impl Capabilities {
+    /// Files each probed feature in its place; a feature the probe did not
+    /// report is unavailable, said as such rather than assumed.
+    pub(crate) fn new(
+        probed: Vec<(Feature, Availability)>,
+        platform: String,
+        forced_pid: bool,
+    ) -> Capabilities {
+        let mut entries: Vec<Availability> = Feature::ALL
+            .iter()
+            .map(|_| Availability::unavailable(None, "not probed"))
+            .collect();
+        for (feature, availability) in probed {
+            entries[feature as usize] = availability;
+        }
+        Capabilities {
+            entries,
+            platform,
+            forced_pid,
+        }
+    }
+
     /// The availability of one feature.
     pub fn get(&self, feature: Feature) -> &Availability {
-        self.entries
-            .iter()
-            .find(|(f, _)| *f == feature)
-            .map(|(_, a)| a)
-            .expect("every feature is probed")
+        &self.entries[feature as usize]
     }
 
     /// Whether one feature works.
@@ -176,7 +189,7 @@ impl Capabilities {
 
     /// Every feature with its availability, in [`Feature::ALL`] order.
     pub fn iter(&self) -> impl Iterator<Item = (Feature, &Availability)> + '_ {
-        self.entries.iter().map(|(f, a)| (*f, a))
+        Feature::ALL.iter().map(|&f| (f, self.get(f)))
     }
 }
 
@@ -193,19 +206,29 @@ pub(crate) fn force_pid_requested() -> bool {
     std::env::var_os(FORCE_PID_ENV).is_some_and(|v| v == "1")
 }
 
-/// The probe's report for this process: probed on the first call, then
-/// cached.
-pub fn capabilities() -> &'static Capabilities {
-    static CAPS: OnceLock<Capabilities> = OnceLock::new();
-    CAPS.get_or_init(crate::sys::probe)
-}
+#[cfg(test)]
+mod tests {
+    use super::*;
 
-/// Whether a process handle (pidfd, HANDLE) is in use: the seed's first use
-/// case, answered without creating a `Process`.
-///
-/// ```
-/// println!("process handles in use: {}", prochandle::handles_available());
-/// ```
-pub fn handles_available() -> bool {
-    capabilities().handles()
+    #[test]
+    fn every_feature_has_its_own_place() {
+        for (index, &feature) in Feature::ALL.iter().enumerate() {
+            assert_eq!(
+                feature as usize, index,
+                "{feature} is out of order in Feature::ALL"
+            );
+        }
+    }
+
+    #[test]
+    fn an_unreported_feature_is_unavailable_not_assumed() {
+        let caps = Capabilities::new(
+            vec![(Feature::PidfdOpen, Availability::Available)],
+            "test".into(),
+            false,
+        );
+        assert!(caps.is_available(Feature::PidfdOpen));
+        assert!(!caps.is_available(Feature::PidfdGetfd));
+        assert_eq!(caps.iter().count(), Feature::ALL.len());
+    }
 }

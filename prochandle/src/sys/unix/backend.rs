@@ -1,0 +1,150 @@
+//! The seam between the Unix state machine and each Unix OS.
+//!
+//! [`Backend`] lists everything the state machine in `process.rs` asks of
+//! an OS, and nothing else: the compiler checks each backend (`linux/`,
+//! `bsd/`) against it, so a backend cannot drift by a misspelt name or a
+//! missing function. A new Unix OS is one more `impl Backend`; a new
+//! kernel feature that changes how a process is pinned or awaited is a new
+//! trait item (or a new [`Backend::Handle`]), never a `cfg` in the state
+//! machine.
+
+use std::fmt;
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::sync::OnceLock;
+use std::time::Instant;
+
+use crate::backoff::Backoff;
+use crate::capabilities::report::Capabilities;
+use crate::error::Result;
+use crate::state::{ExitStatus, ResourceUsage};
+
+/// What a Unix OS gives the state machine.
+pub(crate) trait Backend {
+    /// What pins one process for good: a pidfd on Linux. On an OS without
+    /// process handles this is [`NoHandle`], which has no values, so every
+    /// handle path is dead code the compiler can prove unreachable.
+    type Handle: AsFd + Into<OwnedFd> + fmt::Debug + Send + Sync + 'static;
+
+    /// Probes what this system offers (run once, cached by `sys`).
+    fn probe() -> Capabilities;
+
+    /// Opens a handle on `pid`. Called only when the probe says handles
+    /// work.
+    fn open_handle(pid: i32) -> io::Result<Self::Handle>;
+
+    /// Takes over a handle from the caller: the PID it names, with the
+    /// handle typed for this backend. Errors say why it cannot be used.
+    fn adopt_handle(fd: OwnedFd) -> Result<(i32, Self::Handle)>;
+
+    /// Whether the handle's process has not been reaped yet (signal 0).
+    fn handle_alive(handle: &Self::Handle) -> bool;
+
+    /// Sends `sig` through the handle: to exactly that process or nobody.
+    fn send_signal(handle: &Self::Handle, sig: i32) -> io::Result<()>;
+
+    /// Sleeps until the handle reports an exit or `deadline` passes;
+    /// `Ok(true)` on readiness (which may be spurious under ptrace).
+    fn poll_exit(handle: &Self::Handle, deadline: Option<Instant>) -> io::Result<bool>;
+
+    /// The exit status the kernel keeps for any process after its reaping,
+    /// where it does (`PIDFD_INFO_EXIT`).
+    fn kernel_exit_status(handle: &Self::Handle) -> Option<ExitStatus>;
+
+    /// The identity facts of `pid`: `Ok(None)` when no such process exists.
+    /// An error means the facts could not be read, never "it exited".
+    fn stat(pid: i32) -> io::Result<Option<Stat>>;
+
+    /// `waitid(WEXITED | flags)` on our child `target`: `Ok(None)` when
+    /// `WNOHANG` was given and it has not exited. Reaps unless `flags` has
+    /// `WNOWAIT`.
+    fn waitid(
+        target: WaitTarget<'_, Self::Handle>,
+        flags: libc::c_int,
+    ) -> io::Result<Option<Waited>>;
+
+    /// Sleeps until `exited_now` says yes or `deadline` passes, for a
+    /// process held without a handle; `Ok(false)` means the deadline
+    /// passed. Backends that can sleep in the kernel (kqueue) do;
+    /// others poll with the crate's one backoff.
+    fn sleep_until_exit_guarded(
+        pid: i32,
+        deadline: Option<Instant>,
+        exited_now: impl Fn() -> Result<bool>,
+    ) -> Result<bool>;
+}
+
+/// The handle type of an OS that has none: it cannot be constructed.
+#[derive(Debug)]
+pub(crate) enum NoHandle {}
+
+impl AsFd for NoHandle {
+    fn as_fd(&self) -> std::os::fd::BorrowedFd<'_> {
+        match *self {}
+    }
+}
+
+impl From<NoHandle> for OwnedFd {
+    fn from(never: NoHandle) -> OwnedFd {
+        match never {}
+    }
+}
+
+/// The facts that identify a process in the guarded-PID mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stat {
+    /// Start time in the OS's unit (clock ticks since boot on Linux,
+    /// microseconds since the epoch on the BSDs): with the PID, the
+    /// identity of the process.
+    pub start_time: u64,
+    /// Whether it has exited and is only a zombie (or is being reaped).
+    pub exited: bool,
+}
+
+/// Whom a `waitid` call is about.
+pub(crate) enum WaitTarget<'a, H> {
+    /// A process handle (exact).
+    Handle(&'a H),
+    /// A PID: exact for an unreaped child of ours, which keeps its PID.
+    Pid(i32),
+}
+
+impl<H> Clone for WaitTarget<'_, H> {
+    fn clone(&self) -> Self {
+        *self
+    }
+}
+
+impl<H> Copy for WaitTarget<'_, H> {}
+
+/// What a successful wait saw.
+pub(crate) struct Waited {
+    pub status: ExitStatus,
+    pub usage: ResourceUsage,
+}
+
+/// The probe's report for backend `B`: probed on the first call, then
+/// cached for the life of the process. (There is one backend per build, so
+/// one cache.)
+pub(crate) fn capabilities<B: Backend>() -> &'static Capabilities {
+    static CAPS: OnceLock<Capabilities> = OnceLock::new();
+    CAPS.get_or_init(B::probe)
+}
+
+/// The wait of last resort, for a process we hold no handle to and cannot
+/// block on: re-check `exited_now` with the crate's backoff until it says
+/// yes (`Ok(true)`) or `deadline` passes (`Ok(false)`).
+pub(crate) fn poll_until_exit(
+    deadline: Option<Instant>,
+    exited_now: impl Fn() -> Result<bool>,
+) -> Result<bool> {
+    let outcome = Backoff::new().poll_until(deadline, || match exited_now() {
+        Ok(false) => None,
+        Ok(true) => Some(Ok(())),
+        Err(e) => Some(Err(e)),
+    });
+    match outcome {
+        None => Ok(false),
+        Some(result) => result.map(|()| true),
+    }
+}

@@ -1,0 +1,114 @@
+//! The one errno → [`ErrorKind`] table of the Unix backends.
+//!
+//! The same errno means different things to different calls (`ESRCH` from
+//! `pidfd_open` is "no such process", from `pidfd_send_signal` "it has
+//! exited", from a `/proc` read "it has gone"), so the table is keyed by
+//! what the call was about ([`Call`]) as well as by the errno. Every Unix
+//! call site maps its errors here; none keeps a mapping of its own.
+
+use std::io;
+
+use crate::error::{Error, ErrorKind};
+use crate::fd_limit::out_of_descriptors;
+
+/// What the failing call was about. (The `/proc`, socket and namespace
+/// calls are Linux extensions; elsewhere only the core calls exist.)
+#[derive(Debug, Clone, Copy)]
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+pub(crate) enum Call {
+    /// Opening (or reading the identity of) the process with this PID.
+    Open(i32),
+    /// Sending a signal to a process or thread.
+    Signal,
+    /// Reading `/proc/<pid>/…` of a process held by this PID.
+    ReadProc(u32),
+    /// Asking a Unix socket about its peer.
+    PeerSocket,
+    /// Opening or joining a namespace of the process with this PID.
+    Namespace(u32),
+}
+
+/// Classifies `e`, returned by `op`, in the light of `call`.
+pub(crate) fn os_error(call: Call, op: &'static str, e: io::Error) -> Error {
+    use ErrorKind::*;
+    let Some(errno) = e.raw_os_error() else {
+        return Error::os(op, e);
+    };
+    let (kind, detail): (ErrorKind, String) = match (call, errno) {
+        (_, libc::EMFILE | libc::ENFILE) => return out_of_descriptors(op, e),
+        (Call::Open(pid), libc::ESRCH) => return Error::not_found(op, pid.into()),
+        (Call::Signal, libc::ESRCH) => (Done, "the process has exited".into()),
+        (Call::Signal, libc::EINVAL) => (
+            InvalidInput,
+            "not a valid signal number on this system".into(),
+        ),
+        (Call::Signal, libc::EPERM) => (
+            PermissionDenied,
+            "no permission to signal this process (different user?)".into(),
+        ),
+        (Call::ReadProc(pid), libc::ENOENT | libc::ESRCH) => {
+            (Done, format!("process {pid} is gone"))
+        }
+        (Call::ReadProc(pid) | Call::Namespace(pid), libc::EACCES | libc::EPERM) => (
+            PermissionDenied,
+            format!("no permission to read /proc/{pid} (another user's process?)"),
+        ),
+        (Call::PeerSocket, libc::ENOTSOCK) => {
+            (InvalidInput, "the descriptor is not a socket".into())
+        }
+        (Call::PeerSocket, libc::ENOPROTOOPT) => (InvalidInput, "not a Unix domain socket".into()),
+        (Call::PeerSocket, libc::ENOTCONN) => (InvalidInput, "the socket is not connected".into()),
+        (Call::PeerSocket, libc::ESRCH) => (Done, "the peer process has exited".into()),
+        (Call::Namespace(pid), libc::ESRCH | libc::ENOENT) => (
+            Done,
+            format!("process {pid} has exited and left its namespaces"),
+        ),
+        (Call::Namespace(_), libc::EOPNOTSUPP) => {
+            (Unsupported, "this kernel lacks that namespace type".into())
+        }
+        _ => return Error::os(op, e),
+    };
+    Error::os_kind(kind, op, e).with_detail(detail)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn errno(call: Call, code: i32) -> ErrorKind {
+        os_error(call, "op", io::Error::from_raw_os_error(code)).kind()
+    }
+
+    #[test]
+    fn one_errno_means_what_the_call_makes_of_it() {
+        assert_eq!(errno(Call::Open(7), libc::ESRCH), ErrorKind::NotFound);
+        assert_eq!(errno(Call::Signal, libc::ESRCH), ErrorKind::Done);
+        assert_eq!(errno(Call::ReadProc(7), libc::ESRCH), ErrorKind::Done);
+        assert_eq!(errno(Call::ReadProc(7), libc::ENOENT), ErrorKind::Done);
+        assert_eq!(
+            errno(Call::Signal, libc::EPERM),
+            ErrorKind::PermissionDenied
+        );
+        assert_eq!(errno(Call::Signal, libc::EINVAL), ErrorKind::InvalidInput);
+        assert_eq!(
+            errno(Call::PeerSocket, libc::ENOTSOCK),
+            ErrorKind::InvalidInput
+        );
+        assert_eq!(
+            errno(Call::Namespace(7), libc::EOPNOTSUPP),
+            ErrorKind::Unsupported
+        );
+        assert_eq!(errno(Call::Signal, libc::EIO), ErrorKind::Other);
+    }
+
+    #[test]
+    fn out_of_descriptors_is_said_for_every_call() {
+        let err = os_error(
+            Call::Open(7),
+            "pidfd_open",
+            io::Error::from_raw_os_error(libc::EMFILE),
+        );
+        assert_eq!(err.raw_os_error(), Some(libc::EMFILE));
+        assert!(err.to_string().contains("descriptor"), "{err}");
+    }
+}
