@@ -119,6 +119,7 @@ fn wait_and_escalate(
     exit_codes::TIMEOUT
 }
 
+/// 1 if some target failed, else 0.
 fn outcome(failed: bool) -> u8 {
     if failed {
         exit_codes::FAILURE
