@@ -2,6 +2,8 @@
 //! and `pidwait` (0 / 1), clap and the shells (2 for usage), `timeout(1)`
 //! (124, 125, 126, 127, 128+N), `env(1)` and `nsenter(1)` (126, 127).
 
+use prochandle::Signal;
+
 /// Everything asked for was done.
 pub const SUCCESS: u8 = 0;
 /// At least one target could not be handled: no such process, gone
@@ -21,8 +23,8 @@ pub const NOT_FOUND: u8 = 127;
 pub const STATUS_UNKNOWN: u8 = 255;
 
 /// The code a shell gives for a command killed by signal `signal`.
-pub fn for_signal(signal: i32) -> u8 {
-    (128 + signal.clamp(0, 127)) as u8
+pub fn for_signal(signal: Signal) -> u8 {
+    (128 + signal.as_raw().clamp(0, 127)) as u8
 }
 
 /// The text shown under `--help`, and mirrored in `docs/cli.md`.
@@ -45,8 +47,8 @@ mod tests {
 
     #[test]
     fn signal_codes_follow_the_shell() {
-        assert_eq!(for_signal(9), 137);
-        assert_eq!(for_signal(15), 143);
-        assert_eq!(for_signal(500), 255);
+        assert_eq!(for_signal(Signal::KILL), 137);
+        assert_eq!(for_signal(Signal::TERM), 143);
+        assert_eq!(for_signal(Signal::from_raw(500)), 255);
     }
 }

@@ -2,6 +2,15 @@
 //!
 //! Each subcommand lives in `commands/`; this file parses the command line,
 //! turns clap's errors into one line, and exits with the command's code.
+//!
+//! The modules form layers, each importing only those below it: at the
+//! bottom `output` (messages and JSON, made from the library's error kinds
+//! and anything that is a `Subject`), `exit_codes` and `duration`, which
+//! import nothing of this crate; above them `target` (parsing and opening
+//! TARGETs; a `Target` is an `output::Subject`); then `cli` (clap's view of
+//! the command line); then `commands`, the subcommands over their shared
+//! helpers `spawn` and `waiting`, which import no subcommand (`kill` reuses
+//! `wait`'s reporting); and this file on top.
 
 #[cfg(target_os = "linux")]
 mod cli;

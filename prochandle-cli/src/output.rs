@@ -1,11 +1,14 @@
 //! What the user sees: one-line errors, exit-state text, and JSON.
+//!
+//! The bottom layer of the CLI: it imports nothing of this crate. What a
+//! line is about comes in as a [`Subject`] (a `Target` in practice), and
+//! every choice is made on the library's [`ErrorKind`], operation and OS
+//! error, never on the wording of its messages.
 
 use std::fmt;
 
-use prochandle::{Error, ErrorKind, ExitStatus, ProcessState};
+use prochandle::{Error, ErrorKind, ExitStatus, ProcessState, Signal};
 use serde_json::{json, Value};
-
-use crate::target::Target;
 
 /// What was being done to a target, for error messages and permission
 /// rules.
@@ -30,46 +33,98 @@ impl fmt::Display for Action {
     }
 }
 
+impl Action {
+    /// What the kernel demands before it lets this action through, for
+    /// "permission denied" messages.
+    pub fn permission_rule(self) -> &'static str {
+        match self {
+            Action::Kill => {
+                "signalling needs the same real or effective user ID as the target, or CAP_KILL"
+            }
+            Action::Getfd => {
+                "taking a descriptor needs ptrace-attach rights: the same user and a dumpable \
+                 target (not setuid, no PR_SET_DUMPABLE 0) within Yama's ptrace_scope, \
+                 or CAP_SYS_PTRACE"
+            }
+            Action::Nsenter => {
+                "joining namespaces needs CAP_SYS_ADMIN over the target's user namespace \
+                 and ptrace-read rights over the target"
+            }
+            Action::Wait | Action::Info => {
+                "reading another user's process needs ptrace-read rights or CAP_SYS_PTRACE"
+            }
+        }
+    }
+}
+
+/// What a message or JSON object is about: shown as the user wrote it,
+/// with the PID it names.
+pub trait Subject: fmt::Display {
+    /// The process ID.
+    fn pid(&self) -> u32;
+}
+
 /// Prints `prochandle: MESSAGE` on stderr.
 pub fn error(message: impl fmt::Display) {
     eprintln!("prochandle: {message}");
 }
 
 /// One line naming the action, the target and the cause.
-pub fn describe(target: &Target, action: Action, err: &Error) -> String {
+pub fn describe(subject: &impl fmt::Display, action: Action, err: &Error) -> String {
     let cause = match err.kind() {
         ErrorKind::NotFound => "no such process".to_owned(),
         ErrorKind::Done => "gone: the process has already exited".to_owned(),
-        ErrorKind::PermissionDenied => {
-            let rule = match action {
-                Action::Kill => {
-                    "signalling needs the same real or effective user ID as the target, or CAP_KILL"
-                }
-                Action::Getfd => {
-                    "taking a descriptor needs ptrace-attach rights: the same user and a dumpable \
-                     target within Yama's ptrace_scope, or CAP_SYS_PTRACE"
-                }
-                Action::Nsenter => {
-                    "joining namespaces needs CAP_SYS_ADMIN over the target's user namespace \
-                     and ptrace-read rights over the target"
-                }
-                Action::Wait | Action::Info => {
-                    "reading another user's process needs ptrace-read rights or CAP_SYS_PTRACE"
-                }
-            };
-            // The library already states some rules; do not say them twice.
-            let text = err.to_string();
-            if text.contains("needs") {
-                format!("permission denied: {text}")
-            } else {
-                format!("permission denied ({rule}): {text}")
-            }
-        }
+        ErrorKind::PermissionDenied => match std::error::Error::source(err) {
+            // The rule is the action's; from the library only the step
+            // that was refused and the OS's word for it.
+            Some(os) => denied(action, err.operation(), os),
+            None => format!("permission denied ({}): {err}", action.permission_rule()),
+        },
         ErrorKind::Unsupported => format!("not supported by this system: {err}"),
         ErrorKind::NoHandle => format!("no process handle (guarded-PID mode): {err}"),
         _ => err.to_string(),
     };
-    format!("{action} {target}: {cause}")
+    format!("{action} {subject}: {cause}")
+}
+
+/// `permission denied (RULE): OPERATION: OS ERROR`, the cause of a
+/// refused `action`.
+pub fn denied(action: Action, operation: &str, os_error: impl fmt::Display) -> String {
+    format!(
+        "permission denied ({}): {operation}: {os_error}",
+        action.permission_rule()
+    )
+}
+
+/// How a process ended, taken apart into plain values. The one place that
+/// reads an [`ExitStatus`]'s fields: text, JSON and exit codes are made
+/// from this.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// It exited with this code.
+    Exited(i32),
+    /// A signal ended it.
+    Killed { signal: Signal, core_dumped: bool },
+    /// It exited; its status is unknown, for this reason if one is given.
+    Unknown(Option<&'static str>),
+}
+
+impl Exit {
+    /// How the process behind `state` ended.
+    pub fn of(state: &ProcessState) -> Exit {
+        match state.status() {
+            ExitStatus::Exited(code) => Exit::Exited(code),
+            ExitStatus::Signaled {
+                signal,
+                core_dumped,
+            } => Exit::Killed {
+                signal,
+                core_dumped,
+            },
+            ExitStatus::Unknown(reason) => Exit::Unknown(Some(reason.describe())),
+            _ => Exit::Unknown(None),
+        }
+    }
 }
 
 /// `exited 3`, `killed by SIGTERM`, `status unknown: ...`.
@@ -78,23 +133,22 @@ pub fn status_text(state: &ProcessState) -> String {
 }
 
 /// The stable JSON form of an exit (documented in docs/cli.md).
-pub fn exit_json(target: &Target, state: &ProcessState) -> Value {
-    let (status, code, signal, core, reason) = match state.status() {
-        ExitStatus::Exited(code) => ("exited", Some(code), None, false, None),
-        ExitStatus::Signaled {
+pub fn exit_json(subject: &impl Subject, state: &ProcessState) -> Value {
+    let (status, code, signal, core, reason) = match Exit::of(state) {
+        Exit::Exited(code) => ("exited", Some(code), None, false, None),
+        Exit::Killed {
             signal,
             core_dumped,
-        } => ("killed", None, Some(signal.as_raw()), core_dumped, None),
-        ExitStatus::Unknown(reason) => ("unknown", None, None, false, Some(reason.describe())),
-        _ => ("unknown", None, None, false, None),
+        } => ("killed", None, Some(signal), core_dumped, None),
+        Exit::Unknown(reason) => ("unknown", None, None, false, reason),
     };
     json!({
-        "target": target.to_string(),
-        "pid": target.pid(),
+        "target": subject.to_string(),
+        "pid": subject.pid(),
         "status": status,
         "code": code,
-        "signal": signal,
-        "signal_name": signal.and_then(|s| prochandle::Signal::from_raw(s).name()),
+        "signal": signal.map(Signal::as_raw),
+        "signal_name": signal.and_then(Signal::name),
         "core_dumped": core,
         "reason": reason,
         "text": status_text(state),
@@ -102,10 +156,10 @@ pub fn exit_json(target: &Target, state: &ProcessState) -> Value {
 }
 
 /// The JSON form of a target that was still running at the timeout.
-pub fn running_json(target: &Target) -> Value {
+pub fn running_json(subject: &impl Subject) -> Value {
     json!({
-        "target": target.to_string(),
-        "pid": target.pid(),
+        "target": subject.to_string(),
+        "pid": subject.pid(),
         "status": "running",
         "code": null,
         "signal": null,
@@ -117,10 +171,10 @@ pub fn running_json(target: &Target) -> Value {
 }
 
 /// The JSON form of a target that could not be handled.
-pub fn error_json(target: &Target, message: &str) -> Value {
+pub fn error_json(subject: &impl Subject, message: &str) -> Value {
     json!({
-        "target": target.to_string(),
-        "pid": target.pid(),
+        "target": subject.to_string(),
+        "pid": subject.pid(),
         "status": "error",
         "error": message,
     })
@@ -129,4 +183,39 @@ pub fn error_json(target: &Target, message: &str) -> Value {
 /// Prints one JSON object on its own line.
 pub fn print_json(value: &Value) {
     println!("{value}");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn causes_come_from_the_kind() {
+        let gone = describe(&"42", Action::Wait, &Error::done("waitid"));
+        assert_eq!(gone, "wait 42: gone: the process has already exited");
+        let refused = denied(
+            Action::Kill,
+            "kill",
+            std::io::Error::from_raw_os_error(libc::EPERM),
+        );
+        assert!(refused.starts_with("permission denied (signalling needs"));
+        assert!(refused.contains("CAP_KILL): kill: "), "{refused}");
+        assert!(refused.ends_with("(os error 1)"), "{refused}");
+    }
+
+    #[test]
+    fn a_signalled_exit_is_taken_apart() {
+        let mut command = std::process::Command::new("sh");
+        command.args(["-c", "kill -TERM $$"]);
+        let state = prochandle::Process::spawn(&mut command)
+            .and_then(|process| process.wait())
+            .unwrap();
+        assert_eq!(
+            Exit::of(&state),
+            Exit::Killed {
+                signal: Signal::TERM,
+                core_dumped: false
+            }
+        );
+    }
 }

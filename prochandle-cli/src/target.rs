@@ -1,6 +1,9 @@
 //! TARGET arguments: a PID, or an identity that names one process for the
 //! whole boot (`PID:INODE` as util-linux `kill` and systemd print it, or
 //! `PID@TICKS:BOOT-ID`, the form without pidfs).
+//!
+//! Above `output` (its messages and JSON take a `Target` as a
+//! [`Subject`]), below the command line and the commands.
 
 use std::fmt;
 use std::str::FromStr;
@@ -8,7 +11,7 @@ use std::str::FromStr;
 use prochandle::linux::ProcessId;
 use prochandle::{ErrorKind, Process};
 
-use crate::output::{self, Action};
+use crate::output::{self, Action, Subject};
 
 /// One TARGET as given on the command line.
 #[derive(Clone, Debug)]
@@ -90,6 +93,12 @@ impl Target {
                 _ => output::describe(self, action, &e),
             },
         })
+    }
+}
+
+impl Subject for Target {
+    fn pid(&self) -> u32 {
+        Target::pid(self)
     }
 }
 

@@ -4,7 +4,7 @@
 use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
-use prochandle::Signal;
+use prochandle::{Process, Signal};
 
 use super::wait::{wait_error, Reporter};
 use super::waiting::{out_of_descriptors, DescriptorReserve, Next, Waiter};
@@ -15,23 +15,32 @@ use crate::output::{self, Action};
 use crate::target::Target;
 
 pub fn run(args: KillArgs) -> u8 {
-    let mut failed = false;
-    // With --timeout every signalled target is held (one descriptor each)
-    // until it exits: lift the soft descriptor limit so thousands fit.
-    let mut waiter = match args.timeout {
-        Some(_) => {
-            let _ = prochandle::raise_fd_limit();
-            match Waiter::new() {
-                Ok(waiter) => Some(waiter),
-                Err(err) => {
-                    output::error(format!("kill: cannot start watching: {err}"));
-                    return exit_codes::FAILURE;
-                }
-            }
+    let Some(timeout) = args.timeout else {
+        // Nothing to wait for: each process is let go once signalled.
+        return outcome(signal_all(&args, |_, _| {}));
+    };
+    // Every signalled target is held (one descriptor each) until it exits:
+    // lift the soft descriptor limit so that thousands fit.
+    let _ = prochandle::raise_fd_limit();
+    let mut waiter = match Waiter::new() {
+        Ok(waiter) => waiter,
+        Err(err) => {
+            output::error(format!("kill: cannot start watching: {err}"));
+            return exit_codes::FAILURE;
         }
-        None => None,
     };
     let mut running = BTreeSet::new();
+    let failed = signal_all(&args, |index, process| {
+        running.insert(index);
+        waiter.add(index, process);
+    });
+    wait_and_escalate(&args, timeout, waiter, running, failed)
+}
+
+/// Opens and signals every target, handing each signalled process to
+/// `keep`; true if some target failed.
+fn signal_all(args: &KillArgs, mut keep: impl FnMut(usize, Process)) -> bool {
+    let mut failed = false;
     let mut opened = 0;
     let reserve = DescriptorReserve::hold();
     for (index, target) in args.targets.iter().enumerate() {
@@ -60,12 +69,7 @@ pub fn run(args: KillArgs) -> u8 {
             }
         };
         match process.signal(args.signal) {
-            Ok(()) => {
-                if let Some(waiter) = &mut waiter {
-                    running.insert(index);
-                    waiter.add(index, process);
-                }
-            }
+            Ok(()) => keep(index, process),
             Err(err) => {
                 failed = true;
                 output::error(output::describe(target, Action::Kill, &err));
@@ -73,14 +77,18 @@ pub fn run(args: KillArgs) -> u8 {
         }
     }
     reserve.release();
-    let (Some(timeout), Some(mut waiter)) = (args.timeout, waiter) else {
-        return if failed {
-            exit_codes::FAILURE
-        } else {
-            exit_codes::SUCCESS
-        };
-    };
+    failed
+}
 
+/// Waits up to `timeout` for the `running` targets, then signals the
+/// survivors with `--then` and waits again; 124 if some still run.
+fn wait_and_escalate(
+    args: &KillArgs,
+    timeout: Duration,
+    mut waiter: Waiter,
+    mut running: BTreeSet<usize>,
+    mut failed: bool,
+) -> u8 {
     failed |= collect_exits(&mut waiter, &mut running, &args.targets, timeout);
     if let Some(then) = args.then.filter(|_| !running.is_empty()) {
         for &index in &running {
@@ -88,26 +96,31 @@ pub fn run(args: KillArgs) -> u8 {
         }
         failed |= collect_exits(&mut waiter, &mut running, &args.targets, timeout);
     }
-    if !running.is_empty() {
-        let names: Vec<String> = running
-            .iter()
-            .map(|&i| args.targets[i].to_string())
-            .collect();
-        let waited = match args.then {
-            Some(then) => format!(
-                "{} after {} and {} after {then}",
-                duration::format(timeout),
-                args.signal,
-                duration::format(timeout)
-            ),
-            None => format!("{} after {}", duration::format(timeout), args.signal),
-        };
-        output::error(format!(
-            "kill: timed out: still running {waited}: {}",
-            names.join(", ")
-        ));
-        return exit_codes::TIMEOUT;
+    if running.is_empty() {
+        return outcome(failed);
     }
+    let names: Vec<String> = running
+        .iter()
+        .map(|&i| args.targets[i].to_string())
+        .collect();
+    let waited = match args.then {
+        Some(then) => format!(
+            "{} after {} and {} after {then}",
+            duration::format(timeout),
+            args.signal,
+            duration::format(timeout)
+        ),
+        None => format!("{} after {}", duration::format(timeout), args.signal),
+    };
+    output::error(format!(
+        "kill: timed out: still running {waited}: {}",
+        names.join(", ")
+    ));
+    exit_codes::TIMEOUT
+}
+
+/// 1 if some target failed, else 0.
+fn outcome(failed: bool) -> u8 {
     if failed {
         exit_codes::FAILURE
     } else {

@@ -1,12 +1,15 @@
 //! `prochandle nsenter`: runs CMD in a process's namespaces, joined through
 //! its pidfd (`setns(pidfd, flags)`: all at once, Linux 5.8+).
 
+use std::io;
+
 use prochandle::linux::{CommandExt as _, Namespaces};
 
 use super::spawn;
 use crate::cli::NsenterArgs;
 use crate::exit_codes;
 use crate::output::{self, Action};
+use crate::target::Target;
 
 pub fn run(args: NsenterArgs) -> u8 {
     let namespaces = chosen(&args);
@@ -29,23 +32,31 @@ pub fn run(args: NsenterArgs) -> u8 {
         output::error(output::describe(target, Action::Nsenter, &err));
         return exit_codes::CANNOT_PREPARE;
     }
-    // `setns` runs in the child before exec: its errno comes back from
-    // spawn. Exec itself fails with ENOENT or EACCES (127, 126); these are
-    // the join's.
-    let child = spawn::spawn(&mut command, "nsenter", |err| {
-        let rule = match err.raw_os_error()? {
-            libc::EPERM => "permission denied (joining namespaces needs CAP_SYS_ADMIN over the target's user namespace)".to_owned(),
-            libc::ESRCH => "gone: the process exited before CMD started".to_owned(),
-            libc::EINVAL => format!("setns refused the namespaces ({err}): a namespace this kernel lacks, or a user namespace that cannot be joined"),
-            _ => return None,
-        };
-        Some(format!("{target}: {rule}"))
-    });
+    let child = spawn::spawn(&mut command, "nsenter", |err| join_failure(target, err));
     drop(process);
     match child {
         Ok(child) => spawn::wait_and_pass_through(&child, "nsenter"),
         Err(code) => code,
     }
+}
+
+/// The line to print if `err`, from spawning CMD, is the join's failure.
+///
+/// `setns` runs in the child between fork and exec, so its failure comes
+/// back from spawn as a bare errno: that is all the child can pass back
+/// before exec. Exec's own failures (`ENOENT`, `EACCES`) mean CMD (127,
+/// 126); these errnos are the ones setns(2) gives.
+fn join_failure(target: &Target, err: &io::Error) -> Option<String> {
+    let cause = match err.raw_os_error()? {
+        libc::EPERM => output::denied(Action::Nsenter, "setns", err),
+        libc::ESRCH => "gone: the process exited before CMD started".to_owned(),
+        libc::EINVAL => format!(
+            "setns refused the namespaces ({err}): a namespace this kernel lacks, \
+             or a user namespace that cannot be joined"
+        ),
+        _ => return None,
+    };
+    Some(format!("{} {target}: {cause}", Action::Nsenter))
 }
 
 fn chosen(args: &NsenterArgs) -> Namespaces {

@@ -38,7 +38,7 @@ pub fn run(args: RunArgs) -> u8 {
     match ending {
         Ending::Normal => spawn::pass_through(&state),
         Ending::TimedOut => exit_codes::TIMEOUT,
-        Ending::Killed => exit_codes::for_signal(Signal::KILL.as_raw()),
+        Ending::Killed => exit_codes::for_signal(Signal::KILL),
     }
 }
 

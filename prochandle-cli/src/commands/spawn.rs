@@ -5,10 +5,10 @@ use std::ffi::OsString;
 use std::io;
 use std::process::Command;
 
-use prochandle::{ExitStatus, Process, ProcessState};
+use prochandle::{Process, ProcessState};
 
 use crate::exit_codes;
-use crate::output;
+use crate::output::{self, Exit};
 
 /// A `Command` from `CMD...` (clap guarantees at least one word).
 pub fn command(words: &[OsString]) -> Command {
@@ -19,8 +19,9 @@ pub fn command(words: &[OsString]) -> Command {
 
 /// Spawns `command` and holds it by its handle. On failure prints one line
 /// and returns the exit code: 127 if CMD was not found, 126 if it could not
-/// be executed, 125 if `setup_error` recognises the errno as a failure of
-/// prochandle's own set-up in the child (a `setns`, a `dup2`).
+/// be executed, 125 if `setup_error` recognises the error as a failure of
+/// prochandle's own set-up in the child (a `setns`, a `dup2`) and gives
+/// the line to print (without the `prochandle:` prefix).
 pub fn spawn(
     command: &mut Command,
     name: &str,
@@ -31,7 +32,7 @@ pub fn spawn(
         Ok(child) => child,
         Err(err) => {
             if let Some(message) = setup_error(&err) {
-                output::error(format!("{name}: {message}"));
+                output::error(message);
                 return Err(exit_codes::CANNOT_PREPARE);
             }
             let code = if err.kind() == io::ErrorKind::NotFound {
@@ -66,9 +67,9 @@ pub fn wait_and_pass_through(process: &Process, name: &str) -> u8 {
 
 /// The shell's exit status for a finished command.
 pub fn pass_through(state: &ProcessState) -> u8 {
-    match state.status() {
-        ExitStatus::Exited(code) => (code & 0xff) as u8,
-        ExitStatus::Signaled { signal, .. } => exit_codes::for_signal(signal.as_raw()),
-        _ => exit_codes::STATUS_UNKNOWN,
+    match Exit::of(state) {
+        Exit::Exited(code) => (code & 0xff) as u8,
+        Exit::Killed { signal, .. } => exit_codes::for_signal(signal),
+        Exit::Unknown(_) => exit_codes::STATUS_UNKNOWN,
     }
 }
