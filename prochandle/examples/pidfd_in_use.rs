@@ -1,5 +1,6 @@
-//! The seed's first use case: is a pidfd (or HANDLE) in use for this
-//! process? Answered the Go way, through `with_handle`, and directly.
+//! The first question of Go's WithHandle proposal (golang/go#70352): is a
+//! pidfd (or HANDLE) in use for this process? Answered the Go way, through
+//! `with_handle`, and directly.
 //!
 //! ```text
 //! cargo run -p prochandle --example pidfd_in_use

@@ -117,4 +117,4 @@ pub use fd_limit::{fd_limit, raise_fd_limit};
 pub use process::{BorrowedProcessHandle, OwnedProcessHandle, Process};
 pub use signal::{ParseSignalError, Signal};
 pub use state::{ExitStatus, ProcessState, ResourceUsage, UnknownReason};
-pub use watch::{Event, Token, Watcher};
+pub use watch::{AddError, Event, Token, Watcher};

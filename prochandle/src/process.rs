@@ -202,7 +202,7 @@ impl Process {
     /// use prochandle::Process;
     ///
     /// let me = Process::current().unwrap();
-    /// // The seed's first use case: is a handle in use?
+    /// // The first question Go's WithHandle answers: is a handle in use?
     /// let in_use = me.with_handle(|_| ()).is_ok();
     /// assert_eq!(in_use, me.has_handle());
     /// ```
@@ -249,9 +249,11 @@ impl Process {
     }
 
     /// Returns the state if the process has exited, `None` if it is still
-    /// running. Never blocks (but for a non-child that just exited, waits up
-    /// to a few milliseconds for its parent to reap it, so the kernel can
-    /// report its status).
+    /// running. Never blocks: a non-child that has just exited but is not
+    /// yet reaped by its parent is reported at once, with
+    /// [`UnknownReason::NotReapedYet`](crate::UnknownReason::NotReapedYet)
+    /// where the kernel would report the status after the reaping; a later
+    /// call may then learn it.
     pub fn try_wait(&self) -> Result<Option<ProcessState>> {
         self.inner.try_wait()
     }
