@@ -201,7 +201,7 @@ pub trait ProcessExt: private::Sealed {
     ///
     /// let leader = Process::spawn(std::process::Command::new("sleep").arg("10").process_group(0))?;
     /// leader.signal_process_group(Signal::TERM)?;
-    /// assert_eq!(leader.wait()?.signal(), Some(Signal::TERM.as_raw()));
+    /// assert_eq!(leader.wait()?.signal(), Some(Signal::TERM));
     /// # Ok::<(), prochandle::Error>(())
     /// ```
     fn signal_process_group(&self, signal: Signal) -> Result<()>;
