@@ -2,8 +2,10 @@
 # The whole test suite, with its set-up, on a fresh machine of this kind.
 # Runs: rustfmt and clippy checks, every test (normal mode and forced
 # guarded-PID mode), the examples, doctests, the docs build with warnings
-# denied, clippy for Windows, macOS and FreeBSD, and the Windows tests under
-# Wine (installing mingw-w64, Wine and the Rust targets it needs).
+# denied, clippy for Windows, macOS, FreeBSD and Linux on aarch64 and
+# powerpc64le (each with all features and with the default ones), and the
+# Windows tests under Wine (installing mingw-w64, Wine and the Rust targets
+# it needs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,13 +45,33 @@ RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps
 
 # Lines starting "WARNING: ... not run:" mark checks skipped only because a
 # toolchain could not be downloaded (no network); any other failure fails.
-step "cross clippy (Windows, macOS, FreeBSD)"
-CROSS_TARGETS=(x86_64-pc-windows-gnu x86_64-apple-darwin x86_64-unknown-freebsd)
+step "cross clippy (Windows, macOS, FreeBSD, Linux on aarch64 and powerpc64le)"
+# aarch64 and powerpc64le check the Linux backend where kernel ABI numbers
+# differ from x86_64 (powerpc encodes ioctl requests another way). Each
+# target is linted with all features and with the default ones: code that
+# only a feature uses is dead without it.
+CROSS_TARGETS=(x86_64-pc-windows-gnu x86_64-apple-darwin x86_64-unknown-freebsd
+  aarch64-unknown-linux-gnu powerpc64le-unknown-linux-gnu)
 cross_log=$(mktemp)
 if rustup target add "${CROSS_TARGETS[@]}" >"$cross_log" 2>&1; then
   for target in "${CROSS_TARGETS[@]}"; do
-    echo "--- clippy --target $target"
-    cargo clippy --workspace --all-targets --all-features --target "$target" -- -D warnings
+    selection=(--workspace --all-targets)
+    case $target in
+      powerpc64le-*)
+        # tests/attack_seccomp.rs writes seccomp filters for the x86_64 and
+        # aarch64 audit architectures only: lint everything but the tests.
+        selection=(--workspace --lib --bins --examples --benches)
+        ;;
+    esac
+    for features in all default; do
+      feature_flags=()
+      if [ "$features" = all ]; then
+        feature_flags=(--all-features)
+      fi
+      echo "--- clippy --target $target ($features features)"
+      cargo clippy "${selection[@]}" ${feature_flags[@]+"${feature_flags[@]}"} \
+        --target "$target" -- -D warnings
+    done
   done
 elif grep -qiE 'could not download|failed to download|error sending request|dns error|resolve|timed out|connection|network' "$cross_log"; then
   echo "WARNING: cross checks not run: rustup target add could not download the standard libraries"

@@ -36,7 +36,7 @@ impl Namespaces {
     /// Cgroup namespace (`CLONE_NEWCGROUP`).
     pub const CGROUP: Namespaces = Namespaces(libc::CLONE_NEWCGROUP);
     /// Time namespace (`CLONE_NEWTIME`, Linux 5.6).
-    pub const TIME: Namespaces = Namespaces(0x80);
+    pub const TIME: Namespaces = Namespaces(libc::CLONE_NEWTIME);
 
     /// No namespace.
     pub const fn empty() -> Namespaces {

@@ -202,12 +202,32 @@ fn open_by_pid_and_inode(id: &Identity, ino: u64) -> Result<Process> {
     Ok(process)
 }
 
-/// `FILEID_KERNFS`-style pidfs file handle: 8 bytes, the inode number.
+/// A `struct file_handle` with room for the largest handle the kernel
+/// hands out (`MAX_HANDLE_SZ`): the header, then its flexible `f_handle`
+/// array. A pidfs handle is 8 bytes, the inode number.
 #[repr(C)]
 struct PidfsHandle {
-    handle_bytes: u32,
-    handle_type: i32,
-    f_handle: [u8; 128],
+    header: libc::file_handle,
+    f_handle: [u8; libc::MAX_HANDLE_SZ as usize],
+}
+
+// The payload must sit exactly where the header's flexible array begins.
+const _: () = assert!(
+    std::mem::offset_of!(PidfsHandle, f_handle)
+        == std::mem::offset_of!(libc::file_handle, f_handle)
+);
+
+impl PidfsHandle {
+    fn new(handle_bytes: u32, handle_type: i32) -> PidfsHandle {
+        PidfsHandle {
+            header: libc::file_handle {
+                handle_bytes,
+                handle_type,
+                f_handle: [],
+            },
+            f_handle: [0; libc::MAX_HANDLE_SZ as usize],
+        }
+    }
 }
 
 /// The handle type pidfs uses, learnt once from a handle of our own pidfd
@@ -218,15 +238,12 @@ fn pidfs_handle_type() -> Option<i32> {
     *TYPE.get_or_init(|| {
         let own = super::pidfd_open(std::process::id() as i32).ok()?;
         let ino = pidfs_inode(own.as_fd()).ok()?;
-        let mut handle = PidfsHandle {
-            handle_bytes: 128,
-            handle_type: 0,
-            f_handle: [0; 128],
-        };
+        let mut handle = PidfsHandle::new(libc::MAX_HANDLE_SZ as u32, 0);
         let mut mount_id: libc::c_int = 0;
-        // SAFETY: `handle` is a `file_handle` header followed by 128 bytes,
-        // as `handle_bytes` tells the kernel; the path is a NUL-terminated
-        // empty string used with AT_EMPTY_PATH; `mount_id` is a valid int.
+        // SAFETY: `handle` is a `file_handle` header followed by
+        // `MAX_HANDLE_SZ` bytes, as `handle_bytes` tells the kernel; the
+        // path is a NUL-terminated empty string used with AT_EMPTY_PATH;
+        // `mount_id` is a valid int.
         let ret = unsafe {
             libc::name_to_handle_at(
                 own.as_raw_fd(),
@@ -237,8 +254,8 @@ fn pidfs_handle_type() -> Option<i32> {
             )
         };
         let bytes: [u8; 8] = handle.f_handle[..8].try_into().ok()?;
-        (ret == 0 && handle.handle_bytes == 8 && u64::from_ne_bytes(bytes) == ino)
-            .then_some(handle.handle_type)
+        (ret == 0 && handle.header.handle_bytes == 8 && u64::from_ne_bytes(bytes) == ino)
+            .then_some(handle.header.handle_type)
     })
 }
 
@@ -246,11 +263,7 @@ fn open_by_pidfs_handle(ino: u64) -> Option<OwnedFd> {
     let handle_type = pidfs_handle_type()?;
     // Any pidfd serves as the mount descriptor of pidfs.
     let mount = super::pidfd_open(std::process::id() as i32).ok()?;
-    let mut handle = PidfsHandle {
-        handle_bytes: 8,
-        handle_type,
-        f_handle: [0; 128],
-    };
+    let mut handle = PidfsHandle::new(8, handle_type);
     handle.f_handle[..8].copy_from_slice(&ino.to_ne_bytes());
     // SAFETY: `handle` is a valid `file_handle` of 8 payload bytes; the
     // kernel only reads it. The flags ask for a close-on-exec descriptor.

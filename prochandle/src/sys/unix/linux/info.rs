@@ -103,10 +103,11 @@ impl ProcessInfo {
 
 const OP: &str = "info";
 
-/// `PIDFD_INFO_*` bits (`linux/pidfd.h`). PID and CREDS are always
-/// returned; CGROUPID only where the process is on cgroup v2.
-const PIDFD_INFO_CREDS: u64 = 1 << 1;
-const PIDFD_INFO_CGROUPID: u64 = 1 << 2;
+/// `PIDFD_INFO_*` bits (`linux/pidfd.h`), widened to the type of
+/// `pidfd_info::mask`. PID and CREDS are always returned; CGROUPID only
+/// where the process is on cgroup v2.
+const PIDFD_INFO_CREDS: u64 = libc::PIDFD_INFO_CREDS as u64;
+const PIDFD_INFO_CGROUPID: u64 = libc::PIDFD_INFO_CGROUPID as u64;
 
 pub(crate) fn info(process: &Process) -> Result<ProcessInfo> {
     let from_kernel = match process.handle() {
@@ -222,12 +223,11 @@ pub(crate) fn ticks_to_duration(ticks: u64) -> Duration {
 }
 
 fn clock_ticks_per_second() -> u64 {
-    // SAFETY: sysconf only reads a configuration value.
-    let hz = unsafe { libc::sysconf(libc::_SC_CLK_TCK) };
-    if hz > 0 {
-        hz as u64
-    } else {
-        100
+    // `sysconf(_SC_CLK_TCK)`, which the kernel hands every process in its
+    // auxiliary vector (`AT_CLKTCK`). Never divide by a missing value.
+    match rustix::param::clock_ticks_per_second() {
+        0 => 100,
+        hz => hz,
     }
 }
 

@@ -13,6 +13,10 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::fs::MetadataExt;
 use std::time::Instant;
 
+use rustix::thread::{
+    move_into_link_name_space, move_into_thread_name_spaces, LinkNameSpaceType, ThreadNameSpaceType,
+};
+
 use super::super::errno::{self, Call};
 use super::capabilities;
 use super::recheck::still_owns_pid;
@@ -21,11 +25,14 @@ use crate::capabilities::report::Feature;
 use crate::error::{Error, ErrorKind, Result};
 
 /// One kind of namespace: its `CLONE_NEW*` flag, its name under
-/// `/proc/<pid>/ns/`, and its `PIDFD_GET_*_NAMESPACE` ioctl number.
+/// `/proc/<pid>/ns/`, its `PIDFD_GET_*_NAMESPACE` ioctl request (whose
+/// encoding differs between architectures: `_IO` sets a direction bit on
+/// mips, powerpc and sparc), and its type for `setns` on a namespace file.
 pub(crate) struct NsKind {
     pub flag: libc::c_int,
     pub name: &'static str,
-    ioctl_nr: u8,
+    ioctl: libc::Ioctl,
+    link: LinkNameSpaceType,
 }
 
 /// In join order: the user namespace first, because the capabilities it
@@ -35,46 +42,52 @@ pub(crate) const KINDS: [NsKind; 8] = [
     NsKind {
         flag: libc::CLONE_NEWUSER,
         name: "user",
-        ioctl_nr: 9,
+        ioctl: libc::PIDFD_GET_USER_NAMESPACE,
+        link: LinkNameSpaceType::User,
     },
     NsKind {
         flag: libc::CLONE_NEWCGROUP,
         name: "cgroup",
-        ioctl_nr: 1,
+        ioctl: libc::PIDFD_GET_CGROUP_NAMESPACE,
+        link: LinkNameSpaceType::ControlGroup,
     },
     NsKind {
         flag: libc::CLONE_NEWIPC,
         name: "ipc",
-        ioctl_nr: 2,
+        ioctl: libc::PIDFD_GET_IPC_NAMESPACE,
+        link: LinkNameSpaceType::InterProcessCommunication,
     },
     NsKind {
         flag: libc::CLONE_NEWUTS,
         name: "uts",
-        ioctl_nr: 10,
+        ioctl: libc::PIDFD_GET_UTS_NAMESPACE,
+        link: LinkNameSpaceType::HostNameAndNISDomainName,
     },
     NsKind {
         flag: libc::CLONE_NEWNET,
         name: "net",
-        ioctl_nr: 4,
+        ioctl: libc::PIDFD_GET_NET_NAMESPACE,
+        link: LinkNameSpaceType::Network,
     },
     NsKind {
         flag: libc::CLONE_NEWPID,
         name: "pid",
-        ioctl_nr: 5,
+        ioctl: libc::PIDFD_GET_PID_NAMESPACE,
+        link: LinkNameSpaceType::ProcessID,
     },
     NsKind {
-        flag: CLONE_NEWTIME,
+        flag: libc::CLONE_NEWTIME,
         name: "time",
-        ioctl_nr: 7,
+        ioctl: libc::PIDFD_GET_TIME_NAMESPACE,
+        link: LinkNameSpaceType::Time,
     },
     NsKind {
         flag: libc::CLONE_NEWNS,
         name: "mnt",
-        ioctl_nr: 3,
+        ioctl: libc::PIDFD_GET_MNT_NAMESPACE,
+        link: LinkNameSpaceType::Mount,
     },
 ];
-
-const CLONE_NEWTIME: libc::c_int = 0x80;
 
 /// Every namespace flag this module knows.
 pub(crate) const ALL_FLAGS: libc::c_int = libc::CLONE_NEWUSER
@@ -83,7 +96,7 @@ pub(crate) const ALL_FLAGS: libc::c_int = libc::CLONE_NEWUSER
     | libc::CLONE_NEWUTS
     | libc::CLONE_NEWNET
     | libc::CLONE_NEWPID
-    | CLONE_NEWTIME
+    | libc::CLONE_NEWTIME
     | libc::CLONE_NEWNS;
 
 fn kind_of(flag: libc::c_int) -> Option<&'static NsKind> {
@@ -120,11 +133,9 @@ pub(crate) fn open_namespace(process: &Process, flag: libc::c_int) -> Result<Own
 /// descriptor of the namespace (the kernel's `open_namespace` sets
 /// `O_CLOEXEC`).
 fn ns_ioctl(pidfd: BorrowedFd<'_>, kind: &NsKind) -> io::Result<OwnedFd> {
-    // `_IO(PIDFS_IOCTL_MAGIC = 0xFF, nr)`: no direction, no size.
-    let request = (0xFF << 8) | kind.ioctl_nr as libc::c_ulong;
     // SAFETY: a `_IO` ioctl takes no argument; the kernel reads and writes no
     // memory of ours and returns a new descriptor or -1.
-    let fd = unsafe { libc::ioctl(pidfd.as_raw_fd(), request as _, 0) };
+    let fd = unsafe { libc::ioctl(pidfd.as_raw_fd(), kind.ioctl, 0) };
     if fd < 0 {
         return Err(io::Error::last_os_error());
     }
@@ -157,8 +168,8 @@ pub(crate) enum JoinPlan {
     Nothing,
     /// `setns(pidfd, flags)` (Linux 5.8): every namespace at once, or none.
     Pidfd { pidfd: OwnedFd, flags: libc::c_int },
-    /// One `setns(fd, flag)` per namespace file, in [`KINDS`] order.
-    Files(Vec<(OwnedFd, libc::c_int)>),
+    /// One `setns(fd, type)` per namespace file, in [`KINDS`] order.
+    Files(Vec<(OwnedFd, LinkNameSpaceType)>),
 }
 
 impl JoinPlan {
@@ -167,23 +178,19 @@ impl JoinPlan {
     pub(crate) fn enter(&self) -> io::Result<()> {
         match self {
             JoinPlan::Nothing => Ok(()),
-            JoinPlan::Pidfd { pidfd, flags } => setns(pidfd.as_fd(), *flags),
+            JoinPlan::Pidfd { pidfd, flags } => {
+                // The flags were checked against ALL_FLAGS: all bits are
+                // CLONE_NEW* bits, none is a sign bit.
+                let types = ThreadNameSpaceType::from_bits_retain(*flags as u32);
+                Ok(move_into_thread_name_spaces(pidfd.as_fd(), types)?)
+            }
             JoinPlan::Files(files) => {
-                for (fd, flag) in files {
-                    setns(fd.as_fd(), *flag)?;
+                for (fd, link) in files {
+                    move_into_link_name_space(fd.as_fd(), Some(*link))?;
                 }
                 Ok(())
             }
         }
-    }
-}
-
-fn setns(fd: BorrowedFd<'_>, flags: libc::c_int) -> io::Result<()> {
-    // SAFETY: setns takes a descriptor and a flag word; no memory is shared.
-    if unsafe { libc::setns(fd.as_raw_fd(), flags) } == 0 {
-        Ok(())
-    } else {
-        Err(io::Error::last_os_error())
     }
 }
 
@@ -222,7 +229,7 @@ pub(crate) fn prepare_join(process: &Process, mut flags: libc::c_int) -> Result<
     }
     let mut files = Vec::new();
     for kind in KINDS.iter().filter(|k| flags & k.flag != 0) {
-        files.push((open_proc_ns(process, kind)?.into(), kind.flag));
+        files.push((open_proc_ns(process, kind)?.into(), kind.link));
     }
     // The files were opened by PID: they are this process's only if it
     // still owned the PID afterwards.

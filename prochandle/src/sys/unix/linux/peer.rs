@@ -7,7 +7,7 @@
 //! the socket's, which catches most but not all PID reuse (best effort).
 
 use std::io;
-use std::mem::{size_of, MaybeUninit};
+use std::mem::size_of;
 use std::os::fd::{AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 
 use super::super::errno::{self, Call};
@@ -15,9 +15,6 @@ use super::capabilities;
 use super::info::parse_status_ids;
 use super::Process;
 use crate::error::{Error, ErrorKind, Result};
-
-/// `SO_PEERPIDFD` (`asm-generic/socket.h`, Linux 6.5).
-const SO_PEERPIDFD: libc::c_int = 77;
 
 pub(crate) fn peer_process(socket: BorrowedFd<'_>) -> Result<Process> {
     if capabilities().handles() {
@@ -79,7 +76,8 @@ fn peer_pidfd(socket: BorrowedFd<'_>) -> io::Result<OwnedFd> {
         libc::getsockopt(
             socket.as_raw_fd(),
             libc::SOL_SOCKET,
-            SO_PEERPIDFD,
+            // 77 in `asm-generic/socket.h`, but sparc numbers it apart.
+            libc::SO_PEERPIDFD,
             (&mut fd as *mut libc::c_int).cast(),
             &mut len,
         )
@@ -94,22 +92,30 @@ fn peer_pidfd(socket: BorrowedFd<'_>) -> io::Result<OwnedFd> {
     Ok(unsafe { OwnedFd::from_raw_fd(fd) })
 }
 
+/// `getsockopt(SOL_SOCKET, SO_PEERCRED)`. Not rustix's `socket_peercred`:
+/// its `UCred` holds the PID as a non-zero `Pid`, but the kernel reports 0
+/// for a peer outside our PID namespace and for a socket without a peer,
+/// the very cases `peer_process` must tell apart.
 fn peer_cred(socket: BorrowedFd<'_>) -> io::Result<libc::ucred> {
-    let mut cred = MaybeUninit::<libc::ucred>::zeroed();
+    let mut cred = libc::ucred {
+        pid: 0,
+        uid: 0,
+        gid: 0,
+    };
     let mut len = size_of::<libc::ucred>() as libc::socklen_t;
-    // SAFETY: the kernel writes at most `len` bytes into the zeroed ucred.
+    // SAFETY: the kernel writes at most `len` bytes into `cred`, a plain
+    // struct of integers that any bit pattern initialises validly.
     let ret = unsafe {
         libc::getsockopt(
             socket.as_raw_fd(),
             libc::SOL_SOCKET,
             libc::SO_PEERCRED,
-            cred.as_mut_ptr().cast(),
+            (&mut cred as *mut libc::ucred).cast(),
             &mut len,
         )
     };
     if ret != 0 {
         return Err(io::Error::last_os_error());
     }
-    // SAFETY: zeroed and (partly) filled: a plain struct of integers.
-    Ok(unsafe { cred.assume_init() })
+    Ok(cred)
 }

@@ -187,14 +187,8 @@ fn probe_with(guard: &Guard) -> Vec<(Feature, Availability)> {
 /// descriptor is not a namespace file.
 fn probe_setns(guard: &Guard, fd: std::os::fd::BorrowedFd<'_>) -> Availability {
     let probed = sigsys_guard::call(guard, || {
-        use std::os::fd::AsRawFd;
-        // SAFETY: setns takes an fd and a flag word and touches no memory.
-        let ret = unsafe { libc::setns(fd.as_raw_fd(), libc::CLONE_NEWUTS) };
-        if ret == 0 {
-            Ok(())
-        } else {
-            Err(io::Error::last_os_error())
-        }
+        let uts = rustix::thread::ThreadNameSpaceType::HOST_NAME_AND_NIS_DOMAIN_NAME;
+        Ok(rustix::thread::move_into_thread_name_spaces(fd, uts)?)
     });
     match &probed.result {
         Err(e) if e.raw_os_error() == Some(libc::EPERM) && !probed.trapped => {

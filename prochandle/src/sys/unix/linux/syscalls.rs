@@ -13,54 +13,39 @@ use super::super::backend::Waited;
 use crate::signal::Signal;
 use crate::state::{status_from_wait_word, ExitStatus, ResourceUsage};
 
-/// `P_PIDFD` idtype of `waitid` (Linux 5.4).
-const P_PIDFD: libc::idtype_t = 3;
+/// `PIDFD_INFO_*` request/response mask bits (`linux/pidfd.h`), widened to
+/// the type of `pidfd_info::mask`.
+pub(crate) const PIDFD_INFO_PID: u64 = libc::PIDFD_INFO_PID as u64;
+pub(crate) const PIDFD_INFO_EXIT: u64 = libc::PIDFD_INFO_EXIT as u64;
 
-/// `PIDFD_INFO_*` request/response mask bits (`linux/pidfd.h`).
-pub(crate) const PIDFD_INFO_PID: u64 = 1 << 0;
-pub(crate) const PIDFD_INFO_EXIT: u64 = 1 << 3;
+/// `struct pidfd_info` as the kernel headers define it.
+pub(crate) type PidfdInfo = libc::pidfd_info;
 
-/// `struct pidfd_info` as of Linux 6.15 (`PIDFD_INFO_SIZE_VER0`, 64 bytes).
-/// The kernel copies out at most the size encoded in the ioctl number, and
-/// reports in `mask` which fields it filled: trust nothing outside `mask`.
-#[repr(C)]
-#[derive(Debug, Default, Clone, Copy)]
-pub(crate) struct PidfdInfo {
-    pub mask: u64,
-    pub cgroupid: u64,
-    pub pid: u32,
-    pub tgid: u32,
-    pub ppid: u32,
-    pub ruid: u32,
-    pub rgid: u32,
-    pub euid: u32,
-    pub egid: u32,
-    pub suid: u32,
-    pub sgid: u32,
-    pub fsuid: u32,
-    pub fsgid: u32,
-    pub exit_code: i32,
-}
+// The kernel copies out at most the size encoded in the ioctl number, and
+// reports in `mask` which fields it filled: every field this crate reads
+// lies within the first version of the struct, and only fields `mask`
+// marks are trusted.
+const _: () = assert!(std::mem::size_of::<PidfdInfo>() == libc::PIDFD_INFO_SIZE_VER0 as usize);
 
-const _: () = assert!(std::mem::size_of::<PidfdInfo>() == 64);
-
-/// `PIDFD_GET_INFO = _IOWR(0xFF, 11, struct pidfd_info)` (Linux 6.13).
-const PIDFD_GET_INFO: rustix::ioctl::Opcode =
-    rustix::ioctl::opcode::read_write::<PidfdInfo>(0xFF, 11);
+/// `PIDFD_GET_INFO = _IOWR(PIDFS_IOCTL_MAGIC, 11, struct pidfd_info)`
+/// (Linux 6.13), in the encoding of the target architecture. libc's ioctl
+/// request type is signed on musl; the kernel reads the command as an
+/// `unsigned int`, so the cast keeps the bits.
+const PIDFD_GET_INFO: rustix::ioctl::Opcode = libc::PIDFD_GET_INFO as rustix::ioctl::Opcode;
 
 /// `ioctl(pidfd, PIDFD_GET_INFO)` asking for the fields in `mask`.
 pub(crate) fn pidfd_get_info(pidfd: BorrowedFd<'_>, mask: u64) -> io::Result<PidfdInfo> {
-    let mut info = PidfdInfo {
-        mask,
-        ..PidfdInfo::default()
-    };
-    // SAFETY: the opcode encodes `size_of::<PidfdInfo>()` and the `Updater`
-    // lends the kernel exactly that many writable bytes of a `repr(C)` struct
-    // of plain integers, which any bit pattern initialises validly.
-    unsafe {
+    // SAFETY: `pidfd_info` is a `repr(C)` struct of plain integers, so the
+    // all-zero pattern is a valid value (the struct is non-exhaustive, hence
+    // no literal). The opcode encodes `size_of::<PidfdInfo>()` and the
+    // `Updater` lends the kernel exactly that many writable bytes of it.
+    let info = unsafe {
+        let mut info: PidfdInfo = std::mem::zeroed();
+        info.mask = mask;
         let ioctl = rustix::ioctl::Updater::<PIDFD_GET_INFO, PidfdInfo>::new(&mut info);
         rustix::ioctl::ioctl(pidfd, ioctl)?;
-    }
+        info
+    };
     Ok(info)
 }
 
@@ -109,7 +94,7 @@ pub(crate) enum WaitTarget<'a> {
 /// Returns `Ok(None)` when `WNOHANG` is given and the child has not exited.
 pub(crate) fn waitid(target: WaitTarget<'_>, extra: libc::c_int) -> io::Result<Option<Waited>> {
     let (idtype, id) = match target {
-        WaitTarget::PidFd(fd) => (P_PIDFD, fd.as_raw_fd() as libc::id_t),
+        WaitTarget::PidFd(fd) => (libc::P_PIDFD, fd.as_raw_fd() as libc::id_t),
         WaitTarget::Pid(pid) => (libc::P_PID, pid as libc::id_t),
     };
     let mut info = MaybeUninit::<libc::siginfo_t>::zeroed();

@@ -15,11 +15,6 @@ use super::Process;
 use crate::capabilities::report::Feature;
 use crate::error::{Error, ErrorKind, Result};
 
-/// `PIDFD_THREAD` is `O_EXCL`.
-const PIDFD_THREAD: u32 = libc::O_EXCL as u32;
-const PIDFD_SIGNAL_THREAD: u32 = 1 << 0;
-const PIDFD_SIGNAL_PROCESS_GROUP: u32 = 1 << 2;
-
 /// A pidfd for one thread, checked to belong to its process.
 #[derive(Debug)]
 pub(crate) struct ThreadFd {
@@ -44,15 +39,16 @@ pub(crate) fn open_thread(process: &Process, tid: u32) -> Result<ThreadFd> {
         .ok()
         .and_then(Pid::from_raw)
         .ok_or_else(|| Error::invalid_input(OP, format!("{tid} is not a thread ID")))?;
-    let fd = pidfd_open(raw_tid, PidfdFlags::from_bits_retain(PIDFD_THREAD)).map_err(|errno| {
-        let e = io::Error::from(errno);
-        match errno {
-            rustix::io::Errno::INVAL => thread_unsupported(OP),
-            rustix::io::Errno::SRCH => Error::os_kind(ErrorKind::NotFound, OP, e)
-                .with_detail(format!("no thread with ID {tid}")),
-            _ => Error::os(OP, e),
-        }
-    })?;
+    let fd =
+        pidfd_open(raw_tid, PidfdFlags::from_bits_retain(libc::PIDFD_THREAD)).map_err(|errno| {
+            let e = io::Error::from(errno);
+            match errno {
+                rustix::io::Errno::INVAL => thread_unsupported(OP),
+                rustix::io::Errno::SRCH => Error::os_kind(ErrorKind::NotFound, OP, e)
+                    .with_detail(format!("no thread with ID {tid}")),
+                _ => Error::os(OP, e),
+            }
+        })?;
     let pid = process.pid();
     if thread_group_of(fd.as_fd(), tid, pid) != Some(pid) || !owns_pid(process) {
         return Err(Error::new(ErrorKind::NotFound, OP)
@@ -72,13 +68,13 @@ fn thread_group_of(fd: BorrowedFd<'_>, tid: u32, pid: u32) -> Option<u32> {
     // thread, so if it is still alive after the check the answer was
     // about it.
     let listed = std::path::Path::new(&format!("/proc/{pid}/task/{tid}")).exists();
-    let alive = syscalls::pidfd_exists(fd, PIDFD_SIGNAL_THREAD);
+    let alive = syscalls::pidfd_exists(fd, libc::PIDFD_SIGNAL_THREAD);
     (listed && alive).then_some(pid)
 }
 
 pub(crate) fn signal_thread_fd(thread: &ThreadFd, sig: i32) -> Result<()> {
     const OP: &str = "pidfd_send_signal(PIDFD_SIGNAL_THREAD)";
-    syscalls::pidfd_send_signal(thread.fd.as_fd(), sig, PIDFD_SIGNAL_THREAD)
+    syscalls::pidfd_send_signal(thread.fd.as_fd(), sig, libc::PIDFD_SIGNAL_THREAD)
         .map_err(|e| signal_error(OP, e, format!("thread {} has exited", thread.tid)))
 }
 
@@ -130,7 +126,7 @@ pub(crate) fn signal_process_group(process: &Process, sig: i32) -> Result<()> {
     };
     if let Some(fd) = process.handle() {
         const OP: &str = "pidfd_send_signal(PIDFD_SIGNAL_PROCESS_GROUP)";
-        match syscalls::pidfd_send_signal(fd, sig, PIDFD_SIGNAL_PROCESS_GROUP) {
+        match syscalls::pidfd_send_signal(fd, sig, libc::PIDFD_SIGNAL_PROCESS_GROUP) {
             Ok(()) => return Ok(()),
             // Before 6.9 the flag is unknown: fall back to kill(-pgid).
             Err(e) if e.raw_os_error() == Some(libc::EINVAL) && !valid_signal(sig) => {
@@ -147,10 +143,12 @@ pub(crate) fn signal_process_group(process: &Process, sig: i32) -> Result<()> {
     }
     const OP: &str = "kill(-pgid)";
     still_owns_pid(process, OP)?;
-    // SAFETY: getpgid takes and returns integers.
-    if unsafe { libc::getpgid(pid) } != pid {
+    let group = Pid::from_raw(pid).and_then(|p| rustix::process::getpgid(Some(p)).ok());
+    if group.map(Pid::as_raw_pid) != Some(pid) {
         return Err(not_leader(OP));
     }
+    // rustix's kill_process_group takes only named signals; real-time ones
+    // (which pidfd_send_signal accepts above) need the plain call.
     // SAFETY: kill takes two integers and touches no memory.
     if unsafe { libc::kill(-pid, sig) } == 0 {
         Ok(())
