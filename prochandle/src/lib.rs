@@ -99,6 +99,7 @@ mod error;
 mod fd_limit;
 #[cfg(target_os = "linux")]
 pub mod linux;
+mod probe;
 mod process;
 mod signal;
 mod state;
@@ -108,12 +109,11 @@ pub mod watch;
 #[cfg(windows)]
 pub mod windows;
 
-pub use capabilities::{
-    capabilities, handles_available, Availability, Capabilities, Feature, FORCE_PID_ENV,
-};
+pub use capabilities::{Availability, Capabilities, Feature, FORCE_PID_ENV};
 pub use error::{Error, ErrorKind, Result};
 #[cfg(unix)]
 pub use fd_limit::{fd_limit, raise_fd_limit};
+pub use probe::{capabilities, handles_available};
 pub use process::{BorrowedProcessHandle, OwnedProcessHandle, Process};
 pub use signal::{ParseSignalError, Signal};
 pub use state::{ExitStatus, ProcessState, ResourceUsage, UnknownReason};

@@ -15,7 +15,7 @@ use std::sync::OnceLock;
 use std::time::Instant;
 
 use crate::backoff::Backoff;
-use crate::capabilities::report::Capabilities;
+use crate::capabilities::Capabilities;
 use crate::error::Result;
 use crate::state::{ExitStatus, ResourceUsage};
 

@@ -28,7 +28,7 @@ use super::backend::{capabilities, Backend, WaitTarget, Waited};
 use super::errno::{self, Call};
 use super::guarded::{self, sigchld_not_ignored};
 use crate::backoff::{Backoff, REAP_GRACE};
-use crate::capabilities::report::Feature;
+use crate::capabilities::Feature;
 use crate::error::{Error, ErrorKind, Result};
 use crate::state::{ExitStatus, ProcessState, UnknownReason};
 

@@ -32,7 +32,7 @@ use windows_sys::Win32::System::Threading::{
     PROCESS_ALL_ACCESS, PROCESS_QUERY_LIMITED_INFORMATION, PROCESS_SYNCHRONIZE, PROCESS_TERMINATE,
 };
 
-use crate::capabilities::report::Capabilities;
+use crate::capabilities::Capabilities;
 use crate::error::{Error, ErrorKind, Result};
 use crate::state::{ExitStatus, ProcessState, ResourceUsage};
 

@@ -8,7 +8,7 @@ use windows_sys::Wdk::System::SystemServices::RtlGetVersion;
 use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
 use windows_sys::Win32::System::SystemInformation::OSVERSIONINFOW;
 
-use crate::capabilities::report::{force_pid_requested, Availability, Capabilities, Feature};
+use crate::capabilities::{force_pid_requested, Availability, Capabilities, Feature};
 
 pub(crate) fn probe() -> Capabilities {
     let entries = Feature::ALL

@@ -15,7 +15,7 @@ use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
 use super::backend::{self, Backend, NoHandle, Stat, WaitTarget, Waited};
-use crate::capabilities::report::{force_pid_requested, Availability, Capabilities, Feature};
+use crate::capabilities::{force_pid_requested, Availability, Capabilities, Feature};
 use crate::error::{Error, Result};
 use crate::signal::Signal;
 use crate::state::{status_from_wait_word, ExitStatus, ResourceUsage};

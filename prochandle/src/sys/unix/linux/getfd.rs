@@ -10,7 +10,7 @@ use rustix::process::{pidfd_getfd, PidfdGetfdFlags};
 
 use super::capabilities;
 use super::Process;
-use crate::capabilities::report::Feature;
+use crate::capabilities::Feature;
 use crate::error::{Error, ErrorKind, Result};
 
 const OP: &str = "pidfd_getfd";

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use super::recheck::{proc_error, still_owns_pid};
 use super::{capabilities, procfs, syscalls, Process};
-use crate::capabilities::report::Feature;
+use crate::capabilities::Feature;
 use crate::error::{Error, ErrorKind, Result};
 
 /// Real, effective, saved and file-system user or group IDs.

@@ -26,7 +26,7 @@ use std::time::Instant;
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 
 use super::backend::{self, Backend, Stat, WaitTarget, Waited};
-use crate::capabilities::report::{Capabilities, Feature};
+use crate::capabilities::{Capabilities, Feature};
 use crate::error::{Error, ErrorKind, Result};
 use crate::state::ExitStatus;
 

@@ -21,7 +21,7 @@ use super::super::errno::{self, Call};
 use super::capabilities;
 use super::recheck::still_owns_pid;
 use super::Process;
-use crate::capabilities::report::Feature;
+use crate::capabilities::Feature;
 use crate::error::{Error, ErrorKind, Result};
 
 /// One kind of namespace: its `CLONE_NEW*` flag, its name under

@@ -16,7 +16,7 @@ use rustix::process::{getpid, pidfd_open, PidfdFlags};
 
 use super::sigsys_guard::{self, Guard, Probed};
 use super::syscalls::{self, WaitTarget, PIDFD_INFO_PID};
-use crate::capabilities::report::{force_pid_requested, Availability, Capabilities, Feature};
+use crate::capabilities::{force_pid_requested, Availability, Capabilities, Feature};
 
 /// `PIDFS_MAGIC` (`linux/magic.h`): pidfds live on pidfs from Linux 6.9,
 /// before that on the anonymous-inode file system.

@@ -12,7 +12,7 @@ use super::capabilities;
 use super::recheck::{owns_pid, still_owns_pid};
 use super::syscalls;
 use super::Process;
-use crate::capabilities::report::Feature;
+use crate::capabilities::Feature;
 use crate::error::{Error, ErrorKind, Result};
 
 /// A pidfd for one thread, checked to belong to its process.

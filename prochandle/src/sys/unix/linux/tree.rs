@@ -8,8 +8,8 @@ use super::capabilities;
 use super::recheck::{owns_pid, proc_error, still_owns_pid};
 use super::Process;
 use super::{procfs, syscalls};
-use crate::capabilities::report::Feature;
-use crate::error::{ErrorKind, Result};
+use crate::capabilities::Feature;
+use crate::error::{Error, ErrorKind, Result};
 
 const OP: &str = "children";
 
@@ -44,7 +44,7 @@ fn child_pids(parent: &Process) -> Result<BTreeSet<i32>> {
 }
 
 fn scan_for_children(parent: i32) -> Result<BTreeSet<i32>> {
-    let entries = std::fs::read_dir("/proc").map_err(|e| crate::Error::os("read /proc", e))?;
+    let entries = std::fs::read_dir("/proc").map_err(|e| Error::os("read /proc", e))?;
     Ok(entries
         .filter_map(|e| e.ok()?.file_name().to_str()?.parse::<i32>().ok())
         .filter(|&p| procfs::read_stat(p).is_ok_and(|s| s.ppid == parent))

@@ -1,4 +1,6 @@
-//! What this system lets the crate do, probed once per process.
+//! Asking the system what it lets the crate do: the probe, run once per
+//! process. (The report's types are in `capabilities.rs`, below the OS layer
+//! that fills them in.)
 //!
 //! The probe runs lazily on first use (any `Process` constructor, or
 //! [`capabilities()`]), caches its answer for the life of the process and
@@ -6,10 +8,8 @@
 //! separately, so that a kernel or sandbox that lacks one of them loses only
 //! that one.
 
-pub(crate) mod report;
-
+use crate::capabilities::Capabilities;
 use crate::sys;
-pub use report::{Availability, Capabilities, Feature, FORCE_PID_ENV};
 
 /// The probe's report for this process: probed on the first call, then
 /// cached.
