@@ -91,6 +91,7 @@
 #[cfg(all(unix, any(feature = "tokio", feature = "async-io")))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "tokio", feature = "async-io"))))]
 pub mod asyncio;
+mod backoff;
 mod capabilities;
 mod error;
 #[cfg(unix)]
