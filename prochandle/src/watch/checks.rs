@@ -138,7 +138,9 @@ impl Watcher {
             return;
         };
         let failure = match entry.process.try_wait() {
-            Ok(Some(state)) if !not_reaped_yet(&state) => return self.report(registry, token, state),
+            Ok(Some(state)) if !not_reaped_yet(&state) => {
+                return self.report(registry, token, state)
+            }
             Ok(_) if now >= give_up => return self.report_now(registry, token, first),
             Ok(_) => None,
             Err(error) => Some(error),

@@ -91,6 +91,7 @@
 
 mod registry;
 
+mod add_error;
 #[cfg(target_os = "linux")]
 #[path = "epoll.rs"]
 mod backend;
@@ -100,7 +101,6 @@ mod backend;
 #[cfg(windows)]
 #[path = "windows.rs"]
 mod backend;
-mod add_error;
 mod checks;
 
 use std::fmt;
