@@ -229,7 +229,7 @@ impl Watcher {
     /// use prochandle::{Process, Watcher};
     ///
     /// let watcher = Watcher::new()?.await_exit_status(true);
-    /// let child = Process::spawn(std::process::Command::new("true"))?;
+    /// let child = Process::spawn(&mut std::process::Command::new("true"))?;
     /// watcher.add(child)?;
     /// let event = watcher.next(Some(Duration::from_secs(10)))?.unwrap();
     /// assert!(event.state.success()); // our child: reaped, status known
