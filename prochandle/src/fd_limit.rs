@@ -97,14 +97,20 @@ fn from_u64(value: u64) -> libc::rlim_t {
     }
 }
 
+// The helpers below explain running out of descriptors where the crate
+// holds one per process: pidfds (Linux) and the duplicates an exit future
+// may register (the async features). Elsewhere nothing calls them.
+
 /// Whether `err` means "out of descriptors" (`EMFILE` for this process,
 /// `ENFILE` for the whole system).
+#[cfg(any(target_os = "linux", feature = "tokio", feature = "async-io"))]
 pub(crate) fn is_out_of_descriptors(err: &io::Error) -> bool {
     matches!(err.raw_os_error(), Some(libc::EMFILE) | Some(libc::ENFILE))
 }
 
 /// The error for an out-of-descriptors failure of `op`, naming the limit
 /// in force and the way out.
+#[cfg(any(target_os = "linux", feature = "tokio", feature = "async-io"))]
 pub(crate) fn out_of_descriptors(op: &'static str, err: io::Error) -> Error {
     let detail = if err.raw_os_error() == Some(libc::ENFILE) {
         "the system-wide limit on open files (fs.file-max) is reached".to_string()
@@ -125,6 +131,7 @@ pub(crate) fn out_of_descriptors(op: &'static str, err: io::Error) -> Error {
     Error::os(op, err).with_detail(detail)
 }
 
+#[cfg(any(target_os = "linux", feature = "tokio", feature = "async-io"))]
 fn show(limit: u64) -> String {
     if limit == u64::MAX {
         "unlimited".to_string()
@@ -133,7 +140,10 @@ fn show(limit: u64) -> String {
     }
 }
 
-#[cfg(test)]
+#[cfg(all(
+    test,
+    any(target_os = "linux", feature = "tokio", feature = "async-io")
+))]
 mod tests {
     use super::*;
 
