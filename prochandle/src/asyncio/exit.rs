@@ -143,6 +143,8 @@ impl<'a, R: Reactor> ExitFuture<'a, R> {
             return Ok(Some(self.settling(state)));
         }
         let Some(handle) = self.process.handle() else {
+            // Just checked: the first re-check comes after a pause.
+            self.pause(None);
             return Ok(Some(Stage::Polling));
         };
         // Register the process's own pidfd; only if the reactor already
