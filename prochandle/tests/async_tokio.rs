@@ -190,3 +190,30 @@ async fn a_non_child_whose_parent_never_reaps_is_reported_after_the_grace() {
     // SAFETY: as above.
     assert_eq!(unsafe { libc::kill(shell, libc::SIGCONT) }, 0);
 }
+
+/// Dropped mid-wait, two futures on one process (the second registers a
+/// duplicate pidfd) give back every descriptor.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "current_thread")]
+async fn futures_dropped_mid_wait_leak_no_descriptor() {
+    use std::future::{poll_fn, Future};
+    use std::pin::Pin;
+    use std::task::Poll;
+
+    let child = sleeping_child("300");
+    let before = watch_support::open_fds();
+    {
+        let mut first = asyncio::tokio::wait(&child);
+        let mut second = asyncio::tokio::wait(&child);
+        for exit in [&mut first, &mut second] {
+            let polled = poll_fn(|cx| Poll::Ready(Pin::new(&mut *exit).poll(cx))).await;
+            assert!(polled.is_pending());
+        }
+        if child.has_handle() {
+            assert_eq!(watch_support::open_fds(), before + 1, "one duplicate");
+        }
+    }
+    assert_eq!(watch_support::open_fds(), before);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

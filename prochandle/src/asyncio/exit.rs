@@ -97,8 +97,9 @@ enum Stage<R: Reactor> {
     Listening(R::Registration),
     /// No handle: re-check on the backoff schedule.
     Polling,
-    /// Exited, but not our child and not reaped by its parent yet:
-    /// re-check for its status until `give_up`.
+    /// Exited as `best` says. A non-child whose parent has not reaped it
+    /// yet (`NotReapedYet`) is re-checked for its status until `give_up`;
+    /// any other state is the answer.
     Settling {
         best: ProcessState,
         give_up: Instant,
