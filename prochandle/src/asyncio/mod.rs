@@ -85,3 +85,6 @@ pub mod async_io;
 pub mod tokio;
 
 mod exit;
+
+#[cfg(doc)]
+use crate::process::Process;

@@ -6,6 +6,9 @@ use std::fmt;
 use crate::error::Error;
 use crate::process::Process;
 
+#[cfg(doc)]
+use super::Watcher;
+
 /// [`Watcher::add`] failed; the process is handed back.
 ///
 /// Converts into [`Error`] (dropping the process), so `?` works in

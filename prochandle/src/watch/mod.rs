@@ -2,7 +2,7 @@
 //!
 //! A [`Watcher`] holds any number of [`Process`]es (our children or
 //! anyone's) and reports each one's exit as it happens, with the
-//! [`ProcessState`] the system can give: for our children the full status
+//! [`ProcessState`](crate::ProcessState) the system can give: for our children the full status
 //! and resource usage (the watcher reaps them), for other processes the
 //! status the kernel records for everyone on Linux 6.15+
 //! (`PIDFD_INFO_EXIT`), once their parent has reaped them.
