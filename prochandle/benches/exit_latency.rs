@@ -28,7 +28,7 @@
 //! samples are pooled).
 
 #[cfg(target_os = "linux")]
-#[path = "exit_latency/linux.rs"]
+#[path = "exit_latency/mod.rs"]
 mod linux;
 
 #[cfg(target_os = "linux")]

@@ -97,6 +97,9 @@ fn from_u64(value: u64) -> libc::rlim_t {
     }
 }
 
+// The helpers below recognise and explain running out of descriptors; the
+// errno table of every Unix backend goes through them.
+
 /// Whether `err` means "out of descriptors" (`EMFILE` for this process,
 /// `ENFILE` for the whole system).
 pub(crate) fn is_out_of_descriptors(err: &io::Error) -> bool {

@@ -91,7 +91,6 @@
 #[cfg(all(unix, any(feature = "tokio", feature = "async-io")))]
 #[cfg_attr(docsrs, doc(cfg(any(feature = "tokio", feature = "async-io"))))]
 pub mod asyncio;
-#[cfg(unix)]
 mod backoff;
 mod capabilities;
 mod error;

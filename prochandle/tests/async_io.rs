@@ -154,3 +154,42 @@ fn the_mode_decides_the_mechanism() {
     .unwrap();
     assert_eq!(state.signal(), Some(Signal::TERM));
 }
+
+/// A job that keeps its exit future in a field, as a user's struct would.
+struct Job<'p> {
+    exit: asyncio::async_io::Exit<'p>,
+    polls: usize,
+}
+
+fn is_send_unpin<T: Send + Unpin>(_: &T) {}
+
+#[test]
+fn the_future_can_be_stored_in_a_struct_and_polled() {
+    use std::future::poll_fn;
+
+    let child = sleeping_child("300");
+    let mut job = Job {
+        exit: asyncio::async_io::wait(&child),
+        polls: 0,
+    };
+    is_send_unpin(&job.exit);
+    let first = async_io::block_on(poll_fn(|cx| {
+        job.polls += 1;
+        Poll::Ready(Pin::new(&mut job.exit).poll(cx))
+    }));
+    assert!(first.is_pending());
+    child.kill().unwrap();
+    let state = async_io::block_on(poll_fn(|cx| {
+        job.polls += 1;
+        Pin::new(&mut job.exit).poll(cx)
+    }))
+    .unwrap();
+    assert_eq!(state.signal(), Some(Signal::KILL));
+    assert!(job.polls >= 2);
+    drop(job);
+    // The shared form borrows nothing: it can move to another thread.
+    let shared = Arc::new(child);
+    let exit: asyncio::async_io::Exit<'static> = asyncio::async_io::wait_shared(shared);
+    let waiter = std::thread::spawn(move || async_io::block_on(exit));
+    assert_eq!(waiter.join().unwrap().unwrap(), state);
+}

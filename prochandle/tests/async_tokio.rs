@@ -111,3 +111,109 @@ async fn the_mode_decides_the_mechanism() {
         .unwrap();
     assert_eq!(state.signal(), Some(Signal::TERM));
 }
+
+/// A job that keeps its exit future in a field, as a user's struct would.
+struct Job {
+    exit: asyncio::tokio::Exit<'static>,
+    polls: usize,
+}
+
+fn is_send_unpin_static<T: Send + Unpin + 'static>(_: &T) {}
+
+#[tokio::test(flavor = "current_thread")]
+async fn the_future_can_be_stored_in_a_struct_and_polled() {
+    use std::future::{poll_fn, Future};
+    use std::pin::Pin;
+    use std::sync::Arc;
+    use std::task::Poll;
+
+    let child = Arc::new(sleeping_child("300"));
+    let mut job = Job {
+        exit: asyncio::tokio::wait_shared(Arc::clone(&child)),
+        polls: 0,
+    };
+    is_send_unpin_static(&job.exit);
+    assert_eq!(job.exit.process().pid(), child.pid());
+    // Polled by hand: pending while the process runs.
+    let first = poll_fn(|cx| {
+        job.polls += 1;
+        Poll::Ready(Pin::new(&mut job.exit).poll(cx))
+    })
+    .await;
+    assert!(first.is_pending());
+    child.kill().unwrap();
+    let state = poll_fn(|cx| {
+        job.polls += 1;
+        Pin::new(&mut job.exit).poll(cx)
+    })
+    .await
+    .unwrap();
+    assert_eq!(state.signal(), Some(Signal::KILL));
+    assert!(job.polls >= 2);
+    // A borrowed future is a named type too, and can be spawned once shared.
+    let borrowed: asyncio::tokio::Exit<'_> = asyncio::tokio::wait(&child);
+    assert_eq!(borrowed.await.unwrap(), state);
+    let spawned = tokio::spawn(asyncio::tokio::wait_shared(child));
+    assert_eq!(spawned.await.unwrap().unwrap(), state);
+}
+
+/// A non-child whose parent does not reap it: the future waits out the
+/// grace on timers, then reports what it knows.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "current_thread")]
+async fn a_non_child_whose_parent_never_reaps_is_reported_after_the_grace() {
+    let family = Grandchildren::start(1);
+    let stat = std::fs::read_to_string(format!("/proc/{}/stat", family.pids[0])).unwrap();
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    let shell: i32 = after.split(' ').nth(1).unwrap().parse().unwrap();
+    // SAFETY: kill takes two integers; the shell is our unreaped child.
+    assert_eq!(unsafe { libc::kill(shell, libc::SIGSTOP) }, 0);
+    let process = Process::open(family.pids[0]).unwrap();
+    process.kill().unwrap();
+    let start = std::time::Instant::now();
+    let state = tokio::time::timeout(Duration::from_secs(30), asyncio::tokio::wait(&process))
+        .await
+        .expect("reported")
+        .unwrap();
+    if process.has_handle() && capabilities().is_available(Feature::PidfdInfoExit) {
+        assert_eq!(
+            state.status(),
+            ExitStatus::Unknown(prochandle::UnknownReason::NotReapedYet)
+        );
+        assert!(start.elapsed() >= Duration::from_millis(200));
+    } else {
+        assert!(
+            matches!(state.status(), ExitStatus::Unknown(_)),
+            "{state:?}"
+        );
+    }
+    // SAFETY: as above.
+    assert_eq!(unsafe { libc::kill(shell, libc::SIGCONT) }, 0);
+}
+
+/// Dropped mid-wait, two futures on one process (the second registers a
+/// duplicate pidfd) give back every descriptor.
+#[cfg(target_os = "linux")]
+#[tokio::test(flavor = "current_thread")]
+async fn futures_dropped_mid_wait_leak_no_descriptor() {
+    use std::future::{poll_fn, Future};
+    use std::pin::Pin;
+    use std::task::Poll;
+
+    let child = sleeping_child("300");
+    let before = watch_support::open_fds();
+    {
+        let mut first = asyncio::tokio::wait(&child);
+        let mut second = asyncio::tokio::wait(&child);
+        for exit in [&mut first, &mut second] {
+            let polled = poll_fn(|cx| Poll::Ready(Pin::new(&mut *exit).poll(cx))).await;
+            assert!(polled.is_pending());
+        }
+        if child.has_handle() {
+            assert_eq!(watch_support::open_fds(), before + 1, "one duplicate");
+        }
+    }
+    assert_eq!(watch_support::open_fds(), before);
+    child.kill().unwrap();
+    child.wait().unwrap();
+}

@@ -391,3 +391,88 @@ fn a_traced_process_is_reported_only_when_it_exits() {
     // SAFETY: as above.
     unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
 }
+
+/// The parent of a grandchild (the shell of `Grandchildren`, our child).
+fn parent_of(pid: u32) -> i32 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the parenthesised command name: state, then ppid.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    after.split(' ').nth(1).unwrap().parse().unwrap()
+}
+
+/// Stops or resumes the shell, our own unreaped child (so its PID is ours).
+fn signal_shell(pid: i32, signal: i32) {
+    // SAFETY: kill takes two integers.
+    assert_eq!(unsafe { libc::kill(pid, signal) }, 0);
+}
+
+/// With `await_exit_status`, an exit seen before the parent reaps is held
+/// back, and reported with its status once the parent does reap it.
+#[test]
+fn awaiting_the_status_reports_it_once_the_parent_reaps() {
+    let family = Grandchildren::start(1);
+    let shell = parent_of(family.pids[0]);
+    let watcher = Watcher::new().unwrap().await_exit_status(true);
+    let token = watcher.add(Process::open(family.pids[0]).unwrap()).unwrap();
+    signal_shell(shell, libc::SIGSTOP);
+    watcher
+        .with_process(token, |p| p.signal(Signal::TERM))
+        .unwrap()
+        .unwrap();
+    let resume = std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(60));
+        signal_shell(shell, libc::SIGCONT);
+    });
+    let event = watcher.next(LONG).unwrap().expect("an exit");
+    resume.join().unwrap();
+    assert_eq!(event.token, token);
+    let knowable =
+        event.process.has_handle() && capabilities().is_available(Feature::PidfdInfoExit);
+    match event.state.status() {
+        ExitStatus::Signaled { signal, .. } => assert_eq!(signal, Signal::TERM),
+        ExitStatus::Unknown(UnknownReason::NotOurChild) if !knowable => {}
+        other => panic!("unexpected {other:?} (status knowable: {knowable})"),
+    }
+}
+
+/// A parent that does not reap within the grace: the exit is reported
+/// after it, even past `next`'s timeout, never as a timeout; `try_next`
+/// does not wait for it.
+#[test]
+fn awaiting_the_status_gives_up_after_the_grace() {
+    let family = Grandchildren::start(1);
+    let shell = parent_of(family.pids[0]);
+    let watcher = Watcher::new().unwrap().await_exit_status(true);
+    let token = watcher.add(Process::open(family.pids[0]).unwrap()).unwrap();
+    signal_shell(shell, libc::SIGSTOP);
+    let start = Instant::now();
+    watcher
+        .with_process(token, |p| p.signal(Signal::KILL))
+        .unwrap()
+        .unwrap();
+    let knowable = capabilities().handles() && capabilities().is_available(Feature::PidfdInfoExit);
+    if knowable {
+        std::thread::sleep(Duration::from_millis(20));
+        assert!(watcher.try_next().unwrap().is_none(), "held back");
+        assert_eq!(watcher.len(), 1);
+    }
+    let event = watcher
+        .next(Some(Duration::from_millis(10)))
+        .unwrap()
+        .expect("an exit already seen is reported, not timed out");
+    assert_eq!(event.token, token);
+    if knowable {
+        assert_eq!(
+            event.state.status(),
+            ExitStatus::Unknown(UnknownReason::NotReapedYet)
+        );
+        assert!(start.elapsed() >= Duration::from_millis(200));
+    } else {
+        assert_eq!(
+            event.state.status(),
+            ExitStatus::Unknown(UnknownReason::NotOurChild)
+        );
+    }
+    assert!(watcher.is_empty());
+    signal_shell(shell, libc::SIGCONT);
+}

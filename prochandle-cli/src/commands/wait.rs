@@ -26,7 +26,6 @@ pub fn run(args: WaitArgs) -> u8 {
     // running out is still reported clearly below.
     let _ = prochandle::raise_fd_limit();
     let started = Instant::now();
-    let deadline = args.timeout.map(|timeout| started + timeout);
     let report = Reporter { json: args.json };
     let mut waiter = match Waiter::new() {
         Ok(waiter) => waiter,
@@ -35,37 +34,87 @@ pub fn run(args: WaitArgs) -> u8 {
             return exit_codes::FAILURE;
         }
     };
+    let opened = match open_targets(&args, &report, &mut waiter) {
+        Ok(opened) => opened,
+        Err(code) => return code,
+    };
+    if opened.running.is_empty() {
+        return exit_codes::FAILURE;
+    }
+    let outcome = await_exits(&args, &report, &mut waiter, opened, started);
+    if outcome.timed_out {
+        return exit_codes::TIMEOUT;
+    }
+    if outcome.failed {
+        return exit_codes::FAILURE;
+    }
+    match (args.exit_status, outcome.last) {
+        (true, Some(state)) => super::spawn::pass_through(&state),
+        _ => exit_codes::SUCCESS,
+    }
+}
 
-    let mut failed = false;
-    let mut running = BTreeSet::new();
+/// The targets being waited for, by index, and whether opening one failed.
+struct Opened {
+    running: BTreeSet<usize>,
+    failed: bool,
+}
+
+/// Opens every target and hands it to the waiter. Running out of
+/// descriptors stops the command: `Err` with its exit code.
+fn open_targets(args: &WaitArgs, report: &Reporter, waiter: &mut Waiter) -> Result<Opened, u8> {
+    let mut opened = Opened {
+        running: BTreeSet::new(),
+        failed: false,
+    };
     let reserve = DescriptorReserve::hold();
     for (index, target) in args.targets.iter().enumerate() {
         match target.open_counted(Action::Wait) {
             Ok(process) => {
-                running.insert(index);
+                opened.running.insert(index);
                 waiter.add(index, process);
             }
             Err(failure) => match failure.out_of_descriptors {
                 Some(errno) => {
                     let total = args.targets.len();
-                    let message = out_of_descriptors("wait", running.len(), total, errno);
+                    let message = out_of_descriptors("wait", opened.running.len(), total, errno);
                     report.not_opened(&args.targets[index..], &message);
-                    return exit_codes::FAILURE;
+                    return Err(exit_codes::FAILURE);
                 }
                 None => {
-                    failed = true;
+                    opened.failed = true;
                     report.failure(target, &failure.message);
                 }
             },
         }
     }
     reserve.release();
-    if running.is_empty() {
-        return exit_codes::FAILURE;
-    }
+    Ok(opened)
+}
+
+/// How waiting ended.
+struct Outcome {
+    failed: bool,
+    timed_out: bool,
+    /// The last exit reported.
+    last: Option<ProcessState>,
+}
+
+/// Reports exits as they come, until all are in, `--any` is satisfied or
+/// the deadline passes.
+fn await_exits(
+    args: &WaitArgs,
+    report: &Reporter,
+    waiter: &mut Waiter,
+    Opened {
+        mut running,
+        mut failed,
+    }: Opened,
+    started: Instant,
+) -> Outcome {
+    let deadline = args.timeout.map(|timeout| started + timeout);
     let mut progress = Progress::new(!args.json && std::io::stderr().is_terminal());
     let mut last = None;
-
     loop {
         // On a terminal, wake every PROGRESS_TICK to redraw the live line;
         // otherwise sleep until an exit or the deadline.
@@ -101,19 +150,21 @@ pub fn run(args: WaitArgs) -> u8 {
             Next::TimedOut if deadline.is_some_and(|d| Instant::now() >= d) => {
                 progress.clear();
                 report.timed_out(&args.targets, &running, args.timeout.unwrap_or_default());
-                return exit_codes::TIMEOUT;
+                return Outcome {
+                    failed,
+                    timed_out: true,
+                    last,
+                };
             }
             Next::TimedOut => progress.draw(&args.targets, &running, started.elapsed()),
             Next::AllDone => break,
         }
     }
     progress.clear();
-    if failed {
-        return exit_codes::FAILURE;
-    }
-    match (args.exit_status, last) {
-        (true, Some(state)) => super::spawn::pass_through(&state),
-        _ => exit_codes::SUCCESS,
+    Outcome {
+        failed,
+        timed_out: false,
+        last,
     }
 }
 

@@ -6,24 +6,17 @@
 //! are. Without handles (`PROCHANDLE_FORCE_PID=1`) the watcher re-checks
 //! each process with backoff instead.
 //!
-//! A process that is not our child may be reported before its parent has
-//! reaped it, when Linux does not yet have its status for others
-//! (`Unknown(NotReapedYet)`). Such an exit is held back and re-checked for
-//! up to [`REAP_GRACE`] (what `Process::wait` allows), while other exits
-//! keep being reported: a parent slow to reap delays only its own children.
+//! A process that is not our child may exit before its parent has reaped
+//! it, when Linux does not yet have its status for others. The watcher is
+//! told to await that status (`Watcher::await_exit_status`): it holds such
+//! an exit back for the grace `Process::wait` gives, while other exits
+//! keep being reported, so a parent slow to reap delays only its own
+//! children.
 
 use std::collections::{HashMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use prochandle::{ExitStatus, Process, ProcessState, Token, UnknownReason, Watcher};
-
-/// How long a non-child's status is awaited after its exit, for its
-/// parent to reap it (the grace `Process::wait` gives too).
-const REAP_GRACE: Duration = Duration::from_millis(250);
-/// First and last pause between re-checks of an exit held back for its
-/// status.
-const STATUS_CHECK_MIN: Duration = Duration::from_millis(1);
-const STATUS_CHECK_MAX: Duration = Duration::from_millis(25);
+use prochandle::{Process, ProcessState, Token, Watcher};
 
 /// Why a process could not be waited for.
 pub enum WaitError {
@@ -47,22 +40,11 @@ pub enum Next {
     AllDone,
 }
 
-/// An exit whose status is awaited from the kernel.
-struct HeldBack {
-    index: usize,
-    process: Process,
-    first_state: ProcessState,
-    check_at: Instant,
-    pause: Duration,
-    give_up: Instant,
-}
-
 /// Waits for a set of processes from the calling thread.
 pub struct Waiter {
     watcher: Watcher,
     targets: HashMap<Token, usize>,
     tokens: HashMap<usize, Token>,
-    held_back: Vec<HeldBack>,
     /// Exits and failures found but not yet returned.
     ready: VecDeque<(usize, Result<ProcessState, WaitError>)>,
     failure_reported: bool,
@@ -72,10 +54,9 @@ impl Waiter {
     /// A waiter with nothing registered yet.
     pub fn new() -> prochandle::Result<Waiter> {
         Ok(Waiter {
-            watcher: Watcher::new()?,
+            watcher: Watcher::new()?.await_exit_status(true),
             targets: HashMap::new(),
             tokens: HashMap::new(),
-            held_back: Vec::new(),
             ready: VecDeque::new(),
             failure_reported: false,
         })
@@ -98,66 +79,35 @@ impl Waiter {
     }
 
     /// Calls `f` with target `index`'s process if it is still being
-    /// watched (not yet seen to exit).
+    /// watched (not yet reported).
     pub fn with_process<R>(&self, index: usize, f: impl FnOnce(&Process) -> R) -> Option<R> {
         let token = self.tokens.get(&index)?;
         self.watcher.with_process(*token, f)
     }
 
     /// The next exit, or `TimedOut` once `wake` passes (`None`: never).
-    /// Exits held back for their status are still reported after `wake`
-    /// (within [`REAP_GRACE`]) before `TimedOut` is returned.
+    /// An exit already seen but held back for its status is still reported
+    /// after `wake` (within the grace) rather than `TimedOut`.
     pub fn next(&mut self, wake: Option<Instant>) -> Next {
         loop {
             if let Some((index, result)) = self.ready.pop_front() {
                 return Next::Exit(index, result);
             }
-            let now = Instant::now();
-            if let Some(found) = self.check_held_back(now) {
-                return found;
-            }
-            let watching = !self.targets.is_empty();
-            if !watching && self.held_back.is_empty() {
+            if self.targets.is_empty() {
                 return Next::AllDone;
             }
-            if self.held_back.is_empty() && wake.is_some_and(|w| now >= w) {
-                return Next::TimedOut;
-            }
-            let until_wake = wake.map(|w| w.saturating_duration_since(now));
-            let until_check = self
-                .held_back
-                .iter()
-                .map(|h| h.check_at.saturating_duration_since(now))
-                .min();
-            let sleep = match (until_wake, until_check) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
-            };
-            if !watching {
-                // Only held-back exits left: the watcher would return at once.
-                std::thread::sleep(sleep.unwrap_or(STATUS_CHECK_MIN));
-                continue;
-            }
-            match self.watcher.next(sleep) {
+            let timeout = wake.map(|w| w.saturating_duration_since(Instant::now()));
+            match self.watcher.next(timeout) {
                 Ok(Some(event)) => {
                     let Some(index) = self.targets.remove(&event.token) else {
                         continue;
                     };
                     self.tokens.remove(&index);
-                    if is_not_reaped_yet(&event.state) {
-                        let now = Instant::now();
-                        self.held_back.push(HeldBack {
-                            index,
-                            process: event.process,
-                            first_state: event.state,
-                            check_at: now,
-                            pause: STATUS_CHECK_MIN,
-                            give_up: now + REAP_GRACE,
-                        });
-                        continue;
-                    }
                     return Next::Exit(index, Ok(event.state));
                 }
+                // Without a deadline the watcher returns empty-handed only
+                // when nothing is registered, which the check above sees.
+                Ok(None) if wake.is_some() => return Next::TimedOut,
                 Ok(None) => {}
                 Err(error) => {
                     if let Some(found) = self.blame(error) {
@@ -166,30 +116,6 @@ impl Waiter {
                 }
             }
         }
-    }
-
-    /// Re-checks the exits held back whose turn has come; returns one that
-    /// is settled (status known, or its grace over).
-    fn check_held_back(&mut self, now: Instant) -> Option<Next> {
-        for at in 0..self.held_back.len() {
-            let held = &mut self.held_back[at];
-            if held.check_at > now {
-                continue;
-            }
-            let settled = match held.process.try_wait() {
-                Ok(Some(state)) if !is_not_reaped_yet(&state) => Ok(state),
-                Ok(_) if now >= held.give_up => Ok(held.first_state),
-                Ok(_) => {
-                    held.check_at = now + held.pause;
-                    held.pause = (held.pause * 2).min(STATUS_CHECK_MAX);
-                    continue;
-                }
-                Err(error) => Err(WaitError::Wait(error)),
-            };
-            let held = self.held_back.swap_remove(at);
-            return Some(Next::Exit(held.index, settled));
-        }
-        None
     }
 
     /// The watcher failed to check one process, without saying which:
@@ -222,13 +148,6 @@ impl Waiter {
         }
         None
     }
-}
-
-fn is_not_reaped_yet(state: &ProcessState) -> bool {
-    matches!(
-        state.status(),
-        ExitStatus::Unknown(UnknownReason::NotReapedYet)
-    )
 }
 
 /// The one line said when a command runs out of descriptors opening its

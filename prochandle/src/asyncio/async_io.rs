@@ -1,19 +1,24 @@
 //! The exit future for async-io, the reactor of smol (feature `async-io`).
 
+use std::fmt;
+use std::future::Future;
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use ::async_io::{Async, Timer};
 
-use super::{next_pause, poll_until_exit, settle, RECHECK_MIN};
-use crate::error::{Error, Result};
+use super::exit::{ExitFuture, Pidfd, Reactor, Waited};
+use crate::error::Result;
 use crate::process::Process;
 use crate::state::ProcessState;
 
 /// Waits for `process` to exit on async-io's reactor: resolves to what
 /// [`Process::wait`] would return. Any process, child or not; no `SIGCHLD`
 /// handler; cancellation-safe (see the [module docs](super)). Works with
-/// smol and with any executor.
+/// smol and with any executor; does nothing until polled.
 ///
 /// ```
 /// # fn main() -> prochandle::Result<()> {
@@ -25,56 +30,104 @@ use crate::state::ProcessState;
 /// assert_eq!(state.exit_code(), Some(7));
 /// # Ok(()) }
 /// ```
-pub async fn wait(process: &Process) -> Result<ProcessState> {
-    let sleep = |d| async move {
-        Timer::after(d).await;
-    };
-    if let Some(state) = process.try_wait()? {
-        return settle(process, state, &sleep).await;
+pub fn wait(process: &Process) -> Exit<'_> {
+    Exit(ExitFuture::new(Waited::Borrowed(process)))
+}
+
+/// Like [`wait`], for a process shared through an [`Arc`]: the future
+/// borrows nothing, so it is `'static` and can be spawned or kept in a
+/// struct without a lifetime.
+///
+/// ```
+/// # fn main() -> prochandle::Result<()> {
+/// use std::process::Command;
+/// use std::sync::Arc;
+/// use prochandle::{asyncio, Process};
+///
+/// let child = Arc::new(Process::spawn(Command::new("sh").args(["-c", "exit 3"]))?);
+/// let exit = asyncio::async_io::wait_shared(Arc::clone(&child));
+/// let waiter = std::thread::spawn(move || async_io::block_on(exit));
+/// assert_eq!(waiter.join().unwrap()?.exit_code(), Some(3));
+/// # Ok(()) }
+/// ```
+pub fn wait_shared(process: Arc<Process>) -> Exit<'static> {
+    Exit(ExitFuture::new(Waited::Shared(process)))
+}
+
+/// The future of [`wait`] and [`wait_shared`]: a named type, `Send` and
+/// `Unpin`, that can be stored in a struct and polled by hand.
+///
+/// ```
+/// # fn main() -> prochandle::Result<()> {
+/// use std::process::Command;
+/// use prochandle::{asyncio, Process};
+///
+/// struct Job<'p> {
+///     exit: asyncio::async_io::Exit<'p>,
+/// }
+///
+/// let child = Process::spawn(&mut Command::new("true"))?;
+/// let mut job = Job { exit: asyncio::async_io::wait(&child) };
+/// let state = async_io::block_on(&mut job.exit)?;
+/// assert!(state.success());
+/// assert_eq!(job.exit.process().pid(), child.pid());
+/// # Ok(()) }
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct Exit<'a>(ExitFuture<'a, AsyncIo>);
+
+impl Exit<'_> {
+    /// The process this future waits for.
+    pub fn process(&self) -> &Process {
+        self.0.process()
     }
-    let Some(handle) = process.handle() else {
-        return poll_until_exit(process, sleep).await;
-    };
-    // Register the process's own pidfd; only if the reactor already has it
-    // (another future on the same `Process`) register a duplicate, which
-    // costs a descriptor. Either stays open as long as this future: the
-    // borrowed one because the `Process` outlives the borrow.
-    match register(handle) {
-        Ok(fd) => until_exit(process, fd).await,
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            let dup: OwnedFd = handle.try_clone_to_owned().map_err(super::dup_error)?;
-            let fd = register(dup).map_err(register_error)?;
-            until_exit(process, fd).await
-        }
-        Err(e) => Err(register_error(e)),
+}
+
+impl Future for Exit<'_> {
+    type Output = Result<ProcessState>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
     }
 }
 
-fn register<T: AsFd>(fd: T) -> io::Result<Async<T>> {
-    // `new_nonblocking`: a pidfd is never read, so it need not be made
-    // non-blocking (which would change the `Process`'s own pidfd, whose
-    // flags a duplicate shares).
-    Async::new_nonblocking(fd)
+impl fmt::Debug for Exit<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Exit")
+            .field("pid", &self.process().pid())
+            .finish_non_exhaustive()
+    }
 }
 
-fn register_error(e: io::Error) -> Error {
-    Error::os("epoll_ctl", e).with_detail("registering the pidfd with async-io")
-}
+/// async-io's reactor: `Async` for the pidfd, `Timer` for the pauses.
+pub(super) enum AsyncIo {}
 
-async fn until_exit<T: AsFd>(process: &Process, fd: Async<T>) -> Result<ProcessState> {
-    let sleep = |d| async move {
-        Timer::after(d).await;
-    };
-    let mut pause = RECHECK_MIN;
-    loop {
-        fd.readable()
-            .await
-            .map_err(|e| Error::os("epoll_wait", e))?;
-        if let Some(state) = process.try_wait()? {
-            return settle(process, state, &sleep).await;
-        }
-        // Spurious readiness: pause before looking again.
-        sleep(pause).await;
-        pause = next_pause(pause);
+impl Reactor for AsyncIo {
+    type Registration = Async<Pidfd>;
+    type Timer = Timer;
+    const NAME: &'static str = "async-io";
+
+    fn register(fd: Pidfd) -> io::Result<Async<Pidfd>> {
+        // `new_nonblocking`: a pidfd is never read, so it need not be made
+        // non-blocking (which would change the `Process`'s own pidfd, whose
+        // flags a duplicate shares).
+        Async::new_nonblocking(fd)
+    }
+
+    fn poll_readable(fd: &Async<Pidfd>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        // async-io reports each event it delivers once.
+        fd.poll_readable(cx)
+    }
+
+    fn timer(after: Duration) -> Timer {
+        Timer::after(after)
+    }
+
+    fn reset(timer: &mut Timer, after: Duration) {
+        timer.set_after(after);
+    }
+
+    fn poll_timer(timer: &mut Timer, cx: &mut Context<'_>) -> Poll<()> {
+        Pin::new(timer).poll(cx).map(|_| ())
     }
 }

@@ -6,12 +6,45 @@
 //! `async-process`, they work for processes we did not spawn and never
 //! install a `SIGCHLD` handler.
 //!
+//! # Named futures
+//!
+//! Both return a named future, [`tokio::Exit`] and [`async_io::Exit`]:
+//! `Send`, `Unpin`, and storable in a struct of your own. `wait(&process)`
+//! borrows the process (`Exit<'_>`); `wait_shared(Arc<Process>)` borrows
+//! nothing (`Exit<'static>`), for a future to spawn or keep without a
+//! lifetime. Both are one implementation over a small reactor abstraction
+//! (the pidfd on the reactor, and timers); each runtime only adapts its
+//! types to it.
+//!
+//! ```
+//! # #[cfg(feature = "tokio")]
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> prochandle::Result<()> {
+//! use std::process::Command;
+//! use std::sync::Arc;
+//! use prochandle::{asyncio, Process};
+//!
+//! struct Supervised {
+//!     exit: asyncio::tokio::Exit<'static>,
+//! }
+//!
+//! let child = Arc::new(Process::spawn(Command::new("sh").args(["-c", "exit 4"]))?);
+//! let mut job = Supervised { exit: asyncio::tokio::wait_shared(child) };
+//! tokio::select! {
+//!     state = &mut job.exit => assert_eq!(state?.exit_code(), Some(4)),
+//!     _ = tokio::time::sleep(std::time::Duration::from_secs(30)) => panic!("too slow"),
+//! }
+//! # Ok(()) }
+//! # #[cfg(not(feature = "tokio"))]
+//! # fn main() {}
+//! ```
+//!
 //! # How they wait
 //!
 //! | process | mechanism |
 //! | --- | --- |
 //! | with a pidfd (Linux 5.4+) | the pidfd is registered with the runtime's reactor (`AsyncFd` / `Async`), and the future sleeps until it polls readable |
-//! | without a handle (guarded-PID mode, other Unixes) | a timer re-checks [`Process::try_wait`] after 1 ms, doubling up to 50 ms: the exit is seen up to 50 ms late, at the cost of a few microseconds per check |
+//! | without a handle (guarded-PID mode, other Unixes) | a timer re-checks [`Process::try_wait`] after 1 ms, doubling up to 50 ms (the crate's one backoff policy): the exit is seen up to 50 ms late, at the cost of a few microseconds per check |
 //!
 //! A future registers the `Process`'s own pidfd, so it costs no descriptor.
 //! A reactor refuses to register one descriptor twice: a second future on
@@ -26,8 +59,11 @@
 //! # Cancellation
 //!
 //! Both futures are cancellation-safe. All state lives in the `Process`:
-//! dropping a pending future loses nothing, and the process can be awaited
-//! again (or waited on synchronously). A child is reaped in exactly one
+//! dropping a pending future loses nothing (its reactor registration, any
+//! duplicate descriptor and its timer go with it), and the process can be
+//! awaited again (or waited on synchronously). A future polled again after
+//! it resolved starts a new wait, which for a reaped child answers at
+//! once. A child is reaped in exactly one
 //! place, [`Process::try_wait`], which stores the state it reaped.
 //!
 //! # Exit status of other processes
@@ -48,69 +84,7 @@ pub mod async_io;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 
-use std::future::Future;
-use std::time::{Duration, Instant};
+mod exit;
 
-use crate::error::Result;
+#[cfg(doc)]
 use crate::process::Process;
-use crate::state::{ExitStatus, ProcessState, UnknownReason};
-
-/// Backoff of the timer-driven re-checks.
-const RECHECK_MIN: Duration = Duration::from_millis(1);
-const RECHECK_MAX: Duration = Duration::from_millis(50);
-
-/// How long a non-child's status is awaited after its exit.
-const REAP_GRACE: Duration = Duration::from_millis(250);
-
-/// The error of duplicating a pidfd (`fcntl(F_DUPFD_CLOEXEC)`).
-fn dup_error(e: std::io::Error) -> crate::Error {
-    if crate::fd_limit::is_out_of_descriptors(&e) {
-        crate::fd_limit::out_of_descriptors("fcntl(F_DUPFD_CLOEXEC)", e)
-    } else {
-        crate::Error::os("fcntl(F_DUPFD_CLOEXEC)", e)
-    }
-}
-
-/// Doubles a backoff pause, up to [`RECHECK_MAX`].
-fn next_pause(pause: Duration) -> Duration {
-    (pause * 2).min(RECHECK_MAX)
-}
-
-/// The wait of last resort, for a process without a handle: re-checks on
-/// the runtime's timer with backoff.
-async fn poll_until_exit<S, F>(process: &Process, sleep: S) -> Result<ProcessState>
-where
-    S: Fn(Duration) -> F,
-    F: Future<Output = ()>,
-{
-    let mut pause = RECHECK_MIN;
-    loop {
-        if let Some(state) = process.try_wait()? {
-            return settle(process, state, &sleep).await;
-        }
-        sleep(pause).await;
-        pause = next_pause(pause);
-    }
-}
-
-/// Gives the parent of a non-child a moment to reap it, so that the kernel
-/// can report its status; returns the best state known by then.
-async fn settle<S, F>(process: &Process, state: ProcessState, sleep: &S) -> Result<ProcessState>
-where
-    S: Fn(Duration) -> F,
-    F: Future<Output = ()>,
-{
-    let give_up = Instant::now() + REAP_GRACE;
-    let mut state = state;
-    let mut pause = RECHECK_MIN;
-    while state.status() == ExitStatus::Unknown(UnknownReason::NotReapedYet)
-        && Instant::now() < give_up
-    {
-        sleep(pause).await;
-        pause = next_pause(pause);
-        if let Some(newer) = process.try_wait()? {
-            state = newer;
-        }
-    }
-    Ok(state)
-}

@@ -1,13 +1,19 @@
 //! The exit future for tokio (feature `tokio`).
 
+use std::fmt;
+use std::future::Future;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
 use ::tokio::io::unix::AsyncFd;
 use ::tokio::io::Interest;
+use ::tokio::time::{Instant, Sleep};
 
-use super::{next_pause, poll_until_exit, settle, RECHECK_MIN};
-use crate::error::{Error, Result};
+use super::exit::{ExitFuture, Pidfd, Reactor, Waited};
+use crate::error::Result;
 use crate::process::Process;
 use crate::state::ProcessState;
 
@@ -15,7 +21,8 @@ use crate::state::ProcessState;
 /// what [`Process::wait`] would return. Any process, child or not; no
 /// `SIGCHLD` handler; cancellation-safe (see the [module docs](super)).
 ///
-/// Must be polled inside a tokio runtime with IO and time enabled.
+/// Must be polled inside a tokio runtime with IO and time enabled; it does
+/// nothing until polled.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")]
@@ -28,56 +35,110 @@ use crate::state::ProcessState;
 /// assert_eq!(state.exit_code(), Some(7));
 /// # Ok(()) }
 /// ```
-pub async fn wait(process: &Process) -> Result<ProcessState> {
-    let sleep = |d| ::tokio::time::sleep(d);
-    if let Some(state) = process.try_wait()? {
-        return settle(process, state, &sleep).await;
+pub fn wait(process: &Process) -> Exit<'_> {
+    Exit(ExitFuture::new(Waited::Borrowed(process)))
+}
+
+/// Like [`wait`], for a process shared through an [`Arc`]: the future
+/// borrows nothing, so it is `'static` and can be spawned or kept in a
+/// struct without a lifetime.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> prochandle::Result<()> {
+/// use std::process::Command;
+/// use std::sync::Arc;
+/// use prochandle::{asyncio, Process};
+///
+/// let child = Arc::new(Process::spawn(Command::new("sh").args(["-c", "exit 3"]))?);
+/// let task = tokio::spawn(asyncio::tokio::wait_shared(Arc::clone(&child)));
+/// assert_eq!(task.await.unwrap()?.exit_code(), Some(3));
+/// # Ok(()) }
+/// ```
+pub fn wait_shared(process: Arc<Process>) -> Exit<'static> {
+    Exit(ExitFuture::new(Waited::Shared(process)))
+}
+
+/// The future of [`wait`] and [`wait_shared`]: a named type, `Send` and
+/// `Unpin`, that can be stored in a struct and polled by hand.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> prochandle::Result<()> {
+/// use std::process::Command;
+/// use std::sync::Arc;
+/// use prochandle::{asyncio, Process};
+///
+/// struct Job {
+///     name: &'static str,
+///     exit: asyncio::tokio::Exit<'static>,
+/// }
+///
+/// let child = Arc::new(Process::spawn(&mut Command::new("true"))?);
+/// let mut job = Job { name: "true", exit: asyncio::tokio::wait_shared(child) };
+/// let state = (&mut job.exit).await?;
+/// assert!(state.success(), "{} failed", job.name);
+/// # Ok(()) }
+/// ```
+#[must_use = "futures do nothing unless polled"]
+pub struct Exit<'a>(ExitFuture<'a, Tokio>);
+
+impl Exit<'_> {
+    /// The process this future waits for.
+    pub fn process(&self) -> &Process {
+        self.0.process()
     }
-    let Some(handle) = process.handle() else {
-        return poll_until_exit(process, sleep).await;
-    };
-    // Register the process's own pidfd; only if this reactor already has
-    // it (another future on the same `Process`) register a duplicate, which
-    // costs a descriptor. Either stays open as long as this future: the
-    // borrowed one because the `Process` outlives the borrow.
-    match register(handle) {
-        Ok(fd) => until_exit(process, fd).await,
-        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            let dup: OwnedFd = handle.try_clone_to_owned().map_err(super::dup_error)?;
-            let fd = register(dup).map_err(register_error)?;
-            until_exit(process, fd).await
-        }
-        Err(e) => Err(register_error(e)),
+}
+
+impl Future for Exit<'_> {
+    type Output = Result<ProcessState>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx)
     }
 }
 
-fn register<T: AsRawFd>(fd: T) -> io::Result<AsyncFd<T>> {
-    // `with_interest` is deprecated in tokio 1.54 for types whose raw fd
-    // could change; `BorrowedFd` and `OwnedFd` cannot, and the replacement
-    // does not exist before 1.54, which we do not want to require.
-    #[allow(deprecated)]
-    AsyncFd::with_interest(fd, Interest::READABLE)
+impl fmt::Debug for Exit<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Exit")
+            .field("pid", &self.process().pid())
+            .finish_non_exhaustive()
+    }
 }
 
-fn register_error(e: io::Error) -> Error {
-    Error::os("epoll_ctl", e).with_detail("registering the pidfd with tokio")
-}
+/// tokio's reactor: `AsyncFd` for the pidfd, `Sleep` for the pauses.
+pub(super) enum Tokio {}
 
-async fn until_exit<T: AsRawFd>(process: &Process, fd: AsyncFd<T>) -> Result<ProcessState> {
-    let sleep = |d| ::tokio::time::sleep(d);
-    let mut pause = RECHECK_MIN;
-    loop {
-        let mut ready = fd
-            .readable()
-            .await
-            .map_err(|e| Error::os("epoll_wait", e))?;
-        if let Some(state) = process.try_wait()? {
-            return settle(process, state, &sleep).await;
-        }
-        // Spurious readiness: wait for the next edge, after a pause so that
-        // a handle that keeps signalling cannot make this spin.
-        ready.clear_ready();
-        sleep(pause).await;
-        pause = next_pause(pause);
+impl Reactor for Tokio {
+    type Registration = AsyncFd<Pidfd>;
+    // Boxed: a `Sleep` is not `Unpin`. One per future, re-armed by `reset`.
+    type Timer = Pin<Box<Sleep>>;
+    const NAME: &'static str = "tokio";
+
+    fn register(fd: Pidfd) -> io::Result<AsyncFd<Pidfd>> {
+        // `with_interest` is deprecated in tokio 1.54 for types whose raw
+        // fd could change; a `Pidfd` cannot, and the replacement does not
+        // exist before 1.54, which we do not want to require.
+        #[allow(deprecated)]
+        AsyncFd::with_interest(fd, Interest::READABLE)
+    }
+
+    fn poll_readable(fd: &AsyncFd<Pidfd>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut guard = std::task::ready!(fd.poll_read_ready(cx))?;
+        // Report this readiness once: the next poll waits for a new edge.
+        guard.clear_ready();
+        Poll::Ready(Ok(()))
+    }
+
+    fn timer(after: Duration) -> Self::Timer {
+        Box::pin(::tokio::time::sleep(after))
+    }
+
+    fn reset(timer: &mut Self::Timer, after: Duration) {
+        timer.as_mut().reset(Instant::now() + after);
+    }
+
+    fn poll_timer(timer: &mut Self::Timer, cx: &mut Context<'_>) -> Poll<()> {
+        timer.as_mut().poll(cx)
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! A [`Watcher`] holds any number of [`Process`]es (our children or
 //! anyone's) and reports each one's exit as it happens, with the
-//! [`ProcessState`] the system can give: for our children the full status
+//! [`ProcessState`](crate::ProcessState) the system can give: for our children the full status
 //! and resource usage (the watcher reaps them), for other processes the
 //! status the kernel records for everyone on Linux 6.15+
 //! (`PIDFD_INFO_EXIT`), once their parent has reaped them.
@@ -36,8 +36,7 @@
 //! | Linux, process with a pidfd | one `epoll` instance, one one-shot registration per pidfd, an eventfd to wake a sleeping `next` | none: the thread sleeps in `epoll_wait` |
 //! | Windows | one one-shot `RegisterWaitForSingleObject` per process `HANDLE`; the callback queues the token and sets one event that `next` sleeps on | none in our threads. No thread per process, but the OS thread pool waits on our behalf (Wine: one pool wait thread per 63 handles) |
 //! | macOS, FreeBSD | one kqueue, one one-shot `EVFILT_PROC`/`NOTE_EXIT` filter per PID (checked with [`Process::try_wait`] right after arming, since a filter watches a PID, not a process), `EVFILT_USER` to wake `next` | none: the thread sleeps in `kevent` |
-//! | process without a handle on Linux (guarded-PID mode, `PROCHANDLE_FORCE_PID=1`), or a Windows handle without `SYNCHRONIZE` | re-checked with [`Process::try_wait`] on a backoff schedule: after 1 ms, doubling up to 100 ms | per process, about ten checks a second (a `waitid(WNOHANG)` for a child, a `/proc/<pid>/stat` read for others, a few microseconds each); exits are seen up to 100 ms late |
-//! | any other OS (none today) | the same backoff re-checks for every process | as above |
+//! | process without a handle on Linux (guarded-PID mode, `PROCHANDLE_FORCE_PID=1`), or a Windows handle without `SYNCHRONIZE` | re-checked with [`Process::try_wait`] on a backoff schedule: after 1 ms, doubling up to 50 ms (the crate's one backoff policy) | per process, about twenty checks a second (a `waitid(WNOHANG)` for a child, a `/proc/<pid>/stat` read for others, a few microseconds each); exits are seen up to 50 ms late |
 //!
 //! The Linux backend uses rustix's `epoll` directly rather than `mio` or
 //! `polling`: rustix is already the crate's one Linux dependency, a pidfd
@@ -90,6 +89,9 @@
 //! time; an exit found for a process that is removed meanwhile is never
 //! reported.
 
+mod add_error;
+mod checks;
+mod event;
 mod registry;
 
 #[cfg(target_os = "linux")]
@@ -101,127 +103,18 @@ mod backend;
 #[cfg(windows)]
 #[path = "windows.rs"]
 mod backend;
-#[cfg(not(any(
-    target_os = "linux",
-    target_os = "macos",
-    target_os = "freebsd",
-    windows
-)))]
-#[path = "fallback.rs"]
-mod backend;
 
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
+use crate::backoff::Backoff;
 use crate::error::{Error, Result};
 use crate::process::Process;
-use crate::state::ProcessState;
+pub use add_error::AddError;
 use backend::Poller;
+pub use event::{Event, Token};
 use registry::{Entry, Registry, Watch};
-
-/// First re-check after a process without a handle is added, or after a
-/// spurious readiness; doubles up to [`RECHECK_MAX`].
-const RECHECK_MIN: Duration = Duration::from_millis(1);
-/// The slowest re-check: the worst-case delay of an exit seen by polling.
-const RECHECK_MAX: Duration = Duration::from_millis(100);
-
-/// Names one registration in a [`Watcher`]. Tokens are never reused by the
-/// watcher that issued them.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct Token(u64);
-
-impl Token {
-    /// The token as a number (unique within its watcher).
-    ///
-    /// ```
-    /// # fn main() -> prochandle::Result<()> {
-    /// # #[cfg(unix)] {
-    /// let watcher = prochandle::Watcher::new()?;
-    /// let p = prochandle::Process::spawn(&mut std::process::Command::new("true"))?;
-    /// let token = watcher.add(p)?;
-    /// println!("registered as #{}", token.as_u64());
-    /// # watcher.next(None)?;
-    /// # }
-    /// # Ok(()) }
-    /// ```
-    pub fn as_u64(self) -> u64 {
-        self.0
-    }
-}
-
-/// One process's exit, as reported by [`Watcher::next`]. The process is
-/// no longer registered: the event hands it back.
-#[derive(Debug)]
-#[non_exhaustive]
-pub struct Event {
-    /// The token [`Watcher::add`] returned for it.
-    pub token: Token,
-    /// The process, handed back (its handle still open).
-    pub process: Process,
-    /// How it ended. For a process that is not our child and whose parent
-    /// had not reaped it yet, the status is
-    /// [`Unknown(NotReapedYet)`](crate::UnknownReason::NotReapedYet):
-    /// [`Process::wait`] on [`process`](Event::process) can learn it a
-    /// moment later (Linux 6.15+).
-    pub state: ProcessState,
-}
-
-/// [`Watcher::add`] failed; the process is handed back.
-///
-/// Converts into [`Error`] (dropping the process), so `?` works in
-/// functions returning [`Result`].
-pub struct AddError(Box<(Error, Process)>);
-
-impl AddError {
-    /// What went wrong.
-    ///
-    /// ```
-    /// use prochandle::{ErrorKind, Process, Watcher};
-    ///
-    /// let watcher = Watcher::new().unwrap();
-    /// let refused = watcher.add(Process::current().unwrap()).unwrap_err();
-    /// assert_eq!(refused.error().kind(), ErrorKind::InvalidInput);
-    /// let me: Process = refused.into_process(); // nothing is lost
-    /// assert_eq!(me.pid(), std::process::id());
-    /// ```
-    pub fn error(&self) -> &Error {
-        &self.0 .0
-    }
-
-    /// The process that could not be added (see [`error`](AddError::error)
-    /// for an example).
-    pub fn into_process(self) -> Process {
-        self.0 .1
-    }
-}
-
-impl fmt::Debug for AddError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("AddError")
-            .field("error", self.error())
-            .field("pid", &self.0 .1.pid())
-            .finish()
-    }
-}
-
-impl fmt::Display for AddError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "cannot watch process {}: {}", self.0 .1.pid(), self.0 .0)
-    }
-}
-
-impl std::error::Error for AddError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        Some(self.error())
-    }
-}
-
-impl From<AddError> for Error {
-    fn from(err: AddError) -> Error {
-        err.0 .0
-    }
-}
 
 /// Watches many processes for exit, from one thread and without polling
 /// (see the [module docs](crate::watch) for the mechanism per platform and
@@ -253,6 +146,9 @@ pub struct Watcher {
     // end before the process handles they wait on (in the registry) close.
     poller: Poller,
     registry: Mutex<Registry>,
+    /// Whether exits of non-children are held back for their status (see
+    /// [`Watcher::await_exit_status`]).
+    await_status: bool,
 }
 
 impl Watcher {
@@ -267,7 +163,41 @@ impl Watcher {
         Ok(Watcher {
             poller: Poller::new()?,
             registry: Mutex::new(Registry::default()),
+            await_status: false,
         })
+    }
+
+    /// Sets whether the exit of a process that is not our child, seen
+    /// before its parent reaped it, is held back until the kernel has its
+    /// status (Linux 6.15+ records it for everyone once the parent reaps),
+    /// for up to 250 ms: the grace [`Process::wait`] gives too. Off by
+    /// default: such an exit is reported at once, with the status
+    /// [`Unknown(NotReapedYet)`](crate::UnknownReason::NotReapedYet).
+    ///
+    /// While one exit is held back, the others are reported as they come.
+    /// An exit is never reported as a timeout: [`next`](Watcher::next)
+    /// returns the held-back exit even if its timeout passes meanwhile (at
+    /// most 250 ms late). [`try_next`](Watcher::try_next) never waits for
+    /// it, and returns it once settled. A held-back process still counts in
+    /// [`len`](Watcher::len) and can be [`remove`](Watcher::remove)d.
+    ///
+    /// ```
+    /// # fn main() -> prochandle::Result<()> {
+    /// # #[cfg(unix)] {
+    /// use std::time::Duration;
+    /// use prochandle::{Process, Watcher};
+    ///
+    /// let watcher = Watcher::new()?.await_exit_status(true);
+    /// let child = Process::spawn(&mut std::process::Command::new("true"))?;
+    /// watcher.add(child)?;
+    /// let event = watcher.next(Some(Duration::from_secs(10)))?.unwrap();
+    /// assert!(event.state.success()); // our child: reaped, status known
+    /// # }
+    /// # Ok(()) }
+    /// ```
+    pub fn await_exit_status(mut self, on: bool) -> Watcher {
+        self.await_status = on;
+        self
     }
 
     /// Registers `process` and returns its token. Its exit, past or
@@ -290,12 +220,12 @@ impl Watcher {
         };
         let watch = if armed {
             Watch::Armed {
-                spurious_pause: RECHECK_MIN,
+                spurious: Backoff::new(),
             }
         } else {
             Watch::Recheck {
                 due: Instant::now(),
-                pause: RECHECK_MIN,
+                backoff: Backoff::new(),
                 registered: false,
             }
         };
@@ -404,7 +334,7 @@ impl Watcher {
     /// # Ok(()) }
     /// ```
     pub fn try_next(&self) -> Result<Option<Event>> {
-        self.next(Some(Duration::ZERO))
+        self.next_until(Some(Instant::now()), false)
     }
 
     /// Sleeps until a registered process exits and returns its [`Event`],
@@ -441,9 +371,19 @@ impl Watcher {
     /// ```
     pub fn next(&self, timeout: Option<Duration>) -> Result<Option<Event>> {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+        self.next_until(deadline, true)
+    }
+
+    /// [`next`](Watcher::next) with a deadline; `finish_settling`: whether
+    /// exits held back for their status extend it.
+    fn next_until(
+        &self,
+        deadline: Option<Instant>,
+        finish_settling: bool,
+    ) -> Result<Option<Event>> {
         let mut ready = Vec::new();
         loop {
-            let sleep = {
+            let (sleep, deadline) = {
                 let mut registry = self.lock();
                 self.run_due_checks(&mut registry);
                 if let Some(found) = self.pop_found(&mut registry) {
@@ -456,15 +396,13 @@ impl Watcher {
                     self.poller.wake();
                     return Ok(None);
                 }
-                let now = Instant::now();
-                let until_deadline = deadline.map(|d| d.saturating_duration_since(now));
-                let until_check = registry
-                    .next_due()
-                    .map(|d| d.saturating_duration_since(now));
-                match (until_deadline, until_check) {
-                    (Some(a), Some(b)) => Some(a.min(b)),
-                    (a, b) => a.or(b),
-                }
+                // An exit already seen is reported, not timed out: the
+                // deadline waits for those held back for their status.
+                let deadline = match registry.settled_by().filter(|_| finish_settling) {
+                    Some(settled) => deadline.map(|d| d.max(settled)),
+                    None => deadline,
+                };
+                (sleep_time(&mut registry, deadline), deadline)
             };
             ready.clear();
             self.poller.wait(sleep, &mut ready)?;
@@ -475,7 +413,8 @@ impl Watcher {
             if let Some(found) = self.pop_found(&mut registry) {
                 return found.map(Some);
             }
-            if deadline.is_some_and(|d| Instant::now() >= d) {
+            let held_back = finish_settling && registry.settled_by().is_some();
+            if deadline.is_some_and(|d| Instant::now() >= d) && !held_back {
                 return Ok(None);
             }
         }
@@ -486,112 +425,19 @@ impl Watcher {
         // that matters: keep going.
         self.registry.lock().unwrap_or_else(|e| e.into_inner())
     }
+}
 
-    fn pop_found(&self, registry: &mut Registry) -> Option<Result<Event>> {
-        let found = registry.pop_found()?;
-        if registry.has_found() || registry.len() == 0 {
-            // Another thread may be asleep while exits wait here, or while
-            // nothing is left to wait for.
-            self.poller.wake();
-        }
-        Some(found)
-    }
-
-    /// The poller reported `token` ready (and disarmed it): confirm the
-    /// exit, or treat the readiness as spurious.
-    fn on_ready(&self, registry: &mut Registry, token: u64) {
-        let Some(entry) = registry.get_mut(token) else {
-            return; // removed meanwhile
-        };
-        let Watch::Armed { spurious_pause } = entry.watch else {
-            return;
-        };
-        match entry.process.try_wait() {
-            Ok(Some(state)) => self.report(registry, token, state),
-            Ok(None) => {
-                // Spurious readiness: look again shortly, re-arm if alive.
-                // The pause keeps growing across spurious readinesses, so
-                // a handle that stays readable costs at most one check per
-                // RECHECK_MAX.
-                let due = Instant::now() + spurious_pause;
-                registry.recheck_at(token, due, spurious_pause, true);
-            }
-            Err(error) => {
-                registry.recheck_at(token, Instant::now() + RECHECK_MAX, RECHECK_MAX, true);
-                registry.push_found(Err(error));
-            }
-        }
-    }
-
-    /// Re-checks every process whose turn has come.
-    fn run_due_checks(&self, registry: &mut Registry) {
-        let now = Instant::now();
-        while let Some((token, pause)) = registry.pop_due(now) {
-            let Some(entry) = registry.get_mut(token) else {
-                continue;
-            };
-            let mut registered = entry.registered();
-            match entry.process.try_wait() {
-                Ok(Some(state)) => self.report(registry, token, state),
-                Ok(None) => {
-                    if registered {
-                        match self.poller.rearm(&entry.process, token) {
-                            Ok(true) => {
-                                entry.watch = Watch::Armed {
-                                    spurious_pause: (pause * 2).min(RECHECK_MAX),
-                                };
-                                if Poller::CHECK_AFTER_ARM {
-                                    self.check_after_arm(registry, token);
-                                }
-                                continue;
-                            }
-                            // The backend can no longer watch it (kqueue:
-                            // the PID is gone): the next check decides.
-                            Ok(false) => registered = false,
-                            // Try to re-arm again at the next check.
-                            Err(_) => {}
-                        }
-                    }
-                    let pause = (pause * 2).min(RECHECK_MAX);
-                    registry.recheck_at(token, now + pause, pause, registered);
-                }
-                Err(error) => {
-                    registry.recheck_at(token, now + RECHECK_MAX, RECHECK_MAX, registered);
-                    registry.push_found(Err(error));
-                }
-            }
-        }
-    }
-
-    /// Checks a process just (re-)armed in a backend that watches PIDs
-    /// (kqueue): an exit, or a PID reuse, before the registration is
-    /// invisible to the kernel filter but not to [`Process::try_wait`].
-    /// After this check, any exit of the process fires the filter.
-    fn check_after_arm(&self, registry: &mut Registry, token: u64) {
-        let Some(entry) = registry.get_mut(token) else {
-            return;
-        };
-        match entry.process.try_wait() {
-            Ok(Some(state)) => self.report(registry, token, state),
-            Ok(None) => {}
-            // Stays armed; the filter still reports the exit.
-            Err(error) => registry.push_found(Err(error)),
-        }
-    }
-
-    /// Unregisters an exited process and queues its event.
-    fn report(&self, registry: &mut Registry, token: u64, state: ProcessState) {
-        let Some(entry) = registry.take(token) else {
-            return;
-        };
-        if entry.registered() {
-            self.poller.deregister(&entry.process, token);
-        }
-        registry.push_found(Ok(Event {
-            token: Token(token),
-            process: entry.process,
-            state,
-        }));
+/// How long `next` may sleep: until `deadline` or the next due check,
+/// whichever comes first (`None`: no limit).
+fn sleep_time(registry: &mut Registry, deadline: Option<Instant>) -> Option<Duration> {
+    let now = Instant::now();
+    let until_deadline = deadline.map(|d| d.saturating_duration_since(now));
+    let until_check = registry
+        .next_due()
+        .map(|d| d.saturating_duration_since(now));
+    match (until_deadline, until_check) {
+        (Some(a), Some(b)) => Some(a.min(b)),
+        (a, b) => a.or(b),
     }
 }
 

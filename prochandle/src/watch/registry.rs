@@ -3,27 +3,55 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::Event;
+use crate::backoff::Backoff;
 use crate::error::Result;
 use crate::process::Process;
+use crate::state::ProcessState;
 
 /// How one registered process is being watched.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy)]
 pub(super) enum Watch {
     /// Its handle is armed in the poller: the kernel will report its exit.
-    /// Should the report prove spurious, re-check after `spurious_pause`.
-    Armed { spurious_pause: Duration },
-    /// It is re-checked at `due`, then `pause` later, doubling. `registered`
-    /// says whether its handle is (disarmed) in the poller, to be re-armed
-    /// once a check finds it alive: the state after a spurious readiness.
-    /// Without it, this is the polling of a process without a handle.
+    /// Should the report prove spurious, re-check on the `spurious`
+    /// schedule (which keeps growing across spurious readinesses).
+    Armed { spurious: Backoff },
+    /// It is re-checked at `due`, then on the `backoff` schedule.
+    /// `registered` says whether its handle is (disarmed) in the poller, to
+    /// be re-armed once a check finds it alive: the state after a spurious
+    /// readiness. Without it, this is the polling of a process without a
+    /// handle.
     Recheck {
         due: Instant,
-        pause: Duration,
+        backoff: Backoff,
         registered: bool,
     },
+    /// It has exited, but it is not our child and its parent had not reaped
+    /// it: re-checked at `due` (on the `backoff` schedule) for the status
+    /// the kernel records at reaping, until `give_up`; then reported with
+    /// `first`, the state seen at the exit. Out of the poller.
+    Settle {
+        due: Instant,
+        backoff: Backoff,
+        give_up: Instant,
+        first: ProcessState,
+    },
+}
+
+impl Watch {
+    /// When it is next checked on a schedule, if it is.
+    fn due(&self) -> Option<Instant> {
+        match *self {
+            Watch::Armed { .. } => None,
+            Watch::Recheck { due, .. } | Watch::Settle { due, .. } => Some(due),
+        }
+    }
+
+    fn settling(&self) -> bool {
+        matches!(self, Watch::Settle { .. })
+    }
 }
 
 pub(super) struct Entry {
@@ -54,6 +82,8 @@ pub(super) struct Registry {
     schedule: BinaryHeap<Reverse<(Instant, u64)>>,
     /// Exits (or check failures) found and not yet returned by `next`.
     found: VecDeque<Result<Event>>,
+    /// How many entries are in [`Watch::Settle`].
+    settling: usize,
 }
 
 impl Registry {
@@ -64,9 +94,7 @@ impl Registry {
     }
 
     pub fn insert(&mut self, token: u64, entry: Entry) {
-        if let Watch::Recheck { due, .. } = entry.watch {
-            self.schedule.push(Reverse((due, token)));
-        }
+        self.note(None, Some(&entry.watch), token);
         self.entries.insert(token, entry);
     }
 
@@ -79,59 +107,80 @@ impl Registry {
     }
 
     pub fn take(&mut self, token: u64) -> Option<Entry> {
-        self.entries.remove(&token)
+        let entry = self.entries.remove(&token)?;
+        self.note(Some(&entry.watch), None, token);
+        Some(entry)
     }
 
-    /// Sets a registered process to be re-checked at `due`.
-    pub fn recheck_at(&mut self, token: u64, due: Instant, pause: Duration, registered: bool) {
-        if let Some(entry) = self.entries.get_mut(&token) {
-            entry.watch = Watch::Recheck {
-                due,
-                pause,
-                registered,
-            };
+    /// Changes how a registered process is watched (scheduling its next
+    /// check, if the new way has one).
+    pub fn set_watch(&mut self, token: u64, watch: Watch) {
+        let Some(entry) = self.entries.get_mut(&token) else {
+            return;
+        };
+        let old = std::mem::replace(&mut entry.watch, watch);
+        self.note(Some(&old), Some(&watch), token);
+    }
+
+    /// Keeps the schedule and the settling count in step with a change of
+    /// one entry's watch from `old` to `new` (`None`: no entry).
+    fn note(&mut self, old: Option<&Watch>, new: Option<&Watch>, token: u64) {
+        if old.is_some_and(Watch::settling) {
+            self.settling -= 1;
+        }
+        if new.is_some_and(Watch::settling) {
+            self.settling += 1;
+        }
+        if let Some(due) = new.and_then(Watch::due) {
             self.schedule.push(Reverse((due, token)));
         }
     }
 
-    /// A token whose re-check is due at `now`, if any, with its pause.
-    pub fn pop_due(&mut self, now: Instant) -> Option<(u64, Duration)> {
+    /// Whether the schedule item (`due`, `token`) is still current.
+    fn live(&self, due: Instant, token: u64) -> bool {
+        self.entries
+            .get(&token)
+            .is_some_and(|entry| entry.watch.due() == Some(due))
+    }
+
+    /// A token whose check is due at `now`, if any.
+    pub fn pop_due(&mut self, now: Instant) -> Option<u64> {
         while let Some(Reverse((due, token))) = self.schedule.peek().copied() {
             if due > now {
                 return None;
             }
             self.schedule.pop();
-            if let Some(Entry {
-                watch:
-                    Watch::Recheck {
-                        due: current,
-                        pause,
-                        ..
-                    },
-                ..
-            }) = self.entries.get(&token)
-            {
-                if *current == due {
-                    return Some((token, *pause));
-                }
+            if self.live(due, token) {
+                return Some(token);
             }
         }
         None
     }
 
-    /// When the earliest live re-check is due.
+    /// When the earliest live check is due.
     pub fn next_due(&mut self) -> Option<Instant> {
         while let Some(Reverse((due, token))) = self.schedule.peek().copied() {
-            let live = matches!(
-                self.entries.get(&token),
-                Some(Entry { watch: Watch::Recheck { due: current, .. }, .. }) if *current == due
-            );
-            if live {
+            if self.live(due, token) {
                 return Some(due);
             }
             self.schedule.pop();
         }
         None
+    }
+
+    /// When the last exit now held back for its status is reported at the
+    /// latest; `None` if none is.
+    pub fn settled_by(&self) -> Option<Instant> {
+        if self.settling == 0 {
+            return None;
+        }
+        self.entries
+            .values()
+            .filter_map(|entry| match entry.watch {
+                Watch::Settle { give_up, .. } => Some(give_up),
+                _ => None,
+            })
+            .max()
     }
 
     pub fn push_found(&mut self, found: Result<Event>) {

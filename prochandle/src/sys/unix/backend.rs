@@ -14,7 +14,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use crate::backoff::Backoff;
+use crate::backoff;
 use crate::capabilities::Capabilities;
 use crate::error::Result;
 use crate::state::{ExitStatus, ResourceUsage};
@@ -132,19 +132,11 @@ pub(crate) fn capabilities<B: Backend>() -> &'static Capabilities {
 }
 
 /// The wait of last resort, for a process we hold no handle to and cannot
-/// block on: re-check `exited_now` with the crate's backoff until it says
+/// block on: re-check `exited_now` on the crate's backoff until it says
 /// yes (`Ok(true)`) or `deadline` passes (`Ok(false)`).
 pub(crate) fn poll_until_exit(
     deadline: Option<Instant>,
     exited_now: impl Fn() -> Result<bool>,
 ) -> Result<bool> {
-    let outcome = Backoff::new().poll_until(deadline, || match exited_now() {
-        Ok(false) => None,
-        Ok(true) => Some(Ok(())),
-        Err(e) => Some(Err(e)),
-    });
-    match outcome {
-        None => Ok(false),
-        Some(result) => result.map(|()| true),
-    }
+    backoff::poll_until(deadline, || Ok(exited_now()?.then_some(()))).map(|o| o.is_some())
 }

@@ -9,7 +9,7 @@
 use std::io;
 
 use crate::error::{Error, ErrorKind};
-use crate::fd_limit::out_of_descriptors;
+use crate::fd_limit::{is_out_of_descriptors, out_of_descriptors};
 
 /// What the failing call was about. (The `/proc`, socket and namespace
 /// calls are Linux extensions; elsewhere only the core calls exist.)
@@ -31,11 +31,13 @@ pub(crate) enum Call {
 /// Classifies `e`, returned by `op`, in the light of `call`.
 pub(crate) fn os_error(call: Call, op: &'static str, e: io::Error) -> Error {
     use ErrorKind::*;
+    if is_out_of_descriptors(&e) {
+        return out_of_descriptors(op, e);
+    }
     let Some(errno) = e.raw_os_error() else {
         return Error::os(op, e);
     };
     let (kind, detail): (ErrorKind, String) = match (call, errno) {
-        (_, libc::EMFILE | libc::ENFILE) => return out_of_descriptors(op, e),
         (Call::Open(pid), libc::ESRCH) => return Error::not_found(op, pid.into()),
         (Call::Signal, libc::ESRCH) => (Done, "the process has exited".into()),
         (Call::Signal, libc::EINVAL) => (

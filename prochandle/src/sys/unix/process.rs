@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use super::backend::{capabilities, Backend, WaitTarget, Waited};
 use super::errno::{self, Call};
 use super::guarded::{self, sigchld_not_ignored};
-use crate::backoff::{Backoff, REAP_GRACE};
+use crate::backoff::{self, FIRST_PAUSE, REAP_GRACE};
 use crate::capabilities::Feature;
 use crate::error::{Error, ErrorKind, Result};
 use crate::state::{ExitStatus, ProcessState, UnknownReason};
@@ -42,6 +42,11 @@ enum Relation {
     /// This very process.
     Current,
 }
+
+/// How long to pause after a handle polled readable for a process that has
+/// not exited (spurious readiness under ptrace): enough not to spin on a
+/// level-triggered poll, short against any real exit.
+const SPURIOUS_READINESS_NAP: Duration = FIRST_PAUSE.saturating_mul(5);
 
 /// A process on Unix, in whichever mode the backend `B` and the probe
 /// allow: pinned by a handle, or a guarded PID.
@@ -289,7 +294,7 @@ impl<B: Backend> Process<B> {
             if ready && !self.exited_now()? {
                 // Readable yet not exited: don't spin on a level-triggered
                 // spurious readiness.
-                std::thread::sleep(Backoff::FIRST * 5);
+                std::thread::sleep(SPURIOUS_READINESS_NAP);
             }
             return Ok(ready);
         }
@@ -381,10 +386,13 @@ impl<B: Backend> Process<B> {
             return self.cache_state(ExitStatus::Unknown(UnknownReason::NotOurChild));
         }
         let give_up = Instant::now() + grace;
-        match Backoff::new().poll_until(Some(give_up), || self.exit_status_from_kernel()) {
-            Some(status) => self.cache_state(status),
+        let found = backoff::poll_until(Some(give_up), || {
+            Ok::<_, std::convert::Infallible>(self.exit_status_from_kernel())
+        });
+        match found {
+            Ok(Some(status)) => self.cache_state(status),
             // Not cached: a later wait may still learn the status.
-            None => ProcessState::new(
+            Ok(None) => ProcessState::new(
                 self.pid as u32,
                 ExitStatus::Unknown(UnknownReason::NotReapedYet),
                 None,

@@ -1,0 +1,280 @@
+//! The one exit future, written once over a small reactor abstraction;
+//! `tokio.rs` and `async_io.rs` only adapt their runtime to [`Reactor`].
+
+use std::future::Future;
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
+use std::time::{Duration, Instant};
+
+use crate::backoff::{Backoff, REAP_GRACE};
+use crate::error::{Error, Result};
+use crate::process::Process;
+use crate::state::{ExitStatus, ProcessState, UnknownReason};
+
+/// What the exit future needs from a runtime: a pidfd registered with its
+/// reactor, and timers. Every method is called from inside `poll`, so from
+/// within the runtime.
+pub(super) trait Reactor {
+    /// A pidfd registered with the reactor; deregisters on drop.
+    type Registration: Send + Unpin;
+    /// A timer that can be re-armed.
+    type Timer: Send + Unpin;
+    /// Names the runtime in errors.
+    const NAME: &'static str;
+
+    fn register(fd: Pidfd) -> io::Result<Self::Registration>;
+    /// Ready once the reactor has seen the pidfd readable since the last
+    /// `Ready`: each readiness is reported once, so that a spurious one
+    /// (which the future re-checks and ignores) is not reported again.
+    fn poll_readable(
+        registration: &Self::Registration,
+        cx: &mut Context<'_>,
+    ) -> Poll<io::Result<()>>;
+    fn timer(after: Duration) -> Self::Timer;
+    fn reset(timer: &mut Self::Timer, after: Duration);
+    fn poll_timer(timer: &mut Self::Timer, cx: &mut Context<'_>) -> Poll<()>;
+}
+
+/// The pidfd handed to the reactor: the `Process`'s own, or a duplicate
+/// when the reactor already has that one.
+pub(super) enum Pidfd {
+    /// The process's own pidfd, by number. It stays open as long as the
+    /// future that registered it: the future keeps the `Process` (borrowed
+    /// or shared) and drops its registration first, and a `Process` never
+    /// closes its pidfd while it is borrowed.
+    Borrowed(RawFd),
+    /// A duplicate, closed when the registration is dropped.
+    Owned(OwnedFd),
+}
+
+impl AsRawFd for Pidfd {
+    fn as_raw_fd(&self) -> RawFd {
+        match self {
+            Pidfd::Borrowed(fd) => *fd,
+            Pidfd::Owned(fd) => fd.as_raw_fd(),
+        }
+    }
+}
+
+impl AsFd for Pidfd {
+    fn as_fd(&self) -> BorrowedFd<'_> {
+        match self {
+            // SAFETY: the descriptor is open for as long as this `Pidfd`
+            // exists (see `Pidfd::Borrowed`), which covers the borrow.
+            Pidfd::Borrowed(fd) => unsafe { BorrowedFd::borrow_raw(*fd) },
+            Pidfd::Owned(fd) => fd.as_fd(),
+        }
+    }
+}
+
+/// The process a future waits for: borrowed, or shared through an `Arc`
+/// (for a future with no lifetime to carry).
+#[derive(Debug)]
+pub(super) enum Waited<'a> {
+    Borrowed(&'a Process),
+    Shared(Arc<Process>),
+}
+
+impl std::ops::Deref for Waited<'_> {
+    type Target = Process;
+
+    fn deref(&self) -> &Process {
+        match self {
+            Waited::Borrowed(process) => process,
+            Waited::Shared(process) => process,
+        }
+    }
+}
+
+/// Where the future is in its wait.
+enum Stage<R: Reactor> {
+    /// Not polled yet: nothing registered.
+    Start,
+    /// The pidfd is on the reactor: wait until it is readable.
+    Listening(R::Registration),
+    /// No handle: re-check on the backoff schedule.
+    Polling,
+    /// Exited as `best` says. A non-child whose parent has not reaped it
+    /// yet (`NotReapedYet`) is re-checked for its status until `give_up`;
+    /// any other state is the answer.
+    Settling {
+        best: ProcessState,
+        give_up: Instant,
+    },
+}
+
+/// Awaits a process's exit on the runtime `R`. All the wait's state lives
+/// in the `Process`, so dropping this at any point loses nothing: its
+/// registration and timer go with it.
+pub(super) struct ExitFuture<'a, R: Reactor> {
+    // Declared before `process`, so dropped before it: the registration
+    // may name the process's own pidfd, which must be open when the
+    // reactor lets go of it.
+    stage: Stage<R>,
+    timer: Option<R::Timer>,
+    /// Whether `timer` is armed and must fire before the next check.
+    pausing: bool,
+    backoff: Backoff,
+    process: Waited<'a>,
+}
+
+impl<'a, R: Reactor> ExitFuture<'a, R> {
+    pub(super) fn new(process: Waited<'a>) -> Self {
+        ExitFuture {
+            stage: Stage::Start,
+            timer: None,
+            pausing: false,
+            backoff: Backoff::new(),
+            process,
+        }
+    }
+
+    /// The process this future waits for.
+    pub(super) fn process(&self) -> &Process {
+        &self.process
+    }
+
+    /// First poll: the process may be gone already; else listen on the
+    /// reactor if it has a handle, or poll if not.
+    fn start(&mut self) -> Result<Option<Stage<R>>> {
+        if let Some(state) = self.process.try_wait()? {
+            return Ok(Some(self.settling(state)));
+        }
+        let Some(handle) = self.process.handle() else {
+            // Just checked: the first re-check comes after a pause.
+            self.pause(None);
+            return Ok(Some(Stage::Polling));
+        };
+        // Register the process's own pidfd; only if the reactor already
+        // has it (another future on the same `Process`) register a
+        // duplicate, which costs a descriptor while this future lives.
+        match R::register(Pidfd::Borrowed(handle.as_raw_fd())) {
+            Ok(registration) => Ok(Some(Stage::Listening(registration))),
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+                let dup = handle.try_clone_to_owned().map_err(dup_error)?;
+                let registration = R::register(Pidfd::Owned(dup)).map_err(register_error::<R>)?;
+                Ok(Some(Stage::Listening(registration)))
+            }
+            Err(e) => Err(register_error::<R>(e)),
+        }
+    }
+
+    /// The stage after seeing the exit as `state`.
+    fn settling(&mut self, state: ProcessState) -> Stage<R> {
+        self.backoff = Backoff::new();
+        Stage::Settling {
+            best: state,
+            give_up: Instant::now() + REAP_GRACE,
+        }
+    }
+
+    /// Arms the timer for the next pause (at most `limit`).
+    fn pause(&mut self, limit: Option<Duration>) {
+        let mut pause = self.backoff.next_pause();
+        if let Some(limit) = limit {
+            pause = pause.min(limit);
+        }
+        match &mut self.timer {
+            Some(timer) => R::reset(timer, pause),
+            None => self.timer = Some(R::timer(pause)),
+        }
+        self.pausing = true;
+    }
+
+    /// One step of the wait: `Ready(Ok(Some(state)))` when done,
+    /// `Ready(Ok(None))` to take the next step, `Pending` with a wake-up
+    /// arranged (reactor or timer).
+    fn step(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<ProcessState>>> {
+        if self.pausing {
+            if let Some(timer) = &mut self.timer {
+                ready!(R::poll_timer(timer, cx));
+            }
+            self.pausing = false;
+            if let Stage::Settling { best, .. } = &mut self.stage {
+                // Has the parent reaped it meanwhile?
+                if let Some(newer) = self.process.try_wait()? {
+                    *best = newer;
+                }
+            }
+        }
+        let stage = match &mut self.stage {
+            Stage::Start => self.start()?,
+            Stage::Listening(registration) => {
+                let readable = ready!(R::poll_readable(registration, cx));
+                readable.map_err(|e| Error::os("epoll_wait", e))?;
+                // Readiness can be spurious (under ptrace): confirm it, and
+                // if the process still runs, pause before listening again,
+                // so that a handle that keeps signalling cannot make this
+                // spin.
+                self.check_or_pause()?
+            }
+            Stage::Polling => self.check_or_pause()?,
+            Stage::Settling { best, give_up } => {
+                let now = Instant::now();
+                if !not_reaped_yet(best) || now >= *give_up {
+                    return Poll::Ready(Ok(Some(*best)));
+                }
+                let left = *give_up - now;
+                self.pause(Some(left));
+                None
+            }
+        };
+        if let Some(stage) = stage {
+            self.stage = stage;
+        }
+        Poll::Ready(Ok(None))
+    }
+
+    /// Checks the process: the next stage if it has exited, else a pause
+    /// (and `None`: the stage stays).
+    fn check_or_pause(&mut self) -> Result<Option<Stage<R>>> {
+        match self.process.try_wait()? {
+            Some(state) => Ok(Some(self.settling(state))),
+            None => {
+                self.pause(None);
+                Ok(None)
+            }
+        }
+    }
+}
+
+impl<R: Reactor> Future for ExitFuture<'_, R> {
+    type Output = Result<ProcessState>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        loop {
+            let done = match ready!(this.step(cx)) {
+                Ok(None) => continue,
+                Ok(Some(state)) => Ok(state),
+                Err(e) => Err(e),
+            };
+            // Polled again, the future starts a new wait (which, for a
+            // reaped child, answers at once).
+            this.stage = Stage::Start;
+            this.pausing = false;
+            this.backoff = Backoff::new();
+            return Poll::Ready(done);
+        }
+    }
+}
+
+fn not_reaped_yet(state: &ProcessState) -> bool {
+    state.status() == ExitStatus::Unknown(UnknownReason::NotReapedYet)
+}
+
+/// The error of duplicating a pidfd (`fcntl(F_DUPFD_CLOEXEC)`).
+fn dup_error(e: io::Error) -> Error {
+    if crate::fd_limit::is_out_of_descriptors(&e) {
+        crate::fd_limit::out_of_descriptors("fcntl(F_DUPFD_CLOEXEC)", e)
+    } else {
+        Error::os("fcntl(F_DUPFD_CLOEXEC)", e)
+    }
+}
+
+fn register_error<R: Reactor>(e: io::Error) -> Error {
+    Error::os("epoll_ctl", e).with_detail(format!("registering the pidfd with {}", R::NAME))
+}
