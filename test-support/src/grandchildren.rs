@@ -7,29 +7,30 @@ use std::process::{Child, Command, Stdio};
 
 use prochandle::Process;
 
-use crate::poll::eventually;
-use crate::reaped::Reaped;
+use crate::commands::PATIENCE;
+use crate::poll::{eventually, within};
+use crate::reaped::{KillGroup, Reap, Reaped};
 
 /// Processes started by a `sh` (our child) that stays their parent and
 /// reaps them as they die; on Linux 6.15+ their exit status then becomes
 /// readable to others.
 ///
-/// Each is opened as a [`Process`] at once, while it surely runs. Dropping
-/// kills them all through those, then the shell and anything left in its
-/// process group, and reaps the shell.
+/// Each is opened as a [`Process`] at once, while it surely runs. Ended by
+/// its guard, it kills them all through those; the shell reaps them and
+/// exits, and is reaped in turn. A shell that does not exit is killed with
+/// whatever is left in its process group.
 pub struct Grandchildren {
     /// The PIDs, in the order they were started.
     pub pids: Vec<u32>,
-    /// Dropped first: killed through their handles, reaped by the shell.
-    members: Reaped<Vec<Process>>,
-    /// Leads its own process group; dropped last.
-    _shell: Reaped<Child>,
+    members: Vec<Process>,
+    /// Leads its own process group.
+    shell: Child,
 }
 
 impl Grandchildren {
     /// `count` `sleep 300`s, returned once each runs `sleep` itself (past
     /// the shell's fork).
-    pub fn sleeping(count: usize) -> Grandchildren {
+    pub fn sleeping(count: usize) -> Reaped<Grandchildren> {
         let family = Grandchildren::start(count, "sleep 300");
         for &pid in &family.pids {
             let comm = format!("/proc/{pid}/comm");
@@ -44,7 +45,7 @@ impl Grandchildren {
 
     /// One `sh -c SCRIPT` (the script must not exit at once: it is opened
     /// after it started).
-    pub fn running(script: &str) -> Grandchildren {
+    pub fn running(script: &str) -> Reaped<Grandchildren> {
         Grandchildren::start(1, &format!("sh -c '{script}'"))
     }
 
@@ -54,13 +55,14 @@ impl Grandchildren {
     }
 
     /// `count` background jobs of `job` (a shell command, without `&`).
-    fn start(count: usize, job: &str) -> Grandchildren {
+    fn start(count: usize, job: &str) -> Reaped<Grandchildren> {
         // The shell prints each PID, then stops writing to the pipe and
         // waits, reaping each job as it exits.
         let script = format!(
             "i=0; while [ $i -lt {count} ]; do {job} >/dev/null & echo $!; i=$((i+1)); done; \
              exec >/dev/null; wait"
         );
+        // Guarded until the members are opened, then handed to the family.
         let mut shell = Reaped::leading_group(
             Command::new("sh")
                 .args(["-c", &script])
@@ -84,10 +86,27 @@ impl Grandchildren {
         for member in &members {
             assert!(!member.is_child(), "{} is the shell's child", member.pid());
         }
-        Grandchildren {
+        Reaped::new(Grandchildren {
             pids,
-            members: Reaped::new(members),
-            _shell: shell,
+            members,
+            shell: shell.into_inner(),
+        })
+    }
+}
+
+impl Reap for Grandchildren {
+    fn stop(&mut self) {
+        // Through their handles: never a PID that is someone else's now.
+        self.members.stop();
+    }
+
+    fn reap(&mut self) {
+        // The shell's `wait` returns once it has reaped every member; then
+        // it exits.
+        if within(PATIENCE, || self.shell.try_wait().ok().flatten()).is_none() {
+            self.shell.kill_group();
+            self.shell.stop();
+            self.shell.reap();
         }
     }
 }
