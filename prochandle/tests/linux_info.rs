@@ -6,7 +6,7 @@ use std::process::Command;
 
 use prochandle::linux::{InfoSource, ProcessExt};
 use prochandle::{capabilities, ErrorKind, Feature, Process};
-use prochandle_test_support::{eventually, handles, proc_state, require_root, Reaped};
+use prochandle_test_support::{eventually, handles, is_root, proc_state, require_root, Reaped};
 
 fn expected_source() -> InfoSource {
     if handles() && capabilities().is_available(Feature::PidfdGetInfo) {
@@ -18,7 +18,7 @@ fn expected_source() -> InfoSource {
 
 #[test]
 fn describes_a_child() {
-    let root = rustix::process::geteuid().is_root();
+    let root = is_root();
     let mut command = Command::new("sleep");
     command.arg("30");
     if root {

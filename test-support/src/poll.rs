@@ -23,6 +23,17 @@ pub fn within<T>(limit: Duration, mut f: impl FnMut() -> Option<T>) -> Option<T>
 
 /// Polls `f` until it returns `Some`, and returns that; fails the test,
 /// naming `what`, if that takes more than ten seconds.
+///
+/// ```
+/// use prochandle_test_support::eventually;
+///
+/// let mut tries = 0;
+/// let third = eventually("the third try", || {
+///     tries += 1;
+///     (tries == 3).then_some(tries)
+/// });
+/// assert_eq!(third, 3);
+/// ```
 pub fn eventually<T>(what: &str, f: impl FnMut() -> Option<T>) -> T {
     within(EVENTUALLY, f).unwrap_or_else(|| panic!("timed out waiting for {what}"))
 }

@@ -86,6 +86,16 @@ impl<T: Reap> Reap for Vec<T> {
 ///
 /// It dereferences to what it holds, so a `Reaped<Process>` is used like
 /// the `Process`.
+///
+/// ```
+/// use prochandle_test_support::Reaped;
+///
+/// let sleeper = Reaped::sleeping(30);
+/// assert!(sleeper.try_wait()?.is_none(), "still running");
+/// // Killed and reaped here, as it would be by a panic above.
+/// drop(sleeper);
+/// # Ok::<(), prochandle::Error>(())
+/// ```
 pub struct Reaped<P: Reap> {
     /// `None` only once handed back by [`Reaped::into_inner`].
     inner: Option<P>,
