@@ -37,22 +37,25 @@ impl Reap for Process {
 
 impl Reap for Child {
     fn stop(&mut self) {
-        // std signals the bare PID; that is only safe while the PID is
-        // still this child's, i.e. not yet reaped (by std or anybody else).
-        if still_ours(self) {
+        // std signals the bare PID: only while it is still this child's.
+        // `try_wait` answers `None` only for a child nobody has reaped
+        // (std remembers its own reaping; anybody else's gives ECHILD),
+        // and until we reap it, its PID stays its own.
+        if let Ok(None) = self.try_wait() {
             let _ = self.kill();
         }
     }
 
     fn reap(&mut self) {
-        if still_ours(self) {
-            let _ = self.wait();
-        }
+        // Never signals; gives the remembered status (or ECHILD) if it is
+        // reaped already.
+        let _ = self.wait();
     }
 }
 
-/// Whether `child` has not been reaped yet, so that its PID cannot have been
-/// given to another process. Asked with `WNOWAIT`, which reaps nothing.
+/// Whether `child` has not been reaped yet (running, or a zombie), asked
+/// with `WNOWAIT`, which reaps nothing. A zombie leader keeps its group ID
+/// reserved, so its group may still be signalled.
 #[cfg(unix)]
 fn still_ours(child: &Child) -> bool {
     // SAFETY: siginfo_t is plain data; all zeroes is a valid value.
@@ -61,13 +64,6 @@ fn still_ours(child: &Child) -> bool {
     // SAFETY: waitid writes only into `info`, which outlives the call.
     let ret = unsafe { libc::waitid(libc::P_PID, child.id() as libc::id_t, &mut info, flags) };
     ret == 0
-}
-
-/// A Windows `Child` holds its process handle: the process it names cannot
-/// be replaced, reaped or not.
-#[cfg(windows)]
-fn still_ours(_child: &Child) -> bool {
-    true
 }
 
 impl<T: Reap> Reap for Vec<T> {
@@ -159,6 +155,9 @@ impl KillGroup for Process {
 #[cfg(unix)]
 impl KillGroup for Child {
     fn kill_group(&mut self) {
+        // Asked before anything reaps the leader: the guard does that only
+        // after this, and a test that waits for a group leader itself
+        // guards it with `Reaped::new`.
         if still_ours(self) {
             // SAFETY: kill takes two integers. The leader is not reaped, so
             // its group ID cannot have been reused: this reaches its group
