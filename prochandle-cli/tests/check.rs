@@ -5,6 +5,7 @@ mod common;
 
 use common::*;
 use prochandle::{capabilities, Feature};
+use prochandle_test_support::handles;
 
 #[test]
 fn text_report_names_every_feature_the_kernel_and_the_mode() {

@@ -5,12 +5,13 @@
 mod common;
 
 use std::fs::File;
-use std::process::{Command, Stdio};
+use std::process::{Child, Command, Stdio};
 
 use common::*;
+use prochandle_test_support::{handles, is_root, require, Reaped, NO_SUCH_PID};
 
 /// A `sleep` whose stdin is a file holding `text`.
-fn sleeper_reading(text: &str) -> (Proc, std::path::PathBuf) {
+fn sleeper_reading(text: &str) -> (Reaped<Child>, std::path::PathBuf) {
     let path = std::env::temp_dir().join(format!(
         "prochandle-cli-getfd-{}-{}",
         std::process::id(),
@@ -18,7 +19,7 @@ fn sleeper_reading(text: &str) -> (Proc, std::path::PathBuf) {
     ));
     std::fs::write(&path, text).unwrap();
     let file = File::open(&path).unwrap();
-    let p = Proc::spawn(Command::new("sleep").arg("30").stdin(Stdio::from(file)));
+    let p = Reaped::child(Command::new("sleep").arg("30").stdin(Stdio::from(file)));
     p.settle();
     (p, path)
 }
@@ -67,16 +68,17 @@ fn as_n_places_it_at_another_number_and_passes_the_status() {
 
 #[test]
 fn errors_name_the_target_and_the_cause() {
-    let target = Proc::sleep("30");
+    let missing = NO_SUCH_PID.to_string();
+    let target = Reaped::sleeping_child(30);
     let out = run(&["getfd", &target.pid_arg(), "77", "--", "cat"]);
     assert_eq!(code(&out), 125);
     if handles() {
         one_error_line(&out, &["getfd", &target.pid_arg(), "77", "not open"]);
     }
 
-    let out = run(&["getfd", NO_SUCH_PID, "0", "--", "cat"]);
+    let out = run(&["getfd", &missing, "0", "--", "cat"]);
     assert_eq!(code(&out), 125);
-    one_error_line(&out, &["getfd", NO_SUCH_PID, "no such process"]);
+    one_error_line(&out, &["getfd", &missing, "no such process"]);
 
     let out = run(&["getfd", &target.pid_arg(), "0", "--", "/nonexistent/cmd"]);
     if handles() {
@@ -98,7 +100,7 @@ fn permission_denied_states_the_ptrace_rule() {
     if !require(is_root(), "needs root to run prochandle as another user") {
         return;
     }
-    let target = Proc::sleep("30");
+    let target = Reaped::sleeping_child(30);
     let out = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
         .arg(assert_cmd::cargo::cargo_bin("prochandle"))

@@ -6,6 +6,7 @@ mod common;
 use common::*;
 use prochandle::linux::ProcessExt;
 use prochandle::Process;
+use prochandle_test_support::{handles, Reaped, NO_SUCH_PID};
 
 fn info_json(target: &str) -> serde_json::Value {
     let out = run(&["info", "--json", target]);
@@ -15,7 +16,7 @@ fn info_json(target: &str) -> serde_json::Value {
 
 #[test]
 fn json_describes_the_process_with_the_documented_fields() {
-    let target = Proc::sleep("30");
+    let target = Reaped::sleeping_child(30);
     let value = info_json(&target.pid_arg());
     assert_eq!(value["target"], target.pid_arg());
     assert_eq!(value["pid"], target.pid());
@@ -46,7 +47,7 @@ fn json_describes_the_process_with_the_documented_fields() {
 
 #[test]
 fn text_lists_each_field_and_the_handle_mode() {
-    let target = Proc::sleep("30");
+    let target = Reaped::sleeping_child(30);
     let out = run(&["info", &target.pid_arg()]);
     assert_eq!(code(&out), 0);
     let text = stdout(&out);
@@ -68,8 +69,8 @@ fn text_lists_each_field_and_the_handle_mode() {
 
 #[test]
 fn one_object_per_target_and_identities_work() {
-    let a = Proc::sleep("30");
-    let b = Proc::sleep("31");
+    let a = Reaped::sleeping_child(30);
+    let b = Reaped::sleeping_child(31);
     let id = Process::open(b.pid())
         .unwrap()
         .identity()
@@ -89,13 +90,14 @@ fn one_object_per_target_and_identities_work() {
 
 #[test]
 fn errors_name_the_target() {
-    let out = run(&["info", NO_SUCH_PID]);
+    let missing = NO_SUCH_PID.to_string();
+    let out = run(&["info", &missing]);
     assert_eq!(code(&out), 1);
-    one_error_line(&out, &["info", NO_SUCH_PID, "no such process"]);
+    one_error_line(&out, &["info", &missing, "no such process"]);
 
-    let mut gone = Proc::sh("exit 0");
+    let mut gone = Reaped::sh("exit 0");
     let id = Process::open(gone.pid()).map(|p| p.identity());
-    gone.reap();
+    gone.wait_status();
     if let Ok(Ok(id)) = id {
         let out = run(&["info", &id.to_string()]);
         assert_eq!(code(&out), 1);
@@ -103,7 +105,7 @@ fn errors_name_the_target() {
     }
 
     // The JSON stream still gets one object for a failed target.
-    let out = run(&["info", "--json", NO_SUCH_PID]);
+    let out = run(&["info", "--json", &missing]);
     assert_eq!(code(&out), 1);
     let value: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
     assert_eq!(value["status"], "error");

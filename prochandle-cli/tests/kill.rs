@@ -11,6 +11,7 @@ use std::process::Command;
 use common::*;
 use prochandle::linux::ProcessExt;
 use prochandle::Process;
+use prochandle_test_support::{handles, is_root, require, Reaped, NO_SUCH_PID};
 
 #[test]
 fn sends_term_by_default_and_named_or_numbered_signals() {
@@ -20,7 +21,7 @@ fn sends_term_by_default_and_named_or_numbered_signals() {
         (vec!["-s", "9"], 9),
         (vec!["--signal", "sigusr1"], 10),
     ] {
-        let mut target = Proc::sleep("30");
+        let mut target = Reaped::sleeping_child(30);
         let pid = target.pid_arg();
         let out = prochandle()
             .arg("kill")
@@ -30,13 +31,13 @@ fn sends_term_by_default_and_named_or_numbered_signals() {
             .unwrap();
         assert_eq!(code(&out), 0, "{args:?}: {}", stderr(&out));
         assert_eq!(stderr(&out), "");
-        assert_eq!(target.reap().signal(), Some(signal), "{args:?}");
+        assert_eq!(target.wait_status().signal(), Some(signal), "{args:?}");
     }
 }
 
 #[test]
 fn signal_zero_only_checks() {
-    let mut target = Proc::sleep("30");
+    let mut target = Reaped::sleeping_child(30);
     let out = run(&["kill", "-s", "0", &target.pid_arg()]);
     assert_eq!(code(&out), 0);
     assert!(target.alive());
@@ -45,29 +46,26 @@ fn signal_zero_only_checks() {
 #[test]
 fn timeout_then_escalates_to_the_next_signal() {
     // Ignores TERM: only the escalation ends it.
-    let mut target = Proc::ignoring_term();
-    let out = prochandle()
-        .args([
-            "kill",
-            "--timeout",
-            "300ms",
-            "--then",
-            "KILL",
-            &target.pid_arg(),
-        ])
-        .spawn()
-        .unwrap();
+    let mut target = Reaped::ignoring_term();
+    let out = Reaped::child(prochandle().args([
+        "kill",
+        "--timeout",
+        "300ms",
+        "--then",
+        "KILL",
+        &target.pid_arg(),
+    ]));
     // We are its parent: reap it as soon as it dies, so that prochandle can
     // learn the status.
-    let status = target.reap();
-    let out = out.wait_with_output().unwrap();
+    let status = target.wait_status();
+    let out = out.into_inner().wait_with_output().unwrap();
     assert_eq!(status.signal(), Some(9));
     assert_eq!(code(&out), 0, "{}", stderr(&out));
 }
 
 #[test]
 fn timeout_without_then_gives_124_if_it_survives() {
-    let mut target = Proc::ignoring_term();
+    let mut target = Reaped::ignoring_term();
     let out = run(&["kill", "--timeout", "200ms", &target.pid_arg()]);
     assert_eq!(code(&out), 124);
     one_error_line(&out, &["timed out", "SIGTERM", &target.pid_arg()]);
@@ -76,14 +74,14 @@ fn timeout_without_then_gives_124_if_it_survives() {
 
 #[test]
 fn timeout_reports_the_exit() {
-    let mut target = Proc::sleep("30");
-    let child = prochandle()
-        .args(["kill", "--timeout", "5s", &target.pid_arg()])
-        .stdout(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    target.reap();
-    let out = child.wait_with_output().unwrap();
+    let mut target = Reaped::sleeping_child(30);
+    let child = Reaped::child(
+        prochandle()
+            .args(["kill", "--timeout", "5s", &target.pid_arg()])
+            .stdout(std::process::Stdio::piped()),
+    );
+    target.wait_status();
+    let out = child.into_inner().wait_with_output().unwrap();
     assert_eq!(code(&out), 0);
     let text = stdout(&out);
     assert!(text.starts_with(&format!("{}: ", target.pid())), "{text}");
@@ -91,7 +89,7 @@ fn timeout_reports_the_exit() {
 
 #[test]
 fn an_identity_is_signalled_only_while_it_names_the_same_process() {
-    let mut target = Proc::sleep("30");
+    let mut target = Reaped::sleeping_child(30);
     let id = Process::open(target.pid())
         .unwrap()
         .identity()
@@ -99,7 +97,7 @@ fn an_identity_is_signalled_only_while_it_names_the_same_process() {
         .to_string();
     let out = run(&["kill", &id]);
     assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert_eq!(target.reap().signal(), Some(15));
+    assert_eq!(target.wait_status().signal(), Some(15));
     // Reaped: the identity is gone, nothing is sent.
     let out = run(&["kill", &id]);
     assert_eq!(code(&out), 1);
@@ -108,7 +106,7 @@ fn an_identity_is_signalled_only_while_it_names_the_same_process() {
 
 #[test]
 fn a_pid_inode_identity_of_another_process_is_refused() {
-    let mut target = Proc::sleep("30");
+    let mut target = Reaped::sleeping_child(30);
     // A live PID with an inode that is not its own.
     let forged = format!("{}:1", target.pid());
     let out = run(&["kill", &forged]);
@@ -127,9 +125,10 @@ fn a_pid_inode_identity_of_another_process_is_refused() {
 
 #[test]
 fn errors_name_the_target_and_the_cause() {
-    let out = run(&["kill", NO_SUCH_PID]);
+    let missing = NO_SUCH_PID.to_string();
+    let out = run(&["kill", &missing]);
     assert_eq!(code(&out), 1);
-    one_error_line(&out, &["kill", NO_SUCH_PID, "no such process"]);
+    one_error_line(&out, &["kill", &missing, "no such process"]);
 
     let out = run(&["kill", "-s", "SIGBOGUS", "1"]);
     assert_eq!(code(&out), 2);
@@ -146,11 +145,12 @@ fn errors_name_the_target_and_the_cause() {
 
 #[test]
 fn one_bad_target_does_not_stop_the_others() {
-    let mut target = Proc::sleep("30");
-    let out = run(&["kill", NO_SUCH_PID, &target.pid_arg()]);
+    let missing = NO_SUCH_PID.to_string();
+    let mut target = Reaped::sleeping_child(30);
+    let out = run(&["kill", &missing, &target.pid_arg()]);
     assert_eq!(code(&out), 1);
-    one_error_line(&out, &[NO_SUCH_PID]);
-    assert_eq!(target.reap().signal(), Some(15));
+    one_error_line(&out, &[&missing]);
+    assert_eq!(target.wait_status().signal(), Some(15));
 }
 
 #[test]
@@ -158,7 +158,7 @@ fn permission_denied_states_the_rule() {
     if !require(is_root(), "needs root to run prochandle as another user") {
         return;
     }
-    let mut target = Proc::sleep("30");
+    let mut target = Reaped::sleeping_child(30);
     let out = Command::new("setpriv")
         .args(["--reuid=65534", "--regid=65534", "--clear-groups"])
         .arg(assert_cmd::cargo::cargo_bin("prochandle"))

@@ -3,29 +3,26 @@
 
 mod common;
 
-use std::process::Command;
-use std::time::{Duration, Instant};
+use std::process::{Child, Command};
 
 use common::*;
+use prochandle_test_support::{eventually, is_root, require, Reaped, NO_SUCH_PID};
 
 /// A process in its own UTS namespace with hostname `name` (root only),
 /// returned once it runs `sleep` there.
-fn in_new_uts(name: &str) -> Proc {
-    let p = Proc::spawn(Command::new("unshare").args([
+fn in_new_uts(name: &str) -> Reaped<Child> {
+    let p = Reaped::child(Command::new("unshare").args([
         "--uts",
         "sh",
         "-c",
         &format!("hostname {name} && exec sleep 30"),
     ]));
-    let deadline = Instant::now() + Duration::from_secs(5);
-    while Instant::now() < deadline {
-        let comm = std::fs::read_to_string(format!("/proc/{}/comm", p.pid())).unwrap_or_default();
-        if comm.trim() == "sleep" {
-            return p;
-        }
-        std::thread::sleep(Duration::from_millis(2));
-    }
-    panic!("unshare never reached sleep");
+    let comm = format!("/proc/{}/comm", p.pid());
+    eventually("unshare to reach sleep", || {
+        let name = std::fs::read_to_string(&comm).unwrap_or_default();
+        (name.trim() == "sleep").then_some(())
+    });
+    p
 }
 
 fn usable() -> bool {
@@ -59,7 +56,7 @@ fn runs_cmd_in_the_targets_uts_namespace() {
 
 #[test]
 fn passes_the_status_through() {
-    let target = Proc::sleep("30");
+    let target = Reaped::sleeping_child(30);
     let out = run(&[
         "nsenter",
         &target.pid_arg(),
@@ -79,14 +76,15 @@ fn passes_the_status_through() {
 
 #[test]
 fn errors_name_the_target_and_the_cause() {
-    let target = Proc::sleep("30");
+    let missing = NO_SUCH_PID.to_string();
+    let target = Reaped::sleeping_child(30);
     let out = run(&["nsenter", &target.pid_arg(), "--", "true"]);
     assert_eq!(code(&out), 2);
     one_error_line(&out, &["choose namespaces"]);
 
-    let out = run(&["nsenter", NO_SUCH_PID, "--uts", "--", "true"]);
+    let out = run(&["nsenter", &missing, "--uts", "--", "true"]);
     assert_eq!(code(&out), 125);
-    one_error_line(&out, &["nsenter", NO_SUCH_PID, "no such process"]);
+    one_error_line(&out, &["nsenter", &missing, "no such process"]);
 
     if is_root() {
         let out = run(&[

@@ -4,12 +4,13 @@
 
 mod common;
 
-use std::process::Stdio;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
 use prochandle::linux::ProcessExt;
 use prochandle::{capabilities, Feature, Process};
+use prochandle_test_support::{handles, within, Grandchildren, Reaped, NO_SUCH_PID};
 
 /// Whether the CLI can learn a non-child's exit status (Linux 6.15+ with
 /// pidfds).
@@ -20,15 +21,15 @@ fn status_of_others_known() -> bool {
 #[test]
 fn waits_for_a_process_started_by_another_parent_with_its_status() {
     // The test is the parent; prochandle is not, and only waits.
-    let mut target = Proc::sh("sleep 0.5; exit 3");
-    let mut waiter = prochandle()
-        .args(["wait", &target.pid_arg()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let mut target = Reaped::sh("sleep 0.5; exit 3");
+    let mut waiter = Reaped::child(
+        prochandle()
+            .args(["wait", &target.pid_arg()])
+            .stdout(Stdio::piped()),
+    );
     // Its real parent reaps it, as a parent would: the kernel then records
     // the status for others.
-    assert_eq!(target.reap().code(), Some(3));
+    assert_eq!(target.wait_status().code(), Some(3));
     let status = waiter.wait().unwrap();
     let out = read_all(&mut waiter);
     assert_eq!(status.code(), Some(0), "{out}");
@@ -43,15 +44,15 @@ fn waits_for_a_process_started_by_another_parent_with_its_status() {
 
 #[test]
 fn waits_for_all_targets_and_reports_each_once_in_exit_order() {
-    let mut slow = Proc::sh("sleep 0.9; exit 2");
-    let mut fast = Proc::sh("sleep 0.4; exit 1");
-    let mut waiter = prochandle()
-        .args(["wait", &slow.pid_arg(), &fast.pid_arg()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    fast.reap();
-    slow.reap();
+    let mut slow = Reaped::sh("sleep 0.9; exit 2");
+    let mut fast = Reaped::sh("sleep 0.4; exit 1");
+    let mut waiter = Reaped::child(
+        prochandle()
+            .args(["wait", &slow.pid_arg(), &fast.pid_arg()])
+            .stdout(Stdio::piped()),
+    );
+    fast.wait_status();
+    slow.wait_status();
     assert!(waiter.wait().unwrap().success());
     let out = read_all(&mut waiter);
     let lines: Vec<&str> = out.lines().collect();
@@ -68,14 +69,14 @@ fn waits_for_all_targets_and_reports_each_once_in_exit_order() {
 
 #[test]
 fn any_returns_at_the_first_exit() {
-    let mut quick = Proc::sh("sleep 0.5");
-    let mut long = Proc::sleep("30");
-    let mut waiter = prochandle()
-        .args(["wait", "--any", &long.pid_arg(), &quick.pid_arg()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    quick.reap();
+    let mut quick = Reaped::sh("sleep 0.5");
+    let mut long = Reaped::sleeping_child(30);
+    let mut waiter = Reaped::child(
+        prochandle()
+            .args(["wait", "--any", &long.pid_arg(), &quick.pid_arg()])
+            .stdout(Stdio::piped()),
+    );
+    quick.wait_status();
     assert!(waiter.wait().unwrap().success());
     let out = read_all(&mut waiter);
     assert_eq!(out.lines().count(), 1, "{out}");
@@ -85,7 +86,7 @@ fn any_returns_at_the_first_exit() {
 
 #[test]
 fn timeout_gives_124_and_names_who_is_still_running() {
-    let long = Proc::sleep("30");
+    let long = Reaped::sleeping_child(30);
     let started = Instant::now();
     let out = run(&["wait", "--timeout", "200ms", &long.pid_arg()]);
     assert!(started.elapsed() >= Duration::from_millis(200));
@@ -96,21 +97,21 @@ fn timeout_gives_124_and_names_who_is_still_running() {
 
 #[test]
 fn json_lines_have_the_documented_fields() {
-    let done = Proc::sh("exit 0");
-    let running = Proc::sleep("30");
+    let done = Reaped::sh("exit 0");
+    let running = Reaped::sleeping_child(30);
     // Let `done` exit and be reaped by us before prochandle looks at it:
     // then it no longer exists, which is an error for that target.
     let mut done = done;
-    done.reap();
-    let mut quick = Proc::sh("sleep 0.5; kill -TERM $$");
-    let mut waiter = prochandle()
-        .args(["wait", "--json", "--timeout", "2s"])
-        .args([quick.pid_arg(), running.pid_arg(), done.pid_arg()])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    quick.reap();
+    done.wait_status();
+    let mut quick = Reaped::sh("sleep 0.5; kill -TERM $$");
+    let mut waiter = Reaped::child(
+        prochandle()
+            .args(["wait", "--json", "--timeout", "2s"])
+            .args([quick.pid_arg(), running.pid_arg(), done.pid_arg()])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
+    quick.wait_status();
     let status = waiter.wait().unwrap();
     assert_eq!(status.code(), Some(124));
     let out = read_all(&mut waiter);
@@ -144,13 +145,13 @@ fn json_lines_have_the_documented_fields() {
 
 #[test]
 fn exit_status_passes_the_code_through() {
-    let mut target = Proc::sh("sleep 0.5; exit 7");
-    let mut waiter = prochandle()
-        .args(["wait", "--exit-status", &target.pid_arg()])
-        .stdout(Stdio::null())
-        .spawn()
-        .unwrap();
-    target.reap();
+    let mut target = Reaped::sh("sleep 0.5; exit 7");
+    let mut waiter = Reaped::child(
+        prochandle()
+            .args(["wait", "--exit-status", &target.pid_arg()])
+            .stdout(Stdio::null()),
+    );
+    target.wait_status();
     let code = waiter.wait().unwrap().code();
     if status_of_others_known() {
         assert_eq!(code, Some(7));
@@ -164,14 +165,14 @@ fn exit_status_passes_the_code_through() {
 
 #[test]
 fn identity_targets_are_waited_for_and_gone_ones_refused() {
-    let mut target = Proc::sh("sleep 0.5");
+    let mut target = Reaped::sh("sleep 0.5");
     let id = Process::open(target.pid()).unwrap().identity().unwrap();
-    let mut waiter = prochandle()
-        .args(["wait", &id.to_string()])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    target.reap();
+    let mut waiter = Reaped::child(
+        prochandle()
+            .args(["wait", &id.to_string()])
+            .stdout(Stdio::piped()),
+    );
+    target.wait_status();
     assert!(waiter.wait().unwrap().success());
     assert!(read_all(&mut waiter).starts_with(&format!("{id}: ")));
     // Reaped now: the identity names nothing.
@@ -182,9 +183,10 @@ fn identity_targets_are_waited_for_and_gone_ones_refused() {
 
 #[test]
 fn errors_are_one_line_naming_the_target() {
-    let out = run(&["wait", NO_SUCH_PID]);
+    let missing = NO_SUCH_PID.to_string();
+    let out = run(&["wait", &missing]);
     assert_eq!(code(&out), 1);
-    one_error_line(&out, &["wait", NO_SUCH_PID, "no such process"]);
+    one_error_line(&out, &["wait", &missing, "no such process"]);
     let out = run(&["wait", "--timeout", "soon", "1"]);
     assert_eq!(code(&out), 2);
     one_error_line(&out, &["bad duration", "soon"]);
@@ -225,99 +227,34 @@ fn until_watching(waiter: &mut std::process::Child) {
     }
 }
 
-/// Waits for `child` up to `limit`, killing it if it takes longer.
-fn wait_or_kill(child: &mut std::process::Child, limit: Duration) -> std::process::ExitStatus {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            return status;
-        }
-        if Instant::now() >= deadline {
-            let _ = child.kill();
-            let _ = child.wait();
-            panic!("prochandle did not finish within {limit:?}");
-        }
-        std::thread::sleep(Duration::from_millis(10));
-    }
+/// Waits for `child` up to `limit`; fails the test (whose guard then kills
+/// and reaps it) if it takes longer.
+fn wait_or_fail(child: &mut Reaped<Child>, limit: Duration) -> std::process::ExitStatus {
+    within(limit, || child.try_wait().unwrap())
+        .unwrap_or_else(|| panic!("prochandle did not finish within {limit:?}"))
 }
 
-/// `count` `sleep 60`s started by a helper shell (so they are not the
-/// test's children), which reaps them as they die. Dropping it kills every
-/// one through its handle and reaps the shell.
-struct Flock {
-    shell: Proc,
-    members: Vec<Process>,
-}
-
-impl Flock {
-    fn start(count: usize) -> Flock {
-        use std::io::BufRead;
-        let script = format!(
-            "i=0; while [ $i -lt {count} ]; do sleep 60 >/dev/null 2>&1 & echo $!; i=$((i+1)); done; \
-             exec >/dev/null; wait"
-        );
-        let mut shell = Proc::spawn(
-            std::process::Command::new("sh")
-                .args(["-c", &script])
-                .stdin(Stdio::null())
-                .stdout(Stdio::piped()),
-        );
-        let out = std::io::BufReader::new(shell.0.stdout.take().unwrap());
-        let members: Vec<Process> = out
-            .lines()
-            .take(count)
-            .map(|line| {
-                let pid: u32 = line.unwrap().trim().parse().unwrap();
-                // Opened while alive (their parent reaps them only on exit):
-                // the handle pins each one for the clean-up.
-                Process::open(pid).unwrap()
-            })
-            .collect();
-        assert_eq!(members.len(), count);
-        for member in &members {
-            // Past the shell's fork: running `sleep` itself.
-            let deadline = Instant::now() + Duration::from_secs(10);
-            while std::fs::read_to_string(format!("/proc/{}/comm", member.pid()))
-                .is_ok_and(|comm| comm.trim() != "sleep")
-            {
-                assert!(Instant::now() < deadline, "no sleep in {}", member.pid());
-                std::thread::sleep(Duration::from_millis(2));
-            }
-        }
-        Flock { shell, members }
-    }
-
-    fn pids(&self) -> Vec<String> {
-        self.members.iter().map(|p| p.pid().to_string()).collect()
-    }
-}
-
-impl Drop for Flock {
-    fn drop(&mut self) {
-        for member in &self.members {
-            let _ = member.kill();
-        }
-        // The shell's `wait` returns once all are reaped; then it exits.
-        let _ = self.shell.0.wait();
-    }
+/// The PIDs of `family`, as arguments.
+fn pid_args(family: &Grandchildren) -> Vec<String> {
+    family.pids.iter().map(u32::to_string).collect()
 }
 
 #[test]
 fn waits_for_300_targets_of_another_parent_at_once() {
-    let flock = Flock::start(300);
-    let pids = flock.pids();
-    let mut waiter = prochandle()
-        .arg("wait")
-        .args(&pids)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let family = Grandchildren::sleeping(300);
+    let pids = pid_args(&family);
+    let mut waiter = Reaped::child(
+        prochandle()
+            .arg("wait")
+            .args(&pids)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped()),
+    );
     until_watching(&mut waiter);
-    for member in &flock.members {
+    for member in family.members() {
         member.signal(prochandle::Signal::TERM).unwrap();
     }
-    let status = wait_or_kill(&mut waiter, Duration::from_secs(60));
+    let status = wait_or_fail(&mut waiter, Duration::from_secs(60));
     let out = read_all(&mut waiter);
     let mut err = String::new();
     std::io::Read::read_to_string(&mut waiter.stderr.take().unwrap(), &mut err).unwrap();
@@ -343,19 +280,19 @@ fn waits_for_300_targets_of_another_parent_at_once() {
 
 #[test]
 fn any_returns_after_the_first_of_several() {
-    let flock = Flock::start(5);
-    let pids = flock.pids();
-    let mut waiter = prochandle()
-        .args(["wait", "--any", "--json"])
-        .args(&pids)
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let family = Grandchildren::sleeping(5);
+    let pids = pid_args(&family);
+    let mut waiter = Reaped::child(
+        prochandle()
+            .args(["wait", "--any", "--json"])
+            .args(&pids)
+            .stdout(Stdio::piped()),
+    );
     until_watching(&mut waiter);
-    let first = &flock.members[3];
+    let first = &family.members()[3];
     // Not SIGINT: a non-interactive shell starts background jobs ignoring it.
     first.signal(prochandle::Signal::USR1).unwrap();
-    let status = wait_or_kill(&mut waiter, Duration::from_secs(20));
+    let status = wait_or_fail(&mut waiter, Duration::from_secs(20));
     assert_eq!(status.code(), Some(0));
     let out = read_all(&mut waiter);
     let objects: Vec<serde_json::Value> = out
@@ -368,7 +305,7 @@ fn any_returns_after_the_first_of_several() {
         assert_eq!(objects[0]["signal_name"], "SIGUSR1", "{out}");
     }
     // The others were left alone, still running.
-    for (at, member) in flock.members.iter().enumerate() {
+    for (at, member) in family.members().iter().enumerate() {
         if at != 3 {
             assert!(
                 member.try_wait().unwrap().is_none(),
@@ -382,11 +319,11 @@ fn any_returns_after_the_first_of_several() {
 #[test]
 fn running_out_of_descriptors_is_one_clear_error() {
     use std::os::unix::process::CommandExt;
-    let flock = Flock::start(40);
+    let family = Grandchildren::sleeping(40);
     let mut command = prochandle();
     command
         .args(["wait", "--timeout", "300ms"])
-        .args(flock.pids());
+        .args(pid_args(&family));
     // SAFETY: setrlimit is async-signal-safe and touches only the child's
     // own limits, between fork and exec.
     unsafe {

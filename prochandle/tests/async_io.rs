@@ -2,8 +2,6 @@
 //! cancellation, many at once, no SIGCHLD handler. Runs in both modes.
 #![cfg(all(unix, feature = "async-io"))]
 
-mod watch_support;
-
 use std::future::Future;
 use std::pin::Pin;
 use std::process::Command;
@@ -14,7 +12,8 @@ use std::time::Duration;
 use async_io::{block_on, Timer};
 use futures_lite::future;
 use prochandle::{asyncio, capabilities, ExitStatus, Feature, Process, Signal};
-use watch_support::{sigchld_is_default, sleeping_child, Grandchildren};
+use prochandle_test_support::signals::sigchld_is_default;
+use prochandle_test_support::{Grandchildren, Reaped};
 
 /// `fut`, or `None` once `after` has passed.
 async fn timeout<T>(after: Duration, fut: impl Future<Output = T>) -> Option<T> {
@@ -64,7 +63,7 @@ fn a_child_exit_is_awaited_with_its_status() {
 
 #[test]
 fn a_non_child_exit_is_awaited() {
-    let family = Grandchildren::start(1);
+    let family = Grandchildren::sleeping(1);
     let process = Process::open(family.pids[0]).unwrap();
     assert!(!process.is_child());
     let pid = family.pids[0];
@@ -87,7 +86,7 @@ fn a_non_child_exit_is_awaited() {
 
 #[test]
 fn a_dropped_future_loses_nothing() {
-    let child = sleeping_child("300");
+    let child = Reaped::sleeping(300);
     let early = block_on(timeout(
         Duration::from_millis(50),
         asyncio::async_io::wait(&child),
@@ -102,8 +101,8 @@ fn a_dropped_future_loses_nothing() {
 
 #[test]
 fn many_futures_on_one_process_and_on_many() {
-    let shared = sleeping_child("300");
-    let others: Vec<_> = (0..60).map(|_| Arc::new(sleeping_child("300"))).collect();
+    let shared = Reaped::sleeping(300);
+    let others: Vec<_> = (0..60).map(|_| Arc::new(Reaped::sleeping(300))).collect();
     let killer = {
         let others = others.clone();
         std::thread::spawn(move || {
@@ -138,7 +137,7 @@ fn many_futures_on_one_process_and_on_many() {
 
 #[test]
 fn the_mode_decides_the_mechanism() {
-    let child = sleeping_child("300");
+    let child = Reaped::sleeping(300);
     assert_eq!(child.has_handle(), capabilities().handles());
     let pending = block_on(timeout(
         Duration::from_millis(30),
@@ -167,7 +166,7 @@ fn is_send_unpin<T: Send + Unpin>(_: &T) {}
 fn the_future_can_be_stored_in_a_struct_and_polled() {
     use std::future::poll_fn;
 
-    let child = sleeping_child("300");
+    let child = Reaped::sleeping(300);
     let mut job = Job {
         exit: asyncio::async_io::wait(&child),
         polls: 0,
@@ -188,7 +187,7 @@ fn the_future_can_be_stored_in_a_struct_and_polled() {
     assert!(job.polls >= 2);
     drop(job);
     // The shared form borrows nothing: it can move to another thread.
-    let shared = Arc::new(child);
+    let shared = Arc::new(child.into_inner());
     let exit: asyncio::async_io::Exit<'static> = asyncio::async_io::wait_shared(shared);
     let waiter = std::thread::spawn(move || async_io::block_on(exit));
     assert_eq!(waiter.join().unwrap().unwrap(), state);

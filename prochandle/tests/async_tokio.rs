@@ -2,13 +2,12 @@
 //! at once, no SIGCHLD handler. Runs in both modes.
 #![cfg(all(unix, feature = "tokio"))]
 
-mod watch_support;
-
 use std::process::Command;
 use std::time::Duration;
 
 use prochandle::{asyncio, capabilities, ExitStatus, Feature, Process, Signal};
-use watch_support::{sigchld_is_default, sleeping_child, Grandchildren};
+use prochandle_test_support::signals::sigchld_is_default;
+use prochandle_test_support::{Grandchildren, Reaped};
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_child_exit_is_awaited_with_its_status() {
@@ -23,7 +22,7 @@ async fn a_child_exit_is_awaited_with_its_status() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_non_child_exit_is_awaited() {
-    let family = Grandchildren::start(1);
+    let family = Grandchildren::sleeping(1);
     let process = Process::open(family.pids[0]).unwrap();
     assert!(!process.is_child());
     let killer = {
@@ -48,7 +47,7 @@ async fn a_non_child_exit_is_awaited() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn a_dropped_future_loses_nothing() {
-    let child = sleeping_child("300");
+    let child = Reaped::sleeping(300);
     let timed_out =
         tokio::time::timeout(Duration::from_millis(50), asyncio::tokio::wait(&child)).await;
     assert!(timed_out.is_err(), "it is still running");
@@ -62,7 +61,7 @@ async fn a_dropped_future_loses_nothing() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn many_futures_on_one_process_and_on_many() {
-    let shared = std::sync::Arc::new(sleeping_child("300"));
+    let shared = std::sync::Arc::new(Reaped::sleeping(300));
     let waiters: Vec<_> = (0..4)
         .map(|_| {
             let p = std::sync::Arc::clone(&shared);
@@ -70,7 +69,7 @@ async fn many_futures_on_one_process_and_on_many() {
         })
         .collect();
     let others: Vec<_> = (0..60)
-        .map(|_| std::sync::Arc::new(sleeping_child("300")))
+        .map(|_| std::sync::Arc::new(Reaped::sleeping(300)))
         .collect();
     let other_waits: Vec<_> = others
         .iter()
@@ -98,7 +97,7 @@ async fn many_futures_on_one_process_and_on_many() {
 
 #[tokio::test(flavor = "current_thread")]
 async fn the_mode_decides_the_mechanism() {
-    let child = sleeping_child("300");
+    let child = Reaped::sleeping(300);
     // With a pidfd the future registers a duplicate with the reactor;
     // without one it polls on timers. Either way it must complete.
     assert_eq!(child.has_handle(), capabilities().handles());
@@ -127,7 +126,8 @@ async fn the_future_can_be_stored_in_a_struct_and_polled() {
     use std::sync::Arc;
     use std::task::Poll;
 
-    let child = Arc::new(sleeping_child("300"));
+    // Shared with the future, so not behind a guard: it is killed below.
+    let child = Arc::new(Reaped::sleeping(300).into_inner());
     let mut job = Job {
         exit: asyncio::tokio::wait_shared(Arc::clone(&child)),
         polls: 0,
@@ -162,7 +162,7 @@ async fn the_future_can_be_stored_in_a_struct_and_polled() {
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "current_thread")]
 async fn a_non_child_whose_parent_never_reaps_is_reported_after_the_grace() {
-    let family = Grandchildren::start(1);
+    let family = Grandchildren::sleeping(1);
     let stat = std::fs::read_to_string(format!("/proc/{}/stat", family.pids[0])).unwrap();
     let after = &stat[stat.rfind(')').unwrap() + 2..];
     let shell: i32 = after.split(' ').nth(1).unwrap().parse().unwrap();
@@ -200,8 +200,10 @@ async fn futures_dropped_mid_wait_leak_no_descriptor() {
     use std::pin::Pin;
     use std::task::Poll;
 
-    let child = sleeping_child("300");
-    let before = watch_support::open_fds();
+    use prochandle_test_support::open_fds;
+
+    let child = Reaped::sleeping(300);
+    let before = open_fds();
     {
         let mut first = asyncio::tokio::wait(&child);
         let mut second = asyncio::tokio::wait(&child);
@@ -210,10 +212,10 @@ async fn futures_dropped_mid_wait_leak_no_descriptor() {
             assert!(polled.is_pending());
         }
         if child.has_handle() {
-            assert_eq!(watch_support::open_fds(), before + 1, "one duplicate");
+            assert_eq!(open_fds(), before + 1, "one duplicate");
         }
     }
-    assert_eq!(watch_support::open_fds(), before);
+    assert_eq!(open_fds(), before);
     child.kill().unwrap();
     child.wait().unwrap();
 }

@@ -24,6 +24,7 @@ use std::time::{Duration, Instant};
 
 use attack_support::*;
 use prochandle::{capabilities, ErrorKind, Process, Signal};
+use prochandle_test_support::{is_root, open_fds, skip};
 
 const THREADS: usize = 16;
 const OPERATIONS: usize = 100_000;
@@ -41,13 +42,13 @@ fn sixteen_threads_never_hit_a_recycled_pid() {
         return stress();
     }
     if !is_root() {
-        return cannot_run("the stress test recycles PIDs in a new PID namespace: needs root");
+        return skip("the stress test recycles PIDs in a new PID namespace: needs root");
     }
     let mut cmd = reexec(TEST, "stress");
     in_new_pid_namespace(&mut cmd);
     let out = match run_with_watchdog(&mut cmd, Duration::from_secs(120)) {
         Ok(out) => out,
-        Err(e) => return cannot_run(&format!("cannot start a PID namespace: {e}")),
+        Err(e) => return skip(&format!("cannot start a PID namespace: {e}")),
     };
     out.assert_success("stress");
     for line in out.report_lines() {
@@ -80,7 +81,7 @@ fn stress() {
         .unwrap()
         .wait()
         .unwrap();
-    let fds_before = fd_count();
+    let fds_before = open_fds();
     let started = Instant::now();
 
     let pool = Arc::new(Mutex::new(Pool {
@@ -182,7 +183,7 @@ fn stress() {
         b.kill().unwrap();
         b.wait().unwrap();
     }
-    let fds_after = fd_count();
+    let fds_after = open_fds();
     assert_eq!(fds_before, fds_after, "descriptors leaked");
     println!(
         "\nREPORT operations={OPERATIONS} threads={THREADS} targets={spawned} \

@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 
 use attack_support::*;
 use prochandle::{capabilities, ErrorKind, Process, Signal};
+use prochandle_test_support::open_fds;
+use prochandle_test_support::procfs::{fd_links, is_pidfd_link};
 
 /// Cycles of the leak test; each runs one of the four operations in turn.
 const CYCLES: usize = 100_000;
@@ -49,7 +51,7 @@ fn leak_cycles() {
     let warm = Process::spawn(&mut Command::new(&exit0)).unwrap();
     warm.wait().unwrap();
 
-    let before = fd_count();
+    let before = open_fds();
     let started = Instant::now();
     let mut counts = [0usize; 4];
     for i in 0..CYCLES {
@@ -81,7 +83,7 @@ fn leak_cycles() {
         counts[i % 4] += 1;
     }
     let elapsed = started.elapsed();
-    let after = fd_count();
+    let after = open_fds();
     assert_eq!(before, after, "descriptors leaked over {CYCLES} cycles");
     drop(held);
     sleeper.kill().unwrap();
@@ -104,7 +106,7 @@ fn leak_cycles() {
 /// Descriptors a child would inherit from us right now: those without
 /// `FD_CLOEXEC` (the harness may pass some down).
 fn inheritable_fds() -> Vec<i32> {
-    open_fds("self")
+    fd_links("self")
         .into_iter()
         .map(|(fd, _)| fd)
         // SAFETY: F_GETFD on any number is harmless; -1 for closed ones.
@@ -203,7 +205,7 @@ fn children_inherit_no_process_handles() {
             );
             std::thread::sleep(Duration::from_millis(1));
         }
-        let fds = open_fds(&pid.to_string());
+        let fds = fd_links(&pid.to_string());
         seen += fds.len();
         for (fd, target) in &fds {
             assert!(

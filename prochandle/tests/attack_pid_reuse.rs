@@ -28,6 +28,7 @@ use std::time::{Duration, Instant};
 
 use attack_support::*;
 use prochandle::{capabilities, ErrorKind, Process, Signal};
+use prochandle_test_support::{forced_pid_mode, is_root, skip, Reaped};
 
 /// Case A and case B each run `BATCHES * BATCH` reuse iterations.
 const BATCHES: usize = 10;
@@ -46,13 +47,13 @@ fn reused_pids_are_never_signalled() {
         return reuse_scenario();
     }
     if !is_root() {
-        return cannot_run("forcing PID reuse needs root (a new PID namespace)");
+        return skip("forcing PID reuse needs root (a new PID namespace)");
     }
     let mut cmd = reexec(TEST, "reuse");
     in_new_pid_namespace(&mut cmd);
     let out = match run_with_watchdog(&mut cmd, Duration::from_secs(300)) {
         Ok(out) => out,
-        Err(e) => return cannot_run(&format!("cannot start a PID namespace: {e}")),
+        Err(e) => return skip(&format!("cannot start a PID namespace: {e}")),
     };
     out.assert_success("PID reuse scenario");
     for line in out.report_lines() {
@@ -67,24 +68,24 @@ fn reused_pids_are_never_signalled() {
 }
 
 /// A `sh` that starts and reaps processes for us, so that they are not our
-/// children.
-struct Reaper {
-    child: Child,
+/// children. Killed and reaped itself when dropped.
+struct ReapingShell {
+    _shell: Reaped<Child>,
     stdin: ChildStdin,
     stdout: BufReader<ChildStdout>,
 }
 
-impl Reaper {
-    fn start() -> Reaper {
-        let mut child = Command::new("sh")
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("start sh");
-        let stdin = child.stdin.take().unwrap();
-        let stdout = BufReader::new(child.stdout.take().unwrap());
-        Reaper {
-            child,
+impl ReapingShell {
+    fn start() -> ReapingShell {
+        let mut shell = Reaped::child(
+            Command::new("sh")
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped()),
+        );
+        let stdin = shell.stdin.take().unwrap();
+        let stdout = BufReader::new(shell.stdout.take().unwrap());
+        ReapingShell {
+            _shell: shell,
             stdin,
             stdout,
         }
@@ -111,13 +112,6 @@ impl Reaper {
         let list = list.join(" ");
         writeln!(self.stdin, "kill -9 {list}; wait {list}; echo reaped").unwrap();
         assert_eq!(self.line(), "reaped");
-    }
-}
-
-impl Drop for Reaper {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
     }
 }
 
@@ -170,7 +164,7 @@ fn reuse_scenario() {
     let handles = capabilities().handles();
     assert_eq!(handles, !forced_pid_mode(), "unexpected mode");
     let started = Instant::now();
-    let mut reaper = Reaper::start();
+    let mut reaper = ReapingShell::start();
 
     // Case A: somebody else's process, reaped by its parent.
     let mut case_a = 0;

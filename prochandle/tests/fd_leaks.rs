@@ -4,14 +4,13 @@
 //! their fd counts do not see each other.
 #![cfg(target_os = "linux")]
 
-mod support;
-
 use std::os::fd::AsRawFd;
 use std::process::{Command, Stdio};
 use std::sync::Mutex;
 
 use prochandle::{ErrorKind, Process};
-use support::*;
+use prochandle_test_support::procfs::is_pidfd_link;
+use prochandle_test_support::{expect_handles, open_fds, Reaped};
 
 static SERIAL: Mutex<()> = Mutex::new(());
 
@@ -33,7 +32,7 @@ fn ten_failed_spawns_leak_no_descriptor() {
 fn ten_thousand_open_drop_cycles_keep_the_fd_count() {
     let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     expect_handles();
-    let p = spawn_sleeper(60);
+    let p = Reaped::sleeping(60);
     let before = open_fds();
     for _ in 0..10_000 {
         let q = Process::open(p.pid()).unwrap();
@@ -52,7 +51,7 @@ fn ten_thousand_open_drop_cycles_keep_the_fd_count() {
 fn no_pidfd_leaks_into_a_spawned_child() {
     let _s = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let handles = expect_handles();
-    let held: Vec<Process> = (0..4).map(|_| spawn_sleeper(60)).collect();
+    let held: Vec<Reaped<Process>> = (0..4).map(|_| Reaped::sleeping(60)).collect();
     let raw: Vec<i32> = held
         .iter()
         .filter_map(|p| p.handle().map(|h| h.as_raw_fd()))
@@ -62,7 +61,7 @@ fn no_pidfd_leaks_into_a_spawned_child() {
     // below can be searched for one.
     for fd in &raw {
         let target = std::fs::read_link(format!("/proc/self/fd/{fd}")).unwrap();
-        assert!(target.to_string_lossy().contains("pidfd"), "{target:?}");
+        assert!(is_pidfd_link(&target.to_string_lossy()), "{target:?}");
     }
     // The child lists what each of its descriptors refers to.
     let out = Command::new("sh")
@@ -92,7 +91,7 @@ fn every_descriptor_we_hold_is_close_on_exec() {
     if !expect_handles() {
         return;
     }
-    let p = spawn_sleeper(60);
+    let p = Reaped::sleeping(60);
     let me = Process::current().unwrap();
     for fd in [p.handle().unwrap(), me.handle().unwrap()] {
         // SAFETY: F_GETFD on a descriptor we hold borrowed.

@@ -1,19 +1,17 @@
 //! Handle access: Go's WithHandle and its Rust forms.
 #![cfg(target_os = "linux")]
 
-mod support;
-
 use std::cell::Cell;
 use std::os::fd::AsRawFd;
 use std::process::Command;
 
 use prochandle::{ErrorKind, Process};
-use support::*;
+use prochandle_test_support::{exit_with, expect_handles, forced_pid_mode, sleeper, Reaped};
 
 #[test]
 fn starting_a_process_gives_a_handle() {
     let handles = expect_handles();
-    let p = spawn_sleeper(30);
+    let p = Reaped::sleeping(30);
     assert_eq!(p.has_handle(), handles);
     assert_eq!(p.handle().is_some(), handles);
     assert!(p.is_child());
@@ -25,7 +23,7 @@ fn starting_a_process_gives_a_handle() {
 fn attaching_to_a_live_child_by_pid_gives_a_handle() {
     let handles = expect_handles();
     let mut child = sleeper(30).spawn().unwrap();
-    let p = Process::open(child.id()).unwrap();
+    let p = Reaped::new(Process::open(child.id()).unwrap());
     assert_eq!(p.pid(), child.id());
     assert_eq!(p.has_handle(), handles);
     // Opened by PID, yet still recognised as our child.
@@ -40,7 +38,7 @@ fn attaching_to_a_live_child_by_pid_gives_a_handle() {
 #[test]
 fn with_handle_calls_once_and_returns_the_result() {
     let handles = expect_handles();
-    let p = spawn_sleeper(30);
+    let p = Reaped::sleeping(30);
     let calls = Cell::new(0);
     let result = p.with_handle(|fd| {
         calls.set(calls.get() + 1);
@@ -66,7 +64,7 @@ fn with_handle_calls_once_and_returns_the_result() {
 fn without_a_handle_with_handle_never_calls_the_callback() {
     // This test is about the forced mode; in the normal run it checks the
     // opposite, so that each run proves one side.
-    let p = spawn_sleeper(30);
+    let p = Reaped::sleeping(30);
     let called = Cell::new(false);
     let result = p.with_handle(|_| called.set(true));
     if forced_pid_mode() {
@@ -84,7 +82,7 @@ fn without_a_handle_with_handle_never_calls_the_callback() {
 #[test]
 fn sigint_through_with_handle_kills_the_child_by_that_signal() {
     let handles = expect_handles();
-    let p = spawn_sleeper(30);
+    let p = Reaped::sleeping(30);
     let sent = p.with_handle(|fd| {
         // SAFETY: pidfd_send_signal takes an fd, a signal and a NULL info.
         let ret = unsafe {
@@ -109,7 +107,7 @@ fn sigint_through_with_handle_kills_the_child_by_that_signal() {
 #[test]
 fn with_handle_after_wait_still_lends_the_handle() {
     let handles = expect_handles();
-    let p = Process::spawn(&mut exiter(4)).unwrap();
+    let p = Reaped::spawn(exit_with(4));
     assert_eq!(p.wait().unwrap().exit_code(), Some(4));
     let lent = p.with_handle(|fd| fd.as_raw_fd());
     assert_eq!(lent.is_ok(), handles);
@@ -124,19 +122,20 @@ fn with_handle_after_wait_still_lends_the_handle() {
 #[test]
 fn into_handle_hands_over_the_descriptor() {
     let handles = expect_handles();
-    let p = spawn_sleeper(30);
+    let p = Reaped::sleeping(30);
     let pid = p.pid();
-    match p.into_handle() {
+    match p.into_inner().into_handle() {
         Ok(fd) => {
             assert!(handles);
             // It came back as a Process again and still works.
-            let p = Process::from_handle(fd).unwrap();
+            let p = Reaped::new(Process::from_handle(fd).unwrap());
             assert_eq!(p.pid(), pid);
             assert!(p.is_child());
             p.kill().unwrap();
             p.wait().unwrap();
         }
         Err(p) => {
+            let p = Reaped::new(p);
             assert!(!handles);
             p.kill().unwrap();
             p.wait().unwrap();
@@ -163,9 +162,9 @@ fn from_handle_of_a_reaped_process_is_done() {
     if !expect_handles() {
         return;
     }
-    let p = Process::spawn(&mut exiter(0)).unwrap();
+    let p = Reaped::spawn(exit_with(0));
     p.wait().unwrap();
-    let fd = p.into_handle().unwrap();
+    let fd = p.into_inner().into_handle().unwrap();
     let err = Process::from_handle(fd).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::Done, "{err}");
 }

@@ -1,17 +1,15 @@
 //! `ProcessExt::get_fd`: pidfd_getfd, its errors, and the PID-mode answer.
 #![cfg(target_os = "linux")]
 
-mod linux_common;
-
 use std::fs::File;
 use std::os::fd::AsFd;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt as _;
 use std::process::{Command, Stdio};
 
-use linux_common::{handles, require_root, Reaper};
 use prochandle::linux::ProcessExt;
 use prochandle::{ErrorKind, Process};
+use prochandle_test_support::{eventually, handles, proc_state, require_root, Reaped};
 
 fn temp_file(tag: &str) -> (std::path::PathBuf, File) {
     let path = std::env::temp_dir().join(format!("prochandle-{tag}-{}", std::process::id()));
@@ -27,9 +25,9 @@ fn assert_unsupported_without_pidfd(err: &prochandle::Error) {
 #[test]
 fn takes_a_childs_descriptor() {
     let (path, file) = temp_file("getfd");
-    let mut reaper = Reaper::default();
-    let child = reaper
-        .keep(Process::spawn(Command::new("sleep").arg("30").stdout(Stdio::from(file))).unwrap());
+    let child = Reaped::new(
+        Process::spawn(Command::new("sleep").arg("30").stdout(Stdio::from(file))).unwrap(),
+    );
     let taken = child.get_fd(1);
     let expected = std::fs::metadata(&path).unwrap();
     std::fs::remove_file(&path).unwrap();
@@ -48,8 +46,7 @@ fn takes_a_childs_descriptor() {
 
 #[test]
 fn a_descriptor_that_is_not_open_is_invalid_input() {
-    let mut reaper = Reaper::default();
-    let child = reaper.keep(linux_common::sleeper());
+    let child = Reaped::sleeping(30);
     let err = child.get_fd(987).unwrap_err();
     if !handles() {
         return assert_unsupported_without_pidfd(&err);
@@ -76,8 +73,8 @@ fn an_exited_process_is_done() {
 #[test]
 fn a_zombie_is_done_not_bad_fd() {
     let child = Process::spawn(&mut Command::new("true")).unwrap();
-    linux_common::eventually("zombie", || {
-        (linux_common::proc_state(child.pid()) == Some('Z')).then_some(())
+    eventually("zombie", || {
+        (proc_state(child.pid()) == Some('Z')).then_some(())
     });
     let err = child.get_fd(0).unwrap_err();
     child.wait().unwrap();
@@ -123,9 +120,8 @@ fn another_users_process_is_permission_denied() {
     if !require_root("another_users_process_is_permission_denied") {
         return;
     }
-    let mut reaper = Reaper::default();
     let child =
-        reaper.keep(Process::spawn(Command::new("sleep").arg("30").uid(65534).gid(65534)).unwrap());
+        Reaped::new(Process::spawn(Command::new("sleep").arg("30").uid(65534).gid(65534)).unwrap());
     let err = std::thread::scope(|s| {
         s.spawn(|| {
             // As root without CAP_SYS_PTRACE, a process of user 65534 is off

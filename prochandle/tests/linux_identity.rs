@@ -1,23 +1,20 @@
 //! `ProcessId`: a name for one process for the whole boot.
 #![cfg(target_os = "linux")]
 
-mod linux_common;
-
 use std::collections::HashSet;
 use std::process::Command;
 
-use linux_common::{has, Reaper};
 use prochandle::linux::{ProcessExt, ProcessId};
-use prochandle::{ErrorKind, Feature, Process};
+use prochandle::{capabilities, ErrorKind, Feature, Process};
+use prochandle_test_support::{handles, Reaped};
 
 fn pidfs_form() -> bool {
-    linux_common::handles() && has(Feature::PidfsIds)
+    handles() && capabilities().is_available(Feature::PidfsIds)
 }
 
 #[test]
 fn round_trips_through_text_and_reopens() {
-    let mut reaper = Reaper::default();
-    let child = reaper.keep(linux_common::sleeper());
+    let child = Reaped::sleeping(30);
     let id = child.identity().unwrap();
     assert_eq!(id.pid(), child.pid());
     assert_eq!(id.inode().is_some(), pidfs_form());
@@ -37,14 +34,14 @@ fn round_trips_through_text_and_reopens() {
     let reopened = parsed.open().unwrap();
     assert_eq!(reopened.pid(), child.pid());
     assert_eq!(reopened.identity().unwrap(), id);
-    assert_eq!(reopened.has_handle(), linux_common::handles());
+    assert_eq!(reopened.has_handle(), handles());
 }
 
 #[test]
 fn different_processes_have_different_identities() {
-    let mut reaper = Reaper::default();
-    let a = reaper.keep(linux_common::sleeper()).identity().unwrap();
-    let b = reaper.keep(linux_common::sleeper()).identity().unwrap();
+    let (first, second) = (Reaped::sleeping(30), Reaped::sleeping(30));
+    let a = first.identity().unwrap();
+    let b = second.identity().unwrap();
     let me = Process::current().unwrap();
     assert_ne!(a, b);
     assert_eq!(
@@ -64,8 +61,7 @@ fn a_process_that_is_gone_is_not_found() {
 
 #[test]
 fn an_edited_identity_is_not_found() {
-    let mut reaper = Reaper::default();
-    let child = reaper.keep(linux_common::sleeper());
+    let child = Reaped::sleeping(30);
     let id = child.identity().unwrap();
     let text = id.to_string();
     let mut edits = vec![];

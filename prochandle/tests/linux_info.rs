@@ -1,17 +1,15 @@
 //! `ProcessExt::info`: PIDFD_GET_INFO or /proc, re-checked.
 #![cfg(target_os = "linux")]
 
-mod linux_common;
-
 use std::os::unix::process::CommandExt as _;
 use std::process::Command;
 
-use linux_common::{has, require_root, Reaper};
 use prochandle::linux::{InfoSource, ProcessExt};
-use prochandle::{ErrorKind, Feature, Process};
+use prochandle::{capabilities, ErrorKind, Feature, Process};
+use prochandle_test_support::{eventually, handles, is_root, proc_state, require_root, Reaped};
 
 fn expected_source() -> InfoSource {
-    if linux_common::handles() && has(Feature::PidfdGetInfo) {
+    if handles() && capabilities().is_available(Feature::PidfdGetInfo) {
         InfoSource::PidfdGetInfo
     } else {
         InfoSource::Procfs
@@ -20,14 +18,13 @@ fn expected_source() -> InfoSource {
 
 #[test]
 fn describes_a_child() {
-    let root = rustix::process::geteuid().is_root();
+    let root = is_root();
     let mut command = Command::new("sleep");
     command.arg("30");
     if root {
         command.uid(65534).gid(65534);
     }
-    let mut reaper = Reaper::default();
-    let child = reaper.keep(Process::spawn(&mut command).unwrap());
+    let child = Reaped::new(Process::spawn(&mut command).unwrap());
     let info = child.info().unwrap();
     let me = Process::current().unwrap().info().unwrap();
 
@@ -93,8 +90,8 @@ fn describes_ourselves() {
 #[test]
 fn a_zombie_is_still_described() {
     let child = Process::spawn(&mut Command::new("true")).unwrap();
-    linux_common::eventually("zombie", || {
-        (linux_common::proc_state(child.pid()) == Some('Z')).then_some(())
+    eventually("zombie", || {
+        (proc_state(child.pid()) == Some('Z')).then_some(())
     });
     let info = child.info();
     child.wait().unwrap();
@@ -118,9 +115,8 @@ fn describes_another_users_process() {
     if !require_root("describes_another_users_process") {
         return;
     }
-    let mut reaper = Reaper::default();
     let child =
-        reaper.keep(Process::spawn(Command::new("sleep").arg("30").uid(65534).gid(65534)).unwrap());
+        Reaped::new(Process::spawn(Command::new("sleep").arg("30").uid(65534).gid(65534)).unwrap());
     let info = child.info().unwrap();
     assert_eq!((info.uids.real, info.gids.effective), (65534, 65534));
     assert!(info.exe.is_some(), "root may read anyone's executable link");

@@ -1,22 +1,20 @@
 //! `CommandExt::join_namespaces` and `ProcessExt::open_namespace`.
 #![cfg(target_os = "linux")]
 
-mod linux_common;
-
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::process::CommandExt as _;
 use std::process::Command;
 
-use linux_common::{require_root, Reaper};
 use prochandle::linux::{CommandExt, Namespaces, ProcessExt};
 use prochandle::{ErrorKind, Process};
+use prochandle_test_support::{eventually, proc_state, require_root, Reaped};
 
 const INNER_HOSTNAME: &[u8] = b"prochandle-inner";
 
 /// A `sleep` in fresh namespaces (`CLONE_NEW*` bits), with its own host
 /// name when UTS is among them. All set up before exec, so it is ready
 /// once `spawn` returns.
-fn sleeper_in_new(flags: libc::c_int) -> Process {
+fn sleeper_in_new(flags: libc::c_int) -> Reaped<Process> {
     let mut command = Command::new("sleep");
     command.arg("30");
     // SAFETY: unshare and sethostname are plain syscalls on static data:
@@ -34,7 +32,7 @@ fn sleeper_in_new(flags: libc::c_int) -> Process {
             Ok(())
         });
     }
-    Process::spawn(&mut command).expect("spawn sleep in new namespaces")
+    Reaped::new(Process::spawn(&mut command).expect("spawn sleep in new namespaces"))
 }
 
 fn ns_link(pid: &str, name: &str) -> String {
@@ -49,10 +47,9 @@ fn runs_a_command_in_anothers_uts_namespace() {
     if !require_root("runs_a_command_in_anothers_uts_namespace") {
         return;
     }
-    let mut reaper = Reaper::default();
-    let target = reaper.keep(sleeper_in_new(libc::CLONE_NEWUTS));
+    let target = sleeper_in_new(libc::CLONE_NEWUTS);
     let out = Command::new("hostname")
-        .join_namespaces(target, Namespaces::UTS)
+        .join_namespaces(&target, Namespaces::UTS)
         .unwrap()
         .output()
         .unwrap();
@@ -68,10 +65,7 @@ fn joins_several_namespaces_at_once() {
     if !require_root("joins_several_namespaces_at_once") {
         return;
     }
-    let mut reaper = Reaper::default();
-    let target = reaper.keep(sleeper_in_new(
-        libc::CLONE_NEWUTS | libc::CLONE_NEWNET | libc::CLONE_NEWIPC,
-    ));
+    let target = sleeper_in_new(libc::CLONE_NEWUTS | libc::CLONE_NEWNET | libc::CLONE_NEWIPC);
     let out = Command::new("readlink")
         .args([
             "/proc/self/ns/uts",
@@ -79,7 +73,7 @@ fn joins_several_namespaces_at_once() {
             "/proc/self/ns/ipc",
             "/proc/self/ns/mnt",
         ])
-        .join_namespaces(target, Namespaces::UTS | Namespaces::NET | Namespaces::IPC)
+        .join_namespaces(&target, Namespaces::UTS | Namespaces::NET | Namespaces::IPC)
         .unwrap()
         .output()
         .unwrap();
@@ -104,10 +98,9 @@ fn joining_our_own_user_namespace_is_skipped() {
     if !require_root("joining_our_own_user_namespace_is_skipped") {
         return;
     }
-    let mut reaper = Reaper::default();
-    let target = reaper.keep(sleeper_in_new(libc::CLONE_NEWUTS));
+    let target = sleeper_in_new(libc::CLONE_NEWUTS);
     let out = Command::new("hostname")
-        .join_namespaces(target, Namespaces::USER | Namespaces::UTS)
+        .join_namespaces(&target, Namespaces::USER | Namespaces::UTS)
         .unwrap()
         .output()
         .unwrap();
@@ -120,13 +113,12 @@ fn joining_without_privilege_is_permission_denied() {
     if !require_root("joining_without_privilege_is_permission_denied") {
         return;
     }
-    let mut reaper = Reaper::default();
-    let target = reaper.keep(sleeper_in_new(libc::CLONE_NEWUTS));
+    let target = sleeper_in_new(libc::CLONE_NEWUTS);
     // uid/gid are applied before the join: the child has no CAP_SYS_ADMIN.
     let err = Command::new("hostname")
         .uid(65534)
         .gid(65534)
-        .join_namespaces(target, Namespaces::UTS)
+        .join_namespaces(&target, Namespaces::UTS)
         .unwrap()
         .output()
         .unwrap_err();
@@ -148,8 +140,8 @@ fn a_process_that_is_gone_cannot_be_joined() {
 #[test]
 fn a_zombie_cannot_be_joined() {
     let child = Process::spawn(&mut Command::new("true")).unwrap();
-    linux_common::eventually("zombie", || {
-        (linux_common::proc_state(child.pid()) == Some('Z')).then_some(())
+    eventually("zombie", || {
+        (proc_state(child.pid()) == Some('Z')).then_some(())
     });
     let joined = Command::new("true")
         .join_namespaces(&child, Namespaces::UTS)
@@ -165,8 +157,7 @@ fn opens_one_namespace_of_a_process() {
     if !require_root("opens_one_namespace_of_a_process") {
         return;
     }
-    let mut reaper = Reaper::default();
-    let target = reaper.keep(sleeper_in_new(libc::CLONE_NEWUTS));
+    let target = sleeper_in_new(libc::CLONE_NEWUTS);
     let fd = target.open_namespace(Namespaces::UTS).unwrap();
     let st = rustix::fs::fstat(&fd).unwrap();
     let theirs = std::fs::metadata(format!("/proc/{}/ns/uts", target.pid())).unwrap();

@@ -1,16 +1,14 @@
 //! `linux::peer_process`: who is at the other end of a Unix socket.
 #![cfg(target_os = "linux")]
 
-mod linux_common;
-
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::os::unix::process::CommandExt as _;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use linux_common::Reaper;
 use prochandle::linux::{peer_process, ProcessExt};
 use prochandle::{ErrorKind, Process};
+use prochandle_test_support::{handles, Reaped};
 
 #[test]
 fn the_peer_of_a_socketpair_is_ourselves() {
@@ -18,7 +16,7 @@ fn the_peer_of_a_socketpair_is_ourselves() {
     for end in [&a, &b] {
         let peer = peer_process(end).unwrap();
         assert_eq!(peer.pid(), std::process::id());
-        assert_eq!(peer.has_handle(), linux_common::handles());
+        assert_eq!(peer.has_handle(), handles());
         let me = Process::current().unwrap();
         assert_eq!(peer.identity().unwrap(), me.identity().unwrap());
     }
@@ -26,7 +24,7 @@ fn the_peer_of_a_socketpair_is_ourselves() {
 
 /// A `sleep` that connects to `path` before exec (so it is the peer, and
 /// keeps the socket open while it sleeps).
-fn connected_sleeper(path: &Path) -> Process {
+fn connected_sleeper(path: &Path) -> Reaped<Process> {
     // Prepared before fork: the child may not allocate.
     // SAFETY: sockaddr_un is plain data; zero is a valid value.
     let mut addr: libc::sockaddr_un = unsafe { std::mem::zeroed() };
@@ -53,7 +51,7 @@ fn connected_sleeper(path: &Path) -> Process {
             Ok(())
         });
     }
-    Process::spawn(&mut command).unwrap()
+    Reaped::new(Process::spawn(&mut command).unwrap())
 }
 
 fn socket_path(tag: &str) -> PathBuf {
@@ -66,8 +64,7 @@ fn socket_path(tag: &str) -> PathBuf {
 fn the_peer_is_the_process_that_connected() {
     let path = socket_path("peer");
     let listener = UnixListener::bind(&path).unwrap();
-    let mut reaper = Reaper::default();
-    let child = reaper.keep(connected_sleeper(&path));
+    let child = connected_sleeper(&path);
     let (stream, _) = listener.accept().unwrap();
     std::fs::remove_file(&path).unwrap();
 

@@ -1,16 +1,14 @@
 //! Thread handles and scoped signals.
 #![cfg(target_os = "linux")]
 
-mod linux_common;
-
 use std::os::unix::process::CommandExt as _;
 use std::process::Command;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use linux_common::{eventually, Reaper};
 use prochandle::linux::ProcessExt;
 use prochandle::{ErrorKind, Process, Signal};
+use prochandle_test_support::{eventually, handles, Reaped};
 
 fn gettid() -> u32 {
     rustix::thread::gettid().as_raw_nonzero().get() as u32
@@ -62,7 +60,7 @@ fn thread_handles_where_the_kernel_has_them() {
         Err(e) => {
             stop_tx.send(()).unwrap();
             worker.join().unwrap();
-            assert!(!linux_common::handles(), "pidfds here, yet: {e}");
+            assert!(!handles(), "pidfds here, yet: {e}");
             assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}");
             assert!(e.to_string().contains("6.9"), "names the kernel: {e}");
             return;
@@ -80,15 +78,14 @@ fn thread_handles_where_the_kernel_has_them() {
 
 #[test]
 fn a_thread_of_another_process_is_not_found() {
-    let mut reaper = Reaper::default();
-    let child = reaper.keep(linux_common::sleeper());
+    let child = Reaped::sleeping(30);
     let me = Process::current().unwrap();
     // The child's main thread has the child's PID as its thread ID.
     let err = me
         .signal_thread(child.pid(), Signal::from_raw(0))
         .unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
-    if linux_common::handles() {
+    if handles() {
         assert_eq!(
             me.thread(child.pid()).unwrap_err().kind(),
             ErrorKind::NotFound
@@ -99,15 +96,14 @@ fn a_thread_of_another_process_is_not_found() {
 
 #[test]
 fn signals_a_whole_process_group() {
-    let mut reaper = Reaper::default();
-    let leader = Process::spawn(
-        Command::new("sh")
-            .args(["-c", "sleep 30 & exec sleep 31"])
-            .process_group(0),
-    )
-    .unwrap();
-    reaper.keep_group(leader);
-    let leader = &reaper.0[0];
+    let leader = Reaped::leading_group(
+        Process::spawn(
+            Command::new("sh")
+                .args(["-c", "sleep 30 & exec sleep 31"])
+                .process_group(0),
+        )
+        .unwrap(),
+    );
     let member = eventually("the group member", || leader.children().unwrap().pop());
     leader.signal_process_group(Signal::TERM).unwrap();
     assert_eq!(leader.wait().unwrap().signal(), Some(Signal::TERM));
@@ -122,8 +118,7 @@ fn signals_a_whole_process_group() {
 
 #[test]
 fn a_process_that_leads_no_group_is_invalid_input() {
-    let mut reaper = Reaper::default();
-    let child = reaper.keep(linux_common::sleeper());
+    let child = Reaped::sleeping(30);
     let err = child.signal_process_group(Signal::TERM).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     assert!(child.try_wait().unwrap().is_none(), "nothing was sent");

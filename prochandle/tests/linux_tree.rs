@@ -1,27 +1,24 @@
 //! `ProcessExt::children` and `descendants`.
 #![cfg(target_os = "linux")]
 
-mod linux_common;
-
 use std::os::unix::process::CommandExt as _;
 use std::process::Command;
 
-use linux_common::{eventually, Reaper};
 use prochandle::linux::ProcessExt;
 use prochandle::{ErrorKind, Process};
+use prochandle_test_support::{eventually, Reaped};
 
 #[test]
 fn lists_children_and_grandchildren() {
-    let mut reaper = Reaper::default();
-    let shell = Process::spawn(
-        Command::new("sh")
-            .args(["-c", "sleep 30 & sleep 31 & wait"])
-            .process_group(0),
-    )
-    .unwrap();
+    let shell = Reaped::leading_group(
+        Process::spawn(
+            Command::new("sh")
+                .args(["-c", "sleep 30 & sleep 31 & wait"])
+                .process_group(0),
+        )
+        .unwrap(),
+    );
     let shell_pid = shell.pid();
-    reaper.keep_group(shell);
-    let shell = &reaper.0[0];
 
     // Listed as soon as forked; wait until both have become `sleep`.
     let kids = eventually("two sleeping children", || {
@@ -84,8 +81,7 @@ fn lists_children_and_grandchildren() {
 
 #[test]
 fn a_process_without_children_has_none() {
-    let mut reaper = Reaper::default();
-    let child = reaper.keep(linux_common::sleeper());
+    let child = Reaped::sleeping(30);
     assert!(child.children().unwrap().is_empty());
     assert!(child.descendants().unwrap().is_empty());
 }

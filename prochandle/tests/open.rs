@@ -1,10 +1,8 @@
 //! Attaching to processes by PID: Go's FindProcess.
 #![cfg(target_os = "linux")]
 
-mod support;
-
 use prochandle::{ErrorKind, Process};
-use support::*;
+use prochandle_test_support::{exit_with, expect_handles, Grandchildren};
 
 #[test]
 fn a_nonexistent_pid_is_not_found() {
@@ -30,7 +28,7 @@ fn pids_that_are_not_process_ids_are_invalid_input() {
 #[test]
 fn a_reaped_child_is_not_found() {
     expect_handles();
-    let mut child = exiter(0).spawn().unwrap();
+    let mut child = exit_with(0).spawn().unwrap();
     let pid = child.id();
     child.wait().unwrap();
     // The PID is free now (and nothing else in this test process forks
@@ -44,13 +42,12 @@ fn a_reaped_child_is_not_found() {
 #[test]
 fn opening_a_non_child_is_not_a_child() {
     expect_handles();
-    let gc = Grandchild::start("exec sleep 30");
-    let p = Process::open(gc.pid).unwrap();
+    let gc = Grandchildren::running("exec sleep 30");
+    let p = Process::open(gc.pids[0]).unwrap();
     assert!(!p.is_child());
-    assert_eq!(p.pid(), gc.pid);
+    assert_eq!(p.pid(), gc.pids[0]);
     assert!(p.try_wait().unwrap().is_none());
     p.kill().unwrap();
-    gc.finish();
 }
 
 #[test]

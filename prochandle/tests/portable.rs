@@ -3,14 +3,12 @@
 //! Where the platforms differ by design, the test says which answer is
 //! right where.
 
-mod common;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use common::{exit_with, sleeper, Reaped, NO_SUCH_PID, PATIENCE};
 use prochandle::{capabilities, ErrorKind, Process, Signal};
+use prochandle_test_support::{exit_with, sleeper, Reaped, NO_SUCH_PID, PATIENCE};
 
 #[test]
 fn spawn_holds_a_handle_exactly_when_the_system_has_them() {
@@ -43,7 +41,7 @@ fn open_by_pid_reaches_the_same_process() {
     cmd.stdin(std::process::Stdio::null());
     // Keep the Child (and so, on Unix, the unreaped PID) while opening.
     let child = cmd.spawn().expect("spawn");
-    let opened = Reaped(Process::open(child.id()).expect("open"));
+    let opened = Reaped::new(Process::open(child.id()).expect("open"));
     assert_eq!(opened.pid(), child.id());
     assert!(opened.try_wait().unwrap().is_none());
     opened.kill().expect("kill through the opened process");
@@ -52,7 +50,10 @@ fn open_by_pid_reaches_the_same_process() {
     #[cfg(unix)]
     assert_eq!(state.signal(), Some(Signal::KILL));
     #[cfg(windows)]
-    assert_eq!(state.exit_code(), Some(common::WINDOWS_KILL_CODE));
+    assert_eq!(
+        state.exit_code(),
+        Some(prochandle_test_support::WINDOWS_KILL_CODE)
+    );
     // `child` is dropped without kill/wait: the Process has waited (on
     // Unix reaped) it, and std would signal the bare PID.
     drop(child);
@@ -155,14 +156,14 @@ fn into_handle_gives_the_handle_back_as_from_handle_takes_it() {
     match p.into_handle() {
         Ok(handle) => {
             assert!(capabilities().handles());
-            let again = Reaped(Process::from_handle(handle).expect("from_handle"));
+            let again = Reaped::new(Process::from_handle(handle).expect("from_handle"));
             assert_eq!(again.pid(), pid);
             again.kill().unwrap();
             assert!(again.wait_timeout(PATIENCE).unwrap().is_some());
         }
         Err(inner) => {
             assert!(!capabilities().handles());
-            drop(Reaped(inner));
+            drop(Reaped::new(inner));
         }
     }
 }

@@ -1,17 +1,17 @@
 //! Signals reach the process they were meant for, or nobody.
 #![cfg(target_os = "linux")]
 
-mod support;
-
 use std::time::Duration;
 
 use prochandle::{ErrorKind, Process, Signal};
-use support::*;
+use prochandle_test_support::{
+    eventually, exit_with, expect_handles, in_ci, is_root, proc_state, Grandchildren, Reaped,
+};
 
 #[test]
 fn signal_after_wait_is_done() {
     expect_handles();
-    let p = spawn_sleeper(30);
+    let p = Reaped::sleeping(30);
     p.signal(Signal::TERM).unwrap();
     let state = p.wait().unwrap();
     assert_eq!(state.signal(), Some(prochandle::Signal::TERM));
@@ -25,13 +25,11 @@ fn signal_after_wait_is_done() {
 #[test]
 fn a_process_that_already_exited_is_done_before_any_wait() {
     expect_handles();
-    let p = Process::spawn(&mut exiter(0)).unwrap();
+    let p = Reaped::spawn(exit_with(0));
     // Let it exit; it stays a zombie because nobody has reaped it.
-    assert!(eventually(Duration::from_secs(10), || {
-        std::fs::read_to_string(format!("/proc/{}/stat", p.pid()))
-            .map(|s| s.contains(") Z "))
-            .unwrap_or(false)
-    }));
+    eventually("a zombie", || {
+        (proc_state(p.pid()) == Some('Z')).then_some(())
+    });
     assert!(p.kill().unwrap_err().is_done());
     // Signalling did not reap it: wait still gets the real status.
     assert_eq!(p.wait().unwrap().exit_code(), Some(0));
@@ -40,19 +38,18 @@ fn a_process_that_already_exited_is_done_before_any_wait() {
 #[test]
 fn a_non_child_that_exited_and_was_reaped_is_done() {
     expect_handles();
-    let gc = Grandchild::start("sleep 0.2; exit 5");
-    let p = Process::open(gc.pid).unwrap();
+    let gc = Grandchildren::running("sleep 0.2; exit 5");
+    let p = Process::open(gc.pids[0]).unwrap();
     assert!(!p.is_child());
     p.wait().unwrap();
     assert!(p.kill().unwrap_err().is_done());
-    gc.finish();
 }
 
 #[test]
 fn signals_are_delivered_and_named() {
     expect_handles();
     for (sig, raw) in [(Signal::HUP, libc::SIGHUP), (Signal::USR1, libc::SIGUSR1)] {
-        let p = spawn_sleeper(30);
+        let p = Reaped::sleeping(30);
         p.signal(sig).unwrap();
         let state = p.wait().unwrap();
         assert_eq!(state.signal().map(Signal::as_raw), Some(raw));
@@ -66,7 +63,7 @@ fn signals_are_delivered_and_named() {
 #[test]
 fn an_invalid_signal_number_is_invalid_input() {
     expect_handles();
-    let p = spawn_sleeper(30);
+    let p = Reaped::sleeping(30);
     let err = p.signal(Signal::from_raw(1000)).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::InvalidInput, "{err}");
     p.kill().unwrap();
@@ -76,8 +73,7 @@ fn an_invalid_signal_number_is_invalid_input() {
 #[test]
 fn a_process_of_another_user_is_alive_and_refuses_our_signals() {
     expect_handles();
-    // SAFETY: getuid has no preconditions.
-    let root = unsafe { libc::getuid() } == 0;
+    let root = is_root();
     if !root && in_ci() {
         panic!("CI runs as root: this test needs it to drop to another user");
     }
@@ -104,8 +100,7 @@ fn a_process_of_another_user_is_alive_and_refuses_our_signals() {
         // SAFETY: setresuid with plain integers; affects this thread only.
         let ret = unsafe { libc::syscall(libc::SYS_setresuid, 65534, 65534, 65534) };
         assert_eq!(ret, 0, "{}", std::io::Error::last_os_error());
-        // SAFETY: geteuid has no preconditions.
-        assert_ne!(unsafe { libc::geteuid() }, 0);
+        assert!(!is_root());
         check();
     })
     .join()

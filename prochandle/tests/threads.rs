@@ -1,20 +1,18 @@
 //! One `Process` shared by many threads.
 #![cfg(target_os = "linux")]
 
-mod support;
-
 use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
-use prochandle::{ErrorKind, Process, Signal};
-use support::*;
+use prochandle::{ErrorKind, Signal};
+use prochandle_test_support::{exit_with, expect_handles, open_fds, Reaped};
 
 #[test]
 fn eight_threads_share_one_process_while_another_waits() {
     expect_handles();
     let before = open_fds();
     for round in 0..20 {
-        let p = Arc::new(spawn_sleeper(30));
+        let p = Arc::new(Reaped::sleeping(30));
         let barrier = Arc::new(Barrier::new(9));
         let waiter = {
             let (p, barrier) = (p.clone(), barrier.clone());
@@ -76,7 +74,7 @@ fn eight_threads_share_one_process_while_another_waits() {
 #[test]
 fn concurrent_waiters_all_get_the_same_state() {
     expect_handles();
-    let p = Arc::new(Process::spawn(&mut exiter(9)).unwrap());
+    let p = Arc::new(Reaped::spawn(exit_with(9)));
     let waiters: Vec<_> = (0..8)
         .map(|i| {
             let p = p.clone();

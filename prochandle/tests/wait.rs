@@ -2,17 +2,17 @@
 //! our children.
 #![cfg(target_os = "linux")]
 
-mod support;
-
 use std::time::{Duration, Instant};
 
 use prochandle::{ExitStatus, Process, UnknownReason};
-use support::*;
+use prochandle_test_support::{
+    eventually, exit_with, expect_handles, in_ci, Grandchildren, Reaped,
+};
 
 #[test]
 fn wait_reaps_once_and_returns_the_same_state_again() {
     expect_handles();
-    let p = Process::spawn(&mut exiter(3)).unwrap();
+    let p = Reaped::spawn(exit_with(3));
     let first = p.wait().unwrap();
     assert_eq!(first.status(), ExitStatus::Exited(3));
     assert_eq!(first.pid(), p.pid());
@@ -30,7 +30,7 @@ fn resource_usage_counts_cpu_time_and_memory() {
     // Burn a little CPU in user space.
     let mut cmd = std::process::Command::new("sh");
     cmd.args(["-c", "i=0; while [ $i -lt 200000 ]; do i=$((i+1)); done"]);
-    let p = Process::spawn(&mut cmd).unwrap();
+    let p = Reaped::spawn(cmd);
     let state = p.wait().unwrap();
     assert!(state.success(), "{state}");
     let usage = state.usage().unwrap();
@@ -45,11 +45,10 @@ fn resource_usage_counts_cpu_time_and_memory() {
 #[test]
 fn try_wait_is_none_while_running_then_the_state() {
     expect_handles();
-    let p = spawn_sleeper(30);
+    let p = Reaped::sleeping(30);
     assert!(p.try_wait().unwrap().is_none());
     p.kill().unwrap();
-    let got = eventually(Duration::from_secs(10), || p.try_wait().unwrap().is_some());
-    assert!(got);
+    eventually("the exit", || p.try_wait().unwrap());
     assert_eq!(
         p.try_wait().unwrap().unwrap().signal(),
         Some(prochandle::Signal::KILL)
@@ -59,7 +58,7 @@ fn try_wait_is_none_while_running_then_the_state() {
 #[test]
 fn wait_timeout_times_out_then_succeeds() {
     expect_handles();
-    let p = spawn_sleeper(30);
+    let p = Reaped::sleeping(30);
     let start = Instant::now();
     assert!(p
         .wait_timeout(Duration::from_millis(100))
@@ -76,7 +75,7 @@ fn wait_timeout_returns_as_soon_as_the_child_exits() {
     expect_handles();
     let mut cmd = std::process::Command::new("sleep");
     cmd.arg("0.2");
-    let p = Process::spawn(&mut cmd).unwrap();
+    let p = Reaped::spawn(cmd);
     let start = Instant::now();
     let state = p.wait_timeout(Duration::from_secs(20)).unwrap().unwrap();
     assert!(state.success());
@@ -87,11 +86,11 @@ fn wait_timeout_returns_as_soon_as_the_child_exits() {
 #[test]
 fn waiting_on_a_non_child_returns_its_real_exit_status() {
     let handles = expect_handles();
-    let gc = Grandchild::start("sleep 0.3; exit 7");
-    let p = Process::open(gc.pid).unwrap();
+    let gc = Grandchildren::running("sleep 0.3; exit 7");
+    let p = Process::open(gc.pids[0]).unwrap();
     assert!(!p.is_child());
     let state = p.wait().unwrap();
-    assert_eq!(state.pid(), gc.pid);
+    assert_eq!(state.pid(), gc.pids[0]);
     assert!(state.usage().is_none(), "not our child: no rusage");
     let exit_known = prochandle::capabilities().is_available(prochandle::Feature::PidfdInfoExit);
     if handles && (exit_known || in_ci()) {
@@ -107,14 +106,13 @@ fn waiting_on_a_non_child_returns_its_real_exit_status() {
     }
     // A second wait answers the same.
     assert_eq!(p.wait().unwrap(), state);
-    gc.finish();
 }
 
 #[test]
 fn a_non_child_killed_by_a_signal_reports_it() {
     let handles = expect_handles();
-    let gc = Grandchild::start("exec sleep 30");
-    let p = Process::open(gc.pid).unwrap();
+    let gc = Grandchildren::running("exec sleep 30");
+    let p = Process::open(gc.pids[0]).unwrap();
     assert!(p.wait_timeout(Duration::from_millis(50)).unwrap().is_none());
     p.signal(prochandle::Signal::TERM).unwrap();
     let state = p.wait_timeout(Duration::from_secs(10)).unwrap().unwrap();
@@ -123,7 +121,6 @@ fn a_non_child_killed_by_a_signal_reports_it() {
     } else {
         assert!(!state.status_known());
     }
-    gc.finish();
 }
 
 #[test]
@@ -131,7 +128,7 @@ fn waiting_for_a_child_with_a_deadline_in_pid_mode_still_works() {
     // Exercises the polling path of the guarded-PID mode (and the poll path
     // with a pidfd): many short waits in a row.
     expect_handles();
-    let p = spawn_sleeper(30);
+    let p = Reaped::sleeping(30);
     for _ in 0..5 {
         assert!(p.wait_timeout(Duration::from_millis(5)).unwrap().is_none());
     }

@@ -2,8 +2,6 @@
 //! Runs in both modes (pidfds, and `PROCHANDLE_FORCE_PID=1`).
 #![cfg(target_os = "linux")]
 
-mod watch_support;
-
 use std::collections::HashSet;
 use std::process::Command;
 use std::sync::Arc;
@@ -12,7 +10,12 @@ use std::time::{Duration, Instant};
 use prochandle::{
     capabilities, ErrorKind, ExitStatus, Feature, Process, Signal, UnknownReason, Watcher,
 };
-use watch_support::{open_fds, sleeping_child, Grandchildren};
+use prochandle_test_support::{open_fds, skip, Grandchildren, Reaped};
+
+/// A `sleep SECS` to hand to a watcher, which owns it from then on.
+fn sleeping_child(secs: u32) -> Process {
+    Reaped::sleeping(secs).into_inner()
+}
 
 const LONG: Option<Duration> = Some(Duration::from_secs(30));
 
@@ -45,7 +48,7 @@ fn only_the_killed_ones_are_reported() {
     let watcher = Watcher::new().unwrap();
     let mut tokens = Vec::new();
     for _ in 0..6 {
-        tokens.push(watcher.add(sleeping_child("300")).unwrap());
+        tokens.push(watcher.add(sleeping_child(300)).unwrap());
     }
     let victims: HashSet<_> = tokens.iter().step_by(2).copied().collect();
     for &t in &victims {
@@ -75,7 +78,7 @@ fn only_the_killed_ones_are_reported() {
 
 #[test]
 fn non_children_are_reported_without_reaping() {
-    let family = Grandchildren::start(4);
+    let family = Grandchildren::sleeping(4);
     let watcher = Watcher::new().unwrap();
     let mut by_token = Vec::new();
     for &pid in &family.pids {
@@ -122,7 +125,7 @@ fn a_process_that_already_exited_is_reported() {
 #[test]
 fn try_next_and_timeouts_do_not_report_the_living() {
     let watcher = Watcher::new().unwrap();
-    let token = watcher.add(sleeping_child("300")).unwrap();
+    let token = watcher.add(sleeping_child(300)).unwrap();
     assert!(watcher.try_next().unwrap().is_none());
     let start = Instant::now();
     assert!(watcher
@@ -138,8 +141,8 @@ fn try_next_and_timeouts_do_not_report_the_living() {
 #[test]
 fn removed_processes_are_never_reported() {
     let watcher = Watcher::new().unwrap();
-    let keep = watcher.add(sleeping_child("300")).unwrap();
-    let gone = watcher.add(sleeping_child("300")).unwrap();
+    let keep = watcher.add(sleeping_child(300)).unwrap();
+    let gone = watcher.add(sleeping_child(300)).unwrap();
     let p = watcher.remove(gone).unwrap();
     p.kill().unwrap();
     p.wait().unwrap();
@@ -173,7 +176,7 @@ fn removed_processes_are_never_reported() {
 #[test]
 fn many_processes_each_reported_exactly_once() {
     const COUNT: usize = 150;
-    let family = Grandchildren::start(COUNT);
+    let family = Grandchildren::sleeping(COUNT);
     let watcher = Watcher::new().unwrap();
     let mut expected = HashSet::new();
     for &pid in &family.pids {
@@ -181,7 +184,7 @@ fn many_processes_each_reported_exactly_once() {
     }
     let mut children = HashSet::new();
     for _ in 0..50 {
-        children.insert(watcher.add(sleeping_child("300")).unwrap());
+        children.insert(watcher.add(sleeping_child(300)).unwrap());
     }
     // Kill everything from another thread while this one collects.
     let pids = family.pids.clone();
@@ -209,7 +212,7 @@ fn many_processes_each_reported_exactly_once() {
 fn a_sleeping_next_sees_processes_added_later() {
     let watcher = Arc::new(Watcher::new().unwrap());
     // Something registered, so that `next(None)` sleeps.
-    let anchor = watcher.add(sleeping_child("300")).unwrap();
+    let anchor = watcher.add(sleeping_child(300)).unwrap();
     let waiter = {
         let watcher = Arc::clone(&watcher);
         std::thread::spawn(move || watcher.next(LONG).unwrap())
@@ -239,7 +242,7 @@ fn several_threads_share_the_events() {
     let watcher = Arc::new(Watcher::new().unwrap());
     let mut tokens = HashSet::new();
     for _ in 0..COUNT {
-        tokens.insert(watcher.add(sleeping_child("300")).unwrap());
+        tokens.insert(watcher.add(sleeping_child(300)).unwrap());
     }
     let collectors: Vec<_> = (0..3)
         .map(|_| {
@@ -275,9 +278,9 @@ fn watching_oneself_is_refused_and_the_process_returned() {
 
 #[test]
 fn dropping_a_watcher_closes_everything_and_kills_nothing() {
-    let survivor = sleeping_child("300");
+    let survivor = Reaped::sleeping(300);
     let survivor_pid = survivor.pid();
-    let family = Grandchildren::start(3);
+    let family = Grandchildren::sleeping(3);
     let baseline = open_fds();
     let child_pid;
     {
@@ -285,7 +288,7 @@ fn dropping_a_watcher_closes_everything_and_kills_nothing() {
         for &pid in &family.pids {
             watcher.add(Process::open(pid).unwrap()).unwrap();
         }
-        let child = sleeping_child("300");
+        let child = sleeping_child(300);
         child_pid = child.pid();
         watcher.add(child).unwrap();
         let _ = watcher.try_next().unwrap();
@@ -302,7 +305,7 @@ fn dropping_a_watcher_closes_everything_and_kills_nothing() {
     }
     assert!(survivor.try_wait().unwrap().is_none());
     // Dropped, not reaped: our child is still ours to reap.
-    let child = Process::open(child_pid).unwrap();
+    let child = Reaped::new(Process::open(child_pid).unwrap());
     assert!(child.is_child());
     assert!(child.try_wait().unwrap().is_none());
     child.kill().unwrap();
@@ -315,7 +318,7 @@ fn dropping_a_watcher_closes_everything_and_kills_nothing() {
 #[test]
 fn pid_mode_processes_are_watched_by_rechecks() {
     let watcher = Watcher::new().unwrap();
-    let p = sleeping_child("300");
+    let p = sleeping_child(300);
     assert_eq!(p.has_handle(), capabilities().handles());
     let token = watcher.add(p).unwrap();
     assert!(watcher.try_next().unwrap().is_none());
@@ -332,7 +335,7 @@ fn pid_mode_processes_are_watched_by_rechecks() {
 
 #[test]
 fn a_non_child_reaped_by_its_parent_keeps_a_truthful_state() {
-    let family = Grandchildren::start(1);
+    let family = Grandchildren::sleeping(1);
     let watcher = Watcher::new().unwrap();
     let token = watcher.add(Process::open(family.pids[0]).unwrap()).unwrap();
     watcher
@@ -352,15 +355,13 @@ fn a_non_child_reaped_by_its_parent_keeps_a_truthful_state() {
 /// exited, and its real exit still is.
 #[test]
 fn a_traced_process_is_reported_only_when_it_exits() {
-    let family = Grandchildren::start(1);
+    let family = Grandchildren::sleeping(1);
     let pid = family.pids[0] as libc::pid_t;
     // SAFETY: PTRACE_SEIZE takes a PID and no pointers.
     let seized = unsafe { libc::ptrace(libc::PTRACE_SEIZE, pid, 0usize, 0usize) };
     if seized != 0 {
         let err = std::io::Error::last_os_error();
-        assert!(!watch_support::in_ci(), "PTRACE_SEIZE failed: {err}");
-        eprintln!("skipped: PTRACE_SEIZE failed ({err})");
-        return;
+        return skip(&format!("PTRACE_SEIZE failed ({err})"));
     }
     // Stop it, and collect the stop as its tracer.
     // SAFETY: PTRACE_INTERRUPT takes a PID and no pointers.
@@ -410,7 +411,7 @@ fn signal_shell(pid: i32, signal: i32) {
 /// back, and reported with its status once the parent does reap it.
 #[test]
 fn awaiting_the_status_reports_it_once_the_parent_reaps() {
-    let family = Grandchildren::start(1);
+    let family = Grandchildren::sleeping(1);
     let shell = parent_of(family.pids[0]);
     let watcher = Watcher::new().unwrap().await_exit_status(true);
     let token = watcher.add(Process::open(family.pids[0]).unwrap()).unwrap();
@@ -440,7 +441,7 @@ fn awaiting_the_status_reports_it_once_the_parent_reaps() {
 /// does not wait for it.
 #[test]
 fn awaiting_the_status_gives_up_after_the_grace() {
-    let family = Grandchildren::start(1);
+    let family = Grandchildren::sleeping(1);
     let shell = parent_of(family.pids[0]);
     let watcher = Watcher::new().unwrap().await_exit_status(true);
     let token = watcher.add(Process::open(family.pids[0]).unwrap()).unwrap();

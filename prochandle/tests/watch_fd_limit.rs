@@ -3,12 +3,10 @@
 //! binary, as it changes a process-wide limit.
 #![cfg(unix)]
 
-mod watch_support;
-
 use std::time::Duration;
 
 use prochandle::{capabilities, fd_limit, raise_fd_limit, Process, Watcher};
-use watch_support::{open_fds, Grandchildren};
+use prochandle_test_support::{open_fds, Grandchildren};
 
 fn set_soft_limit(soft: u64) {
     let (_, hard) = fd_limit().unwrap();
@@ -23,7 +21,7 @@ fn set_soft_limit(soft: u64) {
 #[test]
 fn running_out_of_descriptors_names_the_limit() {
     const COUNT: usize = 40;
-    let family = Grandchildren::start(COUNT);
+    let family = Grandchildren::sleeping(COUNT);
     let watcher = Watcher::new().unwrap();
     let (_, hard) = fd_limit().unwrap();
     let tight = open_fds() as u64 + 10;

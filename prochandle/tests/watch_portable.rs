@@ -1,10 +1,8 @@
 //! The `Watcher` on every platform: Linux (epoll on pidfds, or re-checks
 //! with `PROCHANDLE_FORCE_PID=1`) and Windows (pool waits on process
-//! handles, run under Wine in CI). Only portable commands (`tests/common`);
+//! handles, run under Wine in CI). Only portable commands;
 //! the Linux-only cases (non-children, ptrace, descriptors) are in
 //! `tests/watch.rs`.
-
-mod common;
 
 use std::collections::{HashMap, HashSet};
 use std::process::{Child, Stdio};
@@ -12,24 +10,27 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{exit_with, sleeper, PATIENCE};
 use prochandle::{Process, ProcessState, Token, Watcher};
+use prochandle_test_support::{exit_with, sleeper, Reap, Reaped, PATIENCE};
 
 const LONG: Option<Duration> = Some(PATIENCE);
 
-/// Removes, kills and waits for every process still registered under its
-/// tokens when dropped, also when a test fails half-way.
-struct Cleanup<'a> {
+/// The processes registered with a watcher under `tokens`. Guarded by
+/// `Reaped`, every one still registered is taken out of the watcher, killed
+/// and waited for, also when a test fails half-way.
+struct Watched<'a> {
     watcher: &'a Watcher,
     tokens: Vec<Token>,
+    taken: Vec<Process>,
 }
 
-impl<'a> Cleanup<'a> {
-    fn new(watcher: &'a Watcher) -> Self {
-        Cleanup {
+impl<'a> Watched<'a> {
+    fn guard(watcher: &'a Watcher) -> Reaped<Self> {
+        Reaped::new(Watched {
             watcher,
             tokens: Vec::new(),
-        }
+            taken: Vec::new(),
+        })
     }
 
     fn add(&mut self, cmd: std::process::Command) -> Token {
@@ -39,20 +40,22 @@ impl<'a> Cleanup<'a> {
     }
 }
 
-impl Drop for Cleanup<'_> {
-    fn drop(&mut self) {
+impl Reap for Watched<'_> {
+    fn stop(&mut self) {
         for &token in &self.tokens {
-            if let Some(p) = self.watcher.remove(token) {
-                let _ = p.kill();
-                let _ = p.wait_timeout(PATIENCE);
-            }
+            self.taken.extend(self.watcher.remove(token));
         }
+        self.taken.stop();
+    }
+
+    fn reap(&mut self) {
+        self.taken.reap();
     }
 }
 
-fn spawn(mut cmd: std::process::Command) -> Process {
-    cmd.stdin(Stdio::null());
-    Process::spawn(&mut cmd).expect("spawn")
+/// Starts `cmd` for a watcher, which owns it from then on.
+fn spawn(cmd: std::process::Command) -> Process {
+    Reaped::spawn(cmd).into_inner()
 }
 
 /// What `Process::kill` leaves: SIGKILL on Unix, exit code 1 on Windows.
@@ -62,7 +65,7 @@ fn assert_killed(state: &ProcessState) {
     #[cfg(windows)]
     assert_eq!(
         state.exit_code(),
-        Some(common::WINDOWS_KILL_CODE),
+        Some(prochandle_test_support::WINDOWS_KILL_CODE),
         "{state:?}"
     );
 }
@@ -70,7 +73,7 @@ fn assert_killed(state: &ProcessState) {
 #[test]
 fn each_exit_is_reported_once_with_its_code() {
     let watcher = Watcher::new().unwrap();
-    let mut guard = Cleanup::new(&watcher);
+    let mut guard = Watched::guard(&watcher);
     let mut expected = HashMap::new();
     for code in [0u8, 3, 42] {
         expected.insert(guard.add(exit_with(code)), i32::from(code));
@@ -101,7 +104,7 @@ fn each_exit_is_reported_once_with_its_code() {
 #[test]
 fn only_the_killed_ones_are_reported() {
     let watcher = Watcher::new().unwrap();
-    let mut guard = Cleanup::new(&watcher);
+    let mut guard = Watched::guard(&watcher);
     let tokens: Vec<Token> = (0..6).map(|_| guard.add(sleeper(300))).collect();
     let victims: HashSet<Token> = tokens.iter().step_by(2).copied().collect();
     for &t in &victims {
@@ -125,7 +128,7 @@ fn only_the_killed_ones_are_reported() {
 #[test]
 fn next_times_out_while_nothing_exits() {
     let watcher = Watcher::new().unwrap();
-    let mut guard = Cleanup::new(&watcher);
+    let mut guard = Watched::guard(&watcher);
     guard.add(sleeper(300));
     assert!(watcher.try_next().unwrap().is_none());
     let start = Instant::now();
@@ -143,7 +146,7 @@ fn next_times_out_while_nothing_exits() {
 #[test]
 fn a_process_that_exited_before_add_is_reported() {
     let watcher = Watcher::new().unwrap();
-    let mut guard = Cleanup::new(&watcher);
+    let mut guard = Watched::guard(&watcher);
     let p = spawn(exit_with(7));
     assert_eq!(p.wait().unwrap().exit_code(), Some(7));
     let token = watcher.add(p).unwrap();
@@ -156,7 +159,7 @@ fn a_process_that_exited_before_add_is_reported() {
 #[test]
 fn removed_processes_are_never_reported() {
     let watcher = Watcher::new().unwrap();
-    let mut guard = Cleanup::new(&watcher);
+    let mut guard = Watched::guard(&watcher);
     let kept = guard.add(sleeper(300));
     let removed_alive = guard.add(sleeper(300));
     let removed_dead = guard.add(sleeper(300));
@@ -191,7 +194,7 @@ fn removed_processes_are_never_reported() {
 #[test]
 fn a_sleeping_next_is_woken_by_exits_and_by_the_last_removal() {
     let watcher = Arc::new(Watcher::new().unwrap());
-    let mut guard = Cleanup::new(&watcher);
+    let mut guard = Watched::guard(&watcher);
     let first = guard.add(sleeper(300));
     let second = guard.add(sleeper(300));
 
@@ -219,16 +222,10 @@ fn a_sleeping_next_is_woken_by_exits_and_by_the_last_removal() {
 
 #[test]
 fn dropping_the_watcher_with_registrations_kills_nothing() {
-    let mut children: Vec<Child> = (0..4)
-        .map(|_| {
-            let mut cmd = sleeper(300);
-            cmd.stdin(Stdio::null());
-            cmd.spawn().unwrap()
-        })
+    let mut children: Vec<Reaped<Child>> = (0..4)
+        .map(|_| Reaped::child(sleeper(300).stdin(Stdio::null())))
         .collect();
-    let mut quick = exit_with(5);
-    quick.stdin(Stdio::null());
-    let mut quick = quick.spawn().unwrap();
+    let mut quick = Reaped::child(exit_with(5).stdin(Stdio::null()));
     {
         let watcher = Watcher::new().unwrap();
         for child in children.iter().chain([&quick]) {
@@ -256,7 +253,7 @@ fn a_hundred_and_thirty_processes_on_one_watcher() {
     // More than twice the 64 handles one Windows wait call can take.
     const N: usize = 130;
     let watcher = Watcher::new().unwrap();
-    let mut guard = Cleanup::new(&watcher);
+    let mut guard = Watched::guard(&watcher);
     let mut expected = HashMap::new();
     for i in 0..N {
         if i % 3 == 0 {

@@ -3,14 +3,12 @@
 //! Runs under Wine in CI.
 #![cfg(windows)]
 
-mod common;
-
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
-use common::{sleeper, Reaped, PATIENCE};
 use prochandle::windows::{JobObject, PriorityClass, ProcessExt};
 use prochandle::Process;
+use prochandle_test_support::{sleeper, within, Reaped, PATIENCE};
 
 #[test]
 fn priority_class_round_trips_on_a_child() {
@@ -65,26 +63,19 @@ fn dropping_a_kill_on_close_job_kills_the_whole_tree() {
     let mut cmd = Command::new("cmd");
     cmd.args(["/c", "ping -n 2 127.0.0.1 >NUL & ping -n 60 127.0.0.1 >NUL"])
         .stdin(Stdio::null());
-    let root = Reaped(Process::spawn(&mut cmd).unwrap());
+    let root = Reaped::new(Process::spawn(&mut cmd).unwrap());
     let job = JobObject::kill_on_close().unwrap();
     root.assign_to_job(&job).unwrap();
 
-    let give_up = Instant::now() + PATIENCE;
-    let pids = loop {
+    let pids = within(PATIENCE, || {
         let pids = job.process_ids().unwrap();
-        if pids.len() >= 2 {
-            break pids;
-        }
-        assert!(
-            Instant::now() < give_up,
-            "the grandchild never started: {pids:?}"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    };
+        (pids.len() >= 2).then_some(pids)
+    })
+    .unwrap_or_else(|| panic!("the grandchild never started: {:?}", job.process_ids()));
     assert!(pids.contains(&root.pid()), "{pids:?}");
-    let members: Vec<Reaped> = pids
+    let members: Vec<Reaped<Process>> = pids
         .iter()
-        .map(|&pid| Reaped(Process::open(pid).expect("open a job member")))
+        .map(|&pid| Reaped::new(Process::open(pid).expect("open a job member")))
         .collect();
     for m in &members {
         assert!(m.try_wait().unwrap().is_none(), "{} still runs", m.pid());

@@ -3,13 +3,11 @@
 //! that lack rights. Runs under Wine in CI.
 #![cfg(windows)]
 
-mod common;
-
 use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
 use std::process::{Command, Stdio};
 
-use common::{exit_with, sleeper, Reaped, PATIENCE, WINDOWS_KILL_CODE};
 use prochandle::{capabilities, ErrorKind, Feature, Process, Signal};
+use prochandle_test_support::{exit_with, sleeper, Reaped, PATIENCE, WINDOWS_KILL_CODE};
 use windows_sys::Win32::Foundation::{DuplicateHandle, HANDLE};
 use windows_sys::Win32::System::Threading::{
     GetCurrentProcess, GetProcessId, PROCESS_QUERY_LIMITED_INFORMATION, PROCESS_SYNCHRONIZE,

@@ -1,4 +1,5 @@
-//! Helpers shared by the `attack_*` tests.
+//! Helpers of the `attack_*` tests only (the ones every suite uses are in
+//! `prochandle-test-support`).
 //!
 //! The attack scenarios change process-wide state that must not leak into
 //! the test harness (a seccomp filter, a lowered `RLIMIT_NOFILE`, being the
@@ -21,30 +22,6 @@ pub const SCENARIO_ENV: &str = "PROCHANDLE_ATTACK_SCENARIO";
 /// The scenario this process was started for, if any.
 pub fn scenario() -> Option<String> {
     std::env::var(SCENARIO_ENV).ok()
-}
-
-/// Whether we run in CI, where a test that cannot run its scenario fails.
-pub fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-/// Fails under `CI=true`, otherwise prints why the test is skipped. The
-/// caller returns right after.
-pub fn cannot_run(reason: &str) {
-    if in_ci() {
-        panic!("cannot run this scenario under CI=true: {reason}");
-    }
-    eprintln!("skipped: {reason}");
-}
-
-/// Whether the suite runs in the forced guarded-PID mode.
-pub fn forced_pid_mode() -> bool {
-    std::env::var_os(prochandle::FORCE_PID_ENV).is_some_and(|v| v == "1")
-}
-
-pub fn is_root() -> bool {
-    // SAFETY: geteuid has no preconditions.
-    unsafe { libc::geteuid() == 0 }
 }
 
 /// A command that re-runs this test binary for exactly `test`, in `scenario`.
@@ -231,39 +208,6 @@ pub fn in_new_pid_namespace(cmd: &mut Command) -> &mut Command {
     };
     // SAFETY: the hook only makes async-signal-safe calls (see above).
     unsafe { cmd.pre_exec(hook) }
-}
-
-/// Number of open descriptors of this process.
-pub fn fd_count() -> usize {
-    // The directory's own descriptor is counted too; it is the same every
-    // time, so comparisons are unaffected.
-    std::fs::read_dir("/proc/self/fd")
-        .expect("read /proc/self/fd")
-        .count()
-}
-
-/// The open descriptors of this process, with what they point to.
-pub fn open_fds(pid: &str) -> Vec<(i32, String)> {
-    let mut fds = Vec::new();
-    let Ok(dir) = std::fs::read_dir(format!("/proc/{pid}/fd")) else {
-        return fds;
-    };
-    for entry in dir.flatten() {
-        let Ok(n) = entry.file_name().to_string_lossy().parse::<i32>() else {
-            continue;
-        };
-        let target = std::fs::read_link(entry.path())
-            .map(|p| p.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        fds.push((n, target));
-    }
-    fds
-}
-
-/// Whether a `/proc/<pid>/fd` link target is a pidfd (`anon_inode:[pidfd]`
-/// before pidfs, `pidfd:[ino]` with it).
-pub fn is_pidfd_link(target: &str) -> bool {
-    target.contains("pidfd")
 }
 
 /// The signal masks `SigPnd` | `ShdPnd` of `/proc/<pid>/status`: signals
