@@ -10,9 +10,9 @@
 //! `SIGSYS` trap all mean the same thing: unavailable.
 
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, BorrowedFd};
 
-use rustix::process::{getpid, pidfd_open, PidfdFlags};
+use rustix::process::{getpid, pidfd_open, Pid, PidfdFlags};
 
 use super::sigsys_guard::{self, Guard, Probed};
 use super::syscalls::{self, WaitTarget, PIDFD_INFO_PID};
@@ -72,30 +72,30 @@ pub(crate) fn probe() -> Capabilities {
 }
 
 fn probe_with(guard: &Guard) -> Vec<(Feature, Availability)> {
-    let mut out = Vec::with_capacity(Feature::ALL.len());
     let me = getpid();
-
     let opened = sigsys_guard::call(guard, || Ok(pidfd_open(me, PidfdFlags::empty())?));
-    out.push((Feature::PidfdOpen, availability(&opened, "pidfd_open")));
-    let pidfd: Option<OwnedFd> = opened.result.ok();
-
-    let Some(pidfd) = pidfd else {
-        let reason = "needs pidfd_open";
-        for f in &Feature::ALL[2..] {
-            out.push((*f, Availability::unavailable(None, reason)));
-        }
-        let handle = Availability::unavailable(None, "pidfd_open is unavailable");
-        out.insert(0, (Feature::ProcessHandle, handle));
+    let mut out = vec![(Feature::PidfdOpen, availability(&opened, "pidfd_open"))];
+    let Ok(pidfd) = opened.result else {
+        let needs = |f: &Feature| (*f, Availability::unavailable(None, "needs pidfd_open"));
+        out.extend(
+            Feature::ALL
+                .iter()
+                .filter(|f| **f != Feature::PidfdOpen)
+                .map(needs),
+        );
         return out;
     };
     let fd = pidfd.as_fd();
+    out.extend(probe_core(guard, fd));
+    out.extend(probe_extensions(guard, me, fd));
+    out.extend(probe_info(guard, fd));
+    out.push((Feature::ProcessHandle, summary(&out)));
+    out
+}
 
+/// What a handle needs: signalling through it, and `waitid(P_PIDFD)`.
+fn probe_core(guard: &Guard, fd: BorrowedFd<'_>) -> [(Feature, Availability); 2] {
     let signalled = sigsys_guard::call(guard, || syscalls::pidfd_send_signal(fd, 0, 0));
-    out.push((
-        Feature::PidfdSendSignal,
-        availability(&signalled, "pidfd_send_signal"),
-    ));
-
     // We are not our own parent, so a working waitid(P_PIDFD) must answer
     // ECHILD. Linux 5.3 answers EINVAL (unknown idtype); anything else,
     // success included, means we cannot trust it.
@@ -111,15 +111,18 @@ fn probe_with(guard: &Guard) -> Vec<(Feature, Availability)> {
         }
         Err(_) => availability(&waited, "waitid(P_PIDFD)"),
     };
-    out.push((Feature::WaitidPidfd, waitid));
+    [
+        (
+            Feature::PidfdSendSignal,
+            availability(&signalled, "pidfd_send_signal"),
+        ),
+        (Feature::WaitidPidfd, waitid),
+    ]
+}
 
+/// The later pidfd calls: non-blocking pidfds, `pidfd_getfd`, `setns`.
+fn probe_extensions(guard: &Guard, me: Pid, fd: BorrowedFd<'_>) -> [(Feature, Availability); 3] {
     let nonblock = sigsys_guard::call(guard, || Ok(pidfd_open(me, PidfdFlags::NONBLOCK)?));
-    out.push((
-        Feature::PidfdNonblock,
-        availability(&nonblock, "pidfd_open(PIDFD_NONBLOCK)"),
-    ));
-    drop(nonblock.result);
-
     // Duplicate our own pidfd out of ourselves: ptrace access to oneself is
     // always granted, so only the kernel or a filter can say no.
     let getfd = sigsys_guard::call(guard, || {
@@ -130,11 +133,18 @@ fn probe_with(guard: &Guard) -> Vec<(Feature, Availability)> {
             rustix::process::PidfdGetfdFlags::empty(),
         )?)
     });
-    out.push((Feature::PidfdGetfd, availability(&getfd, "pidfd_getfd")));
-    drop(getfd.result);
+    [
+        (
+            Feature::PidfdNonblock,
+            availability(&nonblock, "pidfd_open(PIDFD_NONBLOCK)"),
+        ),
+        (Feature::PidfdGetfd, availability(&getfd, "pidfd_getfd")),
+        (Feature::SetnsPidfd, probe_setns(guard, fd)),
+    ]
+}
 
-    out.push((Feature::SetnsPidfd, probe_setns(guard, fd)));
-
+/// pidfs identities, `PIDFD_GET_INFO` and the exit status it reports.
+fn probe_info(guard: &Guard, fd: BorrowedFd<'_>) -> [(Feature, Availability); 3] {
     // f_type's width differs between architectures, hence the cast.
     #[allow(clippy::unnecessary_cast)]
     let pidfs = match rustix::fs::fstatfs(fd) {
@@ -145,47 +155,45 @@ fn probe_with(guard: &Guard) -> Vec<(Feature, Availability)> {
         ),
         Err(e) => from_error(&io::Error::from(e), "fstatfs(pidfd)"),
     };
-    out.push((Feature::PidfsIds, pidfs));
-
     let info = sigsys_guard::call(guard, || syscalls::pidfd_get_info(fd, PIDFD_INFO_PID));
-    let info_ok = info.result.is_ok();
-    out.push((
-        Feature::PidfdGetInfo,
-        availability(&info, "ioctl(PIDFD_GET_INFO)"),
-    ));
-
     // The exit status is recorded only for a reaped process, and the probe
     // will not create one; infer it from the release, as LTP does.
-    let exit = if !info_ok {
+    let exit = if info.result.is_err() {
         Availability::unavailable(None, "needs PIDFD_GET_INFO")
     } else if release_at_least(&kernel_release(), 6, 15) {
         Availability::Available
     } else {
         Availability::unavailable(None, "kernel release before 6.15")
     };
-    out.push((Feature::PidfdInfoExit, exit));
+    [
+        (Feature::PidfsIds, pidfs),
+        (
+            Feature::PidfdGetInfo,
+            availability(&info, "ioctl(PIDFD_GET_INFO)"),
+        ),
+        (Feature::PidfdInfoExit, exit),
+    ]
+}
 
-    let ready = |f: Feature| out.iter().any(|(g, a)| *g == f && a.is_available());
-    let handle = if ready(Feature::PidfdOpen)
-        && ready(Feature::PidfdSendSignal)
-        && ready(Feature::WaitidPidfd)
-    {
+/// Handles are in use when the three calls they rest on all work (Go's
+/// `checkPidfd`).
+fn summary(probed: &[(Feature, Availability)]) -> Availability {
+    let ready = |f: Feature| probed.iter().any(|(g, a)| *g == f && a.is_available());
+    if ready(Feature::PidfdOpen) && ready(Feature::PidfdSendSignal) && ready(Feature::WaitidPidfd) {
         Availability::Available
     } else {
         Availability::unavailable(
             None,
             "needs pidfd_open, pidfd_send_signal and waitid(P_PIDFD) (Linux 5.4)",
         )
-    };
-    out.insert(0, (Feature::ProcessHandle, handle));
-    out
+    }
 }
 
 /// `setns(pidfd, CLONE_NEWUTS)` into our own UTS namespace changes nothing.
 /// A kernel that accepts pidfds there (5.8) either does it or, without
 /// `CAP_SYS_ADMIN`, says `EPERM`; an older one says `EINVAL` because the
 /// descriptor is not a namespace file.
-fn probe_setns(guard: &Guard, fd: std::os::fd::BorrowedFd<'_>) -> Availability {
+fn probe_setns(guard: &Guard, fd: BorrowedFd<'_>) -> Availability {
     let probed = sigsys_guard::call(guard, || {
         let uts = rustix::thread::ThreadNameSpaceType::HOST_NAME_AND_NIS_DOMAIN_NAME;
         Ok(rustix::thread::move_into_thread_name_spaces(fd, uts)?)
