@@ -1,6 +1,5 @@
 //! The exit future for async-io, the reactor of smol (feature `async-io`).
 
-use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -11,9 +10,7 @@ use std::time::Duration;
 use ::async_io::{Async, Timer};
 
 use super::exit::{ExitFuture, Pidfd, Reactor, Waited};
-use crate::error::Result;
 use crate::process::Process;
-use crate::state::ProcessState;
 
 /// Waits for `process` to exit on async-io's reactor: resolves to what
 /// [`Process::wait`] would return. Any process, child or not; no `SIGCHLD`
@@ -31,7 +28,7 @@ use crate::state::ProcessState;
 /// # Ok(()) }
 /// ```
 pub fn wait(process: &Process) -> Exit<'_> {
-    Exit(ExitFuture::new(Waited::Borrowed(process)))
+    ExitFuture::new(Waited::Borrowed(process))
 }
 
 /// Like [`wait`], for a process shared through an [`Arc`]: the future
@@ -51,7 +48,7 @@ pub fn wait(process: &Process) -> Exit<'_> {
 /// # Ok(()) }
 /// ```
 pub fn wait_shared(process: Arc<Process>) -> Exit<'static> {
-    Exit(ExitFuture::new(Waited::Shared(process)))
+    ExitFuture::new(Waited::Shared(process))
 }
 
 /// The future of [`wait`] and [`wait_shared`]: a named type, `Send` and
@@ -73,34 +70,14 @@ pub fn wait_shared(process: Arc<Process>) -> Exit<'static> {
 /// assert_eq!(job.exit.process().pid(), child.pid());
 /// # Ok(()) }
 /// ```
-#[must_use = "futures do nothing unless polled"]
-pub struct Exit<'a>(ExitFuture<'a, AsyncIo>);
+pub type Exit<'a> = ExitFuture<'a, AsyncIo>;
 
-impl Exit<'_> {
-    /// The process this future waits for.
-    pub fn process(&self) -> &Process {
-        self.0.process()
-    }
-}
+/// async-io's reactor (`Async` for the pidfd, `Timer` for the pauses), as
+/// the type parameter of [`ExitFuture`]: it has no values.
+#[derive(Debug)]
+pub enum AsyncIo {}
 
-impl Future for Exit<'_> {
-    type Output = Result<ProcessState>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.0).poll(cx)
-    }
-}
-
-impl fmt::Debug for Exit<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Exit")
-            .field("pid", &self.process().pid())
-            .finish_non_exhaustive()
-    }
-}
-
-/// async-io's reactor: `Async` for the pidfd, `Timer` for the pauses.
-pub(super) enum AsyncIo {}
+impl super::exit::sealed::Sealed for AsyncIo {}
 
 impl Reactor for AsyncIo {
     type Registration = Async<Pidfd>;

@@ -1,6 +1,7 @@
 //! The one exit future, written once over a small reactor abstraction;
 //! `tokio.rs` and `async_io.rs` only adapt their runtime to [`Reactor`].
 
+use std::fmt;
 use std::future::Future;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
@@ -14,33 +15,52 @@ use crate::error::{Error, Result};
 use crate::process::Process;
 use crate::state::{ExitStatus, ProcessState, UnknownReason};
 
-/// What the exit future needs from a runtime: a pidfd registered with its
+/// A runtime an [`ExitFuture`] can wait on: implemented by
+/// [`tokio::Tokio`](super::tokio::Tokio) and
+/// [`async_io::AsyncIo`](super::async_io::AsyncIo), and sealed.
+///
+/// What the future needs from a runtime: a pidfd registered with its
 /// reactor, and timers. Every method is called from inside `poll`, so from
 /// within the runtime.
-pub(super) trait Reactor {
+pub trait Reactor: sealed::Sealed {
+    #[doc(hidden)]
     /// A pidfd registered with the reactor; deregisters on drop.
     type Registration: Send + Unpin;
+    #[doc(hidden)]
     /// A timer that can be re-armed.
     type Timer: Send + Unpin;
+    #[doc(hidden)]
     /// Names the runtime in errors.
     const NAME: &'static str;
 
+    #[doc(hidden)]
     fn register(fd: Pidfd) -> io::Result<Self::Registration>;
     /// Ready once the reactor has seen the pidfd readable since the last
     /// `Ready`: each readiness is reported once, so that a spurious one
     /// (which the future re-checks and ignores) is not reported again.
+    #[doc(hidden)]
     fn poll_readable(
         registration: &Self::Registration,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<()>>;
+    #[doc(hidden)]
     fn timer(after: Duration) -> Self::Timer;
+    #[doc(hidden)]
     fn reset(timer: &mut Self::Timer, after: Duration);
+    #[doc(hidden)]
     fn poll_timer(timer: &mut Self::Timer, cx: &mut Context<'_>) -> Poll<()>;
+}
+
+pub(super) mod sealed {
+    /// Only this crate's runtimes implement [`Reactor`](super::Reactor).
+    pub trait Sealed {}
 }
 
 /// The pidfd handed to the reactor: the `Process`'s own, or a duplicate
 /// when the reactor already has that one.
-pub(super) enum Pidfd {
+// `pub` only because the sealed `Reactor` names it; not reachable from
+// outside the crate.
+pub enum Pidfd {
     /// The process's own pidfd, by number. It stays open as long as the
     /// future that registered it: the future keeps the `Process` (borrowed
     /// or shared) and drops its registration first, and a `Process` never
@@ -106,10 +126,16 @@ enum Stage<R: Reactor> {
     },
 }
 
-/// Awaits a process's exit on the runtime `R`. All the wait's state lives
-/// in the `Process`, so dropping this at any point loses nothing: its
-/// registration and timer go with it.
-pub(super) struct ExitFuture<'a, R: Reactor> {
+/// Awaits a process's exit on the runtime `R`: the future of
+/// [`tokio::wait`](super::tokio::wait) and
+/// [`async_io::wait`](super::async_io::wait), named by each runtime's alias
+/// ([`tokio::Exit`](super::tokio::Exit), [`async_io::Exit`](super::async_io::Exit)).
+///
+/// `Send` and `Unpin`: it can be stored in a struct and polled by hand.
+/// All the wait's state lives in the `Process`, so dropping this at any
+/// point loses nothing: its registration and timer go with it.
+#[must_use = "futures do nothing unless polled"]
+pub struct ExitFuture<'a, R: Reactor> {
     // Declared before `process`, so dropped before it: the registration
     // may name the process's own pidfd, which must be open when the
     // reactor lets go of it.
@@ -133,7 +159,7 @@ impl<'a, R: Reactor> ExitFuture<'a, R> {
     }
 
     /// The process this future waits for.
-    pub(super) fn process(&self) -> &Process {
+    pub fn process(&self) -> &Process {
         &self.process
     }
 
@@ -259,6 +285,15 @@ impl<R: Reactor> Future for ExitFuture<'_, R> {
             this.backoff = Backoff::new();
             return Poll::Ready(done);
         }
+    }
+}
+
+impl<R: Reactor> fmt::Debug for ExitFuture<'_, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExitFuture")
+            .field("runtime", &R::NAME)
+            .field("pid", &self.process().pid())
+            .finish_non_exhaustive()
     }
 }
 

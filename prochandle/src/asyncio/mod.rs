@@ -8,8 +8,9 @@
 //!
 //! # Named futures
 //!
-//! Both return a named future, [`tokio::Exit`] and [`async_io::Exit`]:
-//! `Send`, `Unpin`, and storable in a struct of your own. `wait(&process)`
+//! Both return a named future, [`tokio::Exit`] and [`async_io::Exit`]
+//! (aliases of the one generic [`ExitFuture`]): `Send`, `Unpin`, and
+//! storable in a struct of your own. `wait(&process)`
 //! borrows the process (`Exit<'_>`); `wait_shared(Arc<Process>)` borrows
 //! nothing (`Exit<'static>`), for a future to spawn or keep without a
 //! lifetime. Both are one implementation over a small reactor abstraction
@@ -85,6 +86,8 @@ pub mod async_io;
 pub mod tokio;
 
 mod exit;
+
+pub use exit::{ExitFuture, Reactor};
 
 #[cfg(doc)]
 use crate::process::Process;

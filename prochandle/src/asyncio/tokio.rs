@@ -1,6 +1,5 @@
 //! The exit future for tokio (feature `tokio`).
 
-use std::fmt;
 use std::future::Future;
 use std::io;
 use std::pin::Pin;
@@ -13,9 +12,7 @@ use ::tokio::io::Interest;
 use ::tokio::time::{Instant, Sleep};
 
 use super::exit::{ExitFuture, Pidfd, Reactor, Waited};
-use crate::error::Result;
 use crate::process::Process;
-use crate::state::ProcessState;
 
 /// Waits for `process` to exit, without blocking the runtime: resolves to
 /// what [`Process::wait`] would return. Any process, child or not; no
@@ -36,7 +33,7 @@ use crate::state::ProcessState;
 /// # Ok(()) }
 /// ```
 pub fn wait(process: &Process) -> Exit<'_> {
-    Exit(ExitFuture::new(Waited::Borrowed(process)))
+    ExitFuture::new(Waited::Borrowed(process))
 }
 
 /// Like [`wait`], for a process shared through an [`Arc`]: the future
@@ -56,7 +53,7 @@ pub fn wait(process: &Process) -> Exit<'_> {
 /// # Ok(()) }
 /// ```
 pub fn wait_shared(process: Arc<Process>) -> Exit<'static> {
-    Exit(ExitFuture::new(Waited::Shared(process)))
+    ExitFuture::new(Waited::Shared(process))
 }
 
 /// The future of [`wait`] and [`wait_shared`]: a named type, `Send` and
@@ -80,34 +77,14 @@ pub fn wait_shared(process: Arc<Process>) -> Exit<'static> {
 /// assert!(state.success(), "{} failed", job.name);
 /// # Ok(()) }
 /// ```
-#[must_use = "futures do nothing unless polled"]
-pub struct Exit<'a>(ExitFuture<'a, Tokio>);
+pub type Exit<'a> = ExitFuture<'a, Tokio>;
 
-impl Exit<'_> {
-    /// The process this future waits for.
-    pub fn process(&self) -> &Process {
-        self.0.process()
-    }
-}
+/// tokio's reactor (`AsyncFd` for the pidfd, `Sleep` for the pauses), as the
+/// type parameter of [`ExitFuture`]: it has no values.
+#[derive(Debug)]
+pub enum Tokio {}
 
-impl Future for Exit<'_> {
-    type Output = Result<ProcessState>;
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.0).poll(cx)
-    }
-}
-
-impl fmt::Debug for Exit<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Exit")
-            .field("pid", &self.process().pid())
-            .finish_non_exhaustive()
-    }
-}
-
-/// tokio's reactor: `AsyncFd` for the pidfd, `Sleep` for the pauses.
-pub(super) enum Tokio {}
+impl super::exit::sealed::Sealed for Tokio {}
 
 impl Reactor for Tokio {
     type Registration = AsyncFd<Pidfd>;
