@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::backoff::{Backoff, REAP_GRACE};
 use crate::error::{Error, Result};
+use crate::sys::unix::errno::{self, Call};
 use crate::process::Process;
 use crate::state::{ExitStatus, ProcessState, UnknownReason};
 
@@ -303,11 +304,7 @@ fn not_reaped_yet(state: &ProcessState) -> bool {
 
 /// The error of duplicating a pidfd (`fcntl(F_DUPFD_CLOEXEC)`).
 fn dup_error(e: io::Error) -> Error {
-    if crate::fd_limit::is_out_of_descriptors(&e) {
-        crate::fd_limit::out_of_descriptors("fcntl(F_DUPFD_CLOEXEC)", e)
-    } else {
-        Error::os("fcntl(F_DUPFD_CLOEXEC)", e)
-    }
+    errno::os_error(Call::NewDescriptor, "fcntl(F_DUPFD_CLOEXEC)", e)
 }
 
 fn register_error<R: Reactor>(e: io::Error) -> Error {

@@ -15,8 +15,8 @@ use std::time::Duration;
 use rustix::event::epoll::{self, CreateFlags, EventData, EventFlags};
 use rustix::event::{eventfd, EventfdFlags, Timespec};
 
-use crate::error::{Error, ErrorKind, Result};
-use crate::fd_limit::{is_out_of_descriptors, out_of_descriptors};
+use crate::error::{Error, Result};
+use crate::sys::unix::errno::{self, Call};
 use crate::process::Process;
 
 /// The token of the eventfd; the registry never hands it out.
@@ -122,19 +122,9 @@ fn interest() -> EventFlags {
 }
 
 fn fd_error(op: &'static str, e: rustix::io::Errno) -> Error {
-    let e: io::Error = e.into();
-    if is_out_of_descriptors(&e) {
-        out_of_descriptors(op, e)
-    } else {
-        Error::os(op, e)
-    }
+    errno::os_error(Call::NewDescriptor, op, e.into())
 }
 
 fn ctl_error(e: io::Error) -> Error {
-    match e.raw_os_error() {
-        Some(libc::ENOSPC) => Error::os_kind(ErrorKind::Other, "epoll_ctl", e).with_detail(
-            "the per-user limit on epoll watches is reached (/proc/sys/fs/epoll/max_user_watches)",
-        ),
-        _ => Error::os("epoll_ctl", e),
-    }
+    errno::os_error(Call::EpollAdd, "epoll_ctl", e)
 }

@@ -11,8 +11,8 @@ use std::io;
 use crate::error::{Error, ErrorKind};
 use crate::fd_limit::{is_out_of_descriptors, out_of_descriptors};
 
-/// What the failing call was about. (The `/proc`, socket and namespace
-/// calls are Linux extensions; elsewhere only the core calls exist.)
+/// What the failing call was about. (The `/proc`, socket, namespace and
+/// epoll calls are Linux's; elsewhere only the core calls exist.)
 #[derive(Debug, Clone, Copy)]
 #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) enum Call {
@@ -26,6 +26,10 @@ pub(crate) enum Call {
     PeerSocket,
     /// Opening or joining a namespace of the process with this PID.
     Namespace(u32),
+    /// Making a descriptor (an epoll instance, an eventfd, a duplicate).
+    NewDescriptor,
+    /// Adding a descriptor to an epoll instance.
+    EpollAdd,
 }
 
 /// Classifies `e`, returned by `op`, in the light of `call`.
@@ -65,6 +69,12 @@ pub(crate) fn os_error(call: Call, op: &'static str, e: io::Error) -> Error {
             Done,
             format!("process {pid} has exited and left its namespaces"),
         ),
+        (Call::EpollAdd, libc::ENOSPC) => (
+            Other,
+            "the per-user limit on epoll watches is reached \
+             (/proc/sys/fs/epoll/max_user_watches)"
+                .into(),
+        ),
         (Call::Namespace(_), libc::EOPNOTSUPP) => {
             (Unsupported, "this kernel lacks that namespace type".into())
         }
@@ -101,6 +111,7 @@ mod tests {
             ErrorKind::Unsupported
         );
         assert_eq!(errno(Call::Signal, libc::EIO), ErrorKind::Other);
+        assert_eq!(errno(Call::NewDescriptor, libc::EINVAL), ErrorKind::InvalidInput);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 mod backend;
 #[cfg(any(target_os = "macos", target_os = "freebsd"))]
 mod bsd;
-mod errno;
+pub(crate) mod errno;
 mod guarded;
 #[cfg(target_os = "linux")]
 pub(crate) mod linux;
