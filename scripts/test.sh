@@ -35,13 +35,29 @@ PROCHANDLE_FORCE_PID=1 run_tests
 step "doctests"
 cargo test --workspace --all-features --doc
 
-step "examples (the seed's use cases)"
+step "examples (the use cases of Go's WithHandle proposal)"
 for example in check pidfd_in_use getfd poll_exit setns; do
   cargo run -q -p prochandle --example "$example"
 done
 
 step "docs"
 RUSTDOCFLAGS="-D warnings" cargo doc --workspace --all-features --no-deps
+
+step "minimum Rust version (rust-version in Cargo.toml)"
+# The declared MSRV is checked, not assumed: the whole workspace must build
+# with that toolchain, for Linux and for Windows.
+msrv=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)
+rustup toolchain install "$msrv" --profile minimal
+rustup target add --toolchain "$msrv" x86_64-pc-windows-gnu
+CARGO_TARGET_DIR=target/msrv cargo "+$msrv" check --workspace --all-features
+CARGO_TARGET_DIR=target/msrv cargo "+$msrv" check --workspace --all-features \
+  --target x86_64-pc-windows-gnu
+
+step "packages (cargo package with verification, cargo publish --dry-run)"
+# Both crates pack their own README and build from the packed sources alone;
+# the test-support crate is not published.
+cargo package --workspace --exclude prochandle-test-support --allow-dirty
+cargo publish --dry-run --workspace --exclude prochandle-test-support --allow-dirty
 
 # Lines starting "WARNING: ... not run:" mark checks skipped only because a
 # toolchain could not be downloaded (no network); any other failure fails.
