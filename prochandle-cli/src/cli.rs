@@ -68,6 +68,12 @@ pub enum Command {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
+    /// Writes the manual pages (prochandle.1 and one per subcommand) into
+    /// DIR, e.g. /usr/local/share/man/man1.
+    Manpages {
+        /// The directory to write the pages into (created if missing).
+        dir: std::path::PathBuf,
+    },
 }
 
 /// The target forms, then the exit codes, for commands that take targets.

@@ -5,6 +5,7 @@ mod completions;
 mod getfd;
 mod info;
 mod kill;
+mod manpages;
 mod nsenter;
 mod run;
 mod spawn;
@@ -24,5 +25,6 @@ pub fn run(command: Command) -> u8 {
         Command::Nsenter(args) => nsenter::run(args),
         Command::Run(args) => run::run(args),
         Command::Completions { shell } => completions::run(shell),
+        Command::Manpages { dir } => manpages::run(&dir),
     }
 }

@@ -12,9 +12,9 @@ use std::time::{Duration, Instant};
 
 use crate::backoff::{Backoff, REAP_GRACE};
 use crate::error::{Error, Result};
-use crate::sys::unix::errno::{self, Call};
 use crate::process::Process;
 use crate::state::{ExitStatus, ProcessState, UnknownReason};
+use crate::sys::unix::errno::{self, Call};
 
 /// A runtime an [`ExitFuture`] can wait on: implemented by
 /// [`tokio::Tokio`](super::tokio::Tokio) and

@@ -16,8 +16,8 @@ use rustix::event::epoll::{self, CreateFlags, EventData, EventFlags};
 use rustix::event::{eventfd, EventfdFlags, Timespec};
 
 use crate::error::{Error, Result};
-use crate::sys::unix::errno::{self, Call};
 use crate::process::Process;
+use crate::sys::unix::errno::{self, Call};
 
 /// The token of the eventfd; the registry never hands it out.
 const WAKER: u64 = u64::MAX;

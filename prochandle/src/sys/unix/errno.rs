@@ -111,7 +111,10 @@ mod tests {
             ErrorKind::Unsupported
         );
         assert_eq!(errno(Call::Signal, libc::EIO), ErrorKind::Other);
-        assert_eq!(errno(Call::NewDescriptor, libc::EINVAL), ErrorKind::InvalidInput);
+        assert_eq!(
+            errno(Call::NewDescriptor, libc::EINVAL),
+            ErrorKind::InvalidInput
+        );
     }
 
     #[test]
