@@ -17,11 +17,15 @@ mod cli;
 #[cfg(target_os = "linux")]
 mod commands;
 #[cfg(target_os = "linux")]
+mod containment;
+#[cfg(target_os = "linux")]
 mod duration;
 #[cfg(target_os = "linux")]
 mod exit_codes;
 #[cfg(target_os = "linux")]
 mod output;
+#[cfg(target_os = "linux")]
+mod signals;
 #[cfg(target_os = "linux")]
 mod target;
 

@@ -8,6 +8,7 @@ mod kill;
 mod nsenter;
 mod run;
 mod spawn;
+mod tree;
 mod wait;
 mod waiting;
 
@@ -23,6 +24,7 @@ pub fn run(command: Command) -> u8 {
         Command::Getfd(args) => getfd::run(args),
         Command::Nsenter(args) => nsenter::run(args),
         Command::Run(args) => run::run(args),
+        Command::Tree { json, target } => tree::run(json, &target),
         Command::Completions { shell } => completions::run(shell),
     }
 }
