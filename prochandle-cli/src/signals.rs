@@ -2,8 +2,9 @@
 //! handlers: they are blocked in this (single-threaded) process before CMD
 //! is started, so one that arrives at any moment stays pending and is read
 //! in order, and no async-signal-unsafe code can ever run in a handler.
-//! std's spawn clears the signal mask in the child before `exec`, so CMD
-//! starts with nothing blocked.
+//! A child inherits the mask (`posix_spawn`, as std uses it, keeps it), so
+//! [`SignalFd::unblock_in_child`] gives CMD back the mask prochandle was
+//! started with before it `exec`s.
 //!
 //! `SIGCHLD` is blocked and read the same way, only to wake the loop when
 //! CMD exits (where there is no pidfd to poll): no handler is installed
@@ -11,6 +12,8 @@
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::Command;
 
 use prochandle::Signal;
 
@@ -30,6 +33,8 @@ pub const FORWARDED: [Signal; 7] = [
 /// A signalfd for a set of signals that this thread keeps blocked.
 pub struct SignalFd {
     fd: OwnedFd,
+    /// The mask before [`SignalFd::block`].
+    original: libc::sigset_t,
 }
 
 impl SignalFd {
@@ -51,8 +56,9 @@ impl SignalFd {
             // is refused with EINVAL and leaves it unchanged.
             unsafe { libc::sigaddset(&mut set, raw) };
         }
-        // SAFETY: reads `set`, writes no old mask.
-        let ret = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut()) };
+        let mut original = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
+        // SAFETY: reads `set`, writes the old mask into `original`.
+        let ret = unsafe { libc::pthread_sigmask(libc::SIG_BLOCK, &set, original.as_mut_ptr()) };
         if ret != 0 {
             return Err(io::Error::from_raw_os_error(ret));
         }
@@ -64,7 +70,26 @@ impl SignalFd {
         }
         // SAFETY: a new descriptor that nothing else owns.
         let fd = unsafe { OwnedFd::from_raw_fd(fd) };
-        Ok(SignalFd { fd })
+        // SAFETY: pthread_sigmask succeeded, so it wrote the old mask.
+        let original = unsafe { original.assume_init() };
+        Ok(SignalFd { fd, original })
+    }
+
+    /// Makes `command`'s child restore, before it `exec`s, the signal mask
+    /// this process had before [`SignalFd::block`].
+    pub fn unblock_in_child(&self, command: &mut Command) {
+        let original = self.original;
+        // SAFETY: the closure runs in the child between fork and exec,
+        // where only async-signal-safe calls are allowed: pthread_sigmask
+        // (sigprocmask) is one, and the closure allocates nothing.
+        unsafe {
+            command.pre_exec(move || {
+                match libc::pthread_sigmask(libc::SIG_SETMASK, &original, std::ptr::null_mut()) {
+                    0 => Ok(()),
+                    err => Err(io::Error::from_raw_os_error(err)),
+                }
+            });
+        }
     }
 
     /// Every signal pending now, oldest first; empty if none is.

@@ -50,8 +50,9 @@ pub fn run(args: RunArgs) -> u8 {
     };
     let mut command = spawn::command(&plan.command);
     containment.prepare(&mut command);
+    signal_fd.unblock_in_child(&mut command);
     let started = Instant::now();
-    let process = match spawn::spawn(&mut command, "run", |_| None) {
+    let process = match spawn::spawn(&mut command, "run", out_of_resources) {
         Ok(process) => process,
         Err(code) => return code,
     };
@@ -89,6 +90,15 @@ pub fn run(args: RunArgs) -> u8 {
         print_times(&state, started.elapsed());
     }
     exit_status(&state, timed_out, args.preserve_status)
+}
+
+/// A spawn that failed for want of descriptors or processes is
+/// prochandle's failure (125, as timeout(1) when `fork` fails), not CMD's.
+fn out_of_resources(err: &std::io::Error) -> Option<String> {
+    let errno = err.raw_os_error()?;
+    [libc::EMFILE, libc::ENFILE, libc::EAGAIN]
+        .contains(&errno)
+        .then(|| format!("run: cannot start the command: {err}"))
 }
 
 /// timeout(1)'s status: CMD's (128+N for signal N), or 124 after a
