@@ -189,7 +189,7 @@ fn child_only_leaves_the_rest_of_the_group() {
         Supervised::start(prochandle().args(["run", "--child-only", "0.5", "sh", "-c", &script]));
     let job = pinned(read_pid_file(&file));
     // The foreground `sleep` survives too: pinned, for the guard.
-    run.wait_for_command("sleep");
+    run.wait_for_command("sleep", 2);
     assert_eq!(run.wait_status().code(), Some(124));
     assert!(
         !ends_within(&job, Duration::from_millis(300)),

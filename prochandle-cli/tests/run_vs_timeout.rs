@@ -60,7 +60,7 @@ fn signals_sent_to_the_supervisor_end_the_command() {
             let script = job_and_sleep(&file);
             let mut sup = Supervised::start(&mut tool.command(&["30", "sh", "-c", &script]));
             let job = pinned(read_pid_file(&file));
-            sup.wait_for_command("sleep");
+            sup.wait_for_command("sleep", 2);
             sup.signal(signal);
             let got = shell_status(sup.wait_status());
             assert_eq!(got, status, "{tool:?} {signal}");
@@ -88,7 +88,7 @@ fn usr1_is_forwarded_too() {
     let script = job_and_sleep(&file);
     let mut sup = Supervised::start(&mut Tool::Prochandle.command(&["30", "sh", "-c", &script]));
     let job = pinned(read_pid_file(&file));
-    sup.wait_for_command("sleep");
+    sup.wait_for_command("sleep", 2);
     sup.signal(Signal::USR1);
     assert_eq!(shell_status(sup.wait_status()), 138);
     assert!(ends_within(&job, KILL_PATIENCE), "the job survived");
@@ -175,7 +175,7 @@ fn foreground_signals_the_command_only() {
             Supervised::start(&mut tool.command(&["--foreground", "0.5", "sh", "-c", &script]));
         let job = pinned(read_pid_file(&file));
         // The foreground `sleep` survives too: pinned, for the guard.
-        sup.wait_for_command("sleep");
+        sup.wait_for_command("sleep", 2);
         assert_eq!(shell_status(sup.wait_status()), 124, "{tool:?}");
         assert!(
             !ends_within(&job, Duration::from_millis(300)),

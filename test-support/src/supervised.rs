@@ -54,17 +54,20 @@ impl Supervised {
         Process::from_child(&self.child).expect("open the supervisor")
     }
 
-    /// Waits until a descendant of the supervisor runs a program named
-    /// `name` (its `comm`), that is, until the supervisor has started its
-    /// command and so set up its signal handling.
-    pub fn wait_for_command(&mut self, name: &str) {
+    /// Waits until `count` descendants of the supervisor run a program
+    /// named `name` (their `comm`), that is, until the supervisor has
+    /// started its command and set up its signal handling, and the
+    /// command's own children have `exec`'d (with the dispositions they
+    /// were given before), then pins them all.
+    pub fn wait_for_command(&mut self, name: &str, count: usize) {
         let supervisor = self.process();
-        eventually(&format!("the supervisor to run {name}"), || {
+        eventually(&format!("the supervisor to run {count} {name}"), || {
             let below = supervisor.descendants().ok()?;
-            below
+            let running = below
                 .iter()
-                .any(|p| comm(p.pid()).as_deref() == Some(name))
-                .then_some(())
+                .filter(|p| comm(p.pid()).as_deref() == Some(name))
+                .count();
+            (running >= count).then_some(())
         });
         self.pin_tree();
     }

@@ -30,13 +30,7 @@ pub fn run(args: RunArgs) -> u8 {
             return exit_codes::USAGE;
         }
     };
-    let containment = if args.foreground {
-        Containment::ChildOnly { own_group: false }
-    } else if args.child_only {
-        Containment::ChildOnly { own_group: true }
-    } else {
-        Containment::ProcessGroup
-    };
+    let containment = containment_for(&args);
     // Blocked before CMD starts: a signal that comes at any moment from
     // here on is read and forwarded, never lost and never fatal to us.
     let mut wanted = signals::FORWARDED.to_vec();
@@ -90,6 +84,18 @@ pub fn run(args: RunArgs) -> u8 {
         print_times(&state, started.elapsed());
     }
     exit_status(&state, timed_out, args.preserve_status)
+}
+
+/// `--foreground` as timeout(1) has it (CMD in our group, signalled
+/// alone), `--child-only`, or by default CMD's whole process group.
+fn containment_for(args: &RunArgs) -> Containment {
+    if args.foreground {
+        Containment::ChildOnly { own_group: false }
+    } else if args.child_only {
+        Containment::ChildOnly { own_group: true }
+    } else {
+        Containment::ProcessGroup
+    }
 }
 
 /// A spawn that failed for want of descriptors or processes is
