@@ -93,7 +93,7 @@ prochandle run [OPTIONS] DURATION CMD [ARG]...
 const RUN_FORMS: &str = "\
 As timeout(1): `prochandle run -s INT -k 5 10 make` is `timeout -s INT -k 5 10 make`.
 Before `--`, the first word is DURATION unless --timeout is given; what follows is CMD,
-whose own options are left alone. DURATION is a number of seconds with an optional unit
+whose own options (and a later `--`) are left alone, as timeout(1) leaves them. DURATION is a number of seconds with an optional unit
 (500ms, 2s, 1.5m, 1h, 1d); 0 disables the timeout.
 
 CMD gets its own process group (unless --foreground): the timeout signal and every
