@@ -60,9 +60,25 @@ pub enum Command {
     /// Runs CMD in TARGET's namespaces, joined atomically through its pidfd.
     #[command(after_help = target_help())]
     Nsenter(NsenterArgs),
-    /// Runs CMD holding its handle; kills it on timeout like timeout(1).
-    #[command(after_help = exit_codes::HELP)]
+    /// Runs CMD holding its handle, like timeout(1): signals it (and its
+    /// process group) at the timeout, forwards TERM, INT, HUP, QUIT, ALRM,
+    /// USR1 and USR2, and kills what is left of the group when it ends.
+    #[command(
+        override_usage = RUN_USAGE,
+        after_help = run_help()
+    )]
     Run(RunArgs),
+    /// The live descendants of TARGET, as an indented tree: PID, identity,
+    /// command line.
+    #[command(after_help = target_help())]
+    Tree {
+        /// One JSON object per process, one per line, root first.
+        #[arg(long)]
+        json: bool,
+        /// The root of the tree.
+        #[arg(value_name = "TARGET", value_parser = parse_target)]
+        target: Target,
+    },
     /// Prints shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -74,6 +90,25 @@ pub enum Command {
         /// The directory to write the pages into (created if missing).
         dir: std::path::PathBuf,
     },
+}
+
+const RUN_USAGE: &str = "\
+prochandle run [OPTIONS] DURATION CMD [ARG]...
+       prochandle run [OPTIONS] [--timeout DUR] -- CMD [ARG]...";
+
+const RUN_FORMS: &str = "\
+As timeout(1): `prochandle run -s INT -k 5 10 make` is `timeout -s INT -k 5 10 make`.
+Before `--`, the first word is DURATION unless --timeout is given; what follows is CMD,
+whose own options (and a later `--`) are left alone, as timeout(1) leaves them. DURATION is a number of seconds with an optional unit
+(500ms, 2s, 1.5m, 1h, 1d); 0 disables the timeout.
+
+CMD gets its own process group (unless --foreground): the timeout signal and every
+forwarded signal reach the whole group, and when CMD ends (or is killed) whatever is
+left of the group is killed. --child-only signals CMD alone and leaves the rest.";
+
+/// `run`'s forms, then the exit codes.
+fn run_help() -> String {
+    format!("{RUN_FORMS}\n\n{}", exit_codes::HELP)
 }
 
 /// The target forms, then the exit codes, for commands that take targets.
@@ -169,23 +204,97 @@ pub struct NsenterArgs {
     pub command: Vec<std::ffi::OsString>,
 }
 
+/// `run`'s command line: timeout(1)'s options, then either timeout(1)'s
+/// `DURATION COMMAND [ARG]...` or `[--timeout DUR] -- COMMAND [ARG]...`.
+///
+/// Before `--`, the first word is DURATION unless `--timeout` is given;
+/// the rest, and everything after `--`, is the command. Once the first
+/// word is taken, nothing after it is read as an option of prochandle's
+/// (as timeout(1) stops at its first operand), so `prochandle run 10 ls
+/// -l` passes `-l` to `ls`. See [`RunArgs::split`].
 #[derive(Args, Debug)]
 pub struct RunArgs {
-    /// Send --signal to CMD after DUR; exit 124.
+    /// Send --signal to CMD after DUR; exit 124 (the DURATION operand,
+    /// as an option). 0 disables the timeout, as in timeout(1).
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
-    /// After the timeout signal, send SIGKILL if CMD is still running after DUR.
-    #[arg(long, value_name = "DUR", requires = "timeout", value_parser = parse_duration)]
+    /// Also send SIGKILL if CMD is still running DUR after the first signal
+    /// (timeout's or a forwarded one); 0 disables it.
+    #[arg(short = 'k', long, value_name = "DUR", value_parser = parse_duration)]
     pub kill_after: Option<Duration>,
-    /// The signal sent at the timeout.
+    /// The signal sent at the timeout: a name (TERM, SIGKILL, hup) or a number.
     #[arg(short, long, value_name = "SIG", default_value = "TERM", value_parser = parse_signal)]
     pub signal: Signal,
+    /// Exit with CMD's status even when the timeout ran out (not 124).
+    #[arg(long)]
+    pub preserve_status: bool,
+    /// Leave CMD in prochandle's process group, so that it may read from
+    /// the terminal and get its signals (Ctrl-C); signals then reach CMD
+    /// only, not its children, and nothing is killed after CMD exits.
+    #[arg(long)]
+    pub foreground: bool,
+    /// Signal CMD only, not its process group, and leave its children
+    /// running after it exits (the behaviour of `run` before process
+    /// groups; CMD still gets its own group unless --foreground).
+    #[arg(long)]
+    pub child_only: bool,
+    /// Say on stderr each signal sent to CMD.
+    #[arg(short, long)]
+    pub verbose: bool,
     /// Print CPU times and peak memory on stderr, like /usr/bin/time.
     #[arg(long)]
     pub time: bool,
-    /// The command to run, after `--`.
-    #[arg(last = true, required = true, value_name = "CMD")]
+    /// DURATION (unless --timeout is given), then CMD [ARG]...
+    #[arg(
+        value_name = "DURATION CMD",
+        num_args = 1..,
+        allow_hyphen_values = true
+    )]
+    pub words: Vec<std::ffi::OsString>,
+    /// CMD [ARG]..., after `--`.
+    #[arg(last = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,
+}
+
+/// What `run` was asked to do, once the operands are taken apart.
+#[derive(Debug, PartialEq)]
+pub struct RunPlan {
+    /// `None`: no timeout (none given, or 0).
+    pub timeout: Option<Duration>,
+    /// The command and its arguments; never empty.
+    pub command: Vec<std::ffi::OsString>,
+}
+
+impl RunArgs {
+    /// Takes DURATION and CMD out of the operands; the error is one line.
+    pub fn split(&self) -> Result<RunPlan, String> {
+        let mut words = self.words.iter();
+        let timeout = match self.timeout {
+            Some(timeout) => Some(timeout),
+            None => match words.next() {
+                Some(word) => Some(duration::parse(&word.to_string_lossy())?),
+                None => None,
+            },
+        };
+        if self.kill_after.is_some() && timeout.is_none() {
+            return Err(
+                "--kill-after needs a timeout: DURATION or --timeout (0 for none)".to_owned(),
+            );
+        }
+        let command: Vec<_> = words.chain(&self.command).cloned().collect();
+        if command.is_empty() {
+            return Err(
+                "the following required arguments were not provided: CMD \
+                 (prochandle run [OPTIONS] DURATION CMD [ARG]..., or [--timeout DUR] -- CMD [ARG]...)"
+                    .to_owned(),
+            );
+        }
+        Ok(RunPlan {
+            // 0 disables the timeout, as in timeout(1).
+            timeout: timeout.filter(|t| !t.is_zero()),
+            command,
+        })
+    }
 }
 
 fn parse_target(text: &str) -> Result<Target, String> {

@@ -5,23 +5,28 @@
 //!
 //! The modules form layers, each importing only those below it: at the
 //! bottom `output` (messages and JSON, made from the library's error kinds
-//! and anything that is a `Subject`), `exit_codes` and `duration`, which
-//! import nothing of this crate; above them `target` (parsing and opening
-//! TARGETs; a `Target` is an `output::Subject`); then `cli` (clap's view of
-//! the command line); then `commands`, the subcommands over their shared
-//! helpers `spawn` and `waiting`, which import no subcommand (`kill` reuses
-//! `wait`'s reporting); and this file on top.
+//! and anything that is a `Subject`), `exit_codes`, `duration`, `signals`
+//! (`run`'s signalfd) and `containment` (what `run` holds besides CMD),
+//! which import nothing of this crate; above them `target` (parsing and
+//! opening TARGETs; a `Target` is an `output::Subject`); then `cli` (clap's
+//! view of the command line); then `commands`, the subcommands over their
+//! shared helpers `spawn` and `waiting`, which import no subcommand (`kill`
+//! reuses `wait`'s reporting); and this file on top.
 
 #[cfg(target_os = "linux")]
 mod cli;
 #[cfg(target_os = "linux")]
 mod commands;
 #[cfg(target_os = "linux")]
+mod containment;
+#[cfg(target_os = "linux")]
 mod duration;
 #[cfg(target_os = "linux")]
 mod exit_codes;
 #[cfg(target_os = "linux")]
 mod output;
+#[cfg(target_os = "linux")]
+mod signals;
 #[cfg(target_os = "linux")]
 mod target;
 

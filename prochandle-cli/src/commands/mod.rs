@@ -9,6 +9,7 @@ mod manpages;
 mod nsenter;
 mod run;
 mod spawn;
+mod tree;
 mod wait;
 mod waiting;
 
@@ -24,6 +25,7 @@ pub fn run(command: Command) -> u8 {
         Command::Getfd(args) => getfd::run(args),
         Command::Nsenter(args) => nsenter::run(args),
         Command::Run(args) => run::run(args),
+        Command::Tree { json, target } => tree::run(json, &target),
         Command::Completions { shell } => completions::run(shell),
         Command::Manpages { dir } => manpages::run(&dir),
     }

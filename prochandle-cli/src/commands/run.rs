@@ -1,6 +1,15 @@
-//! `prochandle run`: runs CMD holding its handle; on timeout signals it
-//! through that handle, like `timeout(1)` but without PID races; `--time`
-//! reports its CPU times and peak memory, like `/usr/bin/time`.
+//! `prochandle run`: timeout(1) through handles. Runs CMD holding its
+//! handle, in its own process group; at the timeout, and whenever
+//! prochandle receives a signal timeout(1) forwards, signals CMD and its
+//! group through that handle; when CMD ends, kills what is left of the
+//! group before reaping CMD. `--time` reports CPU times and peak memory,
+//! like `/usr/bin/time`.
+//!
+//! The rules are GNU timeout's: a received `SIGALRM` is the timeout; the
+//! first signal sent (the timeout's or a forwarded one) starts the
+//! `--kill-after` delay, after which `SIGKILL` counts as the timeout
+//! running out; 124 after a timeout unless `--preserve-status`; 137 when
+//! `SIGKILL` ended CMD after a timeout, even with `--preserve-status`.
 
 use std::time::{Duration, Instant};
 
@@ -8,76 +17,215 @@ use prochandle::{Process, ProcessState, Signal};
 
 use super::spawn;
 use crate::cli::RunArgs;
+use crate::containment::Containment;
 use crate::exit_codes;
-use crate::output;
+use crate::output::{self, Exit};
+use crate::signals::{self, SignalFd};
 
 pub fn run(args: RunArgs) -> u8 {
-    let mut command = spawn::command(&args.command);
-    let started = Instant::now();
-    let process = match spawn::spawn(&mut command, "run", |_| None) {
-        Ok(process) => process,
-        Err(code) => return code,
+    let plan = match args.split() {
+        Ok(plan) => plan,
+        Err(message) => {
+            output::error(format!("run: {message}"));
+            return exit_codes::USAGE;
+        }
     };
-    let outcome = match args.timeout {
-        None => process.wait().map(|state| (state, Ending::Normal)),
-        Some(timeout) => wait_with_timeout(&process, timeout, args.signal, args.kill_after),
-    };
-    let (state, ending) = match outcome {
-        Ok(outcome) => outcome,
+    let containment = containment_for(&args);
+    // Blocked before CMD starts: a signal that comes at any moment from
+    // here on is read and forwarded, never lost and never fatal to us.
+    let mut wanted = signals::FORWARDED.to_vec();
+    wanted.extend([Signal::CHLD, args.signal]);
+    let signal_fd = match SignalFd::block(&wanted) {
+        Ok(fd) => fd,
         Err(err) => {
-            output::error(format!("run: waiting for the command failed: {err}"));
-            // Never leave it behind.
-            let _ = process.kill();
-            let _ = process.wait();
+            output::error(format!("run: cannot receive signals (signalfd): {err}"));
             return exit_codes::CANNOT_PREPARE;
         }
     };
+    let mut command = spawn::command(&plan.command);
+    containment.prepare(&mut command);
+    signal_fd.unblock_in_child(&mut command);
+    let started = Instant::now();
+    let process = match spawn::spawn(&mut command, "run", out_of_resources) {
+        Ok(process) => process,
+        Err(code) => return code,
+    };
+    let mut watch = Watch {
+        process: &process,
+        containment,
+        signal_fd,
+        name: plan.command[0].to_string_lossy().into_owned(),
+        term_signal: args.signal,
+        kill_after: args.kill_after.filter(|d| !d.is_zero()),
+        alarm: plan.timeout.and_then(|t| started.checked_add(t)),
+        timed_out: false,
+        verbose: args.verbose,
+    };
+    let watched = watch.until_exit();
+    let timed_out = watch.timed_out;
+    // CMD has exited (or could not be watched) and is not reaped yet, so
+    // its group ID is still its own: end the rest of the group, then reap.
+    if let Err(err) = &watched {
+        output::error(format!("run: watching the command failed: {err}"));
+        let _ = containment.signal(&process, Signal::KILL);
+    }
+    containment.finish(&process);
+    let state = match process.wait() {
+        Ok(state) => state,
+        Err(err) => {
+            output::error(format!("run: waiting for the command failed: {err}"));
+            return exit_codes::CANNOT_PREPARE;
+        }
+    };
+    if watched.is_err() {
+        return exit_codes::CANNOT_PREPARE;
+    }
     if args.time {
         print_times(&state, started.elapsed());
     }
-    match ending {
-        Ending::Normal => spawn::pass_through(&state),
-        Ending::TimedOut => exit_codes::TIMEOUT,
-        Ending::Killed => exit_codes::for_signal(Signal::KILL),
+    exit_status(&state, timed_out, args.preserve_status)
+}
+
+/// `--foreground` as timeout(1) has it (CMD in our group, signalled
+/// alone), `--child-only`, or by default CMD's whole process group.
+fn containment_for(args: &RunArgs) -> Containment {
+    if args.foreground {
+        Containment::ChildOnly { own_group: false }
+    } else if args.child_only {
+        Containment::ChildOnly { own_group: true }
+    } else {
+        Containment::ProcessGroup
     }
 }
 
-/// How the command ended, for the exit status.
-enum Ending {
-    /// By itself.
-    Normal,
-    /// After the timeout signal (124, as `timeout(1)`).
-    TimedOut,
-    /// After `SIGKILL` at `--kill-after` (137, as `timeout(1)`).
-    Killed,
+/// A spawn that failed for want of descriptors or processes is
+/// prochandle's failure (125, as timeout(1) when `fork` fails), not CMD's.
+fn out_of_resources(err: &std::io::Error) -> Option<String> {
+    let errno = err.raw_os_error()?;
+    [libc::EMFILE, libc::ENFILE, libc::EAGAIN]
+        .contains(&errno)
+        .then(|| format!("run: cannot start the command: {err}"))
 }
 
-fn wait_with_timeout(
-    process: &Process,
-    timeout: Duration,
-    signal: Signal,
-    kill_after: Option<Duration>,
-) -> prochandle::Result<(ProcessState, Ending)> {
-    if let Some(state) = process.wait_timeout(timeout)? {
-        return Ok((state, Ending::Normal));
-    }
-    // Through the handle: if it exited this very moment, nothing is sent
-    // to anyone (`Done`) and it counts as having finished by itself.
-    match process.signal(signal) {
-        Ok(()) => {}
-        Err(err) if err.is_done() => return Ok((process.wait()?, Ending::Normal)),
-        Err(err) => return Err(err),
-    }
-    let Some(grace) = kill_after else {
-        return Ok((process.wait()?, Ending::TimedOut));
+/// timeout(1)'s status: CMD's (128+N for signal N), or 124 after a
+/// timeout unless `--preserve-status`; a `SIGKILL` after a timeout always
+/// shows as 137, so that a forced kill can be told apart.
+fn exit_status(state: &ProcessState, timed_out: bool, preserve_status: bool) -> u8 {
+    let mut preserve = preserve_status;
+    let code = match Exit::of(state) {
+        Exit::Exited(code) => (code & 0xff) as u8,
+        Exit::Killed {
+            signal,
+            core_dumped,
+        } => {
+            if core_dumped {
+                output::error("run: the command dumped core");
+            }
+            if timed_out && signal == Signal::KILL {
+                preserve = true;
+            }
+            exit_codes::for_signal(signal)
+        }
+        Exit::Unknown(_) => exit_codes::STATUS_UNKNOWN,
     };
-    if let Some(state) = process.wait_timeout(grace)? {
-        return Ok((state, Ending::TimedOut));
+    if timed_out && !preserve {
+        exit_codes::TIMEOUT
+    } else {
+        code
     }
-    match process.kill() {
-        Ok(()) => Ok((process.wait()?, Ending::Killed)),
-        Err(err) if err.is_done() => Ok((process.wait()?, Ending::TimedOut)),
-        Err(err) => Err(err),
+}
+
+/// The state of one `run` while CMD runs: timeout(1)'s `cleanup` rules
+/// over a poll loop.
+struct Watch<'a> {
+    process: &'a Process,
+    containment: Containment,
+    signal_fd: SignalFd,
+    /// CMD's name, for `--verbose`.
+    name: String,
+    /// What the next alarm sends: `--signal`, then `SIGKILL` once the
+    /// `--kill-after` delay has started.
+    term_signal: Signal,
+    /// Not yet started (it starts once, at the first signal sent).
+    kill_after: Option<Duration>,
+    /// When the timeout (or the kill-after delay) runs out.
+    alarm: Option<Instant>,
+    timed_out: bool,
+    verbose: bool,
+}
+
+impl Watch<'_> {
+    /// Forwards signals and fires the alarm until CMD exits; does not reap.
+    fn until_exit(&mut self) -> std::io::Result<()> {
+        loop {
+            if has_exited(self.process)? {
+                return Ok(());
+            }
+            let now = Instant::now();
+            if self.alarm.is_some_and(|alarm| alarm <= now) {
+                self.alarm = None;
+                self.on_signal(Signal::ALRM)?;
+                continue;
+            }
+            let mut fds = vec![std::os::fd::AsFd::as_fd(&self.signal_fd)];
+            // Readable once CMD exits; without one, SIGCHLD wakes us.
+            fds.extend(self.process.handle());
+            signals::poll_readable(&fds, self.alarm.map(|alarm| alarm - now))?;
+            for signal in self.signal_fd.drain()? {
+                if signal != Signal::CHLD {
+                    self.on_signal(signal)?;
+                }
+            }
+        }
+    }
+
+    /// timeout(1)'s reaction to a signal: `SIGALRM` means the timeout ran
+    /// out and sends the timeout signal; any other is passed on as it is.
+    /// The first one sent starts the `--kill-after` delay.
+    fn on_signal(&mut self, received: Signal) -> std::io::Result<()> {
+        let mut signal = received;
+        if received == Signal::ALRM {
+            self.timed_out = true;
+            signal = self.term_signal;
+        }
+        if let Some(delay) = self.kill_after.take() {
+            self.term_signal = Signal::KILL;
+            self.alarm = Instant::now().checked_add(delay);
+        }
+        if self.verbose {
+            output::error(format!(
+                "run: sending signal {} to command {:?}",
+                short_name(signal),
+                self.name
+            ));
+        }
+        self.containment
+            .signal(self.process, signal)
+            .map_err(std::io::Error::other)
+    }
+}
+
+/// Whether CMD has exited, asked without reaping it.
+fn has_exited(process: &Process) -> std::io::Result<bool> {
+    // SAFETY: siginfo_t is plain data; all zeroes is a valid value.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+    // SAFETY: waitid writes only into `info`, which outlives the call.
+    // CMD is our child and nobody reaps it before `run` does, so its PID
+    // is its own: WNOWAIT only looks.
+    let ret = unsafe { libc::waitid(libc::P_PID, process.pid(), &mut info, flags) };
+    if ret != 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    // SAFETY: filled in by waitid; 0 if no child has changed state.
+    Ok(unsafe { info.si_pid() } != 0)
+}
+
+/// `TERM` for `SIGTERM`, as timeout(1) names signals; else the number.
+fn short_name(signal: Signal) -> String {
+    match signal.name() {
+        Some(name) => name.trim_start_matches("SIG").to_owned(),
+        None => signal.as_raw().to_string(),
     }
 }
 
@@ -98,4 +246,15 @@ fn print_times(state: &ProcessState, real: Duration) {
         secs(state.system_time()),
         state.status()
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_timeouts() {
+        assert_eq!(short_name(Signal::TERM), "TERM");
+        assert_eq!(short_name(Signal::from_raw(40)), "40");
+    }
 }

@@ -56,3 +56,41 @@ pub fn read_all(child: &mut Child) -> String {
     }
     text
 }
+
+/// The two supervisors the `run` tests compare: GNU `timeout` and
+/// `prochandle run`, given the same arguments.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tool {
+    Timeout,
+    Prochandle,
+}
+
+impl Tool {
+    /// Both, GNU first. Requires GNU `timeout` (fails under `CI=true`
+    /// without it); empty if it is missing locally.
+    pub fn both() -> Vec<Tool> {
+        let gnu = Command::new("timeout")
+            .arg("--version")
+            .output()
+            .is_ok_and(|out| out.status.success());
+        if prochandle_test_support::require(gnu, "GNU timeout (coreutils)") {
+            vec![Tool::Timeout, Tool::Prochandle]
+        } else {
+            Vec::new()
+        }
+    }
+
+    /// `timeout ARGS` or `prochandle run ARGS`.
+    pub fn command(self, args: &[&str]) -> Command {
+        let mut command = match self {
+            Tool::Timeout => Command::new("timeout"),
+            Tool::Prochandle => {
+                let mut command = prochandle();
+                command.arg("run");
+                command
+            }
+        };
+        command.args(args);
+        command
+    }
+}
