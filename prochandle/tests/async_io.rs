@@ -11,8 +11,8 @@ use std::time::Duration;
 
 use async_io::{block_on, Timer};
 use futures_lite::future;
-use prochandle::{asyncio, capabilities, ExitStatus, Feature, Process, Signal};
-use prochandle_test_support::signals::sigchld_is_default;
+use prochandle::{asyncio, capabilities, Process, Signal};
+use prochandle_test_support::signals::{assert_killed_non_child, sigchld_is_default};
 use prochandle_test_support::{Grandchildren, Reaped};
 
 /// `fut`, or `None` once `after` has passed.
@@ -73,14 +73,7 @@ fn a_non_child_exit_is_awaited() {
     });
     let state = block_on(asyncio::async_io::wait(&process)).unwrap();
     killer.join().unwrap();
-    if process.has_handle() && capabilities().is_available(Feature::PidfdInfoExit) {
-        assert_eq!(state.signal(), Some(Signal::KILL), "{state:?}");
-    } else {
-        assert!(
-            matches!(state.status(), ExitStatus::Unknown(_)),
-            "{state:?}"
-        );
-    }
+    assert_killed_non_child(&process, &state);
     assert!(sigchld_is_default());
 }
 

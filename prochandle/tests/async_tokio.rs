@@ -6,7 +6,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use prochandle::{asyncio, capabilities, ExitStatus, Feature, Process, Signal};
-use prochandle_test_support::signals::sigchld_is_default;
+use prochandle_test_support::signals::{assert_killed_non_child, sigchld_is_default};
 use prochandle_test_support::{Grandchildren, Reaped};
 
 #[tokio::test(flavor = "current_thread")]
@@ -34,14 +34,7 @@ async fn a_non_child_exit_is_awaited() {
     };
     let state = asyncio::tokio::wait(&process).await.unwrap();
     killer.await.unwrap();
-    if process.has_handle() && capabilities().is_available(Feature::PidfdInfoExit) {
-        assert_eq!(state.signal(), Some(Signal::KILL), "{state:?}");
-    } else {
-        assert!(
-            matches!(state.status(), ExitStatus::Unknown(_)),
-            "{state:?}"
-        );
-    }
+    assert_killed_non_child(&process, &state);
     assert!(sigchld_is_default());
 }
 

@@ -36,22 +36,8 @@ fn describes_a_child() {
     } else {
         (me.uids.real, me.gids.real)
     };
-    for id in [
-        info.uids.real,
-        info.uids.effective,
-        info.uids.saved,
-        info.uids.filesystem,
-    ] {
-        assert_eq!(id, uid, "{info:?}");
-    }
-    for id in [
-        info.gids.real,
-        info.gids.effective,
-        info.gids.saved,
-        info.gids.filesystem,
-    ] {
-        assert_eq!(id, gid, "{info:?}");
-    }
+    assert_eq!(all_four(info.uids), [uid; 4], "{info:?}");
+    assert_eq!(all_four(info.gids), [gid; 4], "{info:?}");
     assert_eq!(
         info.cmdline.as_deref(),
         Some(&["sleep".into(), "30".into()][..])
@@ -120,4 +106,9 @@ fn describes_another_users_process() {
     let info = child.info().unwrap();
     assert_eq!((info.uids.real, info.gids.effective), (65534, 65534));
     assert!(info.exe.is_some(), "root may read anyone's executable link");
+}
+
+/// Real, effective, saved and file-system IDs, in that order.
+fn all_four(ids: prochandle::linux::Ids) -> [u32; 4] {
+    [ids.real, ids.effective, ids.saved, ids.filesystem]
 }

@@ -10,3 +10,19 @@ pub fn sigchld_is_default() -> bool {
     let old = unsafe { old.assume_init() };
     old.sa_sigaction == libc::SIG_DFL
 }
+
+/// The state of a process that is not our child, after it was killed with
+/// `SIGKILL` and its parent reaped it: the signal where the kernel reports
+/// other processes' statuses (a handle and `PIDFD_INFO_EXIT`), else an
+/// unknown status, never a made-up one.
+pub fn assert_killed_non_child(process: &prochandle::Process, state: &prochandle::ProcessState) {
+    use prochandle::{capabilities, ExitStatus, Feature, Signal};
+    if process.has_handle() && capabilities().is_available(Feature::PidfdInfoExit) {
+        assert_eq!(state.signal(), Some(Signal::KILL), "{state:?}");
+    } else {
+        assert!(
+            matches!(state.status(), ExitStatus::Unknown(_)),
+            "{state:?}"
+        );
+    }
+}
