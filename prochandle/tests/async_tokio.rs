@@ -5,7 +5,7 @@
 use std::process::Command;
 use std::time::Duration;
 
-use prochandle::{asyncio, capabilities, ExitStatus, Feature, Process, Signal};
+use prochandle::{asyncio, capabilities, Process, Signal};
 use prochandle_test_support::signals::{assert_killed_non_child, sigchld_is_default};
 use prochandle_test_support::{Grandchildren, Reaped};
 
@@ -155,6 +155,8 @@ async fn the_future_can_be_stored_in_a_struct_and_polled() {
 #[cfg(target_os = "linux")]
 #[tokio::test(flavor = "current_thread")]
 async fn a_non_child_whose_parent_never_reaps_is_reported_after_the_grace() {
+    use prochandle::{ExitStatus, Feature};
+
     let family = Grandchildren::sleeping(1);
     let stat = std::fs::read_to_string(format!("/proc/{}/stat", family.pids[0])).unwrap();
     let after = &stat[stat.rfind(')').unwrap() + 2..];
