@@ -108,12 +108,14 @@ pub mod watch;
 #[cfg(windows)]
 pub mod windows;
 
-pub use capabilities::{Availability, Capabilities, Feature, FORCE_PID_ENV};
+pub use capabilities::{
+    Availability, Capabilities, Feature, PinMode, FORCE_PID_BARE, FORCE_PID_ENV,
+};
 pub use error::{Error, ErrorKind, Result};
 #[cfg(unix)]
 pub use fd_limit::{fd_limit, raise_fd_limit};
 pub use probe::{capabilities, handles_available};
 pub use process::{BorrowedProcessHandle, OwnedProcessHandle, Process};
 pub use signal::{ParseSignalError, Signal};
-pub use state::{ExitStatus, ProcessState, ResourceUsage, UnknownReason};
+pub use state::{Coredump, CoredumpOwner, ExitStatus, ProcessState, ResourceUsage, UnknownReason};
 pub use watch::{AddError, Event, Token, Watcher};

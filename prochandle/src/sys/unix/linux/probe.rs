@@ -14,15 +14,27 @@ use std::os::fd::{AsFd, OwnedFd};
 
 use rustix::process::{getpid, pidfd_open, PidfdFlags};
 
+use super::probe_info::info_features;
 use super::sigsys_guard::{self, Guard, Probed};
 use super::syscalls::{self, WaitTarget, PIDFD_INFO_PID};
-use crate::capabilities::{force_pid_requested, Availability, Capabilities, Feature};
+use crate::capabilities::{forced_pid, Availability, Capabilities, Feature, ForcedPid};
 
 /// `PIDFS_MAGIC` (`linux/magic.h`): pidfds live on pidfs from Linux 6.9,
 /// before that on the anonymous-inode file system.
 pub(crate) const PIDFS_MAGIC: i64 = 0x5049_4446;
 
-fn availability<T>(probed: &Probed<T>, what: &str) -> Availability {
+/// The features of the middle tier, a `/proc/<pid>` directory.
+pub(crate) const PROC_DIR_FEATURES: &[Feature] = &[Feature::ProcDirHandle, Feature::ProcDirSignal];
+
+/// Every feature that needs a pidfd (the summary `ProcessHandle` first).
+fn pidfd_features() -> impl Iterator<Item = Feature> {
+    Feature::ALL
+        .iter()
+        .copied()
+        .filter(|f| !PROC_DIR_FEATURES.contains(f))
+}
+
+pub(crate) fn availability<T>(probed: &Probed<T>, what: &str) -> Availability {
     match &probed.result {
         Ok(_) => Availability::Available,
         Err(_) if probed.trapped => Availability::unavailable(
@@ -44,31 +56,44 @@ fn from_error(e: &io::Error, what: &str) -> Availability {
     Availability::unavailable(e.raw_os_error(), format!("{what}: {why} ({e})"))
 }
 
-fn all_unavailable(reason: &str) -> Vec<(Feature, Availability)> {
-    Feature::ALL
-        .iter()
-        .map(|&f| (f, Availability::unavailable(None, reason)))
+fn unavailable(
+    features: impl IntoIterator<Item = Feature>,
+    reason: &str,
+) -> Vec<(Feature, Availability)> {
+    features
+        .into_iter()
+        .map(|f| (f, Availability::unavailable(None, reason)))
         .collect()
 }
 
+/// Probes each tier: pidfds (unless [`FORCE_PID_ENV`] turns them off),
+/// then the `/proc/<pid>` directory (unless it asks for the bare PID).
+///
+/// [`FORCE_PID_ENV`]: crate::FORCE_PID_ENV
 pub(crate) fn probe() -> Capabilities {
     let platform = format!("Linux {}", kernel_release());
-    if force_pid_requested() {
-        return Capabilities::new(
-            all_unavailable("disabled by PROCHANDLE_FORCE_PID=1"),
-            platform,
-            true,
-        );
-    }
+    let forced = forced_pid();
     let guard = sigsys_guard::begin();
-    let entries = match guard {
-        Guard::ForeignHandler => all_unavailable(
+    let mut entries = match (forced, &guard) {
+        (Some(force), _) => unavailable(
+            pidfd_features(),
+            &format!("disabled by {}", force.setting()),
+        ),
+        (None, Guard::ForeignHandler) => unavailable(
+            pidfd_features(),
             "not probed: a seccomp filter is active and the application handles SIGSYS itself",
         ),
-        _ => probe_with(&guard),
+        (None, _) => probe_with(&guard),
     };
+    entries.extend(match forced {
+        Some(ForcedPid::Bare) => unavailable(
+            PROC_DIR_FEATURES.iter().copied(),
+            "disabled by PROCHANDLE_FORCE_PID=bare",
+        ),
+        _ => super::procdir::probe(&guard),
+    });
     sigsys_guard::end(guard);
-    Capabilities::new(entries, platform, false)
+    Capabilities::new(entries, platform, forced.is_some())
 }
 
 fn probe_with(guard: &Guard) -> Vec<(Feature, Availability)> {
@@ -81,8 +106,8 @@ fn probe_with(guard: &Guard) -> Vec<(Feature, Availability)> {
 
     let Some(pidfd) = pidfd else {
         let reason = "needs pidfd_open";
-        for f in &Feature::ALL[2..] {
-            out.push((*f, Availability::unavailable(None, reason)));
+        for f in pidfd_features().skip(2) {
+            out.push((f, Availability::unavailable(None, reason)));
         }
         let handle = Availability::unavailable(None, "pidfd_open is unavailable");
         out.insert(0, (Feature::ProcessHandle, handle));
@@ -148,22 +173,21 @@ fn probe_with(guard: &Guard) -> Vec<(Feature, Availability)> {
     out.push((Feature::PidfsIds, pidfs));
 
     let info = sigsys_guard::call(guard, || syscalls::pidfd_get_info(fd, PIDFD_INFO_PID));
-    let info_ok = info.result.is_ok();
     out.push((
         Feature::PidfdGetInfo,
         availability(&info, "ioctl(PIDFD_GET_INFO)"),
     ));
-
-    // The exit status is recorded only for a reaped process, and the probe
-    // will not create one; infer it from the release, as LTP does.
-    let exit = if !info_ok {
-        Availability::unavailable(None, "needs PIDFD_GET_INFO")
-    } else if release_at_least(&kernel_release(), 6, 15) {
-        Availability::Available
-    } else {
-        Availability::unavailable(None, "kernel release before 6.15")
-    };
-    out.push((Feature::PidfdInfoExit, exit));
+    // Then the newer fields, asked of ourselves with the larger struct.
+    let ext = info.result.is_ok().then(|| {
+        let mask = PIDFD_INFO_PID
+            | syscalls::PIDFD_INFO_EXIT
+            | syscalls::PIDFD_INFO_COREDUMP
+            | syscalls::PIDFD_INFO_SUPPORTED_MASK;
+        sigsys_guard::call(guard, || syscalls::pidfd_get_info_ext(fd, mask))
+            .result
+            .ok()
+    });
+    out.extend(info_features(ext.flatten().as_ref(), &kernel_release()));
 
     let ready = |f: Feature| out.iter().any(|(g, a)| *g == f && a.is_available());
     let handle = if ready(Feature::PidfdOpen)
