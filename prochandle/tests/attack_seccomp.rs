@@ -3,11 +3,17 @@
 //! Each environment is a child process (this test binary, re-executed) that
 //! installs a seccomp filter before anything probes, then checks:
 //! `capabilities()` reports as unavailable exactly what the filter removed
-//! (relative to an unfiltered child on the same machine); spawn, open,
-//! signal, wait and wait_timeout still work, through the guarded-PID mode
-//! where the pidfd is gone; `with_handle` says `NoHandle` exactly when there
-//! is no pidfd; what is gone says `Unsupported` (or an unknown exit status)
-//! with a reason; and nothing dies of `SIGSYS`.
+//! (relative to an unfiltered child on the same machine), and picks the
+//! tier the environment calls for (a `/proc/<pid>` directory where the
+//! pidfd is gone, signalling through `pidfd_send_signal` where only
+//! `pidfd_open` is); spawn, open, signal, wait and wait_timeout still work;
+//! `with_handle` says `NoHandle` exactly when there is no pidfd; what is
+//! gone says `Unsupported` (or an unknown exit status) with a reason; and
+//! nothing dies of `SIGSYS`.
+//!
+//! One environment also changes the mount namespace (root only): `/proc`
+//! mounted `hidepid=2`, the child running as `nobody`, as a hardened
+//! container would.
 //!
 //! The filters are raw classic BPF, a few instructions each. Every child
 //! runs with `PROCHANDLE_FORCE_PID` removed, so both suite runs test the
@@ -25,6 +31,7 @@ use std::time::Duration;
 
 use attack_support::*;
 use prochandle::{capabilities, Availability, ErrorKind, ExitStatus, Feature, Process, Signal};
+use prochandle_test_support::{is_root, skip};
 
 const TEST: &str = "sandboxes_degrade_safely";
 
@@ -55,14 +62,50 @@ fn rule(nr: i64, action: Action) -> Rule {
     }
 }
 
-/// A simulated environment: its filter and the features it must cost.
+/// A simulated environment: its filter, the features it must cost, and
+/// the tier (`PinMode::name`) it leaves.
 struct Env {
     name: &'static str,
     rules: fn() -> Vec<Rule>,
     removes: &'static [Feature],
+    mode: &'static str,
 }
 
-const ALL_PIDFD: &[Feature] = Feature::ALL;
+/// Every feature that needs a pidfd.
+const ALL_PIDFD: &[Feature] = &[
+    Feature::ProcessHandle,
+    Feature::PidfdOpen,
+    Feature::PidfdSendSignal,
+    Feature::WaitidPidfd,
+    Feature::PidfdNonblock,
+    Feature::PidfdGetfd,
+    Feature::SetnsPidfd,
+    Feature::PidfsIds,
+    Feature::PidfdGetInfo,
+    Feature::PidfdInfoExit,
+    Feature::PidfdInfoCoredump,
+    Feature::PidfdInfoSupportedMask,
+];
+
+/// Every pidfd feature, and `pidfd_send_signal` on `/proc/<pid>` too.
+const ALL_PIDFD_AND_SIGNAL: &[Feature] = &[
+    Feature::ProcessHandle,
+    Feature::PidfdOpen,
+    Feature::PidfdSendSignal,
+    Feature::WaitidPidfd,
+    Feature::PidfdNonblock,
+    Feature::PidfdGetfd,
+    Feature::SetnsPidfd,
+    Feature::PidfsIds,
+    Feature::PidfdGetInfo,
+    Feature::PidfdInfoExit,
+    Feature::PidfdInfoCoredump,
+    Feature::PidfdInfoSupportedMask,
+    Feature::ProcDirSignal,
+];
+
+/// The environment with `/proc` mounted `hidepid=2` (see [`in_hidepid_proc`]).
+const HIDEPID: &str = "pidfd_open-eperm-hidepid2";
 
 fn envs() -> Vec<Env> {
     use Action::*;
@@ -77,7 +120,22 @@ fn envs() -> Vec<Env> {
                     rule(libc::SYS_clone3, Errno(libc::ENOSYS)),
                 ]
             },
+            removes: ALL_PIDFD_AND_SIGNAL,
+            mode: "proc_dir",
+        },
+        // Linux 5.1 and 5.2: pidfd_send_signal, but no pidfd_open yet. The
+        // directory tier then signals race-free.
+        Env {
+            name: "kernel-5.1-5.2",
+            rules: || {
+                vec![
+                    rule(libc::SYS_pidfd_open, Errno(libc::ENOSYS)),
+                    rule(libc::SYS_pidfd_getfd, Errno(libc::ENOSYS)),
+                    rule(libc::SYS_clone3, Errno(libc::ENOSYS)),
+                ]
+            },
             removes: ALL_PIDFD,
+            mode: "proc_dir",
         },
         Env {
             name: "kernel-5.3",
@@ -89,11 +147,13 @@ fn envs() -> Vec<Env> {
                 }]
             },
             removes: &[Feature::ProcessHandle, Feature::WaitidPidfd],
+            mode: "proc_dir",
         },
         Env {
             name: "kernel-5.4",
             rules: || vec![rule(libc::SYS_pidfd_getfd, Errno(libc::ENOSYS))],
             removes: &[Feature::PidfdGetfd],
+            mode: "handle",
         },
         Env {
             name: "kernel-before-6.13",
@@ -104,12 +164,25 @@ fn envs() -> Vec<Env> {
                     action: Errno(libc::ENOTTY),
                 }]
             },
-            removes: &[Feature::PidfdGetInfo, Feature::PidfdInfoExit],
+            removes: &[
+                Feature::PidfdGetInfo,
+                Feature::PidfdInfoExit,
+                Feature::PidfdInfoCoredump,
+                Feature::PidfdInfoSupportedMask,
+            ],
+            mode: "handle",
         },
         Env {
             name: "docker-eperm",
             rules: || vec![rule(libc::SYS_pidfd_open, Errno(libc::EPERM))],
             removes: ALL_PIDFD,
+            mode: "proc_dir",
+        },
+        Env {
+            name: HIDEPID,
+            rules: || vec![rule(libc::SYS_pidfd_open, Errno(libc::EPERM))],
+            removes: ALL_PIDFD,
+            mode: "proc_dir",
         },
         Env {
             name: "android-sigsys",
@@ -120,14 +193,20 @@ fn envs() -> Vec<Env> {
                     rule(libc::SYS_pidfd_getfd, Trap),
                 ]
             },
-            removes: ALL_PIDFD,
+            removes: ALL_PIDFD_AND_SIGNAL,
+            mode: "proc_dir",
         },
         // Not in the table: pidfd_open works but the next call
         // traps, so the probe survives a trap half-way, with a pidfd open.
         Env {
             name: "sigsys-after-open",
             rules: || vec![rule(libc::SYS_pidfd_send_signal, Trap)],
-            removes: &[Feature::ProcessHandle, Feature::PidfdSendSignal],
+            removes: &[
+                Feature::ProcessHandle,
+                Feature::PidfdSendSignal,
+                Feature::ProcDirSignal,
+            ],
+            mode: "proc_dir",
         },
     ]
 }
@@ -231,9 +310,13 @@ fn run_env(name: &str) {
     let caps = capabilities();
     let gone = unavailable_now();
     println!(
-        "\nREPORT unavailable={}",
-        gone.iter().copied().collect::<Vec<_>>().join(",")
+        "\nREPORT unavailable={} pin_mode={}",
+        gone.iter().copied().collect::<Vec<_>>().join(","),
+        caps.pin_mode().name()
     );
+    if env == HIDEPID {
+        hidden_processes_stay_hidden();
+    }
     for (feature, availability) in caps.iter() {
         if let Availability::Unavailable { reason, .. } = availability {
             assert!(!reason.is_empty(), "{feature}: no reason given");
@@ -337,11 +420,31 @@ fn behaviour(handles: bool, info_exit: bool) {
     }
 }
 
+/// Under `hidepid=2`, as `nobody`: another user's process is not there to
+/// open (`NotFound`, as for a PID nobody has), never a crash or a guess.
+fn hidden_processes_stay_hidden() {
+    // SAFETY: getuid has no preconditions.
+    assert_ne!(unsafe { libc::getuid() }, 0, "still root");
+    assert!(
+        std::fs::read_dir("/proc/1").is_err(),
+        "/proc/1 visible: hidepid=2 not in force"
+    );
+    let err = Process::open(1).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+}
+
 // --- the parent side ---------------------------------------------------
 
-fn run_child(name: &str) -> Outcome {
+fn run_child(name: &str) -> Option<Outcome> {
     let mut cmd = reexec(TEST, name);
     cmd.env_remove(prochandle::FORCE_PID_ENV);
+    if name == HIDEPID {
+        if !is_root() {
+            skip("mounting /proc with hidepid=2 needs root");
+            return None;
+        }
+        in_hidepid_proc(&mut cmd, 65534);
+    }
     let out = run_with_watchdog(&mut cmd, Duration::from_secs(60)).expect("start child");
     assert_ne!(
         out.status.signal(),
@@ -350,7 +453,7 @@ fn run_child(name: &str) -> Outcome {
         out.stderr
     );
     out.assert_success(name);
-    out
+    Some(out)
 }
 
 fn unavailable_in(out: &Outcome) -> BTreeSet<String> {
@@ -367,16 +470,24 @@ fn sandboxes_degrade_safely() {
     if let Some(s) = scenario() {
         return run_env(&s);
     }
-    let baseline = unavailable_in(&run_child("baseline"));
+    let baseline = unavailable_in(&run_child("baseline").expect("baseline"));
     println!("baseline unavailable: {baseline:?}");
     for env in envs() {
-        let out = run_child(env.name);
+        let Some(out) = run_child(env.name) else {
+            continue;
+        };
         let got = unavailable_in(&out);
         let mut want = baseline.clone();
         want.extend(env.removes.iter().map(|f| f.name().to_owned()));
         assert_eq!(
             got, want,
             "{}: capabilities() disagree with the filter",
+            env.name
+        );
+        assert_eq!(
+            out.report("pin_mode").as_deref(),
+            Some(env.mode),
+            "{}: the wrong tier",
             env.name
         );
         if matches!(env.name, "android-sigsys" | "sigsys-after-open") {
@@ -412,6 +523,10 @@ fn sigsys_on_the_probing_thread_only() {
     out.assert_success("android-sigsys on one thread");
     assert_eq!(
         unavailable_in(&out),
-        ALL_PIDFD.iter().map(|f| f.name().to_owned()).collect()
+        ALL_PIDFD_AND_SIGNAL
+            .iter()
+            .map(|f| f.name().to_owned())
+            .collect()
     );
+    assert_eq!(out.report("pin_mode").as_deref(), Some("proc_dir"));
 }
