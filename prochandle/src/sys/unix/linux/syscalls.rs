@@ -7,6 +7,8 @@
 
 use std::io;
 use std::mem::MaybeUninit;
+#[cfg(test)]
+use std::os::fd::AsFd;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
 use super::super::backend::Waited;
@@ -296,6 +298,54 @@ mod tests {
         assert!(!s.dumped && s.skipped && s.owner.is_none());
         let r = ext(PIDFD_INFO_COREDUMP, PIDFD_COREDUMPED | PIDFD_COREDUMP_ROOT);
         assert_eq!(r.coredump().unwrap().owner, Some(CoredumpOwner::Root));
+    }
+
+    /// A real crash, asked of this kernel through a pidfd opened before it:
+    /// the kernel marks the field as answered, and records a dump only for
+    /// a helper (`|program` or `@socket` `core_pattern`).
+    #[test]
+    fn a_crash_is_described_as_the_kernel_recorded_it() {
+        use std::io::Write;
+        use std::os::fd::AsFd;
+        use std::os::unix::process::CommandExt;
+        let caps = super::super::capabilities();
+        if !caps.is_available(crate::Feature::PidfdInfoCoredump) {
+            return;
+        }
+        let mut cmd = std::process::Command::new("sh");
+        cmd.args(["-c", "read x; kill -SEGV $$"])
+            .stdin(std::process::Stdio::piped());
+        // SAFETY: setrlimit is async-signal-safe; no core file is written.
+        unsafe {
+            cmd.pre_exec(|| {
+                let none = libc::rlimit {
+                    rlim_cur: 0,
+                    rlim_max: 0,
+                };
+                if libc::setrlimit(libc::RLIMIT_CORE, &none) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = cmd.spawn().unwrap();
+        let pidfd = super::super::pidfd_open(child.id() as i32).unwrap();
+        writeln!(child.stdin.take().unwrap(), "go").unwrap();
+        let status = child.wait().unwrap();
+        assert_eq!(
+            std::os::unix::process::ExitStatusExt::signal(&status),
+            Some(libc::SIGSEGV)
+        );
+        let info =
+            pidfd_get_info_ext(pidfd.as_fd(), PIDFD_INFO_EXIT | PIDFD_INFO_COREDUMP).unwrap();
+        assert_ne!(info.base.mask & PIDFD_INFO_COREDUMP, 0, "field answered");
+        let pattern = std::fs::read_to_string("/proc/sys/kernel/core_pattern").unwrap();
+        let helper = pattern.starts_with('|') || pattern.starts_with('@');
+        assert_eq!(
+            info.coredump().is_some(),
+            helper,
+            "core_pattern {pattern:?}"
+        );
     }
 
     #[test]
