@@ -7,8 +7,6 @@
 
 use std::io;
 use std::mem::MaybeUninit;
-#[cfg(test)]
-use std::os::fd::AsFd;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
 use super::super::backend::Waited;
