@@ -328,6 +328,7 @@ pub(crate) enum ForcedPid {
 
 impl ForcedPid {
     /// How the switch was set, for the probe's reasons.
+    #[cfg_attr(windows, allow(dead_code))]
     pub(crate) fn setting(self) -> &'static str {
         match self {
             ForcedPid::BestWithoutHandles => "PROCHANDLE_FORCE_PID=1",

@@ -87,6 +87,7 @@ pub struct Coredump {
 }
 
 impl Coredump {
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) fn new(dumped: bool, skipped: bool, owner: Option<CoredumpOwner>) -> Coredump {
         Coredump {
             dumped,

@@ -133,23 +133,23 @@ impl Backend for Bsd {
 }
 
 fn probe() -> Capabilities {
-    let reason = if forced_pid().is_some() {
-        "disabled by PROCHANDLE_FORCE_PID=1"
-    } else {
-        "Linux only"
+    let forced = forced_pid();
+    let reason = match forced {
+        Some(force) => format!("disabled by {}", force.setting()),
+        None => "Linux only".to_owned(),
     };
     let entries = Feature::ALL
         .iter()
         .map(|&f| {
-            let why = if f == Feature::ProcessHandle && forced_pid().is_none() {
-                "this OS has no process handles: guarded-PID mode"
+            let why = if f == Feature::ProcessHandle && forced.is_none() {
+                "this OS has no process handles: guarded-PID mode".to_owned()
             } else {
-                reason
+                reason.clone()
             };
             (f, Availability::unavailable(None, why))
         })
         .collect();
-    Capabilities::new(entries, platform(), forced_pid().is_some())
+    Capabilities::new(entries, platform(), forced.is_some())
 }
 
 fn platform() -> String {
