@@ -8,7 +8,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use super::backend::Backend;
 use super::errno::{self, Call};
 use super::guarded;
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// How a `Process` is pinned.
 #[derive(Debug)]
@@ -37,6 +37,18 @@ impl<H: AsFd, D: AsFd> Pin<H, D> {
             Pin::ProcDir(dir) => Some(dir.as_fd()),
             _ => None,
         }
+    }
+}
+
+/// Opens the directory pin on `pid`, then reads its start time through it:
+/// pinned first, so the facts are this process's, whoever holds the PID by
+/// the time they are read.
+pub(crate) fn open_dir<B: Backend>(pid: i32) -> Result<(B::ProcDir, u64)> {
+    let dir = B::open_proc_dir(pid)?;
+    match B::proc_dir_stat(&dir) {
+        Ok(Some(stat)) => Ok((dir, stat.start_time)),
+        Ok(None) => Err(Error::not_found("open", pid.into())),
+        Err(e) => Err(errno::os_error(Call::Open(pid), "read /proc/<pid>/stat", e)),
     }
 }
 

@@ -152,16 +152,7 @@ impl<B: Backend> Process<B> {
                 Ok(Self::assemble(pid, Pin::Handle(handle), None, relation))
             }
             PinMode::ProcDir => {
-                // Pinned first, then the facts read through the pin: they
-                // are this process's, whoever holds the PID by then.
-                let dir = B::open_proc_dir(pid)?;
-                let start = match B::proc_dir_stat(&dir) {
-                    Ok(Some(stat)) => stat.start_time,
-                    Ok(None) => return Err(Error::not_found("open", pid.into())),
-                    Err(e) => {
-                        return Err(errno::os_error(Call::Open(pid), "read /proc/<pid>/stat", e))
-                    }
-                };
+                let (dir, start) = pin::open_dir::<B>(pid)?;
                 Ok(Self::assemble(
                     pid,
                     Pin::ProcDir(dir),

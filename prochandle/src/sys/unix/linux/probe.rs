@@ -99,11 +99,9 @@ pub(crate) fn probe() -> Capabilities {
 fn probe_with(guard: &Guard) -> Vec<(Feature, Availability)> {
     let mut out = Vec::with_capacity(Feature::ALL.len());
     let me = getpid();
-
     let opened = sigsys_guard::call(guard, || Ok(pidfd_open(me, PidfdFlags::empty())?));
     out.push((Feature::PidfdOpen, availability(&opened, "pidfd_open")));
     let pidfd: Option<OwnedFd> = opened.result.ok();
-
     let Some(pidfd) = pidfd else {
         let reason = "needs pidfd_open";
         for f in pidfd_features().skip(2) {
@@ -114,7 +112,6 @@ fn probe_with(guard: &Guard) -> Vec<(Feature, Availability)> {
         return out;
     };
     let fd = pidfd.as_fd();
-
     let signalled = sigsys_guard::call(guard, || syscalls::pidfd_send_signal(fd, 0, 0));
     out.push((
         Feature::PidfdSendSignal,
@@ -160,6 +157,30 @@ fn probe_with(guard: &Guard) -> Vec<(Feature, Availability)> {
 
     out.push((Feature::SetnsPidfd, probe_setns(guard, fd)));
 
+    out.extend(probe_pidfs_and_info(guard, fd));
+
+    let ready = |f: Feature| out.iter().any(|(g, a)| *g == f && a.is_available());
+    let handle = if ready(Feature::PidfdOpen)
+        && ready(Feature::PidfdSendSignal)
+        && ready(Feature::WaitidPidfd)
+    {
+        Availability::Available
+    } else {
+        Availability::unavailable(
+            None,
+            "needs pidfd_open, pidfd_send_signal and waitid(P_PIDFD) (Linux 5.4)",
+        )
+    };
+    out.insert(0, (Feature::ProcessHandle, handle));
+    out
+}
+
+/// pidfs (the inode numbers of 6.9) and `PIDFD_GET_INFO` with the info
+/// fields it has, asked of our own pidfd.
+fn probe_pidfs_and_info(
+    guard: &Guard,
+    fd: std::os::fd::BorrowedFd<'_>,
+) -> Vec<(Feature, Availability)> {
     // f_type's width differs between architectures, hence the cast.
     #[allow(clippy::unnecessary_cast)]
     let pidfs = match rustix::fs::fstatfs(fd) {
@@ -170,7 +191,7 @@ fn probe_with(guard: &Guard) -> Vec<(Feature, Availability)> {
         ),
         Err(e) => from_error(&io::Error::from(e), "fstatfs(pidfd)"),
     };
-    out.push((Feature::PidfsIds, pidfs));
+    let mut out = vec![(Feature::PidfsIds, pidfs)];
 
     let info = sigsys_guard::call(guard, || syscalls::pidfd_get_info(fd, PIDFD_INFO_PID));
     out.push((
@@ -188,20 +209,6 @@ fn probe_with(guard: &Guard) -> Vec<(Feature, Availability)> {
             .ok()
     });
     out.extend(info_features(ext.flatten().as_ref(), &kernel_release()));
-
-    let ready = |f: Feature| out.iter().any(|(g, a)| *g == f && a.is_available());
-    let handle = if ready(Feature::PidfdOpen)
-        && ready(Feature::PidfdSendSignal)
-        && ready(Feature::WaitidPidfd)
-    {
-        Availability::Available
-    } else {
-        Availability::unavailable(
-            None,
-            "needs pidfd_open, pidfd_send_signal and waitid(P_PIDFD) (Linux 5.4)",
-        )
-    };
-    out.insert(0, (Feature::ProcessHandle, handle));
     out
 }
 
