@@ -29,7 +29,7 @@ impl Namespaces {
     pub const IPC: Namespaces = Namespaces(libc::CLONE_NEWIPC);
     /// PID namespace (`CLONE_NEWPID`). Joining it places the *children* of
     /// the joining process in it, not the process itself (see
-    /// [`CommandExt::join_namespaces`]).
+    /// [`CommandExt::join_namespaces`](super::CommandExt::join_namespaces)).
     pub const PID: Namespaces = Namespaces(libc::CLONE_NEWPID);
     /// User namespace (`CLONE_NEWUSER`).
     pub const USER: Namespaces = Namespaces(libc::CLONE_NEWUSER);
