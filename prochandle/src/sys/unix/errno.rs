@@ -38,7 +38,9 @@ pub(crate) fn os_error(call: Call, op: &'static str, e: io::Error) -> Error {
         return Error::os(op, e);
     };
     let (kind, detail): (ErrorKind, String) = match (call, errno) {
-        // ENOENT: no /proc/<pid> entry, the middle tier's open.
+        // ENOENT: no /proc/<pid> entry (the middle tier's open), or
+        // pidfd_open of a PID that names no thread-group leader (a thread
+        // ID is told apart before this).
         (Call::Open(pid), libc::ESRCH | libc::ENOENT) => return Error::not_found(op, pid.into()),
         // pidfd_open answers EINVAL for a process in the middle of exiting
         // (its thread group already gone, the PID not yet freed: systemd

@@ -140,9 +140,11 @@ impl<B: Backend> Process<B> {
         match capabilities::<B>().pin_mode() {
             PinMode::Handle => {
                 let handle = B::open_handle(pid).map_err(|e| {
-                    // EINVAL: a thread ID, or a process in the middle of
-                    // exiting; only the first deserves its own answer.
-                    if e.raw_os_error() == Some(libc::EINVAL) {
+                    // pidfd_open refuses a thread ID with EINVAL on older
+                    // kernels (which also means "in the middle of
+                    // exiting") and ENOENT on newer ones (6.18 here): say
+                    // which it is before the errno table says "gone".
+                    if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOENT)) {
                         if let Err(thread) = B::refuse_thread(pid) {
                             return thread;
                         }

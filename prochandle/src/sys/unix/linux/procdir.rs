@@ -172,7 +172,14 @@ mod tests {
         });
         let tid = rx.recv().unwrap();
         let me = std::process::id();
-        for err in [open(tid).unwrap_err(), refuse_thread(tid).unwrap_err()] {
+        // Through `Process::open` too, in whichever tier this run uses
+        // (pidfd_open's EINVAL, the directory's Tgid, or the PID guard's).
+        let by_process = super::super::Process::open(tid as u32).unwrap_err();
+        for err in [
+            open(tid).unwrap_err(),
+            refuse_thread(tid).unwrap_err(),
+            by_process,
+        ] {
             assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
             assert!(
                 err.to_string()
