@@ -10,8 +10,8 @@ pub enum Feature {
     /// Processes are held by a handle (Linux: `pidfd_open`,
     /// `pidfd_send_signal` and `waitid(P_PIDFD)` all work, Go's
     /// `checkPidfd`; Windows: always). Without it a `Process` uses a
-    /// guarded PID and [`with_handle`](crate::Process::with_handle) returns
-    /// `NoHandle`.
+    /// `/proc/<pid>` directory or a guarded PID ([`PinMode`]) and
+    /// [`with_handle`](crate::Process::with_handle) returns `NoHandle`.
     ProcessHandle,
     /// `pidfd_open(2)`, Linux 5.3.
     PidfdOpen,
