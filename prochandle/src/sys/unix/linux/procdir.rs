@@ -180,7 +180,7 @@ mod tests {
             refuse_thread(tid).unwrap_err(),
             by_process,
         ] {
-            assert_eq!(err.kind(), crate::ErrorKind::InvalidInput);
+            assert_eq!(err.kind(), crate::error::ErrorKind::InvalidInput);
             assert!(
                 err.to_string()
                     .contains(&format!("PID {tid} is a thread of process {me}")),

@@ -307,7 +307,7 @@ mod tests {
         use std::os::fd::AsFd;
         use std::os::unix::process::CommandExt;
         let caps = super::super::capabilities();
-        if !caps.is_available(crate::Feature::PidfdInfoCoredump) {
+        if !caps.is_available(crate::capabilities::Feature::PidfdInfoCoredump) {
             return;
         }
         let mut cmd = std::process::Command::new("sh");
