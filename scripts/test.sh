@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, with its set-up, on a fresh machine of this kind.
-# Runs: rustfmt and clippy checks, every test (normal mode and forced
-# guarded-PID mode), the examples, doctests, the docs build with warnings
+# Runs: rustfmt and clippy checks, every test in each of the three tiers
+# (pidfds; /proc/<pid> directories, PROCHANDLE_FORCE_PID=1; the bare
+# guarded PID, PROCHANDLE_FORCE_PID=bare), the examples, doctests, the docs build with warnings
 # denied, clippy for Windows, macOS, FreeBSD and Linux on aarch64 and
 # powerpc64le (each with all features and with the default ones), and the
 # Windows tests under Wine (installing mingw-w64, Wine and the Rust targets
@@ -29,8 +30,11 @@ fi
 step "tests (handles where the system has them)"
 run_tests
 
-step "tests in forced guarded-PID mode (PROCHANDLE_FORCE_PID=1)"
+step "tests without pidfds: /proc/<pid> directories (PROCHANDLE_FORCE_PID=1)"
 PROCHANDLE_FORCE_PID=1 run_tests
+
+step "tests in the bare guarded-PID tier (PROCHANDLE_FORCE_PID=bare)"
+PROCHANDLE_FORCE_PID=bare run_tests
 
 step "doctests"
 cargo test --workspace --all-features --doc

@@ -150,8 +150,18 @@ pub fn exit_json(subject: &impl Subject, state: &ProcessState) -> Value {
         "signal": signal.map(Signal::as_raw),
         "signal_name": signal.and_then(Signal::name),
         "core_dumped": core,
+        "coredump": state.coredump().map(|d| coredump_json(&d)),
         "reason": reason,
         "text": status_text(state),
+    })
+}
+
+/// The kernel's core dump record (Linux 6.16+), as JSON.
+pub fn coredump_json(dump: &prochandle::Coredump) -> Value {
+    json!({
+        "dumped": dump.dumped,
+        "skipped": dump.skipped,
+        "owner": dump.owner.map(prochandle::CoredumpOwner::name),
     })
 }
 

@@ -4,8 +4,19 @@
 mod common;
 
 use common::*;
-use prochandle::{capabilities, Feature};
-use prochandle_test_support::handles;
+use prochandle::{capabilities, Feature, PinMode};
+
+/// The mode line `check` must print for this run's tier.
+fn expected_mode() -> &'static str {
+    match capabilities().pin_mode() {
+        PinMode::Handle => "pidfd",
+        PinMode::ProcDir if capabilities().is_available(Feature::ProcDirSignal) => {
+            "/proc/<pid> directory (signals by pidfd_send_signal)"
+        }
+        PinMode::ProcDir => "/proc/<pid> directory (signals by kill after the check)",
+        _ => "guarded PID",
+    }
+}
 
 #[test]
 fn text_report_names_every_feature_the_kernel_and_the_mode() {
@@ -27,12 +38,8 @@ fn text_report_names_every_feature_the_kernel_and_the_mode() {
         };
         assert_eq!(works, expected, "{line}");
     }
-    let mode = if handles() {
-        "handle mode: pidfd"
-    } else {
-        "handle mode: guarded PID"
-    };
-    assert!(text.contains(mode), "{text}");
+    let mode = format!("handle mode: {}", expected_mode());
+    assert!(text.contains(&mode), "{text}");
 }
 
 #[test]
@@ -40,10 +47,8 @@ fn json_report_matches_the_library_probe() {
     let out = run(&["check", "--json"]);
     assert_eq!(code(&out), 0);
     let value: serde_json::Value = serde_json::from_str(stdout(&out).trim()).unwrap();
-    assert_eq!(
-        value["handle_mode"],
-        if handles() { "pidfd" } else { "guarded PID" }
-    );
+    assert_eq!(value["handle_mode"], expected_mode());
+    assert_eq!(value["pin_mode"], capabilities().pin_mode().name());
     assert_eq!(value["forced_pid"], capabilities().forced_pid_mode());
     let features = value["features"].as_array().unwrap();
     assert_eq!(features.len(), Feature::ALL.len());

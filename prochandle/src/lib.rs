@@ -53,7 +53,8 @@
 //! | situation | what happens |
 //! | --- | --- |
 //! | handle available | `with_handle` calls `f` once with a valid handle and returns its result |
-//! | no handle (old kernel, seccomp, other OS, `PROCHANDLE_FORCE_PID=1`) | `with_handle` returns `NoHandle` and never calls `f` |
+//! | no handle (old kernel, seccomp, other OS, `PROCHANDLE_FORCE_PID`) | `with_handle` returns `NoHandle` and never calls `f` |
+//! | `open(pid)` of a thread ID (Linux) | `InvalidInput`: "PID N is a thread of process M" |
 //! | signal after the process exited or was reaped | `Done`, never a signal to another process |
 //! | `open(pid)` of a PID that does not exist | `NotFound` |
 //! | `wait` on our child | reaps it once, returns status and resource usage; later waits return the same state |
@@ -66,23 +67,30 @@
 //! # Modes
 //!
 //! [`capabilities()`] probes, once per process and without creating
-//! children, what the system offers. On Linux 5.4+ a `Process` holds a pidfd.
-//! Where pidfds cannot be had (older kernels; container or Android seccomp
-//! profiles that answer `ENOSYS`, `EPERM` or `SIGSYS`; other Unixes; or
-//! [`FORCE_PID_ENV`] set to `1`) it falls back to the *guarded-PID mode*: it
-//! keeps the PID and the process's start time and re-checks that start time
-//! before every signal. For our own children this is airtight (reaping and
-//! signalling are serialized, and an unreaped child keeps its PID). For
-//! other processes it is best effort: the PID could in theory be reused
-//! between the check and the `kill`, and two processes that start within
-//! the same clock tick (10 ms) under the same PID cannot be told apart.
+//! children, what the system offers, and [`Capabilities::pin_mode`] names
+//! the tier in use. On Linux 5.4+ a `Process` holds a pidfd. Where pidfds
+//! cannot be had (older kernels; container or Android seccomp profiles that
+//! answer `ENOSYS`, `EPERM` or `SIGSYS`; or [`FORCE_PID_ENV`] set to `1`)
+//! it holds an open `/proc/<pid>` directory: the kernel ties it to the
+//! process, so identity checks through it are exact, and signals go
+//! through `pidfd_send_signal` on it (Linux 5.1+) or, before that, by
+//! `kill` right after the exact check. Where there is no `/proc` (and on
+//! macOS and FreeBSD, or with [`FORCE_PID_ENV`] set to `bare`) it falls
+//! back to the *guarded-PID mode*: it keeps the PID and the process's start
+//! time and re-checks that start time before every signal. Without pidfds,
+//! our own children are still safe (reaping and signalling are serialized,
+//! and an unreaped child keeps its PID). For other processes the `kill`
+//! tiers are best effort: the PID can be reused between the check and the
+//! `kill`, and in the guarded-PID mode two processes that start within the
+//! same clock tick (10 ms) under the same PID cannot be told apart.
 //!
 //! # Platforms
 //!
 //! | platform | handle | wait for a non-child |
 //! | --- | --- | --- |
 //! | Linux 5.4+ | pidfd | `poll` on the pidfd; exit status on 6.15+ |
-//! | Linux < 5.4, seccomp sandboxes | guarded PID | polling with backoff; status unknown |
+//! | Linux < 5.4, seccomp sandboxes | `/proc/<pid>` directory | polling with backoff; status unknown |
+//! | Linux without `/proc` | guarded PID | polling with backoff; status unknown |
 //! | macOS, FreeBSD | guarded PID | kqueue `EVFILT_PROC`/`NOTE_EXIT`; status unknown |
 //! | Windows | process `HANDLE` | `WaitForSingleObject`; exit code and CPU times |
 
@@ -108,12 +116,14 @@ pub mod watch;
 #[cfg(windows)]
 pub mod windows;
 
-pub use capabilities::{Availability, Capabilities, Feature, FORCE_PID_ENV};
+pub use capabilities::{
+    Availability, Capabilities, Feature, PinMode, FORCE_PID_BARE, FORCE_PID_ENV,
+};
 pub use error::{Error, ErrorKind, Result};
 #[cfg(unix)]
 pub use fd_limit::{fd_limit, raise_fd_limit};
 pub use probe::{capabilities, handles_available};
 pub use process::{BorrowedProcessHandle, OwnedProcessHandle, Process};
 pub use signal::{ParseSignalError, Signal};
-pub use state::{ExitStatus, ProcessState, ResourceUsage, UnknownReason};
+pub use state::{Coredump, CoredumpOwner, ExitStatus, ProcessState, ResourceUsage, UnknownReason};
 pub use watch::{AddError, Event, Token, Watcher};

@@ -55,6 +55,85 @@ impl UnknownReason {
     }
 }
 
+/// What the kernel recorded about the core dump of a process that died by
+/// a signal (Linux 6.16, `PIDFD_INFO_COREDUMP`), for any process held by a
+/// pidfd, not only our children.
+///
+/// The kernel records it for dumps it hands to a helper (a `|program` or
+/// `@socket` `core_pattern`), and for dumps it skipped; a dump to a plain
+/// file shows only as [`ExitStatus::Signaled`]'s `core_dumped`.
+///
+/// ```
+/// # fn main() -> prochandle::Result<()> {
+/// # #[cfg(unix)] {
+/// let child = prochandle::Process::spawn(&mut std::process::Command::new("sleep").arg("10"))?;
+/// child.kill()?;
+/// let state = child.wait()?;
+/// if let Some(dump) = state.coredump() {
+///     println!("dumped: {}, skipped: {}, as {:?}", dump.dumped, dump.skipped, dump.owner);
+/// }
+/// # }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Coredump {
+    /// The kernel produced a core dump.
+    pub dumped: bool,
+    /// The dump was skipped: the process was not dumpable.
+    pub skipped: bool,
+    /// As whom the dump was made (or would have been), where said.
+    pub owner: Option<CoredumpOwner>,
+}
+
+impl Coredump {
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub(crate) fn new(dumped: bool, skipped: bool, owner: Option<CoredumpOwner>) -> Coredump {
+        Coredump {
+            dumped,
+            skipped,
+            owner,
+        }
+    }
+}
+
+impl fmt::Display for Coredump {
+    /// `dumped as user`, `dumped as root`, `skipped` or `not dumped`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match (self.dumped, self.skipped) {
+            (true, _) => "dumped",
+            (false, true) => "skipped",
+            (false, false) => "not dumped",
+        };
+        f.write_str(what)?;
+        match self.owner {
+            Some(CoredumpOwner::User) => f.write_str(" as user"),
+            Some(CoredumpOwner::Root) => f.write_str(" as root"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// As whom a core dump is written (the kernel's `suid_dumpable` rule).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum CoredumpOwner {
+    /// As the process's own user.
+    User,
+    /// As root, readable by root only (`suid_dumpable=2`).
+    Root,
+}
+
+impl CoredumpOwner {
+    /// `"user"` or `"root"`.
+    pub fn name(self) -> &'static str {
+        match self {
+            CoredumpOwner::User => "user",
+            CoredumpOwner::Root => "root",
+        }
+    }
+}
+
 /// CPU time and memory a process used, as the kernel accounted it at exit.
 ///
 /// Only available when we reaped the process ourselves (Unix) or hold a
@@ -94,11 +173,31 @@ pub struct ProcessState {
     pid: u32,
     status: ExitStatus,
     usage: Option<ResourceUsage>,
+    coredump: Option<Coredump>,
 }
 
 impl ProcessState {
     pub(crate) fn new(pid: u32, status: ExitStatus, usage: Option<ResourceUsage>) -> Self {
-        ProcessState { pid, status, usage }
+        ProcessState {
+            pid,
+            status,
+            usage,
+            coredump: None,
+        }
+    }
+
+    /// The same state with the kernel's core dump record attached.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub(crate) fn with_coredump(mut self, coredump: Option<Coredump>) -> Self {
+        self.coredump = coredump;
+        self
+    }
+
+    /// What the kernel recorded about a core dump, for a process that died
+    /// by a signal: Linux 6.16+ with a pidfd, `None` elsewhere or when the
+    /// kernel recorded nothing. See [`Coredump`].
+    pub fn coredump(&self) -> Option<Coredump> {
+        self.coredump
     }
 
     /// The process ID the process had. Go: `Pid()`.

@@ -2,19 +2,31 @@
 //! process, and a `Process` for the old one must never reach the new one.
 //!
 //! The scenario runs as the init of a fresh PID namespace (root only), where
-//! writing `/proc/sys/kernel/ns_last_pid` chooses the next PID. The mode
-//! follows the suite: with pidfds normally, guarded PIDs under
-//! `PROCHANDLE_FORCE_PID=1`.
+//! writing `/proc/sys/kernel/ns_last_pid` chooses the next PID. The tier
+//! follows the suite: pidfds normally, `/proc/<pid>` directories (signals
+//! through `pidfd_send_signal`) under `PROCHANDLE_FORCE_PID=1`, guarded
+//! PIDs under `PROCHANDLE_FORCE_PID=bare`. A second test runs the
+//! directory tier as a kernel before 5.1 leaves it, `pidfd_send_signal`
+//! removed by a seccomp filter: signals by `kill(2)` after the exact check.
 //!
 //! - Case A, a process that is not ours: a shell (the "reaper") starts
 //!   `sleep`s, we `open` them, the shell kills and reaps them, and new
 //!   `sleep`s of ours are started on the same PIDs.
 //! - Case B, our own child after `wait`.
 //! - Case C, back to back: one process at a time, the new one started as soon
-//!   as the old is reaped, often within the same clock tick. With pidfds this
-//!   must still never misfire. In the guarded-PID mode it shows the limit of
-//!   the start-time check: a misfire is allowed only when both processes have
-//!   the same start time, and the test counts them.
+//!   as the old is reaped, often within the same clock tick. With pidfds,
+//!   and with directories that `pidfd_send_signal` takes, this must never
+//!   misfire. In the guarded-PID mode it shows the limit of the start-time
+//!   check: a misfire is allowed only when both processes have the same
+//!   start time, and the test counts them. With directories and `kill`, a
+//!   misfire would need the reuse to land between the exact check and the
+//!   `kill` (microseconds); the test counts those too.
+//!
+//! - Case D, racing: a thread signals the old process over and over while it
+//!   is killed, reaped and its PID taken, until `signal` says `Done` (or
+//!   once more after the new process is in place). The old processes ignore
+//!   `SIGTERM`, so the race lasts; this is where the directory tier's
+//!   window between its exact check and `kill` would show.
 //!
 //! The new processes block `SIGTERM`, so a stray one stays visible as
 //! pending; a stray `SIGKILL` would kill them, which shows too.
@@ -26,30 +38,62 @@ use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use attack_support::seccomp::{install, rule, Action};
 use attack_support::*;
-use prochandle::{capabilities, ErrorKind, Process, Signal};
-use prochandle_test_support::{forced_pid_mode, is_root, skip, Reaped};
+use prochandle::{capabilities, ErrorKind, Feature, PinMode, Process, Signal};
+use prochandle_test_support::{expect_pin_mode, is_root, skip, Reaped};
 
 /// Case A and case B each run `BATCHES * BATCH` reuse iterations.
 const BATCHES: usize = 10;
 const BATCH: usize = 100;
 /// Case C iterations.
 const BACK_TO_BACK: usize = 300;
+/// Case D iterations.
+const RACES: usize = 300;
 /// USER_HZ: `/proc/<pid>/stat` start times count in 1/100 s.
 const TICK: Duration = Duration::from_millis(10);
 
 const TEST: &str = "reused_pids_are_never_signalled";
+const TEST_KILL: &str = "reused_pids_in_the_directory_tier_with_kill";
 
 #[test]
 fn reused_pids_are_never_signalled() {
     if let Some(s) = scenario() {
         assert_eq!(s, "reuse");
+        expect_pin_mode();
         return reuse_scenario();
     }
+    run_scenario(TEST, "reuse", None);
+}
+
+/// The directory tier where `pidfd_send_signal` is missing (kernels before
+/// 5.1, or a filter that refuses it): identity exact, signals by `kill`.
+#[test]
+fn reused_pids_in_the_directory_tier_with_kill() {
+    if let Some(s) = scenario() {
+        assert_eq!(s, "reuse-kill");
+        let rules = [
+            rule(libc::SYS_pidfd_open, Action::Errno(libc::ENOSYS)),
+            rule(libc::SYS_pidfd_send_signal, Action::Errno(libc::ENOSYS)),
+        ];
+        install(&rules, true).expect("install seccomp filter");
+        assert_eq!(capabilities().pin_mode(), PinMode::ProcDir);
+        assert!(!capabilities().is_available(Feature::ProcDirSignal));
+        return reuse_scenario();
+    }
+    run_scenario(TEST_KILL, "reuse-kill", Some("1"));
+}
+
+/// Runs `scenario` of `test` as the init of a new PID namespace, with
+/// `PROCHANDLE_FORCE_PID` set to `force` (or as the suite has it).
+fn run_scenario(test: &str, scenario: &str, force: Option<&str>) {
     if !is_root() {
         return skip("forcing PID reuse needs root (a new PID namespace)");
     }
-    let mut cmd = reexec(TEST, "reuse");
+    let mut cmd = reexec(test, scenario);
+    if let Some(force) = force {
+        cmd.env(prochandle::FORCE_PID_ENV, force);
+    }
     in_new_pid_namespace(&mut cmd);
     let out = match run_with_watchdog(&mut cmd, Duration::from_secs(300)) {
         Ok(out) => out,
@@ -161,8 +205,10 @@ fn assert_untouched_and_stop(news: Vec<Child>) {
 
 fn reuse_scenario() {
     assert_eq!(std::process::id(), 1, "not the init of a new PID namespace");
-    let handles = capabilities().handles();
-    assert_eq!(handles, !forced_pid_mode(), "unexpected mode");
+    let caps = capabilities();
+    let handles = caps.handles();
+    let mode = caps.pin_mode();
+    let exact_signals = handles || caps.is_available(Feature::ProcDirSignal);
     let started = Instant::now();
     let mut reaper = ReapingShell::start();
 
@@ -241,10 +287,18 @@ fn reuse_scenario() {
         );
         if hit {
             misfired += 1;
+            // Only the start-time guess may take a same-tick newcomer for
+            // the old process; the directory tier with `kill` could only
+            // through a reuse inside its microsecond window.
+            let allowed = match mode {
+                PinMode::GuardedPid => tick_shared,
+                PinMode::ProcDir => !exact_signals,
+                _ => false,
+            };
             assert!(
-                !handles && tick_shared,
-                "a signal for the old process reached the new one (handles: {handles}, \
-                 same start tick: {tick_shared})"
+                allowed,
+                "a signal for the old process reached the new one (mode: {mode}, \
+                 exact signals: {exact_signals}, same start tick: {tick_shared})"
             );
         } else {
             assert_done("back-to-back signal", sent);
@@ -253,11 +307,77 @@ fn reuse_scenario() {
         new.wait().unwrap();
     }
 
+    let (raced, race_misfired) = racing(mode, exact_signals);
     println!(
-        "\nREPORT mode={} case_a={case_a} case_b={case_b} case_c={BACK_TO_BACK} \
-         case_c_same_tick={same_tick} case_c_misfired={misfired} min_gap_ticks={min_gap} \
-         seconds={:.1}",
-        if handles { "pidfd" } else { "guarded-pid" },
+        "\nREPORT mode={mode} signals={} case_a={case_a} case_b={case_b} \
+         case_c={BACK_TO_BACK} case_c_same_tick={same_tick} case_c_misfired={misfired} \
+         min_gap_ticks={min_gap} case_d={RACES} case_d_sends={raced} \
+         case_d_misfired={race_misfired} seconds={:.1}",
+        if exact_signals {
+            "exact"
+        } else {
+            "kill-after-check"
+        },
         started.elapsed().as_secs_f64()
     );
+}
+
+/// Case D: signals racing the kill, the reap and the reuse. Returns how
+/// many signals were sent in all and how many reached a new process.
+fn racing(mode: PinMode, exact_signals: bool) -> (usize, usize) {
+    use std::sync::atomic::{AtomicBool, Ordering::SeqCst};
+    let mut reaper = ReapingShell::start();
+    // The old processes ignore SIGTERM: they live until the SIGKILL.
+    writeln!(reaper.stdin, "trap '' TERM").unwrap();
+    let (mut sends, mut misfired) = (0, 0);
+    for _ in 0..RACES {
+        let pid = reaper.spawn_sleepers(1)[0];
+        let old = Process::open(pid).unwrap();
+        let old_start = start_time(pid);
+        let placed = AtomicBool::new(false);
+        let (mut new, sent) = std::thread::scope(|scope| {
+            let signaller = scope.spawn(|| {
+                let mut sent = 0;
+                loop {
+                    let last = placed.load(SeqCst);
+                    match old.signal(Signal::TERM) {
+                        Ok(()) => sent += 1,
+                        Err(e) => {
+                            assert_eq!(e.kind(), ErrorKind::Done, "{e}");
+                            break;
+                        }
+                    }
+                    if last {
+                        break;
+                    }
+                }
+                sent
+            });
+            reaper.kill_and_reap(&[pid]);
+            let new = occupy(pid);
+            placed.store(true, SeqCst);
+            (new, signaller.join().unwrap())
+        });
+        sends += sent;
+        let tick_shared = start_time(pid) == old_start;
+        let pending = pending_signals(pid).unwrap();
+        if pending & (1 << (libc::SIGTERM - 1)) != 0 {
+            misfired += 1;
+            // Both `kill` tiers have the window between check and kill
+            // (the start-time guess, besides, a same-tick newcomer).
+            let allowed = match mode {
+                PinMode::GuardedPid => true,
+                PinMode::ProcDir => !exact_signals,
+                _ => false,
+            };
+            assert!(
+                allowed,
+                "a racing signal reached the new process (mode: {mode}, exact signals: \
+                 {exact_signals}, same start tick: {tick_shared})"
+            );
+        }
+        new.kill().unwrap();
+        new.wait().unwrap();
+    }
+    (sends, misfired)
 }

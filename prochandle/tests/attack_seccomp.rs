@@ -3,11 +3,17 @@
 //! Each environment is a child process (this test binary, re-executed) that
 //! installs a seccomp filter before anything probes, then checks:
 //! `capabilities()` reports as unavailable exactly what the filter removed
-//! (relative to an unfiltered child on the same machine); spawn, open,
-//! signal, wait and wait_timeout still work, through the guarded-PID mode
-//! where the pidfd is gone; `with_handle` says `NoHandle` exactly when there
-//! is no pidfd; what is gone says `Unsupported` (or an unknown exit status)
-//! with a reason; and nothing dies of `SIGSYS`.
+//! (relative to an unfiltered child on the same machine), and picks the
+//! tier the environment calls for (a `/proc/<pid>` directory where the
+//! pidfd is gone, signalling through `pidfd_send_signal` where only
+//! `pidfd_open` is); spawn, open, signal, wait and wait_timeout still work;
+//! `with_handle` says `NoHandle` exactly when there is no pidfd; what is
+//! gone says `Unsupported` (or an unknown exit status) with a reason; and
+//! nothing dies of `SIGSYS`.
+//!
+//! One environment also changes the mount namespace (root only): `/proc`
+//! mounted `hidepid=2`, the child running as `nobody`, as a hardened
+//! container would.
 //!
 //! The filters are raw classic BPF, a few instructions each. Every child
 //! runs with `PROCHANDLE_FORCE_PID` removed, so both suite runs test the
@@ -23,8 +29,10 @@ use std::os::unix::process::ExitStatusExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
+use attack_support::seccomp::{install, rule, Action, Rule};
 use attack_support::*;
 use prochandle::{capabilities, Availability, ErrorKind, ExitStatus, Feature, Process, Signal};
+use prochandle_test_support::{is_root, skip};
 
 const TEST: &str = "sandboxes_degrade_safely";
 
@@ -32,37 +40,50 @@ const TEST: &str = "sandboxes_degrade_safely";
 const PIDFD_GET_INFO: u32 = 0xC040_FF0B;
 const P_PIDFD: u32 = 3;
 
-/// What a filter rule does to a matching syscall.
-#[derive(Clone, Copy)]
-enum Action {
-    Errno(i32),
-    Trap,
-}
-
-/// One rule: syscall number, optionally "and argument `index` equals
-/// `value`" (low 32 bits).
-struct Rule {
-    nr: i64,
-    arg: Option<(u32, u32)>,
-    action: Action,
-}
-
-fn rule(nr: i64, action: Action) -> Rule {
-    Rule {
-        nr,
-        arg: None,
-        action,
-    }
-}
-
-/// A simulated environment: its filter and the features it must cost.
+/// A simulated environment: its filter, the features it must cost, and
+/// the tier (`PinMode::name`) it leaves.
 struct Env {
     name: &'static str,
     rules: fn() -> Vec<Rule>,
     removes: &'static [Feature],
+    mode: &'static str,
 }
 
-const ALL_PIDFD: &[Feature] = Feature::ALL;
+/// Every feature that needs a pidfd.
+const ALL_PIDFD: &[Feature] = &[
+    Feature::ProcessHandle,
+    Feature::PidfdOpen,
+    Feature::PidfdSendSignal,
+    Feature::WaitidPidfd,
+    Feature::PidfdNonblock,
+    Feature::PidfdGetfd,
+    Feature::SetnsPidfd,
+    Feature::PidfsIds,
+    Feature::PidfdGetInfo,
+    Feature::PidfdInfoExit,
+    Feature::PidfdInfoCoredump,
+    Feature::PidfdInfoSupportedMask,
+];
+
+/// Every pidfd feature, and `pidfd_send_signal` on `/proc/<pid>` too.
+const ALL_PIDFD_AND_SIGNAL: &[Feature] = &[
+    Feature::ProcessHandle,
+    Feature::PidfdOpen,
+    Feature::PidfdSendSignal,
+    Feature::WaitidPidfd,
+    Feature::PidfdNonblock,
+    Feature::PidfdGetfd,
+    Feature::SetnsPidfd,
+    Feature::PidfsIds,
+    Feature::PidfdGetInfo,
+    Feature::PidfdInfoExit,
+    Feature::PidfdInfoCoredump,
+    Feature::PidfdInfoSupportedMask,
+    Feature::ProcDirSignal,
+];
+
+/// The environment with `/proc` mounted `hidepid=2` (see [`in_hidepid_proc`]).
+const HIDEPID: &str = "pidfd_open-eperm-hidepid2";
 
 fn envs() -> Vec<Env> {
     use Action::*;
@@ -77,7 +98,22 @@ fn envs() -> Vec<Env> {
                     rule(libc::SYS_clone3, Errno(libc::ENOSYS)),
                 ]
             },
+            removes: ALL_PIDFD_AND_SIGNAL,
+            mode: "proc_dir",
+        },
+        // Linux 5.1 and 5.2: pidfd_send_signal, but no pidfd_open yet. The
+        // directory tier then signals race-free.
+        Env {
+            name: "kernel-5.1-5.2",
+            rules: || {
+                vec![
+                    rule(libc::SYS_pidfd_open, Errno(libc::ENOSYS)),
+                    rule(libc::SYS_pidfd_getfd, Errno(libc::ENOSYS)),
+                    rule(libc::SYS_clone3, Errno(libc::ENOSYS)),
+                ]
+            },
             removes: ALL_PIDFD,
+            mode: "proc_dir",
         },
         Env {
             name: "kernel-5.3",
@@ -89,11 +125,13 @@ fn envs() -> Vec<Env> {
                 }]
             },
             removes: &[Feature::ProcessHandle, Feature::WaitidPidfd],
+            mode: "proc_dir",
         },
         Env {
             name: "kernel-5.4",
             rules: || vec![rule(libc::SYS_pidfd_getfd, Errno(libc::ENOSYS))],
             removes: &[Feature::PidfdGetfd],
+            mode: "handle",
         },
         Env {
             name: "kernel-before-6.13",
@@ -104,12 +142,25 @@ fn envs() -> Vec<Env> {
                     action: Errno(libc::ENOTTY),
                 }]
             },
-            removes: &[Feature::PidfdGetInfo, Feature::PidfdInfoExit],
+            removes: &[
+                Feature::PidfdGetInfo,
+                Feature::PidfdInfoExit,
+                Feature::PidfdInfoCoredump,
+                Feature::PidfdInfoSupportedMask,
+            ],
+            mode: "handle",
         },
         Env {
             name: "docker-eperm",
             rules: || vec![rule(libc::SYS_pidfd_open, Errno(libc::EPERM))],
             removes: ALL_PIDFD,
+            mode: "proc_dir",
+        },
+        Env {
+            name: HIDEPID,
+            rules: || vec![rule(libc::SYS_pidfd_open, Errno(libc::EPERM))],
+            removes: ALL_PIDFD,
+            mode: "proc_dir",
         },
         Env {
             name: "android-sigsys",
@@ -120,93 +171,22 @@ fn envs() -> Vec<Env> {
                     rule(libc::SYS_pidfd_getfd, Trap),
                 ]
             },
-            removes: ALL_PIDFD,
+            removes: ALL_PIDFD_AND_SIGNAL,
+            mode: "proc_dir",
         },
         // Not in the issue's table: pidfd_open works but the next call
         // traps, so the probe survives a trap half-way, with a pidfd open.
         Env {
             name: "sigsys-after-open",
             rules: || vec![rule(libc::SYS_pidfd_send_signal, Trap)],
-            removes: &[Feature::ProcessHandle, Feature::PidfdSendSignal],
+            removes: &[
+                Feature::ProcessHandle,
+                Feature::PidfdSendSignal,
+                Feature::ProcDirSignal,
+            ],
+            mode: "proc_dir",
         },
     ]
-}
-
-// --- classic BPF for seccomp -------------------------------------------
-
-const BPF_LD_W_ABS: u16 = (libc::BPF_LD | libc::BPF_W | libc::BPF_ABS) as u16;
-const BPF_JEQ_K: u16 = (libc::BPF_JMP | libc::BPF_JEQ | libc::BPF_K) as u16;
-const BPF_RET_K: u16 = (libc::BPF_RET | libc::BPF_K) as u16;
-const RET_ALLOW: u32 = 0x7fff_0000;
-const RET_TRAP: u32 = 0x0003_0000;
-const RET_ERRNO: u32 = 0x0005_0000;
-#[cfg(target_arch = "x86_64")]
-const AUDIT_ARCH: u32 = 0xC000_003E;
-#[cfg(target_arch = "aarch64")]
-const AUDIT_ARCH: u32 = 0xC000_00B7;
-/// `struct seccomp_data`: nr at 0, arch at 4, args at 16 + 8 * i.
-const OFF_NR: u32 = 0;
-const OFF_ARCH: u32 = 4;
-
-fn op(code: u16, jt: u8, jf: u8, k: u32) -> libc::sock_filter {
-    libc::sock_filter { code, jt, jf, k }
-}
-
-fn compile(rules: &[Rule]) -> Vec<libc::sock_filter> {
-    let mut prog = vec![
-        op(BPF_LD_W_ABS, 0, 0, OFF_ARCH),
-        op(BPF_JEQ_K, 1, 0, AUDIT_ARCH),
-        op(BPF_RET_K, 0, 0, RET_ALLOW),
-    ];
-    for r in rules {
-        let ret = match r.action {
-            Action::Errno(e) => RET_ERRNO | e as u32,
-            Action::Trap => RET_TRAP,
-        };
-        prog.push(op(BPF_LD_W_ABS, 0, 0, OFF_NR));
-        match r.arg {
-            None => {
-                prog.push(op(BPF_JEQ_K, 0, 1, r.nr as u32));
-            }
-            Some((index, value)) => {
-                prog.push(op(BPF_JEQ_K, 0, 3, r.nr as u32));
-                prog.push(op(BPF_LD_W_ABS, 0, 0, 16 + 8 * index));
-                prog.push(op(BPF_JEQ_K, 0, 1, value));
-            }
-        }
-        prog.push(op(BPF_RET_K, 0, 0, ret));
-    }
-    prog.push(op(BPF_RET_K, 0, 0, RET_ALLOW));
-    prog
-}
-
-/// Installs the filter on every thread of this process (`TSYNC`), as a
-/// container runtime or Android's zygote would have before we start.
-fn install(rules: &[Rule], all_threads: bool) -> io::Result<()> {
-    let prog = compile(rules);
-    let fprog = libc::sock_fprog {
-        len: prog.len() as u16,
-        filter: prog.as_ptr() as *mut libc::sock_filter,
-    };
-    // SAFETY: prctl with integer arguments.
-    if unsafe { libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    let flags: libc::c_ulong = if all_threads { 1 } else { 0 }; // SECCOMP_FILTER_FLAG_TSYNC
-                                                                // SAFETY: `fprog` points to `prog`, both alive across the call; the
-                                                                // kernel copies the program.
-    let ret = unsafe {
-        libc::syscall(
-            libc::SYS_seccomp,
-            1 as libc::c_ulong, // SECCOMP_SET_MODE_FILTER
-            flags,
-            &fprog as *const libc::sock_fprog,
-        )
-    };
-    if ret != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
 }
 
 // --- the child side ----------------------------------------------------
@@ -231,9 +211,13 @@ fn run_env(name: &str) {
     let caps = capabilities();
     let gone = unavailable_now();
     println!(
-        "\nREPORT unavailable={}",
-        gone.iter().copied().collect::<Vec<_>>().join(",")
+        "\nREPORT unavailable={} pin_mode={}",
+        gone.iter().copied().collect::<Vec<_>>().join(","),
+        caps.pin_mode().name()
     );
+    if env == HIDEPID {
+        hidden_processes_stay_hidden();
+    }
     for (feature, availability) in caps.iter() {
         if let Availability::Unavailable { reason, .. } = availability {
             assert!(!reason.is_empty(), "{feature}: no reason given");
@@ -337,11 +321,31 @@ fn behaviour(handles: bool, info_exit: bool) {
     }
 }
 
+/// Under `hidepid=2`, as `nobody`: another user's process is not there to
+/// open (`NotFound`, as for a PID nobody has), never a crash or a guess.
+fn hidden_processes_stay_hidden() {
+    // SAFETY: getuid has no preconditions.
+    assert_ne!(unsafe { libc::getuid() }, 0, "still root");
+    assert!(
+        std::fs::read_dir("/proc/1").is_err(),
+        "/proc/1 visible: hidepid=2 not in force"
+    );
+    let err = Process::open(1).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+}
+
 // --- the parent side ---------------------------------------------------
 
-fn run_child(name: &str) -> Outcome {
+fn run_child(name: &str) -> Option<Outcome> {
     let mut cmd = reexec(TEST, name);
     cmd.env_remove(prochandle::FORCE_PID_ENV);
+    if name == HIDEPID {
+        if !is_root() {
+            skip("mounting /proc with hidepid=2 needs root");
+            return None;
+        }
+        in_hidepid_proc(&mut cmd, 65534);
+    }
     let out = run_with_watchdog(&mut cmd, Duration::from_secs(60)).expect("start child");
     assert_ne!(
         out.status.signal(),
@@ -350,7 +354,7 @@ fn run_child(name: &str) -> Outcome {
         out.stderr
     );
     out.assert_success(name);
-    out
+    Some(out)
 }
 
 fn unavailable_in(out: &Outcome) -> BTreeSet<String> {
@@ -367,16 +371,24 @@ fn sandboxes_degrade_safely() {
     if let Some(s) = scenario() {
         return run_env(&s);
     }
-    let baseline = unavailable_in(&run_child("baseline"));
+    let baseline = unavailable_in(&run_child("baseline").expect("baseline"));
     println!("baseline unavailable: {baseline:?}");
     for env in envs() {
-        let out = run_child(env.name);
+        let Some(out) = run_child(env.name) else {
+            continue;
+        };
         let got = unavailable_in(&out);
         let mut want = baseline.clone();
         want.extend(env.removes.iter().map(|f| f.name().to_owned()));
         assert_eq!(
             got, want,
             "{}: capabilities() disagree with the filter",
+            env.name
+        );
+        assert_eq!(
+            out.report("pin_mode").as_deref(),
+            Some(env.mode),
+            "{}: the wrong tier",
             env.name
         );
         if matches!(env.name, "android-sigsys" | "sigsys-after-open") {
@@ -412,6 +424,10 @@ fn sigsys_on_the_probing_thread_only() {
     out.assert_success("android-sigsys on one thread");
     assert_eq!(
         unavailable_in(&out),
-        ALL_PIDFD.iter().map(|f| f.name().to_owned()).collect()
+        ALL_PIDFD_AND_SIGNAL
+            .iter()
+            .map(|f| f.name().to_owned())
+            .collect()
     );
+    assert_eq!(out.report("pin_mode").as_deref(), Some("proc_dir"));
 }

@@ -12,10 +12,40 @@ pub fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|v| v == "true")
 }
 
-/// Whether the suite runs in the forced guarded-PID mode
-/// (`PROCHANDLE_FORCE_PID=1`).
+/// Whether the suite runs with handles forced off (`PROCHANDLE_FORCE_PID=1`,
+/// the best tier without pidfds, or `PROCHANDLE_FORCE_PID=bare`, the bare
+/// guarded PID).
 pub fn forced_pid_mode() -> bool {
-    std::env::var_os(prochandle::FORCE_PID_ENV).is_some_and(|v| v == "1")
+    std::env::var_os(prochandle::FORCE_PID_ENV)
+        .is_some_and(|v| v == "1" || v == prochandle::FORCE_PID_BARE)
+}
+
+/// Whether the suite runs with the bare guarded PID forced
+/// (`PROCHANDLE_FORCE_PID=bare`).
+pub fn forced_bare_pid() -> bool {
+    std::env::var_os(prochandle::FORCE_PID_ENV).is_some_and(|v| v == prochandle::FORCE_PID_BARE)
+}
+
+/// The tier this run must use, checked against the probe on Linux: a
+/// handle normally (on CI's 6.18), a `/proc/<pid>` directory under
+/// `PROCHANDLE_FORCE_PID=1`, the bare PID under `PROCHANDLE_FORCE_PID=bare`.
+/// Elsewhere it returns what the probe found.
+pub fn expect_pin_mode() -> prochandle::PinMode {
+    use prochandle::PinMode;
+    let mode = capabilities().pin_mode();
+    if cfg!(target_os = "linux") {
+        let want = if forced_bare_pid() {
+            Some(PinMode::GuardedPid)
+        } else if forced_pid_mode() {
+            Some(PinMode::ProcDir)
+        } else {
+            in_ci().then_some(PinMode::Handle)
+        };
+        if let Some(want) = want {
+            assert_eq!(mode, want, "unexpected tier: {:?}", capabilities());
+        }
+    }
+    mode
 }
 
 /// Whether `Process`es hold handles (pidfds, HANDLEs) in this run.
@@ -30,7 +60,7 @@ pub fn handles() -> bool {
 pub fn expect_handles() -> bool {
     let handles = handles();
     if forced_pid_mode() {
-        assert!(!handles, "PROCHANDLE_FORCE_PID=1 must turn handles off");
+        assert!(!handles, "PROCHANDLE_FORCE_PID must turn handles off");
     } else if in_ci() {
         assert!(
             handles,

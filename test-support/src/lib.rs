@@ -31,7 +31,10 @@ pub mod signals;
 #[cfg(target_os = "linux")]
 pub mod supervised;
 
-pub use ci::{expect_handles, forced_pid_mode, handles, in_ci, require, skip};
+pub use ci::{
+    expect_handles, expect_pin_mode, forced_bare_pid, forced_pid_mode, handles, in_ci, require,
+    skip,
+};
 #[cfg(unix)]
 pub use ci::{is_root, require_root};
 #[cfg(windows)]

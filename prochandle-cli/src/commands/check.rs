@@ -1,6 +1,6 @@
 //! `prochandle check`: what this system gives for process handles.
 
-use prochandle::{capabilities, Availability};
+use prochandle::{capabilities, Availability, Feature, PinMode};
 use serde_json::json;
 
 use crate::exit_codes;
@@ -8,10 +8,13 @@ use crate::output;
 
 pub fn run(json: bool) -> u8 {
     let caps = capabilities();
-    let mode = if caps.handles() {
-        "pidfd"
-    } else {
-        "guarded PID"
+    let mode = match caps.pin_mode() {
+        PinMode::Handle => "pidfd",
+        PinMode::ProcDir if caps.is_available(Feature::ProcDirSignal) => {
+            "/proc/<pid> directory (signals by pidfd_send_signal)"
+        }
+        PinMode::ProcDir => "/proc/<pid> directory (signals by kill after the check)",
+        _ => "guarded PID",
     };
     let kernel = caps
         .platform()
@@ -38,16 +41,16 @@ pub fn run(json: bool) -> u8 {
             "platform": caps.platform(),
             "kernel": kernel,
             "handle_mode": mode,
+            "pin_mode": caps.pin_mode().name(),
             "forced_pid": caps.forced_pid_mode(),
             "features": features,
         }));
         return exit_codes::SUCCESS;
     }
     println!("kernel: {}", caps.platform());
-    let forced = if caps.forced_pid_mode() {
-        " (forced by PROCHANDLE_FORCE_PID=1)"
-    } else {
-        ""
+    let forced = match std::env::var(prochandle::FORCE_PID_ENV) {
+        Ok(value) if caps.forced_pid_mode() => format!(" (forced by PROCHANDLE_FORCE_PID={value})"),
+        _ => String::new(),
     };
     println!("handle mode: {mode}{forced}");
     for (feature, availability) in caps.iter() {
@@ -56,12 +59,12 @@ pub fn run(json: bool) -> u8 {
             .map(|v| format!("Linux {v}+"))
             .unwrap_or_else(|| "(all of the below that a handle needs)".to_owned());
         match availability {
-            Availability::Available => println!("  {feature:<18} yes  {since}"),
+            Availability::Available => println!("  {feature:<25} yes  {since}"),
             Availability::Unavailable { errno, reason } => {
                 let errno = errno
                     .map(|e| format!("errno {e} {}: ", errno_name(e)))
                     .unwrap_or_default();
-                println!("  {feature:<18} no   {since}: {errno}{reason}")
+                println!("  {feature:<25} no   {since}: {errno}{reason}")
             }
         }
     }

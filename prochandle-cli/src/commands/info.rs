@@ -102,6 +102,7 @@ impl Described {
             "threads": info.threads,
             "handle_mode": self.mode(),
             "source": self.source(),
+            "coredump": info.coredump.as_ref().map(output::coredump_json),
         })
     }
 
@@ -153,6 +154,9 @@ impl Described {
             "handle",
             format!("{} (info from {})", self.mode(), self.source()),
         );
+        if let Some(dump) = info.coredump {
+            row("coredump", dump.to_string());
+        }
     }
 }
 

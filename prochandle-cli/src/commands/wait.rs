@@ -186,6 +186,9 @@ impl Reporter {
             output::print_json(&output::exit_json(target, state));
         } else {
             println!("{target}: {}", output::status_text(state));
+            if let Some(dump) = state.coredump() {
+                println!("{target}: core {dump}");
+            }
         }
     }
 

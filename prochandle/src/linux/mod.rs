@@ -10,8 +10,9 @@
 //! PID, then the `Process` is shown to still own that PID, so it cannot
 //! describe a recycled one), or fails with
 //! [`Unsupported`](crate::ErrorKind::Unsupported) naming what is missing.
-//! In the guarded-PID mode (no pidfds, or `PROCHANDLE_FORCE_PID=1`) only the
-//! fallbacks are used.
+//! Without pidfds (old kernels, sandboxes, `PROCHANDLE_FORCE_PID`) only the
+//! fallbacks are used; in the `/proc/<pid>` directory tier their re-check
+//! is exact, through the directory ([`ProcessExt::proc_dir`]).
 //!
 //! | feature | API | kernel | fallback |
 //! | --- | --- | --- | --- |
@@ -30,7 +31,7 @@ mod identity;
 mod namespaces;
 mod thread;
 
-use std::os::fd::{AsFd, OwnedFd, RawFd};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
 use std::process::Command;
 
@@ -205,6 +206,28 @@ pub trait ProcessExt: private::Sealed {
     /// # Ok::<(), prochandle::Error>(())
     /// ```
     fn signal_process_group(&self, signal: Signal) -> Result<()>;
+
+    /// The `/proc/<pid>` directory descriptor that pins the process in the
+    /// middle tier ([`PinMode::ProcDir`](crate::PinMode::ProcDir)), lent
+    /// for the life of the borrow; `None` in the other tiers.
+    ///
+    /// It is not a pidfd ([`with_handle`](Process::with_handle) still says
+    /// `NoHandle`), but the kernel ties it to the process, not the number:
+    /// `openat(dir, "status")` reads this process's file or fails once it
+    /// is reaped, and `pidfd_send_signal(2)` (Linux 5.1) accepts it.
+    ///
+    /// ```
+    /// use prochandle::linux::ProcessExt;
+    /// use prochandle::{capabilities, PinMode, Process};
+    ///
+    /// let me = Process::current()?;
+    /// assert_eq!(
+    ///     me.proc_dir().is_some(),
+    ///     capabilities().pin_mode() == PinMode::ProcDir
+    /// );
+    /// # Ok::<(), prochandle::Error>(())
+    /// ```
+    fn proc_dir(&self) -> Option<BorrowedFd<'_>>;
 }
 
 impl ProcessExt for Process {
@@ -242,6 +265,10 @@ impl ProcessExt for Process {
 
     fn signal_process_group(&self, signal: Signal) -> Result<()> {
         imp::thread::signal_process_group(self.sys(), signal.as_raw())
+    }
+
+    fn proc_dir(&self) -> Option<BorrowedFd<'_>> {
+        self.sys().proc_dir()
     }
 }
 

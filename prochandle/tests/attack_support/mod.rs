@@ -11,6 +11,9 @@
 
 #![allow(dead_code)]
 
+#[cfg(target_os = "linux")]
+pub mod seccomp;
+
 use std::io::{self, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, ExitStatus, Stdio};
@@ -205,6 +208,55 @@ pub fn in_new_pid_namespace(cmd: &mut Command) -> &mut Command {
             }
             libc::_exit(128 + libc::WTERMSIG(status));
         }
+    };
+    // SAFETY: the hook only makes async-signal-safe calls (see above).
+    unsafe { cmd.pre_exec(hook) }
+}
+
+/// Makes `cmd` start in a mount namespace of its own where `/proc` is a
+/// fresh procfs mounted `hidepid=2` (other users' processes invisible),
+/// and as user and group `id` (with no supplementary groups), as a
+/// hardened container would run it. Needs root.
+pub fn in_hidepid_proc(cmd: &mut Command, id: u32) -> &mut Command {
+    let root = c"/";
+    let proc_dir = c"/proc";
+    let proc_fs = c"proc";
+    let options = c"hidepid=2";
+    let hook = move || -> io::Result<()> {
+        let check = |ret: libc::c_int| {
+            if ret == 0 {
+                Ok(())
+            } else {
+                Err(io::Error::last_os_error())
+            }
+        };
+        // One step at a time, stopping at the first failure: above all,
+        // /proc is mounted over only once the mount namespace is our own.
+        // SAFETY: unshare, mount, setgroups, setgid and setuid are
+        // async-signal-safe system calls, given valid NUL-terminated strings
+        // and a null group list; this runs between fork and exec.
+        unsafe {
+            let none = std::ptr::null();
+            check(libc::unshare(libc::CLONE_NEWNS))?;
+            check(libc::mount(
+                none,
+                root.as_ptr(),
+                none,
+                libc::MS_REC | libc::MS_PRIVATE,
+                std::ptr::null(),
+            ))?;
+            check(libc::mount(
+                proc_fs.as_ptr(),
+                proc_dir.as_ptr(),
+                proc_fs.as_ptr(),
+                libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+                options.as_ptr().cast(),
+            ))?;
+            check(libc::setgroups(0, std::ptr::null()))?;
+            check(libc::setgid(id))?;
+            check(libc::setuid(id))?;
+        }
+        Ok(())
     };
     // SAFETY: the hook only makes async-signal-safe calls (see above).
     unsafe { cmd.pre_exec(hook) }

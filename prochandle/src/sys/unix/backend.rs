@@ -17,7 +17,7 @@ use std::time::Instant;
 use crate::backoff;
 use crate::capabilities::Capabilities;
 use crate::error::Result;
-use crate::state::{ExitStatus, ResourceUsage};
+use crate::state::{Coredump, ExitStatus, ResourceUsage};
 
 /// What a Unix OS gives the state machine.
 pub(crate) trait Backend {
@@ -25,6 +25,11 @@ pub(crate) trait Backend {
     /// process handles this is [`NoHandle`], which has no values, so every
     /// handle path is dead code the compiler can prove unreachable.
     type Handle: AsFd + Into<OwnedFd> + fmt::Debug + Send + Sync + 'static;
+
+    /// The middle tier's pin, for where handles are refused: a
+    /// `/proc/<pid>` directory descriptor on Linux, which stops answering
+    /// once its process is reaped. [`NoHandle`] where the OS has none.
+    type ProcDir: AsFd + fmt::Debug + Send + Sync + 'static;
 
     /// Probes what this system offers (run once, cached by `sys`).
     fn probe() -> Capabilities;
@@ -36,6 +41,22 @@ pub(crate) trait Backend {
     /// Takes over a handle from the caller: the PID it names, with the
     /// handle typed for this backend. Errors say why it cannot be used.
     fn adopt_handle(fd: OwnedFd) -> Result<(i32, Self::Handle)>;
+
+    /// Opens the middle tier's pin on `pid`, refusing a thread ID. Called
+    /// only when the probe says the tier works.
+    fn open_proc_dir(pid: i32) -> Result<Self::ProcDir>;
+
+    /// The identity facts read through `dir`: `Ok(None)` once its process
+    /// has been reaped (never another process's facts).
+    fn proc_dir_stat(dir: &Self::ProcDir) -> io::Result<Option<Stat>>;
+
+    /// Sends `sig` through `dir` (`pidfd_send_signal`): to exactly that
+    /// process or nobody. Called only when the probe says it works.
+    fn proc_dir_signal(dir: &Self::ProcDir, sig: i32) -> io::Result<()>;
+
+    /// Refuses `pid` with `InvalidInput` if it names a thread of another
+    /// process rather than a process; `Ok` when it cannot tell.
+    fn refuse_thread(pid: i32) -> Result<()>;
 
     /// Whether the handle's process has not been reaped yet (signal 0).
     fn handle_alive(handle: &Self::Handle) -> bool;
@@ -50,6 +71,10 @@ pub(crate) trait Backend {
     /// The exit status the kernel keeps for any process after its reaping,
     /// where it does (`PIDFD_INFO_EXIT`).
     fn kernel_exit_status(handle: &Self::Handle) -> Option<ExitStatus>;
+
+    /// What the kernel recorded about a core dump of the handle's process,
+    /// where it does (`PIDFD_INFO_COREDUMP`).
+    fn kernel_coredump(handle: &Self::Handle) -> Option<Coredump>;
 
     /// The identity facts of `pid`: `Ok(None)` when no such process exists.
     /// An error means the facts could not be read, never "it exited".

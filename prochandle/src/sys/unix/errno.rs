@@ -42,7 +42,17 @@ pub(crate) fn os_error(call: Call, op: &'static str, e: io::Error) -> Error {
         return Error::os(op, e);
     };
     let (kind, detail): (ErrorKind, String) = match (call, errno) {
-        (Call::Open(pid), libc::ESRCH) => return Error::not_found(op, pid.into()),
+        // ENOENT: no /proc/<pid> entry (the middle tier's open), or
+        // pidfd_open of a PID that names no thread-group leader (a thread
+        // ID is told apart before this).
+        (Call::Open(pid), libc::ESRCH | libc::ENOENT) => return Error::not_found(op, pid.into()),
+        // pidfd_open answers EINVAL for a process in the middle of exiting
+        // (its thread group already gone, the PID not yet freed: systemd
+        // #36982). Thread IDs, the other EINVAL, are told apart before this.
+        (Call::Open(pid), libc::EINVAL) => (
+            NotFound,
+            format!("process {pid} is exiting: it is gone for all that can be done with it"),
+        ),
         (Call::Signal, libc::ESRCH) => (Done, "the process has exited".into()),
         (Call::Signal, libc::EINVAL) => (
             InvalidInput,
@@ -94,6 +104,7 @@ mod tests {
     #[test]
     fn one_errno_means_what_the_call_makes_of_it() {
         assert_eq!(errno(Call::Open(7), libc::ESRCH), ErrorKind::NotFound);
+        assert_eq!(errno(Call::Open(7), libc::EINVAL), ErrorKind::NotFound);
         assert_eq!(errno(Call::Signal, libc::ESRCH), ErrorKind::Done);
         assert_eq!(errno(Call::ReadProc(7), libc::ESRCH), ErrorKind::Done);
         assert_eq!(errno(Call::ReadProc(7), libc::ENOENT), ErrorKind::Done);

@@ -12,6 +12,7 @@ pub(crate) mod errno;
 mod guarded;
 #[cfg(target_os = "linux")]
 pub(crate) mod linux;
+mod pin;
 mod process;
 
 #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "freebsd")))]

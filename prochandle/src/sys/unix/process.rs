@@ -1,6 +1,8 @@
 //! The Unix process state machine, one for every Unix OS, over the
-//! [`Backend`] seam: pinned by a handle where the backend and the probe
-//! allow (Linux pidfds), a guarded PID otherwise.
+//! [`Backend`] seam, in the best of three tiers ([`Pin`]) the backend and
+//! the probe allow: a handle (Linux pidfds); a `/proc/<pid>` directory
+//! (Linux without usable pidfds), exact for identity and, with
+//! `pidfd_send_signal`, for signals; a guarded PID otherwise.
 //!
 //! # Who may reap, and when
 //!
@@ -16,7 +18,10 @@
 //! handed to someone else: the race of Go's #67642 cannot happen. For a
 //! process that is not our child the PID mode can only compare start times
 //! before each signal; that check narrows the window to the few
-//! microseconds between check and `kill`, but cannot close it.
+//! microseconds between check and `kill`, but cannot close it (and two
+//! processes started in one clock tick look alike to it). The directory
+//! tier makes the check exact; the window between check and `kill`
+//! remains where `pidfd_send_signal` does not take the directory.
 
 use std::fmt;
 use std::io;
@@ -27,8 +32,9 @@ use std::time::{Duration, Instant};
 use super::backend::{capabilities, Backend, WaitTarget, Waited};
 use super::errno::{self, Call};
 use super::guarded::{self, sigchld_not_ignored};
+use super::pin::{self, Pin};
 use crate::backoff::{self, FIRST_PAUSE, REAP_GRACE};
-use crate::capabilities::Feature;
+use crate::capabilities::{Feature, PinMode};
 use crate::error::{Error, ErrorKind, Result};
 use crate::state::{ExitStatus, ProcessState, UnknownReason};
 
@@ -52,9 +58,9 @@ const SPURIOUS_READINESS_NAP: Duration = FIRST_PAUSE.saturating_mul(5);
 /// allow: pinned by a handle, or a guarded PID.
 pub(crate) struct Process<B: Backend> {
     pid: i32,
-    /// The handle, when the system gives them. Never replaced or taken while
-    /// `&self` exists, so borrowing it needs no lock.
-    handle: Option<B::Handle>,
+    /// What pins the process, in the tier the system allows. Never replaced
+    /// or taken while `&self` exists, so borrowing it needs no lock.
+    pin: Pin<B::Handle, B::ProcDir>,
     /// Start time at attach, the identity check of the PID mode (and the
     /// re-check after a handle reports readiness).
     start_time: Option<u64>,
@@ -67,7 +73,7 @@ impl<B: Backend> fmt::Debug for Process<B> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Process")
             .field("pid", &self.pid)
-            .field("handle", &self.handle)
+            .field("pin", &self.pin)
             .field("start_time", &self.start_time)
             .field("relation", &self.relation)
             .field("state", &self.state.get())
@@ -125,44 +131,74 @@ impl<B: Backend> Process<B> {
         } else {
             Relation::Other
         };
-        Ok(Self::assemble(pid, Some(handle), None, relation))
+        Ok(Self::assemble(pid, Pin::Handle(handle), None, relation))
     }
 
-    /// Opens `pid` in the mode the system supports and works out whether it
+    /// Opens `pid` in the tier the system supports and works out whether it
     /// is our child.
     fn attach(pid: i32, relation: Relation) -> Result<Self> {
-        if capabilities::<B>().handles() {
-            let handle = B::open_handle(pid)
-                .map_err(|e| errno::os_error(Call::Open(pid), "pidfd_open", e))?;
-            return Ok(Self::assemble(pid, Some(handle), None, relation));
+        match capabilities::<B>().pin_mode() {
+            PinMode::Handle => {
+                let handle = B::open_handle(pid).map_err(|e| {
+                    // pidfd_open refuses a thread ID with EINVAL on older
+                    // kernels (which also means "in the middle of
+                    // exiting") and ENOENT on newer ones (6.18 here): say
+                    // which it is before the errno table says "gone".
+                    if matches!(e.raw_os_error(), Some(libc::EINVAL | libc::ENOENT)) {
+                        if let Err(thread) = B::refuse_thread(pid) {
+                            return thread;
+                        }
+                    }
+                    errno::os_error(Call::Open(pid), "pidfd_open", e)
+                })?;
+                Ok(Self::assemble(pid, Pin::Handle(handle), None, relation))
+            }
+            PinMode::ProcDir => {
+                let (dir, start) = pin::open_dir::<B>(pid)?;
+                Ok(Self::assemble(
+                    pid,
+                    Pin::ProcDir(dir),
+                    Some(start),
+                    relation,
+                ))
+            }
+            _ => {
+                if relation == Relation::Other {
+                    B::refuse_thread(pid)?;
+                }
+                let start = guarded::start_time::<B>("open", pid)?;
+                Ok(Self::assemble(pid, Pin::Pid, Some(start), relation))
+            }
         }
-        let start = guarded::start_time::<B>("open", pid)?;
-        Ok(Self::assemble(pid, None, Some(start), relation))
     }
 
-    /// Builds the `Process` once the process is pinned (handle) or its start
-    /// time recorded (PID mode), and works out whether it is our child.
+    /// Builds the `Process` once the process is pinned (handle, directory)
+    /// or its start time recorded (PID mode), and works out whether it is
+    /// our child.
     fn assemble(
         pid: i32,
-        handle: Option<B::Handle>,
+        pin: Pin<B::Handle, B::ProcDir>,
         start_time: Option<u64>,
         relation: Relation,
     ) -> Self {
         let mut process = Process {
             pid,
-            handle,
+            pin,
             start_time,
             relation,
             reap_lock: Mutex::new(()),
             state: OnceLock::new(),
         };
-        if relation == Relation::Other && process.peek_child_exit(false).is_ok() {
+        if relation == Relation::Other
+            && process.peek_child_exit(false).is_ok()
+            && process.dir_still_pinned()
+        {
             // `open(pid)` of one of our own children (Go's FindProcess does
             // the same): we may reap it.
             process.relation = Relation::Child;
         }
         if process.relation != Relation::Child {
-            if let Some(handle) = &process.handle {
+            if let Pin::Handle(handle) = &process.pin {
                 // Non-children need the start time to confirm an exit that
                 // the handle reports (children are asked with waitid). Read
                 // it only now that the handle pins the process, then make
@@ -179,15 +215,34 @@ impl<B: Backend> Process<B> {
         self.pid as u32
     }
 
+    /// In the directory tier, whether the directory's process still holds
+    /// the PID (so a PID answer given meanwhile was about it); `true` in the
+    /// other tiers, whose pins are checked elsewhere.
+    fn dir_still_pinned(&self) -> bool {
+        match &self.pin {
+            Pin::ProcDir(dir) => matches!(B::proc_dir_stat(dir), Ok(Some(_))),
+            _ => true,
+        }
+    }
+
     #[inline]
     pub(crate) fn handle(&self) -> Option<BorrowedFd<'_>> {
-        self.handle.as_ref().map(AsFd::as_fd)
+        self.pin.handle().map(AsFd::as_fd)
+    }
+
+    /// The `/proc/<pid>` directory descriptor, in the middle tier.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub(crate) fn proc_dir(&self) -> Option<BorrowedFd<'_>> {
+        self.pin.proc_dir()
     }
 
     pub(crate) fn into_handle(mut self) -> std::result::Result<OwnedFd, Self> {
-        match self.handle.take() {
-            Some(handle) => Ok(handle.into()),
-            None => Err(self),
+        match std::mem::replace(&mut self.pin, Pin::Pid) {
+            Pin::Handle(handle) => Ok(handle.into()),
+            other => {
+                self.pin = other;
+                Err(self)
+            }
         }
     }
 
@@ -208,36 +263,42 @@ impl<B: Backend> Process<B> {
         if self.state.get().is_some() {
             return Err(Error::done(OP));
         }
-        if let Some(handle) = &self.handle {
-            // A zombie would accept the signal and ignore it; say Done, as
-            // for a reaped one. Exit between this check and the send is
-            // harmless: the handle still names the same (dead) process.
-            if self.relation != Relation::Current && self.exited_now()? {
-                return Err(Error::done(OP));
-            }
-            return B::send_signal(handle, sig)
-                .map_err(|e| errno::os_error(Call::Signal, "pidfd_send_signal", e));
+        // A zombie would accept the signal and ignore it; say Done, as for
+        // a reaped one. Exit between this check and the send is harmless:
+        // the pin still names the same (dead) process.
+        let exact = match &self.pin {
+            Pin::Handle(_) => true,
+            Pin::ProcDir(_) => capabilities::<B>().is_available(Feature::ProcDirSignal),
+            Pin::Pid => false,
+        };
+        if !exact {
+            return self.signal_guarded(sig);
         }
-        self.signal_guarded(sig)
+        if self.relation != Relation::Current && self.exited_now()? {
+            return Err(Error::done(OP));
+        }
+        let sent = match &self.pin {
+            Pin::Handle(handle) => B::send_signal(handle, sig),
+            Pin::ProcDir(dir) => B::proc_dir_signal(dir, sig),
+            Pin::Pid => return self.signal_guarded(sig),
+        };
+        sent.map_err(|e| errno::os_error(Call::Signal, "pidfd_send_signal", e))
     }
 
-    /// The guarded-PID signal: under the reap lock for children (so the PID
-    /// cannot be reaped and reused meanwhile), after a start-time check for
-    /// everyone.
+    /// The signal by PID: under the reap lock for children (so the PID
+    /// cannot be reaped and reused meanwhile), after the identity check of
+    /// the tier for everyone (exact through a directory, by start time for
+    /// a bare PID).
     fn signal_guarded(&self, sig: i32) -> Result<()> {
         const OP: &str = "kill";
         let _lock = self.reap_lock.lock().unwrap_or_else(|e| e.into_inner());
         if self.state.get().is_some() {
             return Err(Error::done(OP));
         }
-        if self.relation != Relation::Current {
-            let same = match self.start_time {
-                Some(start) => guarded::still_same::<B>(self.pid, start)?,
-                None => false,
-            };
-            if !same {
-                return Err(Error::done(OP));
-            }
+        if self.relation != Relation::Current
+            && !pin::running_unhandled::<B>(&self.pin, self.pid, self.start_time)?
+        {
+            return Err(Error::done(OP));
         }
         guarded::kill(self.pid, sig).map_err(|e| errno::os_error(Call::Signal, OP, e))
     }
@@ -289,7 +350,7 @@ impl<B: Backend> Process<B> {
     /// passes, without reaping. `false` means the deadline passed. A `true`
     /// may be spurious (readiness under ptrace): callers re-check.
     fn block_until_exit(&self, deadline: Option<Instant>) -> Result<bool> {
-        if let Some(handle) = &self.handle {
+        if let Pin::Handle(handle) = &self.pin {
             let ready = B::poll_exit(handle, deadline).map_err(|e| Error::os("poll", e))?;
             if ready && !self.exited_now()? {
                 // Readable yet not exited: don't spin on a level-triggered
@@ -324,7 +385,7 @@ impl<B: Backend> Process<B> {
                 Err(e) => Err(Error::os("waitid", e)),
             },
             Relation::Other => {
-                if let Some(handle) = &self.handle {
+                if let Pin::Handle(handle) = &self.pin {
                     let readable = B::poll_exit(handle, Some(Instant::now()))
                         .map_err(|e| Error::os("poll", e))?;
                     if !readable {
@@ -334,18 +395,19 @@ impl<B: Backend> Process<B> {
                     // can be spurious under ptrace. Once reaped the PID may
                     // be reused, but then the start time differs.
                 }
-                Ok(match self.start_time {
-                    Some(start) => !guarded::still_same::<B>(self.pid, start)?,
-                    None => true,
-                })
+                Ok(!pin::running_unhandled::<B>(
+                    &self.pin,
+                    self.pid,
+                    self.start_time,
+                )?)
             }
         }
     }
 
     fn wait_target(&self) -> WaitTarget<'_, B::Handle> {
-        match &self.handle {
-            Some(handle) => WaitTarget::Handle(handle),
-            None => WaitTarget::Pid(self.pid),
+        match &self.pin {
+            Pin::Handle(handle) => WaitTarget::Handle(handle),
+            _ => WaitTarget::Pid(self.pid),
         }
     }
 
@@ -375,6 +437,7 @@ impl<B: Backend> Process<B> {
             }
             Err(e) => return Err(Error::os("waitid", e)),
         };
+        let state = self.with_kernel_coredump(state);
         Ok(Some(*self.state.get_or_init(|| state)))
     }
 
@@ -401,13 +464,23 @@ impl<B: Backend> Process<B> {
     }
 
     fn cache_state(&self, status: ExitStatus) -> ProcessState {
-        *self
-            .state
-            .get_or_init(|| ProcessState::new(self.pid as u32, status, None))
+        let state = self.with_kernel_coredump(ProcessState::new(self.pid as u32, status, None));
+        *self.state.get_or_init(|| state)
+    }
+
+    /// `state` with the kernel's core dump record, for a process that died
+    /// by a signal, where the kernel keeps one (`PIDFD_INFO_COREDUMP`).
+    fn with_kernel_coredump(&self, state: ProcessState) -> ProcessState {
+        if state.signal().is_none() || !capabilities::<B>().is_available(Feature::PidfdInfoCoredump)
+        {
+            return state;
+        }
+        let dump = self.pin.handle().and_then(B::kernel_coredump);
+        state.with_coredump(dump)
     }
 
     fn can_read_exit_status(&self) -> bool {
-        self.handle.is_some() && capabilities::<B>().is_available(Feature::PidfdInfoExit)
+        self.pin.handle().is_some() && capabilities::<B>().is_available(Feature::PidfdInfoExit)
     }
 
     /// The status the kernel kept at reaping time, where it keeps one.
@@ -415,6 +488,6 @@ impl<B: Backend> Process<B> {
         if !self.can_read_exit_status() {
             return None;
         }
-        self.handle.as_ref().and_then(B::kernel_exit_status)
+        self.pin.handle().and_then(B::kernel_exit_status)
     }
 }

@@ -8,7 +8,7 @@ use windows_sys::Wdk::System::SystemServices::RtlGetVersion;
 use windows_sys::Win32::System::LibraryLoader::{GetModuleHandleW, GetProcAddress};
 use windows_sys::Win32::System::SystemInformation::OSVERSIONINFOW;
 
-use crate::capabilities::{force_pid_requested, Availability, Capabilities, Feature};
+use crate::capabilities::{forced_pid, Availability, Capabilities, Feature};
 
 pub(crate) fn probe() -> Capabilities {
     let entries = Feature::ALL
@@ -23,7 +23,7 @@ pub(crate) fn probe() -> Capabilities {
         })
         .collect();
     let mut platform = platform();
-    if force_pid_requested() {
+    if forced_pid().is_some() {
         platform.push_str(", PROCHANDLE_FORCE_PID ignored: Windows has no PID-only mode");
     }
     Capabilities::new(entries, platform, false)

@@ -15,10 +15,10 @@ use std::os::fd::OwnedFd;
 use std::time::{Duration, Instant};
 
 use super::backend::{self, Backend, NoHandle, Stat, WaitTarget, Waited};
-use crate::capabilities::{force_pid_requested, Availability, Capabilities, Feature};
+use crate::capabilities::{forced_pid, Availability, Capabilities, Feature};
 use crate::error::{Error, Result};
 use crate::signal::Signal;
-use crate::state::{status_from_wait_word, ExitStatus, ResourceUsage};
+use crate::state::{status_from_wait_word, Coredump, ExitStatus, ResourceUsage};
 
 /// The macOS/FreeBSD backend.
 #[derive(Debug)]
@@ -34,6 +34,7 @@ pub(crate) fn capabilities() -> &'static Capabilities {
 
 impl Backend for Bsd {
     type Handle = NoHandle;
+    type ProcDir = NoHandle;
 
     fn probe() -> Capabilities {
         probe()
@@ -51,6 +52,24 @@ impl Backend for Bsd {
         ))
     }
 
+    fn open_proc_dir(_pid: i32) -> Result<NoHandle> {
+        Err(Error::unsupported("open", "no /proc directories here"))
+    }
+
+    fn proc_dir_stat(dir: &NoHandle) -> io::Result<Option<Stat>> {
+        match *dir {}
+    }
+
+    fn proc_dir_signal(dir: &NoHandle, _sig: i32) -> io::Result<()> {
+        match *dir {}
+    }
+
+    /// Thread IDs are not process IDs here (FreeBSD numbers threads apart;
+    /// macOS does not expose them as PIDs): nothing to refuse.
+    fn refuse_thread(_pid: i32) -> Result<()> {
+        Ok(())
+    }
+
     fn handle_alive(handle: &NoHandle) -> bool {
         match *handle {}
     }
@@ -64,6 +83,10 @@ impl Backend for Bsd {
     }
 
     fn kernel_exit_status(handle: &NoHandle) -> Option<ExitStatus> {
+        match *handle {}
+    }
+
+    fn kernel_coredump(handle: &NoHandle) -> Option<Coredump> {
         match *handle {}
     }
 
@@ -110,23 +133,23 @@ impl Backend for Bsd {
 }
 
 fn probe() -> Capabilities {
-    let reason = if force_pid_requested() {
-        "disabled by PROCHANDLE_FORCE_PID=1"
-    } else {
-        "Linux only"
+    let forced = forced_pid();
+    let reason = match forced {
+        Some(force) => format!("disabled by {}", force.setting()),
+        None => "Linux only".to_owned(),
     };
     let entries = Feature::ALL
         .iter()
         .map(|&f| {
-            let why = if f == Feature::ProcessHandle && !force_pid_requested() {
-                "this OS has no process handles: guarded-PID mode"
+            let why = if f == Feature::ProcessHandle && forced.is_none() {
+                "this OS has no process handles: guarded-PID mode".to_owned()
             } else {
-                reason
+                reason.clone()
             };
             (f, Availability::unavailable(None, why))
         })
         .collect();
-    Capabilities::new(entries, platform(), force_pid_requested())
+    Capabilities::new(entries, platform(), forced.is_some())
 }
 
 fn platform() -> String {

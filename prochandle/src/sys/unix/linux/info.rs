@@ -10,6 +10,7 @@ use super::recheck::{proc_error, still_owns_pid};
 use super::{capabilities, procfs, syscalls, Process};
 use crate::capabilities::Feature;
 use crate::error::{Error, ErrorKind, Result};
+use crate::state::Coredump;
 
 /// Real, effective, saved and file-system user or group IDs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -80,6 +81,12 @@ pub struct ProcessInfo {
     pub threads: Option<u32>,
     /// Where `ppid`, `uids` and `gids` came from.
     pub source: InfoSource,
+    /// What the kernel recorded about a core dump (Linux 6.16,
+    /// `PIDFD_INFO_COREDUMP`): for a process that has died by a signal and
+    /// is not yet reaped, whether it dumped core, was skipped, and as whom.
+    /// `None` without a pidfd, on older kernels, or when nothing was
+    /// recorded (a live process, a dump to a plain file).
+    pub coredump: Option<Coredump>,
 }
 
 impl ProcessInfo {
@@ -97,6 +104,7 @@ impl ProcessInfo {
             state: None,
             threads: None,
             source: InfoSource::Procfs,
+            coredump: None,
         }
     }
 }
@@ -112,8 +120,11 @@ const PIDFD_INFO_CGROUPID: u64 = libc::PIDFD_INFO_CGROUPID as u64;
 pub(crate) fn info(process: &Process) -> Result<ProcessInfo> {
     let from_kernel = match process.handle() {
         Some(fd) if capabilities().is_available(Feature::PidfdGetInfo) => {
-            let mask = syscalls::PIDFD_INFO_PID | PIDFD_INFO_CREDS | PIDFD_INFO_CGROUPID;
-            match syscalls::pidfd_get_info(fd, mask) {
+            let mut mask = syscalls::PIDFD_INFO_PID | PIDFD_INFO_CREDS | PIDFD_INFO_CGROUPID;
+            if capabilities().is_available(Feature::PidfdInfoCoredump) {
+                mask |= syscalls::PIDFD_INFO_COREDUMP;
+            }
+            match syscalls::pidfd_get_info_ext(fd, mask) {
                 Ok(raw) => Some(raw),
                 Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {
                     return Err(Error::os_kind(ErrorKind::Done, "ioctl(PIDFD_GET_INFO)", e)
@@ -124,12 +135,17 @@ pub(crate) fn info(process: &Process) -> Result<ProcessInfo> {
         }
         _ => None,
     };
-    // The kernel fills only what `mask` says; the struct we pass is
-    // PIDFD_INFO_SIZE_VER0 (64 bytes), and every field read below lies
-    // within it.
+    // The kernel fills only what `mask` says, up to the size we pass (the
+    // larger struct, or the first version on kernels that take only that,
+    // whose answer then claims nothing newer): only marked fields are read.
+    let coredump = from_kernel
+        .as_ref()
+        .and_then(syscalls::PidfdInfoExt::coredump);
     // Without both PID and CREDS marked as filled, use /proc instead.
     let needed = syscalls::PIDFD_INFO_PID | PIDFD_INFO_CREDS;
-    let from_kernel = from_kernel.filter(|raw| raw.mask & needed == needed);
+    let from_kernel = from_kernel
+        .map(|ext| ext.base)
+        .filter(|raw| raw.mask & needed == needed);
 
     let pid = process.pid() as i32;
     let mut info = match from_kernel {
@@ -174,6 +190,8 @@ pub(crate) fn info(process: &Process) -> Result<ProcessInfo> {
         .ok()
         .map(|bytes| split_cmdline(&bytes));
     info.exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
+
+    info.coredump = coredump;
 
     // Everything above read /proc by PID: it describes our process only if
     // the PID was still ours afterwards.

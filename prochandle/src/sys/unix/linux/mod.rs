@@ -1,4 +1,5 @@
-//! Linux: pidfds, with `/proc` for the guarded-PID fallback, and the
+//! Linux: pidfds; `/proc/<pid>` directories where pidfds are refused;
+//! `/proc` by PID for the guarded-PID fallback; and the
 //! operations behind the public `prochandle::linux` extensions.
 //!
 //! [`Linux`] is this OS's side of the Unix [`Backend`] seam; the other
@@ -10,6 +11,8 @@ pub(crate) mod info;
 pub(crate) mod namespaces;
 pub(crate) mod peer;
 mod probe;
+mod probe_info;
+pub(crate) mod procdir;
 pub(crate) mod procfs;
 #[cfg(test)]
 mod proptests;
@@ -28,7 +31,7 @@ use rustix::event::{poll, PollFd, PollFlags, Timespec};
 use super::backend::{self, Backend, Stat, WaitTarget, Waited};
 use crate::capabilities::{Capabilities, Feature};
 use crate::error::{Error, ErrorKind, Result};
-use crate::state::ExitStatus;
+use crate::state::{Coredump, ExitStatus};
 
 /// The Linux backend.
 #[derive(Debug)]
@@ -44,6 +47,7 @@ pub(crate) fn capabilities() -> &'static Capabilities {
 
 impl Backend for Linux {
     type Handle = OwnedFd;
+    type ProcDir = OwnedFd;
 
     fn probe() -> Capabilities {
         probe::probe()
@@ -71,6 +75,22 @@ impl Backend for Linux {
         Ok((pid, fd))
     }
 
+    fn open_proc_dir(pid: i32) -> Result<OwnedFd> {
+        procdir::open(pid)
+    }
+
+    fn proc_dir_stat(dir: &OwnedFd) -> io::Result<Option<Stat>> {
+        procdir::stat(dir.as_fd())
+    }
+
+    fn proc_dir_signal(dir: &OwnedFd, sig: i32) -> io::Result<()> {
+        syscalls::pidfd_send_signal(dir.as_fd(), sig, 0)
+    }
+
+    fn refuse_thread(pid: i32) -> Result<()> {
+        procdir::refuse_thread(pid)
+    }
+
     fn handle_alive(handle: &OwnedFd) -> bool {
         syscalls::pidfd_exists(handle.as_fd(), 0)
     }
@@ -86,6 +106,12 @@ impl Backend for Linux {
     fn kernel_exit_status(handle: &OwnedFd) -> Option<ExitStatus> {
         let info = syscalls::pidfd_get_info(handle.as_fd(), syscalls::PIDFD_INFO_EXIT).ok()?;
         syscalls::exit_status_from_info(&info)
+    }
+
+    fn kernel_coredump(handle: &OwnedFd) -> Option<Coredump> {
+        syscalls::pidfd_get_info_ext(handle.as_fd(), syscalls::PIDFD_INFO_COREDUMP)
+            .ok()?
+            .coredump()
     }
 
     fn stat(pid: i32) -> io::Result<Option<Stat>> {

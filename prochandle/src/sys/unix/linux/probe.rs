@@ -14,15 +14,27 @@ use std::os::fd::{AsFd, BorrowedFd};
 
 use rustix::process::{getpid, pidfd_open, Pid, PidfdFlags};
 
+use super::probe_info::info_features;
 use super::sigsys_guard::{self, Guard, Probed};
 use super::syscalls::{self, WaitTarget, PIDFD_INFO_PID};
-use crate::capabilities::{force_pid_requested, Availability, Capabilities, Feature};
+use crate::capabilities::{forced_pid, Availability, Capabilities, Feature, ForcedPid};
 
 /// `PIDFS_MAGIC` (`linux/magic.h`): pidfds live on pidfs from Linux 6.9,
 /// before that on the anonymous-inode file system.
 pub(crate) const PIDFS_MAGIC: i64 = 0x5049_4446;
 
-fn availability<T>(probed: &Probed<T>, what: &str) -> Availability {
+/// The features of the middle tier, a `/proc/<pid>` directory.
+pub(crate) const PROC_DIR_FEATURES: &[Feature] = &[Feature::ProcDirHandle, Feature::ProcDirSignal];
+
+/// Every feature that needs a pidfd (the summary `ProcessHandle` first).
+fn pidfd_features() -> impl Iterator<Item = Feature> {
+    Feature::ALL
+        .iter()
+        .copied()
+        .filter(|f| !PROC_DIR_FEATURES.contains(f))
+}
+
+pub(crate) fn availability<T>(probed: &Probed<T>, what: &str) -> Availability {
     match &probed.result {
         Ok(_) => Availability::Available,
         Err(_) if probed.trapped => Availability::unavailable(
@@ -44,31 +56,44 @@ fn from_error(e: &io::Error, what: &str) -> Availability {
     Availability::unavailable(e.raw_os_error(), format!("{what}: {why} ({e})"))
 }
 
-fn all_unavailable(reason: &str) -> Vec<(Feature, Availability)> {
-    Feature::ALL
-        .iter()
-        .map(|&f| (f, Availability::unavailable(None, reason)))
+fn unavailable(
+    features: impl IntoIterator<Item = Feature>,
+    reason: &str,
+) -> Vec<(Feature, Availability)> {
+    features
+        .into_iter()
+        .map(|f| (f, Availability::unavailable(None, reason)))
         .collect()
 }
 
+/// Probes each tier: pidfds (unless [`FORCE_PID_ENV`] turns them off),
+/// then the `/proc/<pid>` directory (unless it asks for the bare PID).
+///
+/// [`FORCE_PID_ENV`]: crate::FORCE_PID_ENV
 pub(crate) fn probe() -> Capabilities {
     let platform = format!("Linux {}", kernel_release());
-    if force_pid_requested() {
-        return Capabilities::new(
-            all_unavailable("disabled by PROCHANDLE_FORCE_PID=1"),
-            platform,
-            true,
-        );
-    }
+    let forced = forced_pid();
     let guard = sigsys_guard::begin();
-    let entries = match guard {
-        Guard::ForeignHandler => all_unavailable(
+    let mut entries = match (forced, &guard) {
+        (Some(force), _) => unavailable(
+            pidfd_features(),
+            &format!("disabled by {}", force.setting()),
+        ),
+        (None, Guard::ForeignHandler) => unavailable(
+            pidfd_features(),
             "not probed: a seccomp filter is active and the application handles SIGSYS itself",
         ),
-        _ => probe_with(&guard),
+        (None, _) => probe_with(&guard),
     };
+    entries.extend(match forced {
+        Some(ForcedPid::Bare) => unavailable(
+            PROC_DIR_FEATURES.iter().copied(),
+            "disabled by PROCHANDLE_FORCE_PID=bare",
+        ),
+        _ => super::procdir::probe(&guard),
+    });
     sigsys_guard::end(guard);
-    Capabilities::new(entries, platform, false)
+    Capabilities::new(entries, platform, forced.is_some())
 }
 
 fn probe_with(guard: &Guard) -> Vec<(Feature, Availability)> {
@@ -76,11 +101,10 @@ fn probe_with(guard: &Guard) -> Vec<(Feature, Availability)> {
     let opened = sigsys_guard::call(guard, || Ok(pidfd_open(me, PidfdFlags::empty())?));
     let mut out = vec![(Feature::PidfdOpen, availability(&opened, "pidfd_open"))];
     let Ok(pidfd) = opened.result else {
-        let needs = |f: &Feature| (*f, Availability::unavailable(None, "needs pidfd_open"));
+        let needs = |f: Feature| (f, Availability::unavailable(None, "needs pidfd_open"));
         out.extend(
-            Feature::ALL
-                .iter()
-                .filter(|f| **f != Feature::PidfdOpen)
+            pidfd_features()
+                .filter(|f| *f != Feature::PidfdOpen)
                 .map(needs),
         );
         return out;
@@ -88,7 +112,7 @@ fn probe_with(guard: &Guard) -> Vec<(Feature, Availability)> {
     let fd = pidfd.as_fd();
     out.extend(probe_core(guard, fd));
     out.extend(probe_extensions(guard, me, fd));
-    out.extend(probe_info(guard, fd));
+    out.extend(probe_pidfs_and_info(guard, fd));
     out.push((Feature::ProcessHandle, summary(&out)));
     out
 }
@@ -143,38 +167,6 @@ fn probe_extensions(guard: &Guard, me: Pid, fd: BorrowedFd<'_>) -> [(Feature, Av
     ]
 }
 
-/// pidfs identities, `PIDFD_GET_INFO` and the exit status it reports.
-fn probe_info(guard: &Guard, fd: BorrowedFd<'_>) -> [(Feature, Availability); 3] {
-    // f_type's width differs between architectures, hence the cast.
-    #[allow(clippy::unnecessary_cast)]
-    let pidfs = match rustix::fs::fstatfs(fd) {
-        Ok(st) if st.f_type as i64 == PIDFS_MAGIC => Availability::Available,
-        Ok(_) => Availability::unavailable(
-            None,
-            "pidfds are anonymous inodes on this kernel, not pidfs",
-        ),
-        Err(e) => from_error(&io::Error::from(e), "fstatfs(pidfd)"),
-    };
-    let info = sigsys_guard::call(guard, || syscalls::pidfd_get_info(fd, PIDFD_INFO_PID));
-    // The exit status is recorded only for a reaped process, and the probe
-    // will not create one; infer it from the release, as LTP does.
-    let exit = if info.result.is_err() {
-        Availability::unavailable(None, "needs PIDFD_GET_INFO")
-    } else if release_at_least(&kernel_release(), 6, 15) {
-        Availability::Available
-    } else {
-        Availability::unavailable(None, "kernel release before 6.15")
-    };
-    [
-        (Feature::PidfsIds, pidfs),
-        (
-            Feature::PidfdGetInfo,
-            availability(&info, "ioctl(PIDFD_GET_INFO)"),
-        ),
-        (Feature::PidfdInfoExit, exit),
-    ]
-}
-
 /// Handles are in use when the three calls they rest on all work (Go's
 /// `checkPidfd`).
 fn summary(probed: &[(Feature, Availability)]) -> Availability {
@@ -187,6 +179,40 @@ fn summary(probed: &[(Feature, Availability)]) -> Availability {
             "needs pidfd_open, pidfd_send_signal and waitid(P_PIDFD) (Linux 5.4)",
         )
     }
+}
+
+/// pidfs (the inode numbers of 6.9) and `PIDFD_GET_INFO` with the info
+/// fields it has, asked of our own pidfd.
+fn probe_pidfs_and_info(guard: &Guard, fd: BorrowedFd<'_>) -> Vec<(Feature, Availability)> {
+    // f_type's width differs between architectures, hence the cast.
+    #[allow(clippy::unnecessary_cast)]
+    let pidfs = match rustix::fs::fstatfs(fd) {
+        Ok(st) if st.f_type as i64 == PIDFS_MAGIC => Availability::Available,
+        Ok(_) => Availability::unavailable(
+            None,
+            "pidfds are anonymous inodes on this kernel, not pidfs",
+        ),
+        Err(e) => from_error(&io::Error::from(e), "fstatfs(pidfd)"),
+    };
+    let mut out = vec![(Feature::PidfsIds, pidfs)];
+
+    let info = sigsys_guard::call(guard, || syscalls::pidfd_get_info(fd, PIDFD_INFO_PID));
+    out.push((
+        Feature::PidfdGetInfo,
+        availability(&info, "ioctl(PIDFD_GET_INFO)"),
+    ));
+    // Then the newer fields, asked of ourselves with the larger struct.
+    let ext = info.result.is_ok().then(|| {
+        let mask = PIDFD_INFO_PID
+            | syscalls::PIDFD_INFO_EXIT
+            | syscalls::PIDFD_INFO_COREDUMP
+            | syscalls::PIDFD_INFO_SUPPORTED_MASK;
+        sigsys_guard::call(guard, || syscalls::pidfd_get_info_ext(fd, mask))
+            .result
+            .ok()
+    });
+    out.extend(info_features(ext.flatten().as_ref(), &kernel_release()));
+    out
 }
 
 /// `setns(pidfd, CLONE_NEWUTS)` into our own UTS namespace changes nothing.

@@ -6,7 +6,12 @@
 //! safe way to split the line is after the *last* `)`: every field after it
 //! is a number or a one-letter state.
 
+use std::ffi::CStr;
+use std::fs::File;
 use std::io::{self, Read};
+use std::os::fd::BorrowedFd;
+
+use rustix::fs::{Mode, OFlags};
 
 /// The fields of `/proc/<pid>/stat` this crate uses (proc(5) numbering).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -58,12 +63,32 @@ const STAT_LIMIT: u64 = 64 * 1024;
 /// `NotFound` when there is no such process (or no `/proc`);
 /// `InvalidData` when the file cannot be parsed.
 pub(crate) fn read_stat(pid: i32) -> io::Result<Stat> {
+    let open = || std::fs::File::open(format!("/proc/{pid}/stat"));
+    read_stat_with(open, &format!("/proc/{pid}/stat"))
+}
+
+/// Reads and parses `stat` through an open `/proc/<pid>` directory: about
+/// the process the directory was opened for, or `NotFound` once it has
+/// been reaped (the directory never moves on to a new owner of the PID).
+pub(crate) fn read_stat_at(dir: BorrowedFd<'_>) -> io::Result<Stat> {
+    read_stat_with(|| open_in(dir, c"stat"), "/proc/<pid>/stat")
+}
+
+/// Opens a file of an open `/proc/<pid>` directory, close-on-exec.
+pub(crate) fn open_in(dir: BorrowedFd<'_>, name: &CStr) -> io::Result<File> {
+    let flags = OFlags::RDONLY | OFlags::CLOEXEC | OFlags::NOCTTY;
+    Ok(File::from(rustix::fs::openat(
+        dir,
+        name,
+        flags,
+        Mode::empty(),
+    )?))
+}
+
+fn read_stat_with(open: impl FnOnce() -> io::Result<File>, path: &str) -> io::Result<Stat> {
     let mut buf = Vec::with_capacity(512);
-    let read = |buf: &mut Vec<u8>| -> io::Result<usize> {
-        std::fs::File::open(format!("/proc/{pid}/stat"))?
-            .take(STAT_LIMIT)
-            .read_to_end(buf)
-    };
+    let read =
+        |buf: &mut Vec<u8>| -> io::Result<usize> { open()?.take(STAT_LIMIT).read_to_end(buf) };
     read(&mut buf).map_err(|e| {
         // ESRCH: the process was being reaped as we opened or read its
         // entry. Either way it is gone, which callers know as NotFound.
@@ -76,7 +101,7 @@ pub(crate) fn read_stat(pid: i32) -> io::Result<Stat> {
     parse_stat(&buf).ok_or_else(|| {
         io::Error::new(
             io::ErrorKind::InvalidData,
-            format!("/proc/{pid}/stat: unexpected format"),
+            format!("{path}: unexpected format"),
         )
     })
 }

@@ -7,7 +7,10 @@
 //!
 //! - with a pidfd, `pidfd_send_signal(fd, 0)` fails with `ESRCH` exactly
 //!   once the process is reaped (a zombie still answers): airtight;
-//! - without one, the start time in `/proc/<pid>/stat` must still be the one
+//! - with a `/proc/<pid>` directory, `stat` must still be readable through
+//!   it (a zombie's is; a reaped process's is not, whoever has the PID
+//!   now): airtight as well;
+//! - with neither, the start time in `/proc/<pid>/stat` must still be the one
 //!   recorded when the `Process` was attached: best effort (two processes
 //!   started in the same clock tick under the same PID look alike).
 
@@ -16,7 +19,7 @@ use std::os::fd::AsFd;
 
 use super::super::errno::{self, Call};
 use super::Process;
-use super::{procfs, syscalls};
+use super::{procdir, procfs, syscalls};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Fails with [`ErrorKind::Done`] unless `process` still owns its PID (it
@@ -36,6 +39,9 @@ pub(crate) fn still_owns_pid(process: &Process, op: &'static str) -> Result<()> 
 pub(crate) fn owns_pid(process: &Process) -> bool {
     if let Some(fd) = process.handle() {
         return syscalls::pidfd_exists(fd.as_fd(), 0);
+    }
+    if let Some(dir) = process.proc_dir() {
+        return matches!(procdir::stat(dir), Ok(Some(_)));
     }
     match (
         process.start_time(),
