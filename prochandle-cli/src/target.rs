@@ -54,6 +54,22 @@ impl fmt::Display for Target {
 }
 
 impl Target {
+    /// The target naming an opened process: its identity where it has one
+    /// (so that messages name exactly this process), else its PID.
+    pub fn of_process(process: &Process) -> Target {
+        use prochandle::linux::ProcessExt;
+        match process.identity() {
+            Ok(id) => Target {
+                text: id.to_string(),
+                kind: TargetKind::Identity(id),
+            },
+            Err(_) => Target {
+                text: process.pid().to_string(),
+                kind: TargetKind::Pid(process.pid()),
+            },
+        }
+    }
+
     /// The PID part.
     pub fn pid(&self) -> u32 {
         match self.kind {
@@ -90,6 +106,14 @@ impl Target {
                 (TargetKind::Identity(_), ErrorKind::NotFound) => {
                     format!("{action} {self}: gone: no such process")
                 }
+                (TargetKind::Pid(tid), _) if thread_group(tid).is_some_and(|tgid| tgid != tid) => {
+                    let tgid = thread_group(tid).unwrap_or(tid);
+                    format!(
+                        "{action} {self}: {tid} is a thread of process {tgid}, not a process: \
+                         name the process as {tgid}, or signal this thread alone with \
+                         `prochandle kill --thread {tid}`"
+                    )
+                }
                 _ => output::describe(self, action, &e),
             },
         })
@@ -109,6 +133,19 @@ pub struct OpenFailure {
     /// `Some(errno)` if this process ran out of descriptors (`EMFILE`), or
     /// the whole system did (`ENFILE`).
     pub out_of_descriptors: Option<i32>,
+}
+
+/// The process (thread group) that thread `tid` belongs to, from the
+/// `Tgid:` line of `/proc/<tid>/status` (a thread's directory is there
+/// even though `/proc` does not list it).
+pub fn thread_group(tid: u32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Tgid:"))?
+        .trim()
+        .parse()
+        .ok()
 }
 
 fn pid_exists(pid: u32) -> bool {

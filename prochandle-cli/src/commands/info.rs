@@ -18,7 +18,7 @@ pub fn run(json: bool, targets: &[Target]) -> u8 {
             Ok(described) if json => output::print_json(&described.to_json(target)),
             Ok(described) => {
                 if n > 0 {
-                    println!();
+                    output::line("");
                 }
                 described.print(target);
             }
@@ -108,7 +108,7 @@ impl Described {
     fn print(&self, target: &Target) {
         let info = &self.info;
         let none = || "-".to_owned();
-        let row = |name: &str, value: String| println!("{name:<10} {value}");
+        let row = |name: &str, value: String| output::line(format_args!("{name:<10} {value}"));
         row("target", target.to_string());
         row("identity", self.identity.clone().unwrap_or_else(none));
         row("pid", info.pid.to_string());
