@@ -11,6 +11,8 @@
 //! - [`grandchildren`] (Unix): processes that are not the test's children.
 //! - [`procfs`] (Unix): descriptor counts and process states from `/proc`.
 //! - [`signals`] (Unix): signal dispositions of the test process.
+//! - [`named`] (Unix): programs under unique names, for tests that select
+//!   processes by name.
 //!
 //! Not published: it exists for the workspace's own tests.
 
@@ -20,6 +22,8 @@ pub mod ci;
 pub mod commands;
 #[cfg(unix)]
 pub mod grandchildren;
+#[cfg(unix)]
+pub mod named;
 pub mod poll;
 #[cfg(unix)]
 pub mod procfs;
@@ -35,6 +39,8 @@ pub use commands::WINDOWS_KILL_CODE;
 pub use commands::{exit_with, sleeper, NO_SUCH_PID, PATIENCE};
 #[cfg(unix)]
 pub use grandchildren::Grandchildren;
+#[cfg(unix)]
+pub use named::{which, NamedSleep};
 pub use poll::{eventually, within};
 #[cfg(unix)]
 pub use procfs::{open_fds, proc_state};

@@ -77,11 +77,13 @@ fn wrapped_names() -> Vec<String> {
 fn table_lines() -> Vec<String> {
     let cells: Vec<String> = Signal::all()
         .into_iter()
-        .filter_map(|s| Some(format!("{:2} {:<8}", s.as_raw(), s.bare_name()?)))
+        .filter_map(|s| Some(format!("{:2} {:<7}", s.as_raw(), s.bare_name()?)))
         .collect();
+    // procps's layout: a space between cells, so that even the long
+    // real-time names (RTMAX-12) stay apart.
     cells
         .chunks(7)
-        .map(|row| row.concat().trim_end().to_owned())
+        .map(|row| row.join(" ").trim_end().to_owned())
         .collect()
 }
 
