@@ -7,10 +7,15 @@
 //! bottom `output` (messages and JSON, made from the library's error kinds
 //! and anything that is a `Subject`), `exit_codes` and `duration`, which
 //! import nothing of this crate; above them `target` (parsing and opening
-//! TARGETs; a `Target` is an `output::Subject`); then `cli` (clap's view of
-//! the command line); then `commands`, the subcommands over their shared
-//! helpers `spawn` and `waiting`, which import no subcommand (`kill` reuses
-//! `wait`'s reporting); and this file on top.
+//! TARGETs; a `Target` is an `output::Subject`); `selection` (pgrep-style
+//! matching, each candidate pinned and matched again; imports nothing of
+//! this crate); then `cli` (clap's view of the command line) and `argv`
+//! (kill(1)'s `-SIG` forms, rewritten before clap); then `commands`, the
+//! subcommands over their shared helpers (`spawn`, `waiting`, `choose`,
+//! `progress`), which import no subcommand (`kill` reuses `wait`'s
+//! reporting; `threads` and `tree_sweep` are parts of `kill`); and this
+//! file on top. Every command is planned (a pure function of the command
+//! line) before it is run.
 
 #[cfg(target_os = "linux")]
 mod argv;

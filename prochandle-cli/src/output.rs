@@ -177,7 +177,7 @@ pub fn exit_json(subject: &impl Subject, state: &ProcessState) -> Value {
         "status": status,
         "code": code,
         "signal": signal.map(Signal::as_raw),
-        "signal_name": signal.and_then(Signal::name),
+        "signal_name": signal.and_then(|s| s.bare_name()).map(|bare| format!("SIG{bare}")),
         "core_dumped": core,
         "reason": reason,
         "text": status_text(state),
