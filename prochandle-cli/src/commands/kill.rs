@@ -7,10 +7,10 @@ use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use prochandle::{Process, Signal};
-use serde_json::json;
 
-use super::choose::{self, Selection};
+use super::choose;
 use super::progress::Progress;
+use super::sending::{report_failure, report_signalled, Send};
 use super::wait::{wait_error, Reporter};
 use super::waiting::{out_of_descriptors, DescriptorReserve, Next, Waiter};
 use super::{signal_list, threads, tree_sweep};
@@ -29,19 +29,6 @@ pub enum Plan {
     Table,
     /// Send a signal.
     Send(Send),
-}
-
-/// What to send, to which processes, and how to wait after.
-#[derive(Debug)]
-pub struct Send {
-    pub signal: Signal,
-    pub selection: Selection,
-    pub timeout: Option<Duration>,
-    pub then: Option<Signal>,
-    pub json: bool,
-    pub tree: bool,
-    pub thread: bool,
-    pub quiet: bool,
 }
 
 /// Checks the command line without touching any process.
@@ -187,27 +174,6 @@ pub fn signal_one(send: &Send, target: &Target, process: Process) -> Option<Proc
             report_failure(send, target, &output::describe(target, Action::Kill, &err));
             None
         }
-    }
-}
-
-/// With `--json`, the object saying the signal was sent.
-pub fn report_signalled(send: &Send, target: &Target, pid: u32) {
-    if send.json {
-        output::print_json(&json!({
-            "target": target.to_string(),
-            "pid": pid,
-            "status": "signalled",
-            "signal": send.signal.as_raw(),
-            "signal_name": send.signal.to_string(),
-        }));
-    }
-}
-
-/// One line on stderr, and with `--json` an error object.
-pub fn report_failure(send: &Send, target: &Target, message: &str) {
-    output::error(message);
-    if send.json {
-        output::print_json(&output::error_json(target, message));
     }
 }
 

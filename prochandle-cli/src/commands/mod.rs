@@ -15,6 +15,7 @@ mod list;
 mod nsenter;
 mod progress;
 mod run;
+mod sending;
 mod signal_list;
 mod spawn;
 mod threads;

@@ -10,7 +10,7 @@ use prochandle::Process;
 use serde_json::json;
 
 use super::choose::Selection;
-use super::kill::{report_failure, Send};
+use super::sending::{report_failure, Send};
 use crate::exit_codes;
 use crate::output::{self, Action};
 use crate::target::{thread_group, Target};

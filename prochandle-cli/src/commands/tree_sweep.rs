@@ -18,7 +18,7 @@ use std::collections::HashSet;
 use prochandle::linux::ProcessExt;
 use prochandle::Process;
 
-use super::kill::{report_failure, report_signalled, Send};
+use super::sending::{report_failure, report_signalled, Send};
 use crate::output::{self, Action};
 use crate::target::Target;
 
