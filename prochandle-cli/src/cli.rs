@@ -36,13 +36,17 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Waits for all (or the first) targets to exit; one line per exit.
-    #[command(after_help = target_help())]
+    /// Waits for all (or the first) targets to exit; one line per exit
+    /// (pidwait with --match).
+    #[command(after_help = wait_help())]
     Wait(WaitArgs),
-    /// Signals targets through their handles; with --timeout, waits and
-    /// escalates.
-    #[command(after_help = target_help())]
+    /// Signals targets through their handles, as kill(1) (pkill with
+    /// --match); with --timeout, waits and escalates.
+    #[command(after_help = kill_help())]
     Kill(KillArgs),
+    /// Lists the processes that match, as pgrep, each by its identity.
+    #[command(after_help = list_help())]
+    List(ListArgs),
     /// Identity, parent, uids/gids, cgroup, command line, executable, start
     /// time, state and handle mode of each target.
     #[command(after_help = target_help())]
@@ -116,6 +120,69 @@ fn target_help() -> String {
     format!("{TARGETS}\n\n{}", exit_codes::HELP)
 }
 
+const MATCHING: &str = "\
+With --match, the one positional argument is a PATTERN (a regex, as pgrep's) \
+matched against the process name, or with -f the full command line. Each \
+candidate is pinned by a handle, then read and matched again, before it is \
+signalled or waited for: a PID recycled in between is never reached. \
+Exit 1 when nothing matched, as pkill/pgrep/pidwait.";
+
+fn kill_help() -> String {
+    format!(
+        "kill(1) forms: kill -9 PID, kill -KILL PID, kill -SIGKILL PID, kill -s KILL PID, \
+kill -n 9 PID, kill -RTMIN+1 PID, kill -l [N|NAME], kill -L.\n\
+pkill forms: kill --match [-f] [-x] [-i] [-u USER] [-U USER] [-P PPID] [--newest|-o] PATTERN.\n\n\
+{MATCHING}\n\n{}",
+        target_help()
+    )
+}
+
+fn wait_help() -> String {
+    format!(
+        "pidwait forms: wait --match [-f] [-x] [-i] [-u USER] [-U USER] [-P PPID] [-n|-o] PATTERN.\n\n\
+{MATCHING}\n\n{}",
+        target_help()
+    )
+}
+
+fn list_help() -> String {
+    format!(
+        "pgrep forms: list [-f] [-x] [-i] [-u USER] [-U USER] [-P PPID] [-n|-o] [PATTERN].\n\
+Prints IDENTITY NAME per line (with -f the command line); an identity is a TARGET for \
+the other commands.\n\n{MATCHING}\n\n{}",
+        exit_codes::HELP
+    )
+}
+
+/// pgrep's selection options, shared by kill, wait and list.
+#[derive(Args, Debug, Clone, Default)]
+pub struct MatchArgs {
+    /// Match against the full command line, not only the name (pgrep -f).
+    #[arg(short = 'f', long)]
+    pub full: bool,
+    /// The pattern must match the whole name (or command line) (pgrep -x).
+    #[arg(short = 'x', long)]
+    pub exact: bool,
+    /// Match case-insensitively (pgrep -i).
+    #[arg(short = 'i', long)]
+    pub ignore_case: bool,
+    /// Only processes whose effective user is one of these (names or IDs).
+    #[arg(short = 'u', long, value_name = "USER,...", value_delimiter = ',')]
+    pub euid: Vec<String>,
+    /// Only processes whose real user is one of these (names or IDs).
+    #[arg(short = 'U', long, value_name = "USER,...", value_delimiter = ',')]
+    pub uid: Vec<String>,
+    /// Only children of these parents.
+    #[arg(short = 'P', long, value_name = "PPID,...", value_delimiter = ',')]
+    pub parent: Vec<u32>,
+    /// Only the most recently started match.
+    #[arg(long)]
+    pub newest: bool,
+    /// Only the least recently started match.
+    #[arg(short = 'o', long)]
+    pub oldest: bool,
+}
+
 #[derive(Args, Debug)]
 pub struct WaitArgs {
     /// Give up after DUR (500ms, 2s, 1.5m, 1h; a bare number is seconds); exit 124.
@@ -130,25 +197,87 @@ pub struct WaitArgs {
     /// With one target: exit with its exit code (128+N if killed by signal N, 255 if unknown).
     #[arg(long)]
     pub exit_status: bool,
-    /// Processes to wait for.
-    #[arg(required = true, value_name = "TARGET", value_parser = parse_target)]
-    pub targets: Vec<Target>,
+    /// No progress line on the terminal.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Select by PATTERN and the options below instead of TARGETs (pidwait).
+    #[arg(short = 'm', long = "match")]
+    pub matching: bool,
+    /// Only the most recently started match (same as --newest).
+    #[arg(short = 'n', hide = true)]
+    pub newest_short: bool,
+    #[command(flatten)]
+    pub select: MatchArgs,
+    /// Processes to wait for (with --match: one PATTERN).
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct ListArgs {
+    /// Accepted for symmetry with kill and wait: list always matches.
+    #[arg(short = 'm', long = "match")]
+    pub matching: bool,
+    /// Only the most recently started match (same as --newest).
+    #[arg(short = 'n', hide = true)]
+    pub newest_short: bool,
+    #[command(flatten)]
+    pub select: MatchArgs,
+    /// One JSON object per process, one per line.
+    #[arg(long)]
+    pub json: bool,
+    /// Print the count of matches only (pgrep -c).
+    #[arg(short = 'c', long)]
+    pub count: bool,
+    /// The regex to match.
+    #[arg(value_name = "PATTERN")]
+    pub pattern: Option<String>,
 }
 
 #[derive(Args, Debug)]
 pub struct KillArgs {
-    /// The signal: a name (TERM, SIGKILL, hup) or a number; 0 only checks.
-    #[arg(short, long, value_name = "SIG", default_value = "TERM", value_parser = parse_signal)]
-    pub signal: Signal,
+    /// The signal: a name (TERM, SIGKILL, hup, RTMIN+1) or a number; 0 only
+    /// checks. Also written -SIG or -NUM (kill -9, kill -KILL).
+    #[arg(short, long, value_name = "SIG", value_parser = parse_signal, conflicts_with = "number")]
+    pub signal: Option<Signal>,
+    /// The signal by number (as the shells' kill -n).
+    #[arg(short = 'n', long = "number", value_name = "NUM", value_parser = parse_signal_number)]
+    pub number: Option<Signal>,
+    /// List signal names; with N (a number, or an exit status 128+N) or a
+    /// name, convert it to the other form.
+    #[arg(short = 'l', long, value_name = "N", num_args = 0..=1, conflicts_with = "table")]
+    pub list: Option<Option<String>>,
+    /// List signal numbers and names as a table.
+    #[arg(short = 'L', long)]
+    pub table: bool,
     /// Wait up to DUR for the targets to exit; exit 124 if some are still running.
     #[arg(long, value_name = "DUR", value_parser = parse_duration)]
     pub timeout: Option<Duration>,
     /// After --timeout, send this signal to the survivors and wait DUR again.
     #[arg(long, value_name = "SIG", requires = "timeout", value_parser = parse_signal)]
     pub then: Option<Signal>,
-    /// Processes to signal.
-    #[arg(required = true, value_name = "TARGET", value_parser = parse_target)]
-    pub targets: Vec<Target>,
+    /// One JSON object per target signalled (and per exit with --timeout).
+    #[arg(long)]
+    pub json: bool,
+    /// Each TARGET is a thread ID: signal that thread alone, through a
+    /// thread handle.
+    #[arg(long, conflicts_with_all = ["tree", "matching"])]
+    pub thread: bool,
+    /// Signal each target and every descendant, each pinned before it is
+    /// signalled, sweeping until no new one appears.
+    #[arg(long)]
+    pub tree: bool,
+    /// No progress line on the terminal while --timeout waits.
+    #[arg(short = 'q', long)]
+    pub quiet: bool,
+    /// Select by PATTERN and the options below instead of TARGETs (pkill).
+    #[arg(short = 'm', long = "match")]
+    pub matching: bool,
+    #[command(flatten)]
+    pub select: MatchArgs,
+    /// Processes to signal (with --match: one PATTERN).
+    #[arg(value_name = "TARGET")]
+    pub targets: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -295,6 +424,13 @@ impl RunArgs {
             command,
         })
     }
+}
+
+fn parse_signal_number(text: &str) -> Result<Signal, String> {
+    if !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("bad signal number {text:?}"));
+    }
+    parse_signal(text)
 }
 
 fn parse_target(text: &str) -> Result<Target, String> {

@@ -1,7 +1,7 @@
 //! Durations as people type them: `500ms`, `2s`, `1.5m`, `1h`, `1d`, or a
 //! bare number of seconds (as `timeout(1)` and `sleep(1)` take them).
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Parses a duration; the error says what is accepted.
 pub fn parse(text: &str) -> Result<Duration, String> {
@@ -28,6 +28,13 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         _ => return Err(bad()),
     };
     Duration::try_from_secs_f64(value * seconds_per_unit).map_err(|_| bad())
+}
+
+/// The instant `after` from `start`, or `None` (no deadline) when it lies
+/// beyond what an `Instant` can hold: a timeout of a billion years is
+/// waited for as if there were none, never an overflow.
+pub fn deadline(start: Instant, after: Duration) -> Option<Instant> {
+    start.checked_add(after)
 }
 
 /// Short human form: `500ms`, `2s`, `1.5s`, `90s`.
@@ -62,6 +69,15 @@ mod tests {
             let err = parse(bad).unwrap_err();
             assert!(err.starts_with("bad duration"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn a_deadline_beyond_reach_is_none() {
+        let now = Instant::now();
+        assert_eq!(deadline(now, Duration::ZERO), Some(now));
+        assert_eq!(deadline(now, Duration::MAX), None);
+        let huge = parse("10000000000000000000").unwrap();
+        assert_eq!(deadline(now, huge), None);
     }
 
     #[test]

@@ -7,7 +7,8 @@ use prochandle::Signal;
 /// Everything asked for was done.
 pub const SUCCESS: u8 = 0;
 /// At least one target could not be handled: no such process, gone
-/// (identity mismatch), permission denied, not supported here.
+/// (identity mismatch), permission denied, not supported here; or, with
+/// `--match` and `list`, nothing matched.
 pub const FAILURE: u8 = 1;
 /// Bad command line: unknown option, bad target, signal name or duration.
 pub const USAGE: u8 = 2;
@@ -32,7 +33,8 @@ pub const HELP: &str = "\
 Exit status:
   0    success
   1    a target failed: no such process, gone (identity mismatch),
-       permission denied, not supported by this kernel
+       permission denied, not supported by this kernel;
+       --match and list: nothing matched (as pkill, pgrep, pidwait)
   2    usage error: bad option, target, signal name or duration
   124  --timeout ran out (wait, kill, run), as timeout(1)
   125  run/getfd/nsenter: prochandle failed before CMD ran

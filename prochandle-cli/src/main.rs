@@ -7,12 +7,19 @@
 //! bottom `output` (messages and JSON, made from the library's error kinds
 //! and anything that is a `Subject`), `exit_codes`, `duration`, `signals`
 //! (`run`'s signalfd) and `containment` (what `run` holds besides CMD),
-//! which import nothing of this crate; above them `target` (parsing and
-//! opening TARGETs; a `Target` is an `output::Subject`); then `cli` (clap's
-//! view of the command line); then `commands`, the subcommands over their
-//! shared helpers `spawn` and `waiting`, which import no subcommand (`kill`
-//! reuses `wait`'s reporting); and this file on top.
+//! which import nothing of this crate; above them `target` (parsing and opening
+//! TARGETs; a `Target` is an `output::Subject`); `selection` (pgrep-style
+//! matching, each candidate pinned and matched again; imports nothing of
+//! this crate); then `cli` (clap's view of the command line) and `argv`
+//! (kill(1)'s `-SIG` forms, rewritten before clap); then `commands`, the
+//! subcommands over their shared helpers (`spawn`, `waiting`, `choose`,
+//! `progress`), which import no subcommand (`kill` reuses `wait`'s
+//! reporting; `threads` and `tree_sweep` are parts of `kill`); and this
+//! file on top. Every command is planned (a pure function of the command
+//! line) before it is run.
 
+#[cfg(target_os = "linux")]
+mod argv;
 #[cfg(target_os = "linux")]
 mod cli;
 #[cfg(target_os = "linux")]
@@ -23,8 +30,12 @@ mod containment;
 mod duration;
 #[cfg(target_os = "linux")]
 mod exit_codes;
+#[cfg(all(test, target_os = "linux"))]
+mod no_panic;
 #[cfg(target_os = "linux")]
 mod output;
+#[cfg(target_os = "linux")]
+mod selection;
 #[cfg(target_os = "linux")]
 mod signals;
 #[cfg(target_os = "linux")]
@@ -34,13 +45,50 @@ use std::process::ExitCode;
 
 #[cfg(target_os = "linux")]
 fn main() -> ExitCode {
+    restore_sigpipe();
+    let plan = match plan(std::env::args_os().collect()) {
+        Ok(plan) => plan,
+        Err(Usage::Clap(err)) => return ExitCode::from(report_usage_error(err)),
+        Err(Usage::Plan(message)) => {
+            output::error(message);
+            return ExitCode::from(exit_codes::USAGE);
+        }
+    };
+    ExitCode::from(commands::execute(plan))
+}
+
+/// Why a command line was refused.
+#[cfg(target_os = "linux")]
+#[derive(Debug)]
+enum Usage {
+    /// clap's error (or its help and version text).
+    Clap(clap::Error),
+    /// A command's own check.
+    Plan(String),
+}
+
+/// The whole of reading a command line: kill(1)'s `-SIG` forms, clap,
+/// then the command's plan. Touches no process, prints nothing.
+#[cfg(target_os = "linux")]
+fn plan(args: Vec<std::ffi::OsString>) -> Result<commands::Plan, Usage> {
     use clap::Parser;
 
-    let cli = match cli::Cli::try_parse() {
-        Ok(cli) => cli,
-        Err(err) => return ExitCode::from(report_usage_error(err)),
-    };
-    ExitCode::from(commands::run(cli.command))
+    let cli = cli::Cli::try_parse_from(argv::rewrite(args)).map_err(Usage::Clap)?;
+    commands::plan(cli.command).map_err(Usage::Plan)
+}
+
+/// Rust starts programs with `SIGPIPE` ignored, so a write to a closed
+/// pipe fails with `EPIPE` instead; the kill(1)/coreutils behaviour is to
+/// die of the signal, quietly, and that is what a shell pipeline expects
+/// (`prochandle list x | head -1`). Restored before anything is printed.
+/// Children started by `run` get the default disposition either way.
+#[cfg(target_os = "linux")]
+fn restore_sigpipe() {
+    // SAFETY: setting a signal's disposition to SIG_DFL installs no
+    // handler; no other thread exists yet to race with it.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
 }
 
 /// Help and version go to stdout with status 0; every other clap error
@@ -49,15 +97,16 @@ fn main() -> ExitCode {
 fn report_usage_error(err: clap::Error) -> u8 {
     use clap::error::ErrorKind;
     match err.kind() {
-        ErrorKind::DisplayHelp
-        | ErrorKind::DisplayVersion
-        | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+        ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => {
+            // Printed the one way the commands print: a closed or full
+            // stdout ends the process as for any output.
+            output::line(err.render().to_string().trim_end_matches('\n'));
+            exit_codes::SUCCESS
+        }
+        ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // On stderr; a failure to write it has nowhere to be said.
             let _ = err.print();
-            if err.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand {
-                exit_codes::USAGE
-            } else {
-                exit_codes::SUCCESS
-            }
+            exit_codes::USAGE
         }
         _ => {
             output::error(one_line(&err.render().to_string()));

@@ -6,6 +6,7 @@
 //! error, never on the wording of its messages.
 
 use std::fmt;
+use std::io::Write;
 
 use prochandle::{Error, ErrorKind, ExitStatus, ProcessState, Signal};
 use serde_json::{json, Value};
@@ -64,10 +65,38 @@ pub trait Subject: fmt::Display {
     fn pid(&self) -> u32;
 }
 
-/// Prints `prochandle: MESSAGE` on stderr.
+/// Prints `prochandle: MESSAGE` on stderr. A stderr that cannot be
+/// written to is ignored: the message has nowhere else to go.
 pub fn error(message: impl fmt::Display) {
-    eprintln!("prochandle: {message}");
+    let _ = writeln!(std::io::stderr().lock(), "prochandle: {message}");
 }
+
+/// Prints one line on stdout; the one way the commands print.
+///
+/// A reader that went away ends the process as it ends C tools: `main`
+/// restores `SIGPIPE` to its default, so the write that finds the pipe
+/// closed kills the process quietly (the shell reports 141, as for
+/// `seq 100000 | head -1`). Should `SIGPIPE` be blocked all the same, the
+/// `EPIPE` is handled here the same way: exit at once, silently, with
+/// 141. Any other write error (a full disk, `> /dev/full`) is said once
+/// and ends the command with status 1, as coreutils' "write error".
+pub fn line(text: impl fmt::Display) {
+    if let Err(err) = writeln!(std::io::stdout().lock(), "{text}") {
+        write_failed(&err);
+    }
+}
+
+/// Ends the process after stdout failed: see [`line`].
+fn write_failed(err: &std::io::Error) -> ! {
+    if err.kind() == std::io::ErrorKind::BrokenPipe {
+        std::process::exit(BROKEN_PIPE_STATUS);
+    }
+    error(format!("write error: {err}"));
+    std::process::exit(1);
+}
+
+/// What a shell shows for a command killed by `SIGPIPE` (128 + 13).
+pub const BROKEN_PIPE_STATUS: i32 = 141;
 
 /// One line naming the action, the target and the cause.
 pub fn describe(subject: &impl fmt::Display, action: Action, err: &Error) -> String {
@@ -148,7 +177,7 @@ pub fn exit_json(subject: &impl Subject, state: &ProcessState) -> Value {
         "status": status,
         "code": code,
         "signal": signal.map(Signal::as_raw),
-        "signal_name": signal.and_then(Signal::name),
+        "signal_name": signal.and_then(|s| s.bare_name()).map(|bare| format!("SIG{bare}")),
         "core_dumped": core,
         "coredump": state.coredump().map(|d| coredump_json(&d)),
         "reason": reason,
@@ -192,7 +221,7 @@ pub fn error_json(subject: &impl Subject, message: &str) -> Value {
 
 /// Prints one JSON object on its own line.
 pub fn print_json(value: &Value) {
-    println!("{value}");
+    line(value);
 }
 
 #[cfg(test)]

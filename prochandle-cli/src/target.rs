@@ -54,6 +54,22 @@ impl fmt::Display for Target {
 }
 
 impl Target {
+    /// The target naming an opened process: its identity where it has one
+    /// (so that messages name exactly this process), else its PID.
+    pub fn of_process(process: &Process) -> Target {
+        use prochandle::linux::ProcessExt;
+        match process.identity() {
+            Ok(id) => Target {
+                text: id.to_string(),
+                kind: TargetKind::Identity(id),
+            },
+            Err(_) => Target {
+                text: process.pid().to_string(),
+                kind: TargetKind::Pid(process.pid()),
+            },
+        }
+    }
+
     /// The PID part.
     pub fn pid(&self) -> u32 {
         match self.kind {
@@ -74,6 +90,17 @@ impl Target {
     /// lack of file descriptors (so that a command opening thousands of
     /// targets can stop and say so once).
     pub fn open_counted(&self, action: Action) -> Result<Process, OpenFailure> {
+        if let TargetKind::Pid(tid) = self.kind {
+            // A thread ID is not a process: pidfd_open refuses it, but
+            // kill(2) in the guarded-PID mode would signal its whole
+            // process. Refused here in both modes, saying whose it is.
+            if let Some(tgid) = thread_group(tid).filter(|&tgid| tgid != tid) {
+                return Err(OpenFailure {
+                    message: thread_message(action, self, tid, tgid),
+                    out_of_descriptors: None,
+                });
+            }
+        }
         let opened = match self.kind {
             TargetKind::Pid(pid) => Process::open(pid),
             TargetKind::Identity(id) => id.open(),
@@ -89,6 +116,9 @@ impl Target {
                 ),
                 (TargetKind::Identity(_), ErrorKind::NotFound) => {
                     format!("{action} {self}: gone: no such process")
+                }
+                (TargetKind::Pid(tid), _) if thread_group(tid).is_some_and(|g| g != tid) => {
+                    thread_message(action, self, tid, thread_group(tid).unwrap_or(tid))
                 }
                 _ => output::describe(self, action, &e),
             },
@@ -109,6 +139,26 @@ pub struct OpenFailure {
     /// `Some(errno)` if this process ran out of descriptors (`EMFILE`), or
     /// the whole system did (`ENFILE`).
     pub out_of_descriptors: Option<i32>,
+}
+
+fn thread_message(action: Action, target: &Target, tid: u32, tgid: u32) -> String {
+    format!(
+        "{action} {target}: {tid} is a thread of process {tgid}, not a process: name the \
+         process as {tgid}, or signal this thread alone with `prochandle kill --thread {tid}`"
+    )
+}
+
+/// The process (thread group) that thread `tid` belongs to, from the
+/// `Tgid:` line of `/proc/<tid>/status` (a thread's directory is there
+/// even though `/proc` does not list it).
+pub fn thread_group(tid: u32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|line| line.strip_prefix("Tgid:"))?
+        .trim()
+        .parse()
+        .ok()
 }
 
 fn pid_exists(pid: u32) -> bool {

@@ -49,6 +49,11 @@ impl Grandchildren {
         Grandchildren::start(1, &format!("sh -c '{script}'"))
     }
 
+    /// The PID of the shell, their parent.
+    pub fn shell_pid(&self) -> u32 {
+        self.shell.id()
+    }
+
     /// The members, as opened when they started.
     pub fn members(&self) -> &[Process] {
         &self.members

@@ -13,6 +13,8 @@
 //! - [`signals`] (Unix): signal dispositions of the test process.
 //! - [`supervised`] (Linux): a supervisor under test (`timeout(1)`,
 //!   `prochandle run`) and the whole tree it starts, side by side.
+//! - [`named`] (Unix): programs under unique names, for tests that select
+//!   processes by name.
 //!
 //! Not published: it exists for the workspace's own tests.
 
@@ -22,6 +24,8 @@ pub mod ci;
 pub mod commands;
 #[cfg(unix)]
 pub mod grandchildren;
+#[cfg(unix)]
+pub mod named;
 pub mod poll;
 #[cfg(unix)]
 pub mod procfs;
@@ -42,6 +46,8 @@ pub use commands::WINDOWS_KILL_CODE;
 pub use commands::{exit_with, sleeper, NO_SUCH_PID, PATIENCE};
 #[cfg(unix)]
 pub use grandchildren::Grandchildren;
+#[cfg(unix)]
+pub use named::{which, NamedSleep};
 pub use poll::{eventually, within};
 #[cfg(unix)]
 pub use procfs::{open_fds, proc_state};

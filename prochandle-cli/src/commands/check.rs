@@ -47,24 +47,26 @@ pub fn run(json: bool) -> u8 {
         }));
         return exit_codes::SUCCESS;
     }
-    println!("kernel: {}", caps.platform());
+    output::line(format_args!("kernel: {}", caps.platform()));
     let forced = match std::env::var(prochandle::FORCE_PID_ENV) {
         Ok(value) if caps.forced_pid_mode() => format!(" (forced by PROCHANDLE_FORCE_PID={value})"),
         _ => String::new(),
     };
-    println!("handle mode: {mode}{forced}");
+    output::line(format_args!("handle mode: {mode}{forced}"));
     for (feature, availability) in caps.iter() {
         let since = feature
             .min_linux()
             .map(|v| format!("Linux {v}+"))
             .unwrap_or_else(|| "(all of the below that a handle needs)".to_owned());
         match availability {
-            Availability::Available => println!("  {feature:<25} yes  {since}"),
+            Availability::Available => output::line(format_args!("  {feature:<25} yes  {since}")),
             Availability::Unavailable { errno, reason } => {
                 let errno = errno
                     .map(|e| format!("errno {e} {}: ", errno_name(e)))
                     .unwrap_or_default();
-                println!("  {feature:<25} no   {since}: {errno}{reason}")
+                output::line(format_args!(
+                    "  {feature:<25} no   {since}: {errno}{reason}"
+                ))
             }
         }
     }

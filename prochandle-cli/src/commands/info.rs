@@ -18,7 +18,7 @@ pub fn run(json: bool, targets: &[Target]) -> u8 {
             Ok(described) if json => output::print_json(&described.to_json(target)),
             Ok(described) => {
                 if n > 0 {
-                    println!();
+                    output::line("");
                 }
                 described.print(target);
             }
@@ -41,7 +41,9 @@ pub fn run(json: bool, targets: &[Target]) -> u8 {
 struct Described {
     identity: Option<String>,
     info: ProcessInfo,
-    handle: bool,
+    /// How the process is held: `pidfd`, `/proc/<pid> directory` or
+    /// `guarded PID`.
+    mode: &'static str,
 }
 
 fn describe(target: &Target) -> Result<Described, String> {
@@ -55,17 +57,19 @@ fn describe(target: &Target) -> Result<Described, String> {
     Ok(Described {
         identity,
         info,
-        handle: process.has_handle(),
+        mode: if process.has_handle() {
+            "pidfd"
+        } else if process.proc_dir().is_some() {
+            "/proc/<pid> directory"
+        } else {
+            "guarded PID"
+        },
     })
 }
 
 impl Described {
     fn mode(&self) -> &'static str {
-        if self.handle {
-            "pidfd"
-        } else {
-            "guarded PID"
-        }
+        self.mode
     }
 
     fn source(&self) -> &'static str {
@@ -109,7 +113,7 @@ impl Described {
     fn print(&self, target: &Target) {
         let info = &self.info;
         let none = || "-".to_owned();
-        let row = |name: &str, value: String| println!("{name:<10} {value}");
+        let row = |name: &str, value: String| output::line(format_args!("{name:<10} {value}"));
         row("target", target.to_string());
         row("identity", self.identity.clone().unwrap_or_else(none));
         row("pid", info.pid.to_string());

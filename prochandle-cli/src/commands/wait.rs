@@ -1,11 +1,12 @@
 //! `prochandle wait`: waits for processes to exit, one line per exit.
 
 use std::collections::BTreeSet;
-use std::io::{IsTerminal, Write};
 use std::time::{Duration, Instant};
 
 use prochandle::ProcessState;
 
+use super::choose::{self, Selection};
+use super::progress::Progress;
 use super::waiting::{out_of_descriptors, DescriptorReserve, Next, WaitError, Waiter};
 use crate::cli::WaitArgs;
 use crate::duration;
@@ -13,14 +14,39 @@ use crate::exit_codes;
 use crate::output::{self, Action};
 use crate::target::Target;
 
-/// How often the progress line on a terminal is redrawn.
-const PROGRESS_TICK: Duration = Duration::from_millis(200);
+/// `wait` checked and ready to run: nothing opened yet.
+#[derive(Debug)]
+pub struct Plan {
+    selection: Selection,
+    timeout: Option<Duration>,
+    any: bool,
+    json: bool,
+    exit_status: bool,
+    quiet: bool,
+}
 
-pub fn run(args: WaitArgs) -> u8 {
-    if args.exit_status && args.targets.len() != 1 {
-        output::error("wait: --exit-status needs exactly one TARGET");
-        return exit_codes::USAGE;
+/// Checks the command line without touching any process.
+pub fn plan(args: WaitArgs) -> Result<Plan, String> {
+    let selection = choose::plan(
+        args.matching,
+        &args.select,
+        args.newest_short,
+        &args.targets,
+    )?;
+    if args.exit_status && (selection.is_match() || selection.given() != 1) {
+        return Err("wait: --exit-status needs exactly one TARGET".to_owned());
     }
+    Ok(Plan {
+        selection,
+        timeout: args.timeout,
+        any: args.any,
+        json: args.json,
+        exit_status: args.exit_status,
+        quiet: args.quiet,
+    })
+}
+
+pub fn run(args: Plan) -> u8 {
     // Each target holds a descriptor while waited for: lift the soft limit
     // (often 1024) to the hard one so that thousands fit. Should this fail,
     // running out is still reported clearly below.
@@ -56,34 +82,41 @@ pub fn run(args: WaitArgs) -> u8 {
 
 /// The targets being waited for, by index, and whether opening one failed.
 struct Opened {
+    targets: Vec<Target>,
     running: BTreeSet<usize>,
     failed: bool,
 }
 
 /// Opens every target and hands it to the waiter. Running out of
 /// descriptors stops the command: `Err` with its exit code.
-fn open_targets(args: &WaitArgs, report: &Reporter, waiter: &mut Waiter) -> Result<Opened, u8> {
+fn open_targets(args: &Plan, report: &Reporter, waiter: &mut Waiter) -> Result<Opened, u8> {
     let mut opened = Opened {
+        targets: Vec::new(),
         running: BTreeSet::new(),
         failed: false,
     };
     let reserve = DescriptorReserve::hold();
-    for (index, target) in args.targets.iter().enumerate() {
-        match target.open_counted(Action::Wait) {
+    for (index, (target, result)) in args.selection.open(Action::Wait).enumerate() {
+        opened.targets.push(target.clone());
+        match result {
             Ok(process) => {
                 opened.running.insert(index);
                 waiter.add(index, process);
             }
             Err(failure) => match failure.out_of_descriptors {
                 Some(errno) => {
-                    let total = args.targets.len();
+                    let total = args.selection.given();
                     let message = out_of_descriptors("wait", opened.running.len(), total, errno);
-                    report.not_opened(&args.targets[index..], &message);
+                    if let Selection::Targets(all) = &args.selection {
+                        report.not_opened(&all[index..], &message);
+                    } else {
+                        report.not_opened(std::slice::from_ref(&target), &message);
+                    }
                     return Err(exit_codes::FAILURE);
                 }
                 None => {
                     opened.failed = true;
-                    report.failure(target, &failure.message);
+                    report.failure(&target, &failure.message);
                 }
             },
         }
@@ -103,31 +136,30 @@ struct Outcome {
 /// Reports exits as they come, until all are in, `--any` is satisfied or
 /// the deadline passes.
 fn await_exits(
-    args: &WaitArgs,
+    args: &Plan,
     report: &Reporter,
     waiter: &mut Waiter,
     Opened {
+        targets,
         mut running,
         mut failed,
     }: Opened,
     started: Instant,
 ) -> Outcome {
-    let deadline = args.timeout.map(|timeout| started + timeout);
-    let mut progress = Progress::new(!args.json && std::io::stderr().is_terminal());
+    // A deadline too far to represent is no deadline.
+    let deadline = args
+        .timeout
+        .and_then(|timeout| duration::deadline(started, timeout));
+    let mut progress = Progress::new(!args.json && !args.quiet);
     let mut last = None;
     loop {
-        // On a terminal, wake every PROGRESS_TICK to redraw the live line;
+        // On a terminal, wake every tick to redraw the live line;
         // otherwise sleep until an exit or the deadline.
-        let tick = progress.enabled.then(|| Instant::now() + PROGRESS_TICK);
-        let wake = match (deadline, tick) {
-            (Some(d), Some(t)) => Some(d.min(t)),
-            (d, t) => d.or(t),
-        };
-        match waiter.next(wake) {
+        match waiter.next(progress.wake(deadline)) {
             Next::Exit(index, result) => {
                 progress.clear();
                 running.remove(&index);
-                let target = &args.targets[index];
+                let target = &targets[index];
                 match result {
                     Ok(state) => {
                         report.exit(target, &state);
@@ -149,14 +181,14 @@ fn await_exits(
             }
             Next::TimedOut if deadline.is_some_and(|d| Instant::now() >= d) => {
                 progress.clear();
-                report.timed_out(&args.targets, &running, args.timeout.unwrap_or_default());
+                report.timed_out(&targets, &running, args.timeout.unwrap_or_default());
                 return Outcome {
                     failed,
                     timed_out: true,
                     last,
                 };
             }
-            Next::TimedOut => progress.draw(&args.targets, &running, started.elapsed()),
+            Next::TimedOut => progress.draw(&targets, &running, started.elapsed()),
             Next::AllDone => break,
         }
     }
@@ -185,9 +217,9 @@ impl Reporter {
         if self.json {
             output::print_json(&output::exit_json(target, state));
         } else {
-            println!("{target}: {}", output::status_text(state));
+            output::line(format_args!("{target}: {}", output::status_text(state)));
             if let Some(dump) = state.coredump() {
-                println!("{target}: core {dump}");
+                output::line(format_args!("{target}: core {dump}"));
             }
         }
     }
@@ -221,55 +253,6 @@ impl Reporter {
             for &index in running {
                 output::print_json(&output::running_json(&targets[index]));
             }
-        }
-    }
-}
-
-/// The live "waiting for ..." line on a terminal (stderr).
-struct Progress {
-    enabled: bool,
-    shown: bool,
-}
-
-impl Progress {
-    fn new(enabled: bool) -> Progress {
-        Progress {
-            enabled,
-            shown: false,
-        }
-    }
-
-    fn draw(&mut self, targets: &[Target], running: &BTreeSet<usize>, elapsed: Duration) {
-        if !self.enabled {
-            return;
-        }
-        let mut names: Vec<String> = running
-            .iter()
-            .take(5)
-            .map(|&i| targets[i].to_string())
-            .collect();
-        if running.len() > 5 {
-            names.push("...".to_owned());
-        }
-        let mut stderr = std::io::stderr().lock();
-        let _ = write!(
-            stderr,
-            "\r\x1b[Kwaiting for {} of {}: {} ({:.1}s)",
-            running.len(),
-            targets.len(),
-            names.join(" "),
-            elapsed.as_secs_f64()
-        );
-        let _ = stderr.flush();
-        self.shown = true;
-    }
-
-    fn clear(&mut self) {
-        if self.shown {
-            let mut stderr = std::io::stderr().lock();
-            let _ = write!(stderr, "\r\x1b[K");
-            let _ = stderr.flush();
-            self.shown = false;
         }
     }
 }
