@@ -11,6 +11,8 @@
 //! - [`grandchildren`] (Unix): processes that are not the test's children.
 //! - [`procfs`] (Unix): descriptor counts and process states from `/proc`.
 //! - [`signals`] (Unix): signal dispositions of the test process.
+//! - [`trees`] (Linux): marking a process tree to count its survivors, and
+//!   removing the cgroups a test leaves.
 //!
 //! Not published: it exists for the workspace's own tests.
 
@@ -26,6 +28,8 @@ pub mod procfs;
 pub mod reaped;
 #[cfg(unix)]
 pub mod signals;
+#[cfg(target_os = "linux")]
+pub mod trees;
 
 pub use ci::{expect_handles, forced_pid_mode, handles, in_ci, require, skip};
 #[cfg(unix)]
@@ -39,3 +43,5 @@ pub use poll::{eventually, within};
 #[cfg(unix)]
 pub use procfs::{open_fds, proc_state};
 pub use reaped::{KillGroup, Reap, Reaped};
+#[cfg(target_os = "linux")]
+pub use trees::{reexec, CgroupCleanup, TreeMark, TREE_MARK_ENV};
