@@ -162,13 +162,9 @@ impl Scope {
     /// # Ok(()) }
     /// ```
     pub fn members(&self) -> Result<Vec<Process>> {
-        #[cfg(unix)]
-        return self.inner.members().map(Process::from_sys_all);
-        #[cfg(windows)]
-        return self
-            .inner
+        self.inner
             .members()
-            .map(|all| all.into_iter().map(Process::from_sys).collect());
+            .map(|all| all.into_iter().map(Process::from_sys).collect())
     }
 
     /// Sends `signal` to every member. In the cgroup modes the tree is

@@ -22,7 +22,7 @@ pub(crate) enum Kind {
 
 /// The caller's options.
 #[derive(Debug, Clone)]
-#[cfg_attr(windows, allow(dead_code))]
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub(crate) struct Request {
     /// Use exactly this mechanism, or fail.
     pub force: Option<Kind>,

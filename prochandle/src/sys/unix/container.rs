@@ -3,6 +3,7 @@
 //! the mechanisms themselves live beside it; this file holds what every
 //! mode shares: the pre-exec hooks, membership, signals, waits, drop.
 
+#[cfg(target_os = "linux")]
 use std::io;
 use std::os::fd::BorrowedFd;
 #[cfg(target_os = "linux")]
@@ -18,7 +19,9 @@ use super::errno::{self, Call};
 use super::linux::{cgroup::Cgroup, guardian::Guardian, subreaper::Subreaper};
 use super::pgroup::Group;
 use super::Process;
-use crate::error::{Error, ErrorKind, Result};
+#[cfg(target_os = "linux")]
+use crate::error::ErrorKind;
+use crate::error::{Error, Result};
 use crate::sys::container::{Chosen, Request};
 
 /// The mechanism of one container.
@@ -46,6 +49,7 @@ pub(crate) struct Container {
     pub(crate) guardian: OnceLock<Guardian>,
 }
 
+#[cfg(target_os = "linux")]
 /// Opens `pid` for a member list; `None` if it is gone already.
 fn pin(pid: i32) -> Result<Option<Process>> {
     match Process::open(pid as u32) {
@@ -55,6 +59,7 @@ fn pin(pid: i32) -> Result<Option<Process>> {
     }
 }
 
+#[cfg(target_os = "linux")]
 /// Pins every PID of `list()`, then keeps those that `list()` still names
 /// while they are pinned: a PID reused between the two reads names a
 /// process outside the container, which the second read does not list.
@@ -69,6 +74,7 @@ fn pin_listed(list: impl Fn() -> io::Result<Vec<i32>>) -> Result<Vec<Process>> {
     Ok(pinned)
 }
 
+#[cfg(target_os = "linux")]
 fn ignore_done(r: Result<()>) -> Result<()> {
     match r {
         Err(e) if e.kind() == ErrorKind::Done => Ok(()),
