@@ -387,7 +387,7 @@ fn the_process_group_floor_lets_a_setsid_daemon_escape_as_documented() {
     let first = scope
         .spawn(&mut sh(
             &mark,
-            "setsid sleep 1000 <&- >&- 2>&- & sleep 1000",
+            "setsid sleep 1000 <&- >&- 2>&- & exec sleep 1000",
         ))
         .unwrap();
     eventually("two live processes", || {
