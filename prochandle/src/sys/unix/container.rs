@@ -14,6 +14,7 @@ use std::process::{Child, Command};
 use std::sync::{Arc, OnceLock};
 use std::time::Instant;
 
+#[cfg(not(target_os = "linux"))]
 use super::errno::{self, Call};
 #[cfg(target_os = "linux")]
 use super::linux::{cgroup::Cgroup, guardian::Guardian, subreaper::Subreaper};
@@ -87,7 +88,7 @@ impl Container {
     /// container before it runs its program.
     pub(crate) fn prepare(&self, command: &mut Command) {
         if self.uses_group() {
-            command.process_group(self.group.join_target());
+            command.process_group(0);
         }
         #[cfg(target_os = "linux")]
         {
@@ -170,6 +171,14 @@ impl Container {
             Inner::Cgroup { cgroup, .. } => self.signal_frozen(cgroup, sig),
             #[cfg(target_os = "linux")]
             Inner::Subreaper(s) => s.signal(sig),
+            #[cfg(target_os = "linux")]
+            Inner::Group => {
+                for member in pin_listed(|| self.group.pids())? {
+                    ignore_done(member.signal(sig))?;
+                }
+                Ok(())
+            }
+            #[cfg(not(target_os = "linux"))]
             Inner::Group => self
                 .group
                 .signal(sig)
@@ -222,7 +231,7 @@ impl Container {
                     // is the kernel's to end, so it has no deadline.
                     let soon = Instant::now() + std::time::Duration::from_secs(1);
                     cgroup
-                        .wait_empty(Some(soon))
+                        .wait_empty_soon(Some(soon))
                         .map_err(|e| Error::os("cgroup.events", e))?;
                 }
                 Ok(())

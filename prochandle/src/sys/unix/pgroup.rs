@@ -1,58 +1,62 @@
-//! The floor of containment on every Unix: a new process group.
+//! The floor of containment on every Unix: a new process group per first
+//! child.
 //!
 //! Its members are whoever keeps the group's ID: any of them may leave it
 //! with `setsid` or `setpgid`, and is then out of reach. The ID stays
-//! reserved while any process (a zombie included) still uses it, so the
-//! scope's first child, unreaped, keeps `kill(-pgid)` from reaching a
-//! stranger.
+//! reserved while any process (a zombie included) still uses it; once the
+//! whole group is gone and reaped, the number can name a new group, so on
+//! Linux members are listed from `/proc` and pinned before each signal
+//! rather than reached with `kill(-pgid)`.
 
 use std::io;
-use std::sync::OnceLock;
+use std::sync::Mutex;
 
-/// The process group of one scope, known once its first child is spawned.
+/// The process groups of one scope: each first child leads its own (a
+/// later child cannot join the first one's group once that is gone).
 #[derive(Debug, Default)]
 pub(crate) struct Group {
-    pgid: OnceLock<i32>,
+    pgids: Mutex<Vec<i32>>,
 }
 
 impl Group {
-    /// The group a new child should join: its own (`0`) for the first.
-    pub(crate) fn join_target(&self) -> i32 {
-        self.pgid.get().copied().unwrap_or(0)
+    fn all(&self) -> Vec<i32> {
+        self.pgids.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Records the first child, the group's leader.
+    /// Records a first child, the leader of a new group.
     pub(crate) fn started(&self, pid: u32) {
-        let _ = self.pgid.set(pid as i32);
+        self.pgids
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(pid as i32);
     }
 
+    /// The first child's group.
+    #[cfg(target_os = "linux")]
     pub(crate) fn pgid(&self) -> Option<i32> {
-        self.pgid.get().copied()
+        self.all().first().copied()
     }
 
-    /// `kill(-pgid, sig)`; nothing to do before the first spawn or once
-    /// the group is gone.
+    /// `kill(-pgid, sig)` for every group; groups already gone are
+    /// skipped. (Linux signals pinned members instead: see the container.)
+    #[cfg_attr(target_os = "linux", allow(dead_code))]
     pub(crate) fn signal(&self, sig: i32) -> io::Result<()> {
-        let Some(pgid) = self.pgid() else {
-            return Ok(());
-        };
-        // SAFETY: kill with a negative PID signals one process group.
-        if unsafe { libc::kill(-pgid, sig) } == 0 {
-            return Ok(());
+        for pgid in self.all() {
+            // SAFETY: kill with a negative PID signals one process group.
+            if unsafe { libc::kill(-pgid, sig) } != 0 {
+                let e = io::Error::last_os_error();
+                if e.raw_os_error() != Some(libc::ESRCH) {
+                    return Err(e);
+                }
+            }
         }
-        match io::Error::last_os_error() {
-            e if e.raw_os_error() == Some(libc::ESRCH) => Ok(()),
-            e => Err(e),
-        }
+        Ok(())
     }
 
     /// The live (non-zombie) members.
     #[cfg(target_os = "linux")]
     pub(crate) fn pids(&self) -> io::Result<Vec<i32>> {
-        match self.pgid() {
-            Some(pgid) => live_in_group(pgid),
-            None => Ok(Vec::new()),
-        }
+        live_in_groups(&self.all())
     }
 
     /// Whether no process is left in the group. Without a way to list the
@@ -62,26 +66,30 @@ impl Group {
         return Ok(self.pids()?.is_empty());
         #[cfg(not(target_os = "linux"))]
         {
-            let Some(pgid) = self.pgid() else {
-                return Ok(true);
-            };
-            // SAFETY: signal 0 to a process group only checks for members.
-            if unsafe { libc::kill(-pgid, 0) } == 0 {
-                return Ok(false);
+            for pgid in self.all() {
+                // SAFETY: signal 0 to a process group only checks for members.
+                if unsafe { libc::kill(-pgid, 0) } == 0 {
+                    return Ok(false);
+                }
+                match io::Error::last_os_error() {
+                    e if e.raw_os_error() == Some(libc::ESRCH) => {}
+                    // EPERM: members exist that we may not signal.
+                    e if e.raw_os_error() == Some(libc::EPERM) => return Ok(false),
+                    e => return Err(e),
+                }
             }
-            match io::Error::last_os_error() {
-                e if e.raw_os_error() == Some(libc::ESRCH) => Ok(true),
-                // EPERM: members exist that we may not signal.
-                e if e.raw_os_error() == Some(libc::EPERM) => Ok(false),
-                e => Err(e),
-            }
+            Ok(true)
         }
     }
 }
 
-/// Every live process whose `/proc/<pid>/stat` names `pgid` as its group.
+/// Every live process whose `/proc/<pid>/stat` names one of `pgids` as
+/// its group.
 #[cfg(target_os = "linux")]
-pub(crate) fn live_in_group(pgid: i32) -> io::Result<Vec<i32>> {
+pub(crate) fn live_in_groups(pgids: &[i32]) -> io::Result<Vec<i32>> {
+    if pgids.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut out = Vec::new();
     for entry in std::fs::read_dir("/proc")? {
         let Some(pid) = entry?
@@ -95,7 +103,7 @@ pub(crate) fn live_in_group(pgid: i32) -> io::Result<Vec<i32>> {
             continue;
         };
         if let Some((state, pgrp)) = state_and_group(&stat) {
-            if pgrp == pgid && state != b'Z' {
+            if pgids.contains(&pgrp) && state != b'Z' {
                 out.push(pid);
             }
         }

@@ -25,6 +25,8 @@ use std::time::Instant;
 
 use rustix::event::{poll, PollFd, PollFlags};
 
+use crate::backoff::Backoff;
+
 /// One cgroup created for a scope, with its control files open.
 #[derive(Debug)]
 pub(crate) struct Cgroup {
@@ -194,9 +196,21 @@ impl Cgroup {
     }
 
     /// Sleeps until `key` in `cgroup.events` equals `want` or `deadline`
-    /// passes; returns whether it does. Woken by the kernel (POLLPRI), no
-    /// polling.
-    fn wait_event(&self, key: &str, want: bool, deadline: Option<Instant>) -> io::Result<bool> {
+    /// passes; returns whether it does. Woken by the kernel (POLLPRI).
+    ///
+    /// The kernel sends at most one `cgroup.events` notification per 10 ms
+    /// per file, so a change can be reported up to 10 ms late. `eager`
+    /// (for a kill, which is expected to end within milliseconds) also
+    /// re-reads the file on the crate's backoff (1 ms doubling); without
+    /// it the wait is the kernel's alone.
+    fn wait_event(
+        &self,
+        key: &str,
+        want: bool,
+        deadline: Option<Instant>,
+        eager: bool,
+    ) -> io::Result<bool> {
+        let mut backoff = Backoff::new();
         loop {
             if self.event(key)? == want {
                 return Ok(true);
@@ -207,6 +221,11 @@ impl Cgroup {
                     Some(left) if !left.is_zero() => Some(left),
                     _ => return self.event(key).map(|v| v == want),
                 },
+            };
+            let timeout = match (timeout, eager) {
+                (Some(t), true) => Some(t.min(backoff.next_pause())),
+                (None, true) => Some(backoff.next_pause()),
+                (t, false) => t,
             };
             let timeout = timeout
                 .map(rustix::event::Timespec::try_from)
@@ -222,7 +241,13 @@ impl Cgroup {
 
     /// Sleeps until the cgroup is empty or `deadline` passes.
     pub(crate) fn wait_empty(&self, deadline: Option<Instant>) -> io::Result<bool> {
-        self.wait_event("populated", false, deadline)
+        self.wait_event("populated", false, deadline, false)
+    }
+
+    /// Like [`wait_empty`](Cgroup::wait_empty), for a kill that is about to
+    /// empty the cgroup: also re-reads on a short backoff.
+    pub(crate) fn wait_empty_soon(&self, deadline: Option<Instant>) -> io::Result<bool> {
+        self.wait_event("populated", false, deadline, true)
     }
 
     /// The PIDs listed in `cgroup.procs`.
@@ -249,7 +274,7 @@ impl Cgroup {
         if frozen {
             // Every member stops at its next return to user space; a frozen
             // cgroup is one where none can fork or exit on its own.
-            self.wait_event("frozen", true, None)?;
+            self.wait_event("frozen", true, None, true)?;
         }
         Ok(())
     }

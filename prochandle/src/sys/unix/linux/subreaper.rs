@@ -146,8 +146,12 @@ impl Subreaper {
     /// killed loses a generation per sweep, and its orphans come to us.
     pub(crate) fn kill(&self) -> Result<()> {
         loop {
-            let reaped = self.reap_orphans()?;
+            // Members first, orphans second: a process re-parents its
+            // children before it turns zombie, so once a sweep sees no
+            // live member, every orphan is already ours for the reaping
+            // that follows; the other order can miss the last ones.
             let members = self.members()?;
+            let reaped = self.reap_orphans()?;
             if members.is_empty() && reaped == 0 {
                 return Ok(());
             }
