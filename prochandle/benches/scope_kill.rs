@@ -45,8 +45,9 @@ mod linux {
     }
 
     /// A tree of `n` processes: a shell and `n - 1` sleeping leaves, one
-    /// in ten of them in a session of its own. Returns how many escape.
-    fn grow(scope: &Scope, mark: &TreeMark, n: usize) -> usize {
+    /// in ten of them in a session of its own. Returns the shell's PID
+    /// (the group's ID in the process-group mode) and how many escape.
+    fn grow(scope: &Scope, mark: &TreeMark, n: usize) -> (i32, usize) {
         let script = format!(
             "i=1; while [ $i -lt {n} ]; do \
                if [ $((i % 10)) -eq 0 ]; then setsid sleep 1000 & else sleep 1000 & fi; \
@@ -55,11 +56,13 @@ mod linux {
         let mut cmd = Command::new("sh");
         cmd.args(["-c", &script]);
         mark.apply(&mut cmd);
-        scope.spawn(&mut cmd).expect("spawn the tree").release();
+        let shell = scope.spawn(&mut cmd).expect("spawn the tree");
+        let pid = shell.pid() as i32;
+        shell.release();
         while mark.live().len() < n {
             std::thread::sleep(Duration::from_millis(2));
         }
-        (n - 1) / 10
+        (pid, (n - 1) / 10)
     }
 
     /// Reaps `count` children (blocking), or all of them with `None`.
@@ -80,13 +83,16 @@ mod linux {
     fn kill_once(kind: MechanismKind, n: usize) -> Duration {
         let scope = scope(kind).expect("mechanism");
         let mark = TreeMark::new();
-        let escapers = grow(&scope, &mark, n);
+        let (pgid, escapers) = grow(&scope, &mark, n);
         let start = Instant::now();
-        scope.kill().expect("kill");
         if kind == MechanismKind::ProcessGroup {
-            // Everyone but the escapers, who live on.
+            // The peer: a plain kill(-pgid) (the shell, unreaped, keeps the
+            // group's ID), then everyone but the escapers is reaped.
+            // SAFETY: kill with a negative PID signals that group only.
+            unsafe { libc::kill(-pgid, libc::SIGKILL) };
             reap(Some(n - escapers));
         } else {
+            scope.kill().expect("kill");
             reap(None);
         }
         let elapsed = start.elapsed();
@@ -94,7 +100,13 @@ mod linux {
         SURVIVORS
             .lock()
             .unwrap()
-            .entry((kind.to_string(), n))
+            .entry((
+                match kind {
+                    MechanismKind::ProcessGroup => "kill(-pgid) (peer)".to_string(),
+                    other => other.to_string(),
+                },
+                n,
+            ))
             .or_default()
             .push(survivors);
         drop(mark); // kills the escapers
@@ -118,7 +130,11 @@ mod linux {
                 continue;
             }
             for n in [10, 100, 1000] {
-                group.bench_with_input(BenchmarkId::new(kind.to_string(), n), &n, |b, &n| {
+                let name = match kind {
+                    MechanismKind::ProcessGroup => "kill(-pgid) (peer)".to_string(),
+                    other => other.to_string(),
+                };
+                group.bench_with_input(BenchmarkId::new(name, n), &n, |b, &n| {
                     b.iter_custom(|iters| (0..iters).map(|_| kill_once(kind, n)).sum())
                 });
             }
@@ -145,8 +161,17 @@ mod linux {
     /// Spawn + wait of `/bin/true` into `scope` against a plain one, in
     /// alternating pairs, by median (fork and exec swing with the machine).
     pub fn spawn_cost() {
-        for kind in [MechanismKind::Cgroup, MechanismKind::Subreaper] {
-            let Some(scope) = scope(kind) else { continue };
+        let no_death_signal = ScopeOptions::new()
+            .mechanism(MechanismKind::Subreaper)
+            .allow_subreaper(true)
+            .death_signal(None);
+        let scopes = [
+            ("cgroup", scope(MechanismKind::Cgroup)),
+            ("subreaper", scope(MechanismKind::Subreaper)),
+            ("subreaper, no death signal", no_death_signal.create().ok()),
+        ];
+        for (kind, scope) in scopes {
+            let Some(scope) = scope else { continue };
             let scoped = || {
                 let p = scope.spawn(&mut Command::new("/bin/true")).unwrap();
                 assert!(p.wait().unwrap().success());

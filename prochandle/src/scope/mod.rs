@@ -70,7 +70,6 @@ impl Scope {
     /// # Ok(()) }
     /// ```
     pub fn with_options(options: &ScopeOptions) -> Result<Scope> {
-        debug_assert_eq!(options.request().kill_on_drop, options.kills_on_drop());
         let inner = sys::Container::new(&options.request())?;
         let mechanism = Mechanism::from_sys(&inner.chosen);
         let passed_over = inner

@@ -109,10 +109,6 @@ impl ScopeOptions {
         Scope::with_options(self)
     }
 
-    pub(crate) fn kills_on_drop(&self) -> bool {
-        self.kill_on_drop
-    }
-
     pub(crate) fn request(&self) -> Request {
         Request {
             force: self.force.map(MechanismKind::to_sys),
