@@ -13,6 +13,14 @@ use std::time::Duration;
 use prochandle::{MechanismKind, Process, Scope, ScopeOptions, Signal};
 use prochandle_test_support::{eventually, require_root, skip, within, TreeMark};
 
+/// Under `cargo test` the tests share one process, and a subreaper scope
+/// counts every later child of it as an orphan of its tree: one test at a
+/// time. (nextest runs each test in a process of its own.)
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A scope of exactly `kind`; `None` (skipped, a failure under CI=true)
 /// where this machine cannot give it.
 fn scope_of(kind: MechanismKind) -> Option<Scope> {
@@ -83,11 +91,13 @@ fn escaping_daemon_is_contained_and_killed(kind: MechanismKind) {
 
 #[test]
 fn a_setsid_double_fork_daemon_is_contained_and_killed_by_the_cgroup() {
+    let _serial = serial();
     escaping_daemon_is_contained_and_killed(MechanismKind::Cgroup);
 }
 
 #[test]
 fn a_setsid_double_fork_daemon_is_contained_and_killed_by_the_subreaper() {
+    let _serial = serial();
     escaping_daemon_is_contained_and_killed(MechanismKind::Subreaper);
 }
 
@@ -110,11 +120,13 @@ fn fork_loop_leaves_no_survivor(kind: MechanismKind) {
 
 #[test]
 fn a_fork_loop_ends_with_zero_survivors_in_the_cgroup() {
+    let _serial = serial();
     fork_loop_leaves_no_survivor(MechanismKind::Cgroup);
 }
 
 #[test]
 fn a_fork_loop_ends_with_zero_survivors_with_the_subreaper() {
+    let _serial = serial();
     fork_loop_leaves_no_survivor(MechanismKind::Subreaper);
 }
 
@@ -141,23 +153,32 @@ fn thousand_processes_are_killed(kind: MechanismKind) {
     eventually("1,000 live processes", || {
         (mark.live().len() >= 1000).then_some(())
     });
+    let tree = mark.live();
     scope.kill().unwrap();
     let survivors = mark.wait_gone(Duration::from_secs(1));
     assert!(survivors.is_empty(), "{} survivors", survivors.len());
     first.wait().unwrap();
     if kind == MechanismKind::Subreaper {
-        // The subreaper reaped every orphan: no zombie is left to init.
-        assert_eq!(zombie_children(), Vec::<u32>::new());
+        // The subreaper reaped every orphan of the tree: no zombie of it is
+        // left (other tests sharing the process under `cargo test` may
+        // leave theirs, hence the filter).
+        let zombies: Vec<u32> = zombie_children()
+            .into_iter()
+            .filter(|pid| tree.contains(pid))
+            .collect();
+        assert_eq!(zombies, Vec::<u32>::new());
     }
 }
 
 #[test]
 fn a_thousand_process_tree_is_killed_in_the_cgroup() {
+    let _serial = serial();
     thousand_processes_are_killed(MechanismKind::Cgroup);
 }
 
 #[test]
 fn a_thousand_process_tree_is_killed_and_reaped_with_the_subreaper() {
+    let _serial = serial();
     thousand_processes_are_killed(MechanismKind::Subreaper);
 }
 
@@ -182,16 +203,19 @@ fn dropping_kills(kind: MechanismKind) {
 
 #[test]
 fn dropping_a_cgroup_scope_kills_the_tree_and_removes_the_cgroup() {
+    let _serial = serial();
     dropping_kills(MechanismKind::Cgroup);
 }
 
 #[test]
 fn dropping_a_subreaper_scope_kills_the_tree() {
+    let _serial = serial();
     dropping_kills(MechanismKind::Subreaper);
 }
 
 #[test]
 fn wait_empty_waits_for_the_last_member_not_the_first_child() {
+    let _serial = serial();
     let Some(scope) = scope_of(MechanismKind::Cgroup) else {
         return;
     };
@@ -209,6 +233,7 @@ fn wait_empty_waits_for_the_last_member_not_the_first_child() {
 
 #[test]
 fn signal_reaches_every_member() {
+    let _serial = serial();
     for kind in [MechanismKind::Cgroup, MechanismKind::Subreaper] {
         let Some(scope) = scope_of(kind) else { return };
         let mark = TreeMark::new();
@@ -226,6 +251,7 @@ fn signal_reaches_every_member() {
 
 #[test]
 fn a_mechanism_this_system_lacks_is_an_error_not_a_weaker_one() {
+    let _serial = serial();
     let err = ScopeOptions::new()
         .mechanism(MechanismKind::JobObject)
         .create()
@@ -266,6 +292,7 @@ fn play_owner(mark: &str) -> ! {
 
 #[test]
 fn sigkill_of_the_owner_with_a_guardian_kills_the_tree() {
+    let _serial = serial();
     if let Ok(mark) = std::env::var(OWNER_ENV) {
         play_owner(&mark);
     }
@@ -331,6 +358,7 @@ fn play_unprivileged() {
 
 #[test]
 fn an_unprivileged_user_falls_back_and_says_which_mode() {
+    let _serial = serial();
     if std::env::var_os(UNPRIVILEGED_ENV).is_some() {
         return play_unprivileged();
     }
@@ -359,6 +387,7 @@ fn an_unprivileged_user_falls_back_and_says_which_mode() {
 
 #[test]
 fn no_cgroup_of_this_process_is_left_after_its_scopes() {
+    let _serial = serial();
     if !require_root("a cgroup scope") {
         return;
     }
@@ -381,6 +410,7 @@ fn no_cgroup_of_this_process_is_left_after_its_scopes() {
 
 #[test]
 fn the_process_group_floor_lets_a_setsid_daemon_escape_as_documented() {
+    let _serial = serial();
     let scope = scope_of(MechanismKind::ProcessGroup).unwrap();
     assert!(!scope.mechanism().kind().holds_setsid());
     let mark = TreeMark::new();

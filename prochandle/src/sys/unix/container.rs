@@ -97,6 +97,10 @@ impl Container {
                 _ => None,
             };
             let death = self.request.death_signal;
+            if procs.is_none() && death.is_none() {
+                // No hook: std keeps its posix_spawn path (vfork-like).
+                return;
+            }
             let parent = std::process::id() as i32;
             let hook = move || -> io::Result<()> {
                 if let Some(procs) = &procs {
