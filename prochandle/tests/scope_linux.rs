@@ -244,8 +244,15 @@ fn signal_reaches_every_member() {
             (mark.live().len() == 3).then_some(())
         });
         scope.signal(Signal::TERM).unwrap();
-        assert!(scope.wait_empty_timeout(Duration::from_secs(10)).unwrap());
-        assert_eq!(first.wait().unwrap().signal(), Some(Signal::TERM));
+        let empty = scope.wait_empty_timeout(Duration::from_secs(10)).unwrap();
+        let left: Vec<u32> = scope.members().unwrap().iter().map(Process::pid).collect();
+        assert!(empty, "{kind}: members left after SIGTERM: {left:?}");
+        let state = first.wait().unwrap();
+        assert_eq!(
+            state.signal(),
+            Some(Signal::TERM),
+            "{kind}: the shell: {state}"
+        );
     }
 }
 
