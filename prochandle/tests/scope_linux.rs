@@ -435,3 +435,25 @@ fn the_process_group_floor_lets_a_setsid_daemon_escape_as_documented() {
     // The escaper is out of reach of kill(-pgid); the mark's drop ends it.
     assert_eq!(mark.live().len(), 1);
 }
+
+#[test]
+fn a_scope_told_not_to_kill_on_drop_leaves_the_tree_and_its_cgroup() {
+    let _serial = serial();
+    if !require_root("a cgroup scope") {
+        return;
+    }
+    let scope = ScopeOptions::new().kill_on_drop(false).create().unwrap();
+    let path = scope.mechanism().cgroup_path().unwrap().to_owned();
+    let _cleanup = prochandle_test_support::CgroupCleanup(path.clone());
+    let mark = TreeMark::new();
+    scope
+        .spawn(&mut sh(&mark, "setsid sleep 1000 <&- >&- 2>&- &"))
+        .unwrap()
+        .wait()
+        .unwrap();
+    eventually("the sleep", || (mark.live().len() == 1).then_some(()));
+    drop(scope);
+    assert_eq!(mark.live().len(), 1, "the tree outlives the scope");
+    assert!(path.exists(), "a cgroup with members stays");
+    // `_cleanup` and `mark` kill it and remove the cgroup.
+}
