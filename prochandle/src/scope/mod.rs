@@ -33,6 +33,9 @@ use crate::sys;
 /// | Windows | a job object (the child is assigned before it runs) | no | `TerminateJobObject` | the job dies with its last handle |
 /// | macOS, FreeBSD, Linux otherwise | a process group | **yes** | `kill(-pgid)` | nothing |
 ///
+/// A `Scope` is `Send + Sync`: share it (`Arc`) with a thread that
+/// forwards signals to it or waits for it to empty.
+///
 /// ```
 /// # fn main() -> prochandle::Result<()> {
 /// # #[cfg(unix)] {
@@ -258,3 +261,10 @@ impl std::fmt::Debug for Scope {
             .finish()
     }
 }
+
+// A scope is shared with the threads that forward signals to it or wait
+// for it to empty.
+const _: fn() = || {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Scope>();
+};
