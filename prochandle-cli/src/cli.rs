@@ -373,14 +373,14 @@ pub struct RunArgs {
     /// Print CPU times and peak memory on stderr, like /usr/bin/time.
     #[arg(long)]
     pub time: bool,
-    /// DURATION (unless --timeout is given), then CMD [ARG]...
+    /// DURATION (unless --timeout is given), then CMD and its arguments.
     #[arg(
         value_name = "DURATION CMD",
         num_args = 1..,
         allow_hyphen_values = true
     )]
     pub words: Vec<std::ffi::OsString>,
-    /// CMD [ARG]..., after `--`.
+    /// CMD and its arguments, after `--`.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,
 }

@@ -86,7 +86,7 @@ pub fn line(text: impl fmt::Display) {
     }
 }
 
-/// Ends the process after stdout failed: see [`line`].
+/// Ends the process after stdout failed: see [`line()`].
 fn write_failed(err: &std::io::Error) -> ! {
     if err.kind() == std::io::ErrorKind::BrokenPipe {
         std::process::exit(BROKEN_PIPE_STATUS);

@@ -15,6 +15,8 @@
 //!   `prochandle run`) and the whole tree it starts, side by side.
 //! - [`named`] (Unix): programs under unique names, for tests that select
 //!   processes by name.
+//! - [`trees`] (Linux): marking a process tree to count its survivors, and
+//!   removing the cgroups a test leaves.
 //!
 //! Not published: it exists for the workspace's own tests.
 
@@ -34,6 +36,8 @@ pub mod reaped;
 pub mod signals;
 #[cfg(target_os = "linux")]
 pub mod supervised;
+#[cfg(target_os = "linux")]
+pub mod trees;
 
 pub use ci::{
     expect_handles, expect_pin_mode, forced_bare_pid, forced_pid_mode, handles, in_ci, require,
@@ -57,3 +61,5 @@ pub use supervised::{
     ends_within, no_core_dumps, pinned, read_pid_file, shell_status, temp_path, Supervised,
     KILL_PATIENCE,
 };
+#[cfg(target_os = "linux")]
+pub use trees::{reexec, CgroupCleanup, TreeMark, TREE_MARK_ENV};

@@ -8,10 +8,13 @@
 mod backend;
 #[cfg(any(target_os = "macos", target_os = "freebsd"))]
 mod bsd;
+mod choose;
+pub(crate) mod container;
 pub(crate) mod errno;
 mod guarded;
 #[cfg(target_os = "linux")]
 pub(crate) mod linux;
+mod pgroup;
 mod pin;
 mod process;
 

@@ -20,6 +20,7 @@
 //! missing right fails with `PermissionDenied` naming that right.
 
 pub(crate) mod api;
+pub(crate) mod job;
 mod probe;
 
 use std::io;

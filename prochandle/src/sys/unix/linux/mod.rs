@@ -5,7 +5,9 @@
 //! [`Linux`] is this OS's side of the Unix [`Backend`] seam; the other
 //! modules serve the extension traits and take the Unix [`Process`].
 
+pub(crate) mod cgroup;
 pub(crate) mod getfd;
+pub(crate) mod guardian;
 pub(crate) mod identity;
 pub(crate) mod info;
 pub(crate) mod namespaces;
@@ -18,6 +20,7 @@ pub(crate) mod procfs;
 mod proptests;
 pub(crate) mod recheck;
 pub(crate) mod sigsys_guard;
+pub(crate) mod subreaper;
 pub(crate) mod syscalls;
 pub(crate) mod thread;
 pub(crate) mod tree;

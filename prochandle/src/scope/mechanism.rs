@@ -1,0 +1,157 @@
+//! What a [`Scope`](crate::Scope) got: the mechanism, and why each better
+//! one was passed over.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::sys::container::{Chosen, Kind};
+
+/// A containment mechanism, without its details: to ask for one
+/// ([`ScopeOptions::mechanism`](crate::ScopeOptions::mechanism)) and to
+/// name the ones passed over.
+///
+/// ```
+/// use prochandle::MechanismKind;
+/// assert!(MechanismKind::Cgroup.holds_setsid());
+/// assert!(!MechanismKind::ProcessGroup.holds_setsid());
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MechanismKind {
+    /// Linux: a cgroup v2 leaf, killed in one step by `cgroup.kill` (5.14+).
+    Cgroup,
+    /// Linux: a cgroup v2 leaf, killed by freezing it (`cgroup.freeze`,
+    /// 5.2+), signalling every member, and thawing it.
+    CgroupFreeze,
+    /// Linux: this process as the child subreaper, killing by sweeps.
+    Subreaper,
+    /// Windows: a job object.
+    JobObject,
+    /// Any Unix: a process group (escapable with `setsid`).
+    ProcessGroup,
+}
+
+impl MechanismKind {
+    /// Whether a member that calls `setsid` (or double-forks) stays
+    /// contained. Only the process group lets it go.
+    pub fn holds_setsid(self) -> bool {
+        self != MechanismKind::ProcessGroup
+    }
+
+    pub(crate) fn from_sys(kind: Kind) -> MechanismKind {
+        match kind {
+            Kind::Cgroup => MechanismKind::Cgroup,
+            Kind::CgroupFreeze => MechanismKind::CgroupFreeze,
+            Kind::Subreaper => MechanismKind::Subreaper,
+            Kind::JobObject => MechanismKind::JobObject,
+            Kind::ProcessGroup => MechanismKind::ProcessGroup,
+        }
+    }
+
+    pub(crate) fn to_sys(self) -> Kind {
+        match self {
+            MechanismKind::Cgroup => Kind::Cgroup,
+            MechanismKind::CgroupFreeze => Kind::CgroupFreeze,
+            MechanismKind::Subreaper => Kind::Subreaper,
+            MechanismKind::JobObject => Kind::JobObject,
+            MechanismKind::ProcessGroup => Kind::ProcessGroup,
+        }
+    }
+}
+
+impl fmt::Display for MechanismKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            MechanismKind::Cgroup => "cgroup (cgroup.kill)",
+            MechanismKind::CgroupFreeze => "cgroup (freeze, signal, thaw)",
+            MechanismKind::Subreaper => "child subreaper",
+            MechanismKind::JobObject => "job object",
+            MechanismKind::ProcessGroup => "process group",
+        })
+    }
+}
+
+/// The mechanism a [`Scope`](crate::Scope) contains its tree with.
+///
+/// ```
+/// # fn main() -> prochandle::Result<()> {
+/// let scope = prochandle::Scope::new()?;
+/// println!("contained by {} ({})", scope.mechanism(), scope.mechanism().kind());
+/// for passed in scope.passed_over() {
+///     println!("not {}: {}", passed.kind, passed.reason);
+/// }
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Mechanism {
+    /// A cgroup v2 leaf created for the scope, at `path`; `kill_file`
+    /// says whether it is killed through `cgroup.kill` (else by freezing).
+    Cgroup {
+        /// The cgroup's directory.
+        path: PathBuf,
+        /// `true`: `cgroup.kill`; `false`: freeze, signal, thaw.
+        kill_file: bool,
+    },
+    /// This process is the child subreaper; the tree is found by sweeps.
+    Subreaper,
+    /// A Windows job object.
+    JobObject,
+    /// A process group.
+    ProcessGroup,
+}
+
+impl Mechanism {
+    /// The kind, without details.
+    pub fn kind(&self) -> MechanismKind {
+        match self {
+            Mechanism::Cgroup {
+                kill_file: true, ..
+            } => MechanismKind::Cgroup,
+            Mechanism::Cgroup { .. } => MechanismKind::CgroupFreeze,
+            Mechanism::Subreaper => MechanismKind::Subreaper,
+            Mechanism::JobObject => MechanismKind::JobObject,
+            Mechanism::ProcessGroup => MechanismKind::ProcessGroup,
+        }
+    }
+
+    /// The cgroup directory, for the cgroup mechanisms.
+    pub fn cgroup_path(&self) -> Option<&Path> {
+        match self {
+            Mechanism::Cgroup { path, .. } => Some(path),
+            _ => None,
+        }
+    }
+
+    pub(crate) fn from_sys(chosen: &Chosen) -> Mechanism {
+        match (chosen.kind, &chosen.cgroup) {
+            (Kind::Cgroup | Kind::CgroupFreeze, Some(path)) => Mechanism::Cgroup {
+                path: path.clone(),
+                kill_file: chosen.kind == Kind::Cgroup,
+            },
+            (Kind::Subreaper, _) => Mechanism::Subreaper,
+            (Kind::JobObject, _) => Mechanism::JobObject,
+            _ => Mechanism::ProcessGroup,
+        }
+    }
+}
+
+impl fmt::Display for Mechanism {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Mechanism::Cgroup { path, .. } => write!(f, "cgroup {}", path.display()),
+            other => other.kind().fmt(f),
+        }
+    }
+}
+
+/// A better mechanism that a scope did not get, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct PassedOver {
+    /// The mechanism.
+    pub kind: MechanismKind,
+    /// Why it was not used ("cannot create a cgroup under ...: permission
+    /// denied", "not allowed: ...").
+    pub reason: String,
+}

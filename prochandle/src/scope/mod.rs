@@ -1,0 +1,270 @@
+//! [`Scope`]: a container for a whole process tree.
+//!
+//! The portable layer: it chooses nothing itself, it wraps the OS
+//! container (`sys::Container`) and turns what that returns into
+//! [`Process`]es and reports.
+
+mod mechanism;
+mod options;
+
+use std::process::{Child, Command};
+use std::time::{Duration, Instant};
+
+pub use mechanism::{Mechanism, MechanismKind, PassedOver};
+pub use options::ScopeOptions;
+
+use crate::error::{Error, Result};
+use crate::process::Process;
+use crate::signal::Signal;
+use crate::sys;
+
+/// A container for a process tree: every process spawned into it, and
+/// every descendant of those, stays in it (where the mechanism allows, also
+/// through `setsid` and double forks) until it exits; the scope lists,
+/// signals and kills them all, and tells when the last one is gone.
+///
+/// Mechanisms, best first (see [`Mechanism`] and the crate's
+/// `docs/trees.md`):
+///
+/// | system | mechanism | `setsid` escapes | kill | owner dies |
+/// | --- | --- | --- | --- | --- |
+/// | Linux, cgroup v2 writable | a new cgroup leaf | no | `cgroup.kill`, or freeze + signal + thaw | death signal to the first child; the whole tree with [`guardian`](ScopeOptions::guardian) |
+/// | Linux, opted in | this process as child subreaper, plus a process group | no | sweeps until one finds nothing | death signal; the group with the guardian |
+/// | Windows | a job object (the child is assigned before it runs) | no | `TerminateJobObject` | the job dies with its last handle |
+/// | macOS, FreeBSD, Linux otherwise | a process group | **yes** | `kill(-pgid)` | nothing |
+///
+/// A `Scope` is `Send + Sync`: share it (`Arc`) with a thread that
+/// forwards signals to it or waits for it to empty.
+///
+/// ```
+/// # fn main() -> prochandle::Result<()> {
+/// # #[cfg(unix)] {
+/// use std::process::Command;
+/// use prochandle::Scope;
+///
+/// let scope = Scope::new()?;
+/// let shell = scope.spawn(Command::new("sh").args(["-c", "sleep 30 & sleep 30"]))?;
+/// scope.kill()?; // the shell and its background sleep
+/// assert!(scope.is_empty()?);
+/// assert!(shell.wait()?.signal().is_some());
+/// # }
+/// # Ok(()) }
+/// ```
+pub struct Scope {
+    inner: sys::Container,
+    mechanism: Mechanism,
+    passed_over: Vec<PassedOver>,
+}
+
+impl Scope {
+    /// A scope with the default [`ScopeOptions`]: the best mechanism that
+    /// needs no process-wide change, killed on drop.
+    pub fn new() -> Result<Scope> {
+        Scope::with_options(&ScopeOptions::new())
+    }
+
+    /// A scope made as `options` say.
+    ///
+    /// ```
+    /// # fn main() -> prochandle::Result<()> {
+    /// use prochandle::{Scope, ScopeOptions};
+    /// let scope = Scope::with_options(&ScopeOptions::new().kill_on_drop(true))?;
+    /// assert!(scope.is_empty()?);
+    /// # Ok(()) }
+    /// ```
+    pub fn with_options(options: &ScopeOptions) -> Result<Scope> {
+        let inner = sys::Container::new(&options.request())?;
+        let mechanism = Mechanism::from_sys(&inner.chosen);
+        let passed_over = inner
+            .chosen
+            .passed_over
+            .iter()
+            .map(|(kind, reason)| PassedOver {
+                kind: MechanismKind::from_sys(*kind),
+                reason: reason.clone(),
+            })
+            .collect();
+        Ok(Scope {
+            inner,
+            mechanism,
+            passed_over,
+        })
+    }
+
+    /// Spawns `command` into the scope and holds the new child. The child
+    /// joins the container before it runs its program, so nothing it starts
+    /// is ever outside.
+    ///
+    /// The `command` keeps the hooks that make it join *this* scope: use it
+    /// for this scope only. On Unix a process group set on it is replaced
+    /// in the process-group and subreaper modes; on Windows its creation
+    /// flags are replaced. As with [`Process::spawn`], the child's standard
+    /// streams are dropped: to keep pipes, use
+    /// [`spawn_child`](Scope::spawn_child).
+    ///
+    /// ```
+    /// # fn main() -> prochandle::Result<()> {
+    /// # #[cfg(unix)] {
+    /// let scope = prochandle::Scope::new()?;
+    /// let child = scope.spawn(&mut std::process::Command::new("true"))?;
+    /// assert!(child.wait()?.success());
+    /// # }
+    /// # Ok(()) }
+    /// ```
+    pub fn spawn(&self, command: &mut Command) -> Result<Process> {
+        let mut child = self.spawn_child(command)?;
+        match Process::from_child(&child) {
+            Ok(process) => Ok(process),
+            Err(err) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                Err(err)
+            }
+        }
+    }
+
+    /// Like [`spawn`](Scope::spawn), returning std's `Child` with its pipes
+    /// (hold it with [`Process::from_child`] if you like).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// # #[cfg(unix)] {
+    /// use std::process::{Command, Stdio};
+    /// let scope = prochandle::Scope::new()?;
+    /// let child = scope.spawn_child(Command::new("echo").arg("hi").stdout(Stdio::piped()))?;
+    /// assert_eq!(child.wait_with_output()?.stdout, b"hi\n");
+    /// # }
+    /// # Ok(()) }
+    /// ```
+    pub fn spawn_child(&self, command: &mut Command) -> Result<Child> {
+        self.inner.prepare(command);
+        let mut child = command.spawn().map_err(|e| {
+            Error::os("spawn", e).with_detail(format!("cannot start {:?}", command.get_program()))
+        })?;
+        if let Err(err) = self.inner.started(&child) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Err(err);
+        }
+        Ok(child)
+    }
+
+    /// The live members, each pinned (by a pidfd or `HANDLE` where the
+    /// system has them), zombies left out. On macOS and FreeBSD a process
+    /// group cannot be listed: [`Unsupported`](crate::ErrorKind::Unsupported).
+    ///
+    /// ```
+    /// # fn main() -> prochandle::Result<()> {
+    /// # #[cfg(target_os = "linux")] {
+    /// let scope = prochandle::Scope::new()?;
+    /// let child = scope.spawn(std::process::Command::new("sleep").arg("30"))?;
+    /// let members = scope.members()?;
+    /// assert_eq!(members.iter().map(|p| p.pid()).collect::<Vec<_>>(), [child.pid()]);
+    /// # }
+    /// # Ok(()) }
+    /// ```
+    pub fn members(&self) -> Result<Vec<Process>> {
+        self.inner
+            .members()
+            .map(|all| all.into_iter().map(Process::from_sys).collect())
+    }
+
+    /// Sends `signal` to every member. In the cgroup modes the tree is
+    /// frozen meanwhile (`cgroup.freeze`), so it reaches every member of
+    /// one instant, none forked half-way; in the subreaper mode, every
+    /// member one sweep finds. On Windows only [`Signal::KILL`] exists.
+    pub fn signal(&self, signal: Signal) -> Result<()> {
+        self.inner.signal(signal.as_raw())
+    }
+
+    /// Kills every member and returns when none is left alive, also when
+    /// the tree forks while it is being killed (`cgroup.kill`; freeze,
+    /// signal, thaw; sweeps until one finds nothing; `TerminateJobObject`).
+    /// Orphans re-parented to this process (subreaper mode) are reaped;
+    /// the first children stay for their [`Process`] to reap. The
+    /// process-group mode reaches only the group (and on macOS and FreeBSD
+    /// does not wait).
+    ///
+    /// ```
+    /// # fn main() -> prochandle::Result<()> {
+    /// # #[cfg(unix)] {
+    /// let scope = prochandle::Scope::new()?;
+    /// scope.spawn(std::process::Command::new("sleep").arg("30"))?;
+    /// scope.kill()?;
+    /// assert!(scope.is_empty()?);
+    /// # }
+    /// # Ok(()) }
+    /// ```
+    pub fn kill(&self) -> Result<()> {
+        self.inner.kill()
+    }
+
+    /// Whether no member is alive.
+    pub fn is_empty(&self) -> Result<bool> {
+        self.inner.is_empty()
+    }
+
+    /// Sleeps until the last member has exited (not only the first child).
+    /// The cgroup mode sleeps in the kernel (`cgroup.events`); the
+    /// subreaper mode on the members' pidfds, re-listing now and then for
+    /// new forks; the others re-check with backoff.
+    pub fn wait_empty(&self) -> Result<()> {
+        self.inner.wait_empty(None).map(drop)
+    }
+
+    /// Like [`wait_empty`](Scope::wait_empty), giving up after `timeout`;
+    /// returns whether the scope is empty.
+    ///
+    /// ```
+    /// # fn main() -> prochandle::Result<()> {
+    /// # #[cfg(unix)] {
+    /// use std::time::Duration;
+    /// let scope = prochandle::Scope::new()?;
+    /// scope.spawn(std::process::Command::new("sleep").arg("30"))?;
+    /// assert!(!scope.wait_empty_timeout(Duration::from_millis(10))?);
+    /// scope.kill()?;
+    /// assert!(scope.wait_empty_timeout(Duration::from_secs(5))?);
+    /// # }
+    /// # Ok(()) }
+    /// ```
+    pub fn wait_empty_timeout(&self, timeout: Duration) -> Result<bool> {
+        self.inner.wait_empty(Instant::now().checked_add(timeout))
+    }
+
+    /// The mechanism this scope got.
+    pub fn mechanism(&self) -> &Mechanism {
+        &self.mechanism
+    }
+
+    /// The better mechanisms this scope did not get, best first, each with
+    /// the reason.
+    pub fn passed_over(&self) -> &[PassedOver] {
+        &self.passed_over
+    }
+
+    /// Linux cgroup modes: the `cgroup.events` descriptor, which the
+    /// kernel marks with `POLLPRI` (`EPOLLPRI`) whenever the scope becomes
+    /// empty or populated again; register it with your own `poll`/`epoll`
+    /// loop or async reactor and call [`is_empty`](Scope::is_empty) when it
+    /// fires. `None` in the other modes.
+    #[cfg(unix)]
+    pub fn events_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
+        self.inner.events_fd()
+    }
+}
+
+impl std::fmt::Debug for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Scope")
+            .field("mechanism", &self.mechanism)
+            .field("passed_over", &self.passed_over)
+            .finish()
+    }
+}
+
+// A scope is shared with the threads that forward signals to it or wait
+// for it to empty.
+const _: fn() = || {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Scope>();
+};

@@ -1,0 +1,121 @@
+//! [`ScopeOptions`]: how a [`Scope`] is made.
+
+use super::mechanism::MechanismKind;
+use super::Scope;
+use crate::error::Result;
+use crate::signal::Signal;
+use crate::sys::container::Request;
+
+/// How a [`Scope`] is made: a builder, ended by [`create`](ScopeOptions::create).
+///
+/// | option | default | meaning |
+/// | --- | --- | --- |
+/// | [`kill_on_drop`](ScopeOptions::kill_on_drop) | `true` | dropping the scope kills the tree; `false` leaves it running (and, on Linux, its cgroup in place) |
+/// | [`guardian`](ScopeOptions::guardian) | `false` | Linux: a tiny process outside the tree kills it when this process dies without dropping the scope |
+/// | [`allow_subreaper`](ScopeOptions::allow_subreaper) | `false` | Linux: without a writable cgroup, make *this process* the child subreaper (process-wide, for good) |
+/// | [`death_signal`](ScopeOptions::death_signal) | `Some(KILL)` | Linux: `PR_SET_PDEATHSIG` for each first child |
+/// | [`mechanism`](ScopeOptions::mechanism) | the best available | exactly this mechanism, or an error |
+///
+/// ```
+/// # fn main() -> prochandle::Result<()> {
+/// use prochandle::ScopeOptions;
+///
+/// let scope = ScopeOptions::new().kill_on_drop(true).allow_subreaper(false).create()?;
+/// # drop(scope);
+/// # Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct ScopeOptions {
+    force: Option<MechanismKind>,
+    allow_subreaper: bool,
+    guardian: bool,
+    death_signal: Option<Signal>,
+    kill_on_drop: bool,
+}
+
+impl Default for ScopeOptions {
+    fn default() -> ScopeOptions {
+        ScopeOptions {
+            force: None,
+            allow_subreaper: false,
+            guardian: false,
+            death_signal: Some(Signal::KILL),
+            kill_on_drop: true,
+        }
+    }
+}
+
+impl ScopeOptions {
+    /// The defaults (see the table above).
+    pub fn new() -> ScopeOptions {
+        ScopeOptions::default()
+    }
+
+    /// Whether dropping the [`Scope`] kills every member (default `true`).
+    /// With `false` the tree keeps running after the drop, out of reach of
+    /// this crate; on Linux its cgroup stays in place (a cgroup with
+    /// processes cannot be removed).
+    pub fn kill_on_drop(mut self, kill: bool) -> ScopeOptions {
+        self.kill_on_drop = kill;
+        self
+    }
+
+    /// Linux: starts a guardian with the first spawn, a small forked
+    /// process outside the tree that kills the tree when this process dies
+    /// without dropping the scope (a crash, `SIGKILL`). Default `false`.
+    ///
+    /// What it reaches: in the cgroup modes the whole tree (`cgroup.kill`);
+    /// in the subreaper and process-group modes the first child's process
+    /// group (members that left it with `setsid` survive, unless a death
+    /// signal reaches them). Elsewhere the option is ignored: on Windows the
+    /// job is closed, and so killed, with this process anyway; macOS and
+    /// FreeBSD have no such guarantee.
+    pub fn guardian(mut self, guardian: bool) -> ScopeOptions {
+        self.guardian = guardian;
+        self
+    }
+
+    /// Linux: allows the subreaper mode when no cgroup can be created.
+    /// Default `false`, because `PR_SET_CHILD_SUBREAPER` changes this whole
+    /// process, for good: every orphan of any descendant is re-parented to
+    /// it, and this process must reap them (the scope does, for its own).
+    /// A program that owns its process (a command-line tool) may opt in.
+    pub fn allow_subreaper(mut self, allow: bool) -> ScopeOptions {
+        self.allow_subreaper = allow;
+        self
+    }
+
+    /// Linux: the signal each first child gets when the thread that
+    /// spawned it exits (`PR_SET_PDEATHSIG`); `None` for none. Default
+    /// `Some(Signal::KILL)`. It reaches one process, the first child, not
+    /// its descendants; and it fires when the spawning *thread* ends, not
+    /// only the process: spawn from a thread that lives as long as the
+    /// tree should, or turn it off.
+    pub fn death_signal(mut self, signal: Option<Signal>) -> ScopeOptions {
+        self.death_signal = signal;
+        self
+    }
+
+    /// Uses exactly `kind`, or fails with
+    /// [`Unsupported`](crate::ErrorKind::Unsupported) saying why. For
+    /// tests and benchmarks, and for callers that accept nothing weaker.
+    pub fn mechanism(mut self, kind: MechanismKind) -> ScopeOptions {
+        self.force = Some(kind);
+        self
+    }
+
+    /// Creates the scope.
+    pub fn create(&self) -> Result<Scope> {
+        Scope::with_options(self)
+    }
+
+    pub(crate) fn request(&self) -> Request {
+        Request {
+            force: self.force.map(MechanismKind::to_sys),
+            allow_subreaper: self.allow_subreaper,
+            guardian: self.guardian,
+            death_signal: self.death_signal.map(Signal::as_raw),
+            kill_on_drop: self.kill_on_drop,
+        }
+    }
+}

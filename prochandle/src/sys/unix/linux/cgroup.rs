@@ -1,0 +1,318 @@
+//! A cgroup v2 leaf per scope: membership every descendant inherits and
+//! cannot leave (`setsid` and double forks included).
+//!
+//! The v2 hierarchy is found from `/proc/self/mountinfo` (the `cgroup2`
+//! mount: `/sys/fs/cgroup` on v2-only systems, `/sys/fs/cgroup/unified` on
+//! hybrid ones) and this process's own cgroup from the `0::` line of
+//! `/proc/self/cgroup`. The scope's cgroup is a new child of ours, so it is
+//! a leaf: v2 lets processes live only in leaves once controllers are
+//! enabled below a cgroup, and we enable none.
+//!
+//! Every file is opened once, close-on-exec, when the cgroup is created.
+//! A child joins before `exec` by writing `0` to the pre-opened
+//! `cgroup.procs` (std has no `clone3(CLONE_INTO_CGROUP)`).
+
+use std::ffi::OsString;
+use std::fs::{File, OpenOptions};
+use std::io;
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
+use std::os::unix::ffi::OsStringExt;
+use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use rustix::event::{poll, PollFd, PollFlags};
+
+use crate::backoff::Backoff;
+
+/// One cgroup created for a scope, with its control files open.
+#[derive(Debug)]
+pub(crate) struct Cgroup {
+    dir: PathBuf,
+    /// `cgroup.procs`, open for writing: shared with the pre-exec hooks of
+    /// the commands spawned into it, which may outlive the `Cgroup`.
+    procs: Arc<OwnedFd>,
+    /// `cgroup.events`: `populated` and `frozen`, with POLLPRI on change.
+    events: File,
+    /// `cgroup.kill` (Linux 5.14+).
+    kill: Option<File>,
+    /// `cgroup.freeze` (Linux 5.2+).
+    freeze: Option<File>,
+}
+
+/// Where the v2 hierarchy is mounted, and the path of our cgroup in it.
+pub(crate) fn own_cgroup() -> io::Result<PathBuf> {
+    let mountinfo = std::fs::read("/proc/self/mountinfo")?;
+    let (mount_root, mount_point) = v2_mount(&mountinfo).ok_or_else(|| {
+        io::Error::new(io::ErrorKind::NotFound, "no cgroup2 file system is mounted")
+    })?;
+    let cgroup = std::fs::read_to_string("/proc/self/cgroup")?;
+    let path = cgroup
+        .lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .ok_or_else(|| {
+            io::Error::new(io::ErrorKind::NotFound, "no v2 line in /proc/self/cgroup")
+        })?;
+    // A path outside the mount's root (another cgroup namespace) cannot be
+    // reached through this mount.
+    let relative = Path::new(path)
+        .strip_prefix(&mount_root)
+        .map_err(|_| io::Error::new(io::ErrorKind::NotFound, "our cgroup is outside the mount"))?;
+    Ok(mount_point.join(relative))
+}
+
+/// The root and mount point of the first `cgroup2` entry of a mountinfo
+/// text (fields: id, parent, dev, root, mount point, options, optional
+/// fields, `-`, type, ...).
+fn v2_mount(mountinfo: &[u8]) -> Option<(PathBuf, PathBuf)> {
+    for line in mountinfo.split(|&b| b == b'\n') {
+        let fields: Vec<&[u8]> = line.split(|&b| b == b' ').collect();
+        let Some(dash) = fields.iter().position(|f| *f == b"-") else {
+            continue;
+        };
+        if fields.get(dash + 1) == Some(&&b"cgroup2"[..]) && fields.len() > 4 {
+            return Some((unescape(fields[3]), unescape(fields[4])));
+        }
+    }
+    None
+}
+
+/// Undoes mountinfo's octal escapes (`\040` for a space, ...).
+fn unescape(field: &[u8]) -> PathBuf {
+    let mut out = Vec::with_capacity(field.len());
+    let mut i = 0;
+    while i < field.len() {
+        let octal = field
+            .get(i + 1..i + 4)
+            .filter(|d| d.iter().all(u8::is_ascii_digit));
+        match (field[i], octal) {
+            (b'\\', Some(d)) => {
+                out.push((d[0] - b'0') * 64 + (d[1] - b'0') * 8 + (d[2] - b'0'));
+                i += 4;
+            }
+            (b, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    PathBuf::from(OsString::from_vec(out))
+}
+
+fn open(path: &Path, write: bool) -> io::Result<File> {
+    // std opens every file close-on-exec.
+    OpenOptions::new()
+        .read(!write)
+        .write(write)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(path)
+}
+
+fn open_optional(path: &Path) -> io::Result<Option<File>> {
+    match open(path, true) {
+        Ok(f) => Ok(Some(f)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+impl Cgroup {
+    /// Creates a new child of `parent`, named after this process.
+    pub(crate) fn create(parent: &Path) -> io::Result<Cgroup> {
+        static SERIAL: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "prochandle-{}-{}",
+            std::process::id(),
+            SERIAL.fetch_add(1, Ordering::Relaxed)
+        );
+        let dir = parent.join(name);
+        std::fs::create_dir(&dir)?;
+        let opened = (|| {
+            let procs = open(&dir.join("cgroup.procs"), true)?;
+            let events = open(&dir.join("cgroup.events"), false)?;
+            let kill = open_optional(&dir.join("cgroup.kill"))?;
+            let freeze = open_optional(&dir.join("cgroup.freeze"))?;
+            Ok(Cgroup {
+                dir: dir.clone(),
+                procs: Arc::new(procs.into()),
+                events,
+                kill,
+                freeze,
+            })
+        })();
+        if opened.is_err() {
+            let _ = std::fs::remove_dir(&dir);
+        }
+        opened
+    }
+
+    pub(crate) fn path(&self) -> &Path {
+        &self.dir
+    }
+
+    pub(crate) fn has_kill_file(&self) -> bool {
+        self.kill.is_some()
+    }
+
+    /// `cgroup.kill`, for the guardian to write to.
+    pub(crate) fn kill_fd(&self) -> Option<BorrowedFd<'_>> {
+        self.kill.as_ref().map(AsFd::as_fd)
+    }
+
+    pub(crate) fn has_freeze_file(&self) -> bool {
+        self.freeze.is_some()
+    }
+
+    /// The `cgroup.procs` descriptor for a pre-exec hook (kept open by the
+    /// `Arc` as long as the hook lives).
+    pub(crate) fn procs_for_hook(&self) -> Arc<OwnedFd> {
+        Arc::clone(&self.procs)
+    }
+
+    /// The `cgroup.events` descriptor: POLLPRI when `populated` changes.
+    pub(crate) fn events_fd(&self) -> BorrowedFd<'_> {
+        self.events.as_fd()
+    }
+
+    /// The value of `key` in `cgroup.events` (`populated`, `frozen`).
+    fn event(&self, key: &str) -> io::Result<bool> {
+        let mut buf = [0u8; 256];
+        // A fresh read from offset 0 also re-arms POLLPRI (kernfs remembers
+        // the event count each reader last saw).
+        let n = self.events.read_at(&mut buf, 0)?;
+        let text = String::from_utf8_lossy(&buf[..n]);
+        Ok(text
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.trim().parse::<u8>().ok())
+            .is_some_and(|v| v == 1))
+    }
+
+    /// Whether any live process is in the cgroup (zombies are not: a
+    /// process leaves the count when it exits, before it is reaped).
+    pub(crate) fn populated(&self) -> io::Result<bool> {
+        self.event("populated")
+    }
+
+    /// Sleeps until `key` in `cgroup.events` equals `want` or `deadline`
+    /// passes; returns whether it does. Woken by the kernel (POLLPRI).
+    ///
+    /// The kernel sends at most one `cgroup.events` notification per 10 ms
+    /// per file, so a change can be reported up to 10 ms late. `eager`
+    /// (for a kill, which is expected to end within milliseconds) also
+    /// re-reads the file on the crate's backoff (1 ms doubling); without
+    /// it the wait is the kernel's alone.
+    fn wait_event(
+        &self,
+        key: &str,
+        want: bool,
+        deadline: Option<Instant>,
+        eager: bool,
+    ) -> io::Result<bool> {
+        let mut backoff = Backoff::new();
+        loop {
+            if self.event(key)? == want {
+                return Ok(true);
+            }
+            let timeout = match deadline {
+                None => None,
+                Some(d) => match d.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return self.event(key).map(|v| v == want),
+                },
+            };
+            let timeout = match (timeout, eager) {
+                (Some(t), true) => Some(t.min(backoff.next_pause())),
+                (None, true) => Some(backoff.next_pause()),
+                (t, false) => t,
+            };
+            let timeout = timeout
+                .map(rustix::event::Timespec::try_from)
+                .transpose()
+                .unwrap_or(None);
+            let mut fds = [PollFd::new(&self.events, PollFlags::PRI)];
+            match poll(&mut fds, timeout.as_ref()) {
+                Ok(_) | Err(rustix::io::Errno::INTR) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    /// Sleeps until the cgroup is empty or `deadline` passes.
+    pub(crate) fn wait_empty(&self, deadline: Option<Instant>) -> io::Result<bool> {
+        self.wait_event("populated", false, deadline, false)
+    }
+
+    /// Like [`wait_empty`](Cgroup::wait_empty), for a kill that is about to
+    /// empty the cgroup: also re-reads on a short backoff.
+    pub(crate) fn wait_empty_soon(&self, deadline: Option<Instant>) -> io::Result<bool> {
+        self.wait_event("populated", false, deadline, true)
+    }
+
+    /// The PIDs listed in `cgroup.procs`.
+    pub(crate) fn pids(&self) -> io::Result<Vec<i32>> {
+        let text = std::fs::read_to_string(self.dir.join("cgroup.procs"))?;
+        Ok(text.lines().filter_map(|l| l.trim().parse().ok()).collect())
+    }
+
+    /// `SIGKILL` to every member in one step (`cgroup.kill`): the kernel
+    /// also catches children forked while it runs.
+    pub(crate) fn kill_all(&self) -> io::Result<()> {
+        match &self.kill {
+            Some(f) => f.write_at(b"1", 0).map(drop),
+            None => Err(io::Error::from(io::ErrorKind::Unsupported)),
+        }
+    }
+
+    /// Freezes (`true`) or thaws the cgroup, and waits until it is so.
+    pub(crate) fn set_frozen(&self, frozen: bool) -> io::Result<()> {
+        let Some(f) = &self.freeze else {
+            return Err(io::Error::from(io::ErrorKind::Unsupported));
+        };
+        f.write_at(if frozen { b"1" } else { b"0" }, 0)?;
+        if frozen {
+            // Every member stops at its next return to user space; a frozen
+            // cgroup is one where none can fork or exit on its own.
+            self.wait_event("frozen", true, None, true)?;
+        }
+        Ok(())
+    }
+
+    /// Removes the (empty) cgroup directory.
+    pub(crate) fn remove(&self) -> io::Result<()> {
+        std::fs::remove_dir(&self.dir)
+    }
+}
+
+/// The pre-exec half of joining: writes `0` (the writer itself) to
+/// `cgroup.procs`. Only async-signal-safe calls: it runs between `fork`
+/// and `exec` in a copy of a possibly multi-threaded process.
+pub(crate) fn join(procs: BorrowedFd<'_>) -> io::Result<()> {
+    // SAFETY: write(2) of a 1-byte buffer that lives for the call.
+    let n = unsafe { libc::write(procs.as_raw_fd(), b"0".as_ptr().cast(), 1) };
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_v2_mount_is_found_in_hybrid_and_unified_layouts() {
+        let hybrid = b"35 31 0:32 / /sys/fs/cgroup/memory rw - cgroup cgroup rw,memory\n\
+            41 31 0:38 / /sys/fs/cgroup/unified rw,relatime - cgroup2 cgroup2 rw\n";
+        let (root, at) = v2_mount(hybrid).unwrap();
+        assert_eq!(root, Path::new("/"));
+        assert_eq!(at, Path::new("/sys/fs/cgroup/unified"));
+        let unified = b"30 23 0:26 /sub /sys/fs/cgroup\\040x rw shared:4 - cgroup2 cgroup2 rw\n";
+        let (root, at) = v2_mount(unified).unwrap();
+        assert_eq!(root, Path::new("/sub"));
+        assert_eq!(at, Path::new("/sys/fs/cgroup x"));
+        assert!(v2_mount(b"1 2 0:1 / / rw - ext4 /dev/sda rw\n").is_none());
+    }
+}

@@ -1,0 +1,165 @@
+//! The guardian: a tiny forked process, outside the scope, that kills the
+//! tree when its owner dies without dropping the scope (a crash, SIGKILL).
+//!
+//! It holds the read end of a pipe whose only write end the owner keeps
+//! (close-on-exec): the kernel closes that end when the owner dies, in
+//! whatever way, and the guardian's `poll` wakes with `POLLHUP`. It then
+//! writes `1` to the scope's `cgroup.kill`, or `SIGKILL`s its process group,
+//! and exits. It never runs Rust code that allocates or locks: between
+//! `fork` and `_exit` it makes only async-signal-safe calls. It leaves the
+//! owner's session (`setsid`) and ignores the terminal's signals, so that a
+//! Ctrl-C that reaches the owner's group does not take it down first. A
+//! scope dropped normally kills and reaps its guardian.
+
+use std::io;
+use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
+
+use super::Process;
+use crate::error::{Error, Result};
+
+/// What the guardian does when its owner is gone.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Action<'a> {
+    /// Write `1` to this `cgroup.kill`.
+    CgroupKill(BorrowedFd<'a>),
+    /// `kill(-pgid, SIGKILL)`.
+    KillGroup(i32),
+}
+
+/// A running guardian; dropping it kills and reaps it.
+#[derive(Debug)]
+pub(crate) struct Guardian {
+    process: Process,
+    /// The owner's end of the pipe: its closing is the owner's death.
+    _owner_end: OwnedFd,
+}
+
+impl Guardian {
+    pub(crate) fn pid(&self) -> u32 {
+        self.process.pid()
+    }
+
+    /// Forks the guardian for `action`.
+    pub(crate) fn start(action: Action<'_>) -> Result<Guardian> {
+        let (read_end, write_end) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+            .map_err(|e| Error::os("pipe2", e.into()))?;
+        let null = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open("/dev/null")
+            .map_err(|e| Error::os("open /dev/null", e))?;
+        let (kill_fd, pgid) = match action {
+            Action::CgroupKill(fd) => (fd.as_raw_fd(), 0),
+            Action::KillGroup(pgid) => (-1, pgid),
+        };
+        let fds = Fds {
+            read: read_end.as_raw_fd(),
+            write: write_end.as_raw_fd(),
+            null: null.as_raw_fd(),
+            kill: kill_fd,
+        };
+        // SAFETY: fork; the child runs only `guard`, which makes
+        // async-signal-safe calls and never returns.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            return Err(Error::os("fork", io::Error::last_os_error()));
+        }
+        if pid == 0 {
+            // SAFETY: we are the forked child; `guard` never returns.
+            unsafe { guard(fds, pgid) }
+        }
+        drop(read_end);
+        let process = match Process::open(pid as u32) {
+            Ok(p) => p,
+            Err(e) => {
+                // SAFETY: our unreaped child: its PID is still its own.
+                unsafe {
+                    libc::kill(pid, libc::SIGKILL);
+                    libc::waitpid(pid, std::ptr::null_mut(), 0);
+                }
+                return Err(e);
+            }
+        };
+        Ok(Guardian {
+            process,
+            _owner_end: write_end,
+        })
+    }
+}
+
+impl Drop for Guardian {
+    fn drop(&mut self) {
+        let _ = self.process.signal(libc::SIGKILL);
+        let _ = self.process.wait_until(None);
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Fds {
+    read: RawFd,
+    write: RawFd,
+    null: RawFd,
+    kill: RawFd,
+}
+
+/// The guardian's whole life.
+///
+/// # Safety
+///
+/// Only in the child of `fork`, where only async-signal-safe calls are
+/// allowed.
+unsafe fn guard(fds: Fds, pgid: i32) -> ! {
+    // SAFETY: each call is async-signal-safe and gets valid arguments.
+    unsafe {
+        libc::setsid();
+        for sig in [
+            libc::SIGHUP,
+            libc::SIGINT,
+            libc::SIGTERM,
+            libc::SIGQUIT,
+            libc::SIGPIPE,
+        ] {
+            libc::signal(sig, libc::SIG_IGN);
+        }
+        for std_fd in 0..3 {
+            libc::dup2(fds.null, std_fd);
+        }
+        libc::close(fds.write);
+        close_all_but(&mut [fds.read, fds.kill]);
+        let mut pfd = libc::pollfd {
+            fd: fds.read,
+            events: libc::POLLIN,
+            revents: 0,
+        };
+        // Nothing is ever written: any wake-up but EINTR is the owner's end
+        // closing (POLLHUP).
+        while libc::poll(&mut pfd, 1, -1) < 0 {}
+        if fds.kill >= 0 {
+            libc::write(fds.kill, b"1".as_ptr().cast(), 1);
+        } else if pgid > 0 {
+            libc::kill(-pgid, libc::SIGKILL);
+        }
+        libc::_exit(0)
+    }
+}
+
+/// Closes every descriptor from 3 up except those in `keep` (negative
+/// entries ignored), with `close_range` over the gaps.
+///
+/// # Safety
+///
+/// Closes descriptors others may own: only for a forked child.
+unsafe fn close_all_but(keep: &mut [RawFd]) {
+    keep.sort_unstable();
+    let mut from: u32 = 3;
+    for &fd in keep.iter().filter(|&&fd| fd >= 3) {
+        let fd = fd as u32;
+        if fd > from {
+            // SAFETY: close_range takes two bounds and flags; async-signal-safe.
+            unsafe { libc::syscall(libc::SYS_close_range, from, fd - 1, 0u32) };
+        }
+        from = fd + 1;
+    }
+    // SAFETY: as above.
+    unsafe { libc::syscall(libc::SYS_close_range, from, u32::MAX, 0u32) };
+}

@@ -1,0 +1,254 @@
+//! The Windows container behind `Scope`: a job object.
+//!
+//! Every process created by a member is in the job too (nested jobs since
+//! Windows 8; breakaway is off). The child is started suspended, assigned,
+//! and only then resumed, so it runs no code of its own outside the job.
+//! With `JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE` the kernel kills the whole job
+//! when its last handle closes, which also happens when this process dies
+//! in any way: the job's guarantee needs no guardian.
+
+use std::io;
+use std::os::windows::io::{AsHandle, FromRawHandle, OwnedHandle};
+use std::os::windows::process::CommandExt;
+use std::process::{Child, Command};
+use std::time::Instant;
+
+use windows_sys::Win32::Foundation::{CloseHandle, INVALID_HANDLE_VALUE};
+use windows_sys::Win32::System::Diagnostics::ToolHelp::{
+    CreateToolhelp32Snapshot, Thread32First, Thread32Next, TH32CS_SNAPTHREAD, THREADENTRY32,
+};
+use windows_sys::Win32::System::JobObjects::{
+    AssignProcessToJobObject, CreateJobObjectW, JobObjectBasicAccountingInformation,
+    JobObjectBasicProcessIdList, JobObjectExtendedLimitInformation, QueryInformationJobObject,
+    SetInformationJobObject, TerminateJobObject, JOBOBJECT_BASIC_ACCOUNTING_INFORMATION,
+    JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
+};
+use windows_sys::Win32::System::Threading::{
+    OpenThread, ResumeThread, CREATE_SUSPENDED, THREAD_SUSPEND_RESUME,
+};
+
+use super::api::{check, raw};
+use super::{Process, KILL_EXIT_CODE};
+use crate::error::{Error, ErrorKind, Result};
+use crate::sys::container::{Chosen, Kind, Request};
+
+/// One job object holding a tree.
+#[derive(Debug)]
+pub(crate) struct Container {
+    job: OwnedHandle,
+    pub(crate) chosen: Chosen,
+    kill_on_drop: bool,
+}
+
+fn os(op: &'static str) -> impl FnOnce(io::Error) -> Error {
+    move |e| Error::os(op, e)
+}
+
+impl Container {
+    pub(crate) fn new(request: &Request) -> Result<Container> {
+        if request.force.is_some_and(|k| k != Kind::JobObject) {
+            return Err(Error::unsupported(
+                "scope",
+                "on Windows the only mechanism is the job object",
+            ));
+        }
+        // SAFETY: no security attributes, no name; the result is checked.
+        let job = unsafe { CreateJobObjectW(std::ptr::null(), std::ptr::null()) };
+        if job.is_null() {
+            return Err(Error::os("CreateJobObjectW", io::Error::last_os_error()));
+        }
+        // SAFETY: a fresh handle nobody else owns.
+        let job = unsafe { OwnedHandle::from_raw_handle(job as _) };
+        let container = Container {
+            job,
+            chosen: Chosen {
+                kind: Kind::JobObject,
+                cgroup: None,
+                passed_over: Vec::new(),
+            },
+            kill_on_drop: request.kill_on_drop,
+        };
+        container.set_kill_on_close(request.kill_on_drop)?;
+        Ok(container)
+    }
+
+    fn set_kill_on_close(&self, on: bool) -> Result<()> {
+        // SAFETY: a plain C struct of integers: all-zero is valid.
+        let mut limits: JOBOBJECT_EXTENDED_LIMIT_INFORMATION = unsafe { std::mem::zeroed() };
+        if on {
+            limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+        }
+        // SAFETY: a valid job handle and a struct of the size passed.
+        check(unsafe {
+            SetInformationJobObject(
+                raw(self.job.as_handle()),
+                JobObjectExtendedLimitInformation,
+                (&limits as *const JOBOBJECT_EXTENDED_LIMIT_INFORMATION).cast(),
+                std::mem::size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
+            )
+        })
+        .map_err(os("SetInformationJobObject"))
+    }
+
+    /// Starts children suspended, to be assigned before they run. The
+    /// creation flags set on `command` before are replaced.
+    pub(crate) fn prepare(&self, command: &mut Command) {
+        command.creation_flags(CREATE_SUSPENDED);
+    }
+
+    /// Assigns the suspended child to the job, then lets it run.
+    pub(crate) fn started(&self, child: &Child) -> Result<()> {
+        // SAFETY: valid job and process handles.
+        check(unsafe {
+            AssignProcessToJobObject(raw(self.job.as_handle()), raw(child.as_handle()))
+        })
+        .map_err(os("AssignProcessToJobObject"))?;
+        resume_threads(child.id()).map_err(os("ResumeThread"))
+    }
+
+    /// The number of live processes in the job (job accounting).
+    fn active(&self) -> Result<u32> {
+        // SAFETY: a plain C struct of integers: all-zero is valid.
+        let mut info: JOBOBJECT_BASIC_ACCOUNTING_INFORMATION = unsafe { std::mem::zeroed() };
+        // SAFETY: a valid job handle and a struct of the size passed.
+        check(unsafe {
+            QueryInformationJobObject(
+                raw(self.job.as_handle()),
+                JobObjectBasicAccountingInformation,
+                (&mut info as *mut JOBOBJECT_BASIC_ACCOUNTING_INFORMATION).cast(),
+                std::mem::size_of::<JOBOBJECT_BASIC_ACCOUNTING_INFORMATION>() as u32,
+                std::ptr::null_mut(),
+            )
+        })
+        .map_err(os("QueryInformationJobObject"))?;
+        Ok(info.ActiveProcesses)
+    }
+
+    pub(crate) fn is_empty(&self) -> Result<bool> {
+        Ok(self.active()? == 0)
+    }
+
+    /// The live members, each held by a `HANDLE`.
+    pub(crate) fn members(&self) -> Result<Vec<Process>> {
+        let mut out = Vec::new();
+        for pid in self.pids()? {
+            match Process::open(pid) {
+                Ok(p) if p.try_wait()?.is_none() => out.push(p),
+                Ok(_) => {}
+                Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::Done) => {}
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(out)
+    }
+
+    /// `JobObjectBasicProcessIdList`: two u32 counts, then pointer-sized
+    /// PIDs; a usize buffer keeps the alignment.
+    fn pids(&self) -> Result<Vec<u32>> {
+        let header = 8 / std::mem::size_of::<usize>();
+        let mut capacity = 64usize;
+        loop {
+            let mut buf = vec![0usize; header + capacity];
+            // SAFETY: a valid job handle, a buffer of the size passed.
+            let ok = unsafe {
+                QueryInformationJobObject(
+                    raw(self.job.as_handle()),
+                    JobObjectBasicProcessIdList,
+                    buf.as_mut_ptr().cast(),
+                    (buf.len() * std::mem::size_of::<usize>()) as u32,
+                    std::ptr::null_mut(),
+                )
+            };
+            // SAFETY: the buffer is at least 8 bytes and usize-aligned.
+            let (assigned, listed) = unsafe {
+                let counts = buf.as_ptr().cast::<u32>();
+                (*counts as usize, *counts.add(1) as usize)
+            };
+            if ok != 0 && listed >= assigned {
+                return Ok(buf[header..header + listed]
+                    .iter()
+                    .map(|&p| p as u32)
+                    .collect());
+            }
+            capacity = assigned.max(capacity * 2);
+        }
+    }
+
+    /// Only `KILL` exists here: `TerminateJobObject`.
+    pub(crate) fn signal(&self, sig: i32) -> Result<()> {
+        if sig != 9 {
+            return Err(Error::unsupported(
+                "signal",
+                "Windows has no signals; only Signal::KILL (TerminateJobObject)",
+            ));
+        }
+        // SAFETY: a valid job handle.
+        check(unsafe { TerminateJobObject(raw(self.job.as_handle()), KILL_EXIT_CODE) })
+            .map_err(os("TerminateJobObject"))
+    }
+
+    pub(crate) fn kill(&self) -> Result<()> {
+        self.signal(9)?;
+        self.wait_empty(None).map(drop)
+    }
+
+    /// Job accounting, re-checked with backoff.
+    pub(crate) fn wait_empty(&self, deadline: Option<Instant>) -> Result<bool> {
+        Ok(
+            crate::backoff::poll_until(deadline, || self.is_empty().map(|e| e.then_some(())))?
+                .is_some(),
+        )
+    }
+}
+
+/// Resumes every thread of the suspended process `pid` (one, its main
+/// thread, for a process created suspended).
+fn resume_threads(pid: u32) -> io::Result<()> {
+    // SAFETY: flags and a PID; the result is checked.
+    let snapshot = unsafe { CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0) };
+    if snapshot == INVALID_HANDLE_VALUE {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh handle nobody else owns; closed when dropped.
+    let snapshot = unsafe { OwnedHandle::from_raw_handle(snapshot as _) };
+    let mut entry = THREADENTRY32 {
+        dwSize: std::mem::size_of::<THREADENTRY32>() as u32,
+        ..Default::default()
+    };
+    let mut resumed = 0;
+    // SAFETY: a valid snapshot handle and an entry with dwSize set.
+    let mut more = unsafe { Thread32First(raw(snapshot.as_handle()), &mut entry) } != 0;
+    while more {
+        if entry.th32OwnerProcessID == pid {
+            // SAFETY: access flags and a thread ID; checked for null.
+            let thread = unsafe { OpenThread(THREAD_SUSPEND_RESUME, 0, entry.th32ThreadID) };
+            if thread.is_null() {
+                return Err(io::Error::last_os_error());
+            }
+            // SAFETY: a valid thread handle, closed right after.
+            unsafe {
+                ResumeThread(thread);
+                CloseHandle(thread);
+            }
+            resumed += 1;
+        }
+        // SAFETY: as for Thread32First.
+        more = unsafe { Thread32Next(raw(snapshot.as_handle()), &mut entry) } != 0;
+    }
+    if resumed == 0 {
+        return Err(io::Error::from(io::ErrorKind::NotFound));
+    }
+    Ok(())
+}
+
+impl Drop for Container {
+    fn drop(&mut self) {
+        if self.kill_on_drop {
+            let _ = self.kill();
+        } else {
+            // Leave the tree running: closing the last handle must not
+            // kill it.
+            let _ = self.set_kill_on_close(false);
+        }
+    }
+}
