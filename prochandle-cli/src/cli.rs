@@ -362,11 +362,16 @@ pub struct RunArgs {
     /// only, not its children, and nothing is killed after CMD exits.
     #[arg(long)]
     pub foreground: bool,
-    /// Signal CMD only, not its process group, and leave its children
-    /// running after it exits (the behaviour of `run` before process
-    /// groups; CMD still gets its own group unless --foreground).
+    /// Signal CMD only, not its descendants, and leave them running after
+    /// it exits (by default CMD's whole tree is held: a cgroup where one
+    /// can be made, else prochandle as their subreaper, else a process
+    /// group; CMD still gets its own group unless --foreground).
     #[arg(long)]
     pub child_only: bool,
+    /// Should prochandle itself be killed (SIGKILL) before it can clean
+    /// up, a small helper process kills CMD's whole tree (Linux).
+    #[arg(long, conflicts_with_all = ["child_only", "foreground"])]
+    pub guardian: bool,
     /// Say on stderr each signal sent to CMD.
     #[arg(short, long)]
     pub verbose: bool,

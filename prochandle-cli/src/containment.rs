@@ -1,26 +1,25 @@
-//! How `run` holds CMD's process tree: what it reaches when it signals,
-//! and what it cleans up when CMD ends.
+//! How `run` holds CMD's process tree: how CMD is started, what a signal
+//! reaches, and what is cleaned up when CMD ends.
 //!
-//! The seam for whole-tree containment: a library type that holds every
-//! descendant (a cgroup, a subreaper, a job object) becomes one more
-//! variant here, `Scope`, that spawns CMD into the scope in `prepare`
-//! (or replaces the spawn), signals every member in `signal`, and kills
-//! the scope in `finish`. `run` itself only calls these three, so the
-//! variant is the whole change, plus the flag that picks it.
+//! By default the tree is a library [`Scope`]: a cgroup where this user
+//! may make one, else (the tool owns its process, so it may opt in) this
+//! process as child subreaper, else a process group. Every descendant
+//! stays in it, through `setsid` and double forks where the mechanism
+//! holds them, and nothing of it outlives `run`. `--child-only` and
+//! `--foreground` hold CMD alone. `run` only calls `spawn`, `signal` and
+//! `finish`, so a new way of holding a tree is one more variant here.
 
+use std::io;
 use std::os::unix::process::CommandExt as _;
-use std::process::Command;
+use std::process::{Child, Command};
 
-use prochandle::linux::ProcessExt;
-use prochandle::{Process, Signal};
+use prochandle::{Process, Scope, ScopeOptions, Signal};
 
 /// What `run` holds besides CMD itself.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Containment {
-    /// CMD leads a new process group, which everything it starts joins
-    /// unless it moves out (`setsid`, `setpgid`): signals go to the group,
-    /// and whatever is left of it is killed when CMD ends.
-    ProcessGroup,
+    /// CMD and every descendant, in a [`Scope`]: signals go to every live
+    /// member, and whatever is left when CMD ends is killed.
+    Tree(Box<Scope>),
     /// CMD alone: `--child-only` (in a group of its own, so that a
     /// terminal's signals reach it only through `run`) or `--foreground`
     /// (in prochandle's group, as `timeout --foreground` leaves it).
@@ -28,51 +27,73 @@ pub enum Containment {
 }
 
 impl Containment {
-    /// Sets up `command` before it is spawned.
-    pub fn prepare(self, command: &mut Command) {
+    /// The whole tree, in the best scope this system and user allow; with
+    /// `guardian`, a helper process kills the tree should prochandle itself
+    /// be killed (`SIGKILL`) before it could.
+    pub fn tree(guardian: bool) -> prochandle::Result<Containment> {
+        ScopeOptions::new()
+            .allow_subreaper(true)
+            .guardian(guardian)
+            .create()
+            .map(|scope| Containment::Tree(Box::new(scope)))
+    }
+
+    /// Starts `command` held this way.
+    pub fn spawn(&self, command: &mut Command) -> io::Result<Child> {
         match self {
-            Containment::ProcessGroup | Containment::ChildOnly { own_group: true } => {
-                command.process_group(0);
-            }
-            Containment::ChildOnly { own_group: false } => {}
+            Containment::Tree(scope) => scope.spawn_child(command).map_err(spawn_error),
+            Containment::ChildOnly { own_group: true } => command.process_group(0).spawn(),
+            Containment::ChildOnly { own_group: false } => command.spawn(),
         }
     }
 
-    /// Sends `signal` to CMD, then (with a group) to its group, each
-    /// through CMD's handle, and like timeout(1) follows any signal but
-    /// `KILL` and `CONT` with `CONT`, so that a stopped process sees it.
-    /// A CMD that is already gone is not an error.
+    /// Sends `signal` to CMD, then to the rest of what is held, each
+    /// through a handle, and like timeout(1) follows any signal but `KILL`
+    /// and `CONT` with `CONT`, so that a stopped process sees it. A CMD
+    /// that is already gone is not an error.
     ///
-    /// Called only before CMD is reaped: a zombie leader keeps its group
-    /// ID, so the group reached is CMD's own.
-    pub fn signal(self, process: &Process, signal: Signal) -> prochandle::Result<()> {
+    /// Called only before CMD is reaped, so that CMD's handle still names
+    /// it and the tree's members are told apart from strangers.
+    pub fn signal(&self, process: &Process, signal: Signal) -> prochandle::Result<()> {
+        self.send(process, signal)?;
+        if signal != Signal::KILL && signal != Signal::CONT {
+            self.send(process, Signal::CONT)?;
+        }
+        Ok(())
+    }
+
+    fn send(&self, process: &Process, signal: Signal) -> prochandle::Result<()> {
         match process.signal(signal) {
             Ok(()) => {}
             Err(err) if err.is_done() => {}
             Err(err) => return Err(err),
         }
-        let group = self == Containment::ProcessGroup;
-        // The group may be empty but for a zombie leader: nothing to do.
-        if group {
-            let _ = process.signal_process_group(signal);
+        match self {
+            // Every member, each pinned before it is signalled; one that
+            // exits meanwhile is no error.
+            Containment::Tree(scope) => match scope.signal(signal) {
+                Err(err) if !err.is_done() => Err(err),
+                _ => Ok(()),
+            },
+            Containment::ChildOnly { .. } => Ok(()),
         }
-        if signal != Signal::KILL && signal != Signal::CONT {
-            let _ = process.signal(Signal::CONT);
-            if group {
-                let _ = process.signal_process_group(Signal::CONT);
-            }
-        }
-        Ok(())
     }
 
-    /// After CMD exited, before it is reaped: kills whatever is left of
-    /// its group. Members that left the group (`setsid`) are out of reach
-    /// of a process group; whole-tree containment is the `Scope` above.
-    pub fn finish(self, process: &Process) {
-        if self == Containment::ProcessGroup {
-            // SIGKILL cannot be caught: once it is queued, no member runs
-            // any more of its own code. Refused if the group is empty.
-            let _ = process.signal_process_group(Signal::KILL);
+    /// After CMD exited, before it is reaped: kills whatever is left.
+    pub fn finish(&self) -> prochandle::Result<()> {
+        match self {
+            Containment::Tree(scope) => scope.kill(),
+            Containment::ChildOnly { .. } => Ok(()),
         }
+    }
+}
+
+/// The OS error behind a failed spawn into a scope, so that `run` tells
+/// "not found" (127) from "not executable" (126) from "out of resources"
+/// (125) as it does for a plain spawn.
+fn spawn_error(err: prochandle::Error) -> io::Error {
+    match err.raw_os_error() {
+        Some(errno) => io::Error::from_raw_os_error(errno),
+        None => io::Error::other(err),
     }
 }

@@ -1,8 +1,8 @@
 //! `prochandle run`: timeout(1) through handles. Runs CMD holding its
-//! handle, in its own process group; at the timeout, and whenever
-//! prochandle receives a signal timeout(1) forwards, signals CMD and its
-//! group through that handle; when CMD ends, kills what is left of the
-//! group before reaping CMD. `--time` reports CPU times and peak memory,
+//! handle, and its whole tree in a scope (see `containment.rs`); at the
+//! timeout, and whenever prochandle receives a signal timeout(1) forwards,
+//! signals CMD and every member of its tree, each through a handle; when
+//! CMD ends, kills what is left of the tree before reaping CMD. `--time` reports CPU times and peak memory,
 //! like `/usr/bin/time`.
 //!
 //! The rules are GNU timeout's: a received `SIGALRM` is the timeout; the
@@ -11,6 +11,7 @@
 //! running out; 124 after a timeout unless `--preserve-status`; 137 when
 //! `SIGKILL` ended CMD after a timeout, even with `--preserve-status`.
 
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use prochandle::{Process, ProcessState, Signal};
@@ -30,7 +31,13 @@ pub fn run(args: RunArgs) -> u8 {
             return exit_codes::USAGE;
         }
     };
-    let containment = containment_for(&args);
+    let containment = match containment_for(&args) {
+        Ok(containment) => containment,
+        Err(err) => {
+            output::error(format!("run: cannot hold the command's tree: {err}"));
+            return exit_codes::CANNOT_PREPARE;
+        }
+    };
     // Blocked before CMD starts: a signal that comes at any moment from
     // here on is read and forwarded, never lost and never fatal to us.
     let mut wanted = signals::FORWARDED.to_vec();
@@ -43,16 +50,16 @@ pub fn run(args: RunArgs) -> u8 {
         }
     };
     let mut command = spawn::command(&plan.command);
-    containment.prepare(&mut command);
     signal_fd.unblock_in_child(&mut command);
     let started = Instant::now();
-    let process = match spawn::spawn(&mut command, "run", out_of_resources) {
+    let start = |command: &mut Command| containment.spawn(command);
+    let process = match spawn::spawn_with(&mut command, "run", out_of_resources, start) {
         Ok(process) => process,
         Err(code) => return code,
     };
     let mut watch = Watch {
         process: &process,
-        containment,
+        containment: &containment,
         signal_fd,
         name: plan.command[0].to_string_lossy().into_owned(),
         term_signal: args.signal,
@@ -64,12 +71,14 @@ pub fn run(args: RunArgs) -> u8 {
     let watched = watch.until_exit();
     let timed_out = watch.timed_out;
     // CMD has exited (or could not be watched) and is not reaped yet, so
-    // its group ID is still its own: end the rest of the group, then reap.
+    // its group ID is still its own: end the rest of the tree, then reap.
     if let Err(err) = &watched {
         output::error(format!("run: watching the command failed: {err}"));
         let _ = containment.signal(&process, Signal::KILL);
     }
-    containment.finish(&process);
+    if let Err(err) = containment.finish() {
+        output::error(format!("run: ending the command's tree failed: {err}"));
+    }
     let state = match process.wait() {
         Ok(state) => state,
         Err(err) => {
@@ -87,15 +96,15 @@ pub fn run(args: RunArgs) -> u8 {
 }
 
 /// `--foreground` as timeout(1) has it (CMD in our group, signalled
-/// alone), `--child-only`, or by default CMD's whole process group.
-fn containment_for(args: &RunArgs) -> Containment {
-    if args.foreground {
+/// alone), `--child-only`, or by default CMD's whole tree.
+fn containment_for(args: &RunArgs) -> prochandle::Result<Containment> {
+    Ok(if args.foreground {
         Containment::ChildOnly { own_group: false }
     } else if args.child_only {
         Containment::ChildOnly { own_group: true }
     } else {
-        Containment::ProcessGroup
-    }
+        Containment::tree(args.guardian)?
+    })
 }
 
 /// A spawn that failed for want of descriptors or processes is
@@ -139,7 +148,7 @@ fn exit_status(state: &ProcessState, timed_out: bool, preserve_status: bool) -> 
 /// over a poll loop.
 struct Watch<'a> {
     process: &'a Process,
-    containment: Containment,
+    containment: &'a Containment,
     signal_fd: SignalFd,
     /// CMD's name, for `--verbose`.
     name: String,

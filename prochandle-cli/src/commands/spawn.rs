@@ -3,7 +3,7 @@
 
 use std::ffi::OsString;
 use std::io;
-use std::process::Command;
+use std::process::{Child, Command};
 
 use prochandle::{Process, ProcessState};
 
@@ -27,8 +27,18 @@ pub fn spawn(
     name: &str,
     setup_error: impl Fn(&io::Error) -> Option<String>,
 ) -> Result<Process, u8> {
+    spawn_with(command, name, setup_error, Command::spawn)
+}
+
+/// [`spawn`], with `start` doing the spawning (into a scope, say).
+pub fn spawn_with(
+    command: &mut Command,
+    name: &str,
+    setup_error: impl Fn(&io::Error) -> Option<String>,
+    start: impl FnOnce(&mut Command) -> io::Result<Child>,
+) -> Result<Process, u8> {
     let program = command.get_program().to_string_lossy().into_owned();
-    let mut child = match command.spawn() {
+    let mut child = match start(command) {
         Ok(child) => child,
         Err(err) => {
             if let Some(message) = setup_error(&err) {
