@@ -64,9 +64,10 @@ pub enum Command {
     /// Runs CMD in TARGET's namespaces, joined atomically through its pidfd.
     #[command(after_help = target_help())]
     Nsenter(NsenterArgs),
-    /// Runs CMD holding its handle, like timeout(1): signals it (and its
-    /// process group) at the timeout, forwards TERM, INT, HUP, QUIT, ALRM,
-    /// USR1 and USR2, and kills what is left of the group when it ends.
+    /// Runs CMD holding its handle, like timeout(1): signals it and its
+    /// whole tree (setsid daemons included) at the timeout, forwards TERM,
+    /// INT, HUP, QUIT, ALRM, USR1 and USR2, and kills what is left of the
+    /// tree when it ends.
     #[command(
         override_usage = RUN_USAGE,
         after_help = run_help()
