@@ -19,3 +19,8 @@ echo '$ prochandle run --timeout 200ms -- sleep 10'
 status=0
 prochandle run --timeout 200ms -- sleep 10 || status=$?
 echo "exit $status (124: timed out, as timeout(1))"
+echo
+echo "\$ prochandle run 0.5 sh -c '(setsid sleep 77 &); sleep 30'   # a daemon that leaves the group"
+status=0
+prochandle run 0.5 sh -c '(setsid sleep 77 &); sleep 30' || status=$?
+echo "exit $status; still running: $(pgrep -fc 'sleep 77' || true) (the whole tree is held, setsid or not)"

@@ -191,7 +191,10 @@ pub(crate) fn info(process: &Process) -> Result<ProcessInfo> {
         .map(|bytes| split_cmdline(&bytes));
     info.exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
 
-    info.coredump = coredump;
+    // For a live process the kernel answers how a dump *would* be made;
+    // the field says what happened, so only a process that has exited (a
+    // zombie, seen before its parent reaps it) reports one.
+    info.coredump = coredump.filter(|_| matches!(info.state, Some('Z' | 'X')));
 
     // Everything above read /proc by PID: it describes our process only if
     // the PID was still ours afterwards.
