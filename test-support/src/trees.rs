@@ -149,3 +149,27 @@ pub fn reexec(test: &str, env: &str, value: &str) -> Command {
         .stdin(std::process::Stdio::null());
     cmd
 }
+
+/// A scope of exactly `kind` (the subreaper opted in when asked for);
+/// `None`, skipped (a failure under `CI=true`), where this machine cannot
+/// give it. The cgroup kinds need root here.
+pub fn scope_of(kind: prochandle::MechanismKind) -> Option<prochandle::Scope> {
+    use prochandle::MechanismKind;
+    let cgroup = matches!(kind, MechanismKind::Cgroup | MechanismKind::CgroupFreeze);
+    if cgroup && !crate::require_root("a cgroup scope") {
+        return None;
+    }
+    let options = prochandle::ScopeOptions::new()
+        .mechanism(kind)
+        .allow_subreaper(kind == MechanismKind::Subreaper);
+    match options.create() {
+        Ok(scope) => {
+            assert_eq!(scope.mechanism().kind(), kind);
+            Some(scope)
+        }
+        Err(e) => {
+            crate::skip(&format!("{kind} is not available: {e}"));
+            None
+        }
+    }
+}

@@ -85,8 +85,11 @@ pub mod async_io;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 
+mod empty;
 mod exit;
+mod pacer;
 
+pub use empty::EmptyFuture;
 pub use exit::{ExitFuture, Reactor};
 
 #[cfg(doc)]

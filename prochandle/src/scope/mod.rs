@@ -251,6 +251,13 @@ impl Scope {
     pub fn events_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
         self.inner.events_fd()
     }
+
+    /// Cgroup modes: a new `cgroup.events` descriptor for a watcher of its
+    /// own (see `sys::Container::open_events`); `None` elsewhere.
+    #[cfg(unix)]
+    pub(crate) fn open_events(&self) -> Result<Option<std::os::fd::OwnedFd>> {
+        self.inner.open_events()
+    }
 }
 
 impl std::fmt::Debug for Scope {

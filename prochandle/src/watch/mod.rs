@@ -93,6 +93,7 @@ mod add_error;
 mod checks;
 mod event;
 mod registry;
+mod scopes;
 
 #[cfg(target_os = "linux")]
 #[path = "epoll.rs"]
@@ -113,7 +114,7 @@ use crate::error::{Error, Result};
 use crate::process::Process;
 pub use add_error::AddError;
 use backend::Poller;
-pub use event::{Event, Token};
+pub use event::{Event, Notice, ScopeEvent, Token};
 use registry::{Entry, Registry, Watch};
 
 /// Watches many processes for exit, from one thread and without polling
@@ -272,7 +273,7 @@ impl Watcher {
             }
             None => registry.take_found(token.0),
         };
-        let now_empty = registry.len() == 0;
+        let now_empty = registry.process_len() == 0;
         drop(registry);
         if process.is_some() && now_empty {
             // A `next(None)` asleep on an empty watcher should return.
@@ -334,7 +335,8 @@ impl Watcher {
     /// # Ok(()) }
     /// ```
     pub fn try_next(&self) -> Result<Option<Event>> {
-        self.next_until(Some(Instant::now()), false)
+        let found = self.next_until(Some(Instant::now()), false, false)?;
+        Ok(found.and_then(Notice::into_exit))
     }
 
     /// Sleeps until a registered process exits and returns its [`Event`],
@@ -371,25 +373,28 @@ impl Watcher {
     /// ```
     pub fn next(&self, timeout: Option<Duration>) -> Result<Option<Event>> {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        self.next_until(deadline, true)
+        let found = self.next_until(deadline, true, false)?;
+        Ok(found.and_then(Notice::into_exit))
     }
 
     /// [`next`](Watcher::next) with a deadline; `finish_settling`: whether
-    /// exits held back for their status extend it.
+    /// exits held back for their status extend it; `scopes`: whether scope
+    /// notices are wanted too (else they stay queued).
     fn next_until(
         &self,
         deadline: Option<Instant>,
         finish_settling: bool,
-    ) -> Result<Option<Event>> {
+        scopes: bool,
+    ) -> Result<Option<Notice>> {
         let mut ready = Vec::new();
         loop {
             let (sleep, deadline) = {
                 let mut registry = self.lock();
                 self.run_due_checks(&mut registry);
-                if let Some(found) = self.pop_found(&mut registry) {
+                if let Some(found) = self.pop_found(&mut registry, scopes) {
                     return found.map(Some);
                 }
-                if registry.len() == 0 {
+                if registry.len_for(scopes) == 0 {
                     // The kernel wakes one sleeper per wake-up: pass it on
                     // to the next thread asleep here, which has nothing to
                     // wait for either.
@@ -410,7 +415,7 @@ impl Watcher {
             for &token in &ready {
                 self.on_ready(&mut registry, token);
             }
-            if let Some(found) = self.pop_found(&mut registry) {
+            if let Some(found) = self.pop_found(&mut registry, scopes) {
                 return found.map(Some);
             }
             let held_back = finish_settling && registry.settled_by().is_some();
