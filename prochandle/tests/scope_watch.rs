@@ -1,8 +1,8 @@
-//! A scope's emptiness through the `Watcher` and the exit futures (tokio,
-//! async-io), in the cgroup mode (woken by the kernel) and in the modes
-//! that re-check (subreaper, process group): the first child exits at
-//! once, a background grandchild keeps the scope populated, and the
-//! emptiness must be reported only once that grandchild is gone.
+//! A scope's emptiness through the `Watcher`, in the cgroup mode (woken by
+//! the kernel) and in the modes that re-check (subreaper, process group):
+//! the first child exits at once, a background grandchild keeps the scope
+//! populated, and the emptiness must be reported only once that
+//! grandchild is gone. The futures: `scope_async.rs`.
 //!
 //! As root for the cgroup mode (a failure under `CI=true` otherwise). The
 //! subreaper mode changes this test process for good (nextest runs each
@@ -10,13 +10,12 @@
 //! time).
 #![cfg(target_os = "linux")]
 
-use std::future::Future;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use prochandle::{asyncio, MechanismKind, Notice, Process, Scope, Watcher};
-use prochandle_test_support::{eventually, open_fds, scope_of, TreeMark};
+use prochandle::{MechanismKind, Notice, Process, Watcher};
+use prochandle_test_support::{open_fds, scope_of, scope_with_grandchild, TreeMark};
 
 /// How long a scope with a live member must stay unreported.
 const QUIET: Duration = Duration::from_millis(300);
@@ -26,24 +25,6 @@ const LIMIT: Duration = Duration::from_secs(10);
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// A scope of `kind` holding one live process: the first child (a shell)
-/// has exited and been reaped, its background `sleep` runs on. Returns
-/// the scope and that grandchild, pinned.
-fn scope_with_grandchild(kind: MechanismKind, mark: &TreeMark) -> Option<(Arc<Scope>, Process)> {
-    let scope = Arc::new(scope_of(kind)?);
-    let mut cmd = Command::new("sh");
-    cmd.args(["-c", "sleep 30 & exit 0"]);
-    mark.apply(&mut cmd);
-    let first = scope.spawn(&mut cmd).unwrap();
-    assert!(first.wait().unwrap().success());
-    let grandchild = eventually("the background sleep as the one member", || {
-        let mut members = scope.members().ok()?;
-        (members.len() == 1).then(|| members.remove(0))
-    });
-    assert_ne!(grandchild.pid(), first.pid());
-    Some((scope, grandchild))
 }
 
 fn watcher_waits_for_the_last_member(kind: MechanismKind) {
@@ -131,118 +112,4 @@ fn an_empty_scope_is_reported_at_once() {
     let token = watcher.add_scope(&Arc::new(scope)).unwrap();
     let notice = watcher.try_next_notice().unwrap().expect("empty already");
     assert_eq!(notice.token(), token);
-}
-
-fn tokio_waits_for_the_last_member(kind: MechanismKind) {
-    let _serial = serial();
-    let mark = TreeMark::new();
-    let Some((scope, grandchild)) = scope_with_grandchild(kind, &mark) else {
-        return;
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        let mut empty = asyncio::tokio::wait_empty(&scope);
-        let early = tokio::time::timeout(QUIET, &mut empty).await;
-        assert!(early.is_err(), "{kind}: empty while the grandchild runs");
-        grandchild.kill().unwrap();
-        tokio::time::timeout(LIMIT, &mut empty)
-            .await
-            .expect("the emptiness within the limit")
-            .unwrap();
-        // Shared, and polled again once empty: answers at once.
-        let shared = asyncio::tokio::wait_empty_shared(Arc::clone(&scope));
-        tokio::spawn(shared).await.unwrap().unwrap();
-        tokio::time::timeout(LIMIT, empty).await.unwrap().unwrap();
-    });
-    assert!(scope.is_empty().unwrap());
-}
-
-#[test]
-fn the_tokio_future_waits_for_the_last_member_of_a_cgroup_scope() {
-    tokio_waits_for_the_last_member(MechanismKind::Cgroup);
-}
-
-#[test]
-fn the_tokio_future_waits_for_the_last_member_of_a_subreaper_scope() {
-    tokio_waits_for_the_last_member(MechanismKind::Subreaper);
-}
-
-#[test]
-fn the_tokio_future_waits_for_the_last_member_of_a_process_group_scope() {
-    tokio_waits_for_the_last_member(MechanismKind::ProcessGroup);
-}
-
-/// Polls `future` on async-io until it resolves or `limit` passes.
-fn within_async<F: Future + Unpin>(future: &mut F, limit: Duration) -> Option<F::Output> {
-    async_io::block_on(futures_lite::future::or(
-        async { Some(future.await) },
-        async {
-            async_io::Timer::after(limit).await;
-            None
-        },
-    ))
-}
-
-fn async_io_waits_for_the_last_member(kind: MechanismKind) {
-    let _serial = serial();
-    let mark = TreeMark::new();
-    let Some((scope, grandchild)) = scope_with_grandchild(kind, &mark) else {
-        return;
-    };
-    let mut empty = asyncio::async_io::wait_empty(&scope);
-    assert!(
-        within_async(&mut empty, QUIET).is_none(),
-        "{kind}: empty while the grandchild runs"
-    );
-    grandchild.kill().unwrap();
-    within_async(&mut empty, LIMIT)
-        .expect("the emptiness within the limit")
-        .unwrap();
-    let mut shared = asyncio::async_io::wait_empty_shared(Arc::clone(&scope));
-    within_async(&mut shared, LIMIT).unwrap().unwrap();
-}
-
-#[test]
-fn the_async_io_future_waits_for_the_last_member_of_a_cgroup_scope() {
-    async_io_waits_for_the_last_member(MechanismKind::Cgroup);
-}
-
-#[test]
-fn the_async_io_future_waits_for_the_last_member_of_a_subreaper_scope() {
-    async_io_waits_for_the_last_member(MechanismKind::Subreaper);
-}
-
-#[test]
-fn the_async_io_future_waits_for_the_last_member_of_a_process_group_scope() {
-    async_io_waits_for_the_last_member(MechanismKind::ProcessGroup);
-}
-
-#[test]
-fn a_dropped_emptiness_future_leaks_no_descriptor() {
-    let _serial = serial();
-    let mark = TreeMark::new();
-    let Some((scope, grandchild)) = scope_with_grandchild(MechanismKind::Cgroup, &mark) else {
-        return;
-    };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
-        // The runtime's own descriptors exist by now.
-        tokio::time::sleep(Duration::from_millis(1)).await;
-        let fds = open_fds();
-        for _ in 0..3 {
-            let mut empty = asyncio::tokio::wait_empty(&scope);
-            let pending = tokio::time::timeout(Duration::from_millis(50), &mut empty).await;
-            assert!(pending.is_err(), "empty while the grandchild runs");
-            drop(empty);
-        }
-        assert_eq!(open_fds(), fds, "a dropped future left a descriptor open");
-    });
-    grandchild.kill().unwrap();
-    assert!(scope.wait_empty_timeout(LIMIT).unwrap());
 }
