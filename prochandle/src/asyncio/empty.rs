@@ -81,11 +81,15 @@ impl<'a, R: Reactor> EmptyFuture<'a, R> {
     /// the scope has a `cgroup.events` file and the reactor can wait for
     /// `POLLPRI`, else poll.
     fn start(&mut self) -> Result<Stage<R>> {
+        // Only Linux has cgroups, and so the file.
+        #[cfg(target_os = "linux")]
         let events = if R::PRIORITY {
             self.scope.open_events()?
         } else {
             None
         };
+        #[cfg(not(target_os = "linux"))]
+        let events: Option<std::os::fd::OwnedFd> = None;
         let Some(fd) = events else {
             self.pacer.pause(None);
             return Ok(Stage::Polling);

@@ -12,10 +12,14 @@ use ::tokio::io::unix::AsyncFd;
 use ::tokio::io::Interest;
 use ::tokio::time::{Instant, Sleep};
 
+#[cfg(not(target_os = "linux"))]
+use super::empty::NoEvents as Events;
 use super::empty::{EmptyFuture, Scoped};
 use super::exit::{ExitFuture, Pidfd, Reactor, Waited};
 use crate::process::Process;
 use crate::scope::Scope;
+#[cfg(target_os = "linux")]
+use events::Events;
 
 /// Waits for `process` to exit, without blocking the runtime: resolves to
 /// what [`Process::wait`] would return. Any process, child or not; no
@@ -145,15 +149,29 @@ impl Reactor for Tokio {
     // Boxed: a `Sleep` is not `Unpin`. One per future, re-armed by `reset`.
     type Timer = Pin<Box<Sleep>>;
     const NAME: &'static str = "tokio";
-    type Events = events::Events;
-    const PRIORITY: bool = true;
+    type Events = Events;
+    // `Interest::PRIORITY` exists on Linux (and Android) only; so do
+    // cgroups.
+    const PRIORITY: bool = cfg!(target_os = "linux");
 
-    fn register_events(fd: OwnedFd) -> io::Result<events::Events> {
-        events::Events::new(fd)
+    #[cfg(target_os = "linux")]
+    fn register_events(fd: OwnedFd) -> io::Result<Events> {
+        Events::new(fd)
     }
 
-    fn poll_events(events: &mut events::Events, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+    #[cfg(not(target_os = "linux"))]
+    fn register_events(_fd: OwnedFd) -> io::Result<Events> {
+        Err(io::Error::from(io::ErrorKind::Unsupported))
+    }
+
+    #[cfg(target_os = "linux")]
+    fn poll_events(events: &mut Events, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         events.poll(cx)
+    }
+
+    #[cfg(not(target_os = "linux"))]
+    fn poll_events(events: &mut Events, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match *events {}
     }
 
     fn register(fd: Pidfd) -> io::Result<AsyncFd<Pidfd>> {
@@ -184,6 +202,7 @@ impl Reactor for Tokio {
     }
 }
 
+#[cfg(target_os = "linux")]
 mod events {
     //! A `cgroup.events` descriptor on tokio's reactor, for `POLLPRI`.
     //! `pub` only because the sealed `Reactor` names it; unreachable from

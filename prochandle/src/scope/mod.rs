@@ -254,7 +254,7 @@ impl Scope {
 
     /// Cgroup modes: a new `cgroup.events` descriptor for a watcher of its
     /// own (see `sys::Container::open_events`); `None` elsewhere.
-    #[cfg(unix)]
+    #[cfg(target_os = "linux")]
     pub(crate) fn open_events(&self) -> Result<Option<std::os::fd::OwnedFd>> {
         self.inner.open_events()
     }

@@ -299,9 +299,9 @@ impl Container {
     /// reader last saw, so a watcher on this one misses nothing when
     /// others read the container's own descriptor (`is_empty`, `kill`).
     /// `None` in the other modes.
+    #[cfg(target_os = "linux")]
     pub(crate) fn open_events(&self) -> Result<Option<std::os::fd::OwnedFd>> {
         match &self.inner {
-            #[cfg(target_os = "linux")]
             Inner::Cgroup { cgroup, .. } => {
                 // std opens with O_CLOEXEC.
                 let file =
