@@ -96,7 +96,7 @@ pub type Exit<'a> = ExitFuture<'a, Tokio>;
 /// every 50 ms. Cancellation-safe; for a timeout, wrap it in
 /// `tokio::time::timeout`.
 ///
-/// ```no_run
+/// ```
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() -> prochandle::Result<()> {
 /// use std::process::Command;
