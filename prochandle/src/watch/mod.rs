@@ -72,6 +72,14 @@
 //! handed to the pool: a pool wait thread waits on its 63 handles in one
 //! call, and one such handle would make that call fail for all of them.
 //!
+//! # Scopes
+//!
+//! [`Watcher::add_scope`] watches a [`Scope`](crate::Scope) for its last
+//! member's exit, next to the processes; [`Watcher::next_notice`] reports
+//! both. Linux cgroup modes: a `cgroup.events` descriptor of the watcher's
+//! own in the epoll (`EPOLLPRI`, edge-triggered); other modes: the backoff
+//! schedule re-checks [`Scope::is_empty`](crate::Scope::is_empty).
+//!
 //! # Descriptors
 //!
 //! On Linux, each process with a pidfd holds one descriptor, and the watcher holds two
@@ -306,13 +314,13 @@ impl Watcher {
         registry.get(token.0).map(|entry| f(&entry.process))
     }
 
-    /// How many processes are registered, counting exits found but not yet
-    /// returned.
+    /// How many processes and scopes are registered, counting exits and
+    /// emptinesses found but not yet returned.
     pub fn len(&self) -> usize {
         self.lock().len()
     }
 
-    /// Whether no process is registered (and no exit is waiting to be
+    /// Whether nothing is registered (and nothing is waiting to be
     /// returned).
     ///
     /// ```
@@ -344,6 +352,10 @@ impl Watcher {
     /// once if nothing is registered, so that
     /// `while let Some(event) = watcher.next(None)?` ends when every exit
     /// has been reported.
+    ///
+    /// Reports process exits only: a registered [`Scope`](crate::Scope)'s
+    /// emptiness waits for [`next_notice`](Watcher::next_notice), and
+    /// scopes do not keep `next` from returning `None` at once.
     ///
     /// Each exit is reported once, to one caller. An error means one
     /// process could not be checked (a failed `waitid`, say); it stays
