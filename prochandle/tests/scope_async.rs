@@ -156,3 +156,37 @@ fn a_dropped_emptiness_future_leaks_no_descriptor() {
     grandchild.kill().unwrap();
     assert!(scope.wait_empty_timeout(LIMIT).unwrap());
 }
+
+#[cfg(feature = "tokio")]
+#[test]
+fn readers_of_the_scope_do_not_blind_the_tokio_future() {
+    let _serial = serial();
+    let mark = TreeMark::new();
+    let Some((scope, _grandchild)) = scope_with_grandchild(MechanismKind::Cgroup, &mark) else {
+        return;
+    };
+    // Reads the scope's own `cgroup.events` descriptor without pause: each
+    // read consumes the kernel's notification for that open file.
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (scope, stop) = (Arc::clone(&scope), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = scope.is_empty();
+            }
+        })
+    };
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let done = runtime.block_on(async {
+        let mut empty = asyncio::tokio::wait_empty(&scope);
+        assert!(tokio::time::timeout(QUIET, &mut empty).await.is_err());
+        scope.kill().unwrap();
+        tokio::time::timeout(LIMIT, empty).await
+    });
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    reader.join().unwrap();
+    done.expect("the emptiness within the limit").unwrap();
+}

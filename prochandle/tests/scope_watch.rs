@@ -14,7 +14,7 @@ use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use prochandle::{MechanismKind, Notice, Process, Watcher};
+use prochandle::{MechanismKind, Notice, Process, Scope, Watcher};
 use prochandle_test_support::{open_fds, scope_of, scope_with_grandchild, TreeMark};
 
 /// How long a scope with a live member must stay unreported.
@@ -112,4 +112,45 @@ fn an_empty_scope_is_reported_at_once() {
     let token = watcher.add_scope(&Arc::new(scope)).unwrap();
     let notice = watcher.try_next_notice().unwrap().expect("empty already");
     assert_eq!(notice.token(), token);
+}
+
+/// Runs `f` while another thread reads the scope's own `cgroup.events`
+/// descriptor (through `is_empty`) without pause: each read consumes the
+/// kernel's notification for that open file, which must not blind a
+/// watcher.
+fn with_a_busy_reader<T>(scope: &Arc<Scope>, f: impl FnOnce() -> T) -> T {
+    let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let reader = {
+        let (scope, stop) = (Arc::clone(scope), Arc::clone(&stop));
+        std::thread::spawn(move || {
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = scope.is_empty();
+            }
+        })
+    };
+    let result = f();
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    reader.join().unwrap();
+    result
+}
+
+#[test]
+fn readers_of_the_scope_do_not_blind_the_watcher_and_no_cgroup_is_left() {
+    let _serial = serial();
+    let mark = TreeMark::new();
+    let Some((scope, _grandchild)) = scope_with_grandchild(MechanismKind::Cgroup, &mark) else {
+        return;
+    };
+    let path = scope.mechanism().cgroup_path().unwrap().to_owned();
+    let watcher = Watcher::new().unwrap();
+    let token = watcher.add_scope(&scope).unwrap();
+    let notice = with_a_busy_reader(&scope, || {
+        assert!(watcher.next_notice(Some(QUIET)).unwrap().is_none());
+        // `kill` reads the descriptor too, until the cgroup is empty.
+        scope.kill().unwrap();
+        watcher.next_notice(Some(LIMIT)).unwrap()
+    });
+    assert_eq!(notice.expect("the emptiness").token(), token);
+    drop(scope);
+    assert!(!path.exists(), "{} left behind", path.display());
 }
