@@ -21,8 +21,9 @@ use crate::sys::unix::errno::{self, Call};
 /// [`tokio::Tokio`](super::tokio::Tokio) and
 /// [`async_io::AsyncIo`](super::async_io::AsyncIo), and sealed.
 ///
-/// What the future needs from a runtime: a pidfd registered with its
-/// reactor, and timers. Every method is called from inside `poll`, so from
+/// What the futures need from a runtime: a pidfd registered with its
+/// reactor, a scope's `cgroup.events` descriptor registered for `POLLPRI`
+/// where the reactor can, and timers. Every method is called from inside `poll`, so from
 /// within the runtime.
 pub trait Reactor: sealed::Sealed {
     #[doc(hidden)]

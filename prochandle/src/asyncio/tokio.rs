@@ -240,8 +240,9 @@ mod events {
         }
 
         pub(super) fn poll(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-            let fd = Arc::clone(&self.fd);
+            let fd = &self.fd;
             let wait = self.wait.get_or_insert_with(|| {
+                let fd = Arc::clone(fd);
                 Box::pin(async move {
                     // Each notification is reported once: the next wait
                     // is for a new one.
