@@ -128,4 +128,4 @@ pub use process::{BorrowedProcessHandle, OwnedProcessHandle, Process};
 pub use scope::{Mechanism, MechanismKind, PassedOver, Scope, ScopeOptions};
 pub use signal::{ParseSignalError, Signal};
 pub use state::{Coredump, CoredumpOwner, ExitStatus, ProcessState, ResourceUsage, UnknownReason};
-pub use watch::{AddError, Event, Token, Watcher};
+pub use watch::{AddError, Event, Notice, ScopeEvent, Token, Watcher};

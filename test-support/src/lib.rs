@@ -62,4 +62,4 @@ pub use supervised::{
     KILL_PATIENCE,
 };
 #[cfg(target_os = "linux")]
-pub use trees::{reexec, CgroupCleanup, TreeMark, TREE_MARK_ENV};
+pub use trees::{reexec, scope_of, scope_with_grandchild, CgroupCleanup, TreeMark, TREE_MARK_ENV};

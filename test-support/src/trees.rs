@@ -149,3 +149,49 @@ pub fn reexec(test: &str, env: &str, value: &str) -> Command {
         .stdin(std::process::Stdio::null());
     cmd
 }
+
+/// A scope of exactly `kind` (the subreaper opted in when asked for);
+/// `None`, skipped (a failure under `CI=true`), where this machine cannot
+/// give it. The cgroup kinds need root here.
+pub fn scope_of(kind: prochandle::MechanismKind) -> Option<prochandle::Scope> {
+    use prochandle::MechanismKind;
+    let cgroup = matches!(kind, MechanismKind::Cgroup | MechanismKind::CgroupFreeze);
+    if cgroup && !crate::require_root("a cgroup scope") {
+        return None;
+    }
+    let options = prochandle::ScopeOptions::new()
+        .mechanism(kind)
+        .allow_subreaper(kind == MechanismKind::Subreaper);
+    match options.create() {
+        Ok(scope) => {
+            assert_eq!(scope.mechanism().kind(), kind);
+            Some(scope)
+        }
+        Err(e) => {
+            crate::skip(&format!("{kind} is not available: {e}"));
+            None
+        }
+    }
+}
+
+/// A scope of exactly `kind` (see [`scope_of`]) holding one live process,
+/// marked with `mark`: the first child, a shell, has exited and been
+/// reaped; its background `sleep 30` runs on. Returns the scope and that
+/// grandchild, pinned. For "empty only after the *last* member" tests.
+pub fn scope_with_grandchild(
+    kind: prochandle::MechanismKind,
+    mark: &TreeMark,
+) -> Option<(std::sync::Arc<prochandle::Scope>, Process)> {
+    let scope = std::sync::Arc::new(scope_of(kind)?);
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", "sleep 30 & exit 0"]);
+    mark.apply(&mut cmd);
+    let first = scope.spawn(&mut cmd).expect("spawn into the scope");
+    assert!(first.wait().expect("wait for the shell").success());
+    let grandchild = crate::eventually("the background sleep as the one member", || {
+        let mut members = scope.members().ok()?;
+        (members.len() == 1).then(|| members.remove(0))
+    });
+    assert_ne!(grandchild.pid(), first.pid());
+    Some((scope, grandchild))
+}

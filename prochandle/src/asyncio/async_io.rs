@@ -2,6 +2,7 @@
 
 use std::future::Future;
 use std::io;
+use std::os::fd::OwnedFd;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -9,8 +10,10 @@ use std::time::Duration;
 
 use ::async_io::{Async, Timer};
 
+use super::empty::{EmptyFuture, NoEvents, Scoped};
 use super::exit::{ExitFuture, Pidfd, Reactor, Waited};
 use crate::process::Process;
+use crate::scope::Scope;
 
 /// Waits for `process` to exit on async-io's reactor: resolves to what
 /// [`Process::wait`] would return. Any process, child or not; no `SIGCHLD`
@@ -72,6 +75,40 @@ pub fn wait_shared(process: Arc<Process>) -> Exit<'static> {
 /// ```
 pub type Exit<'a> = ExitFuture<'a, AsyncIo>;
 
+/// Waits until `scope` is empty: its *last* member has exited, not only
+/// its first child. async-io's `Async` waits for readable and writable
+/// only, and a `cgroup.events` file is always readable (the kernel marks
+/// its changes with `POLLPRI`), so this future re-checks
+/// [`Scope::is_empty`] on timers in every mode: after 1 ms, doubling up to
+/// every 50 ms (the crate's one backoff policy), so the emptiness is seen
+/// up to 50 ms late. (The tokio future sleeps on `POLLPRI` in the cgroup
+/// modes.) Cancellation-safe; for a timeout, race it with a `Timer`.
+///
+/// ```
+/// # fn main() -> prochandle::Result<()> {
+/// use std::process::Command;
+/// use prochandle::{asyncio, Scope};
+///
+/// let scope = Scope::new()?;
+/// scope.spawn(Command::new("sh").args(["-c", "sleep 0.1 & exit 0"]))?;
+/// async_io::block_on(asyncio::async_io::wait_empty(&scope))?;
+/// assert!(scope.is_empty()?);
+/// # Ok(()) }
+/// ```
+pub fn wait_empty(scope: &Scope) -> Empty<'_> {
+    EmptyFuture::new(Scoped::Borrowed(scope))
+}
+
+/// Like [`wait_empty`], for a scope shared through an [`Arc`]: an
+/// `Empty<'static>`, to spawn or keep without a lifetime.
+pub fn wait_empty_shared(scope: Arc<Scope>) -> Empty<'static> {
+    EmptyFuture::new(Scoped::Shared(scope))
+}
+
+/// The future of [`wait_empty`] and [`wait_empty_shared`]: a named type,
+/// `Send` and `Unpin`.
+pub type Empty<'a> = EmptyFuture<'a, AsyncIo>;
+
 /// async-io's reactor (`Async` for the pidfd, `Timer` for the pauses), as
 /// the type parameter of [`ExitFuture`]: it has no values.
 #[derive(Debug)]
@@ -83,6 +120,18 @@ impl Reactor for AsyncIo {
     type Registration = Async<Pidfd>;
     type Timer = Timer;
     const NAME: &'static str = "async-io";
+    type Events = NoEvents;
+    // `Async` has no priority interest (the `polling` crate below it has,
+    // but async-io does not pass it through).
+    const PRIORITY: bool = false;
+
+    fn register_events(_fd: OwnedFd) -> io::Result<NoEvents> {
+        Err(io::Error::from(io::ErrorKind::Unsupported))
+    }
+
+    fn poll_events(events: &mut NoEvents, _cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        match *events {}
+    }
 
     fn register(fd: Pidfd) -> io::Result<Async<Pidfd>> {
         // `new_nonblocking`: a pidfd is never read, so it need not be made

@@ -10,7 +10,8 @@ use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::backoff::{Backoff, REAP_GRACE};
+use super::pacer::Pacer;
+use crate::backoff::REAP_GRACE;
 use crate::error::{Error, Result};
 use crate::process::Process;
 use crate::state::{ExitStatus, ProcessState, UnknownReason};
@@ -20,8 +21,9 @@ use crate::sys::unix::errno::{self, Call};
 /// [`tokio::Tokio`](super::tokio::Tokio) and
 /// [`async_io::AsyncIo`](super::async_io::AsyncIo), and sealed.
 ///
-/// What the future needs from a runtime: a pidfd registered with its
-/// reactor, and timers. Every method is called from inside `poll`, so from
+/// What the futures need from a runtime: a pidfd registered with its
+/// reactor, a scope's `cgroup.events` descriptor registered for `POLLPRI`
+/// where the reactor can, and timers. Every method is called from inside `poll`, so from
 /// within the runtime.
 pub trait Reactor: sealed::Sealed {
     #[doc(hidden)]
@@ -44,6 +46,19 @@ pub trait Reactor: sealed::Sealed {
         registration: &Self::Registration,
         cx: &mut Context<'_>,
     ) -> Poll<io::Result<()>>;
+    #[doc(hidden)]
+    /// A scope's own `cgroup.events` descriptor on the reactor, for
+    /// `POLLPRI`; deregisters and closes on drop.
+    type Events: Send + Unpin;
+    #[doc(hidden)]
+    /// Whether the reactor can wait for `POLLPRI`. If not, the emptiness
+    /// future re-checks on timers.
+    const PRIORITY: bool;
+    #[doc(hidden)]
+    fn register_events(fd: OwnedFd) -> io::Result<Self::Events>;
+    /// Ready once per kernel notification since the last `Ready`.
+    #[doc(hidden)]
+    fn poll_events(events: &mut Self::Events, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
     #[doc(hidden)]
     fn timer(after: Duration) -> Self::Timer;
     #[doc(hidden)]
@@ -141,10 +156,7 @@ pub struct ExitFuture<'a, R: Reactor> {
     // may name the process's own pidfd, which must be open when the
     // reactor lets go of it.
     stage: Stage<R>,
-    timer: Option<R::Timer>,
-    /// Whether `timer` is armed and must fire before the next check.
-    pausing: bool,
-    backoff: Backoff,
+    pacer: Pacer<R>,
     process: Waited<'a>,
 }
 
@@ -152,9 +164,7 @@ impl<'a, R: Reactor> ExitFuture<'a, R> {
     pub(super) fn new(process: Waited<'a>) -> Self {
         ExitFuture {
             stage: Stage::Start,
-            timer: None,
-            pausing: false,
-            backoff: Backoff::new(),
+            pacer: Pacer::new(),
             process,
         }
     }
@@ -172,7 +182,7 @@ impl<'a, R: Reactor> ExitFuture<'a, R> {
         }
         let Some(handle) = self.process.handle() else {
             // Just checked: the first re-check comes after a pause.
-            self.pause(None);
+            self.pacer.pause(None);
             return Ok(Some(Stage::Polling));
         };
         // Register the process's own pidfd; only if the reactor already
@@ -191,35 +201,18 @@ impl<'a, R: Reactor> ExitFuture<'a, R> {
 
     /// The stage after seeing the exit as `state`.
     fn settling(&mut self, state: ProcessState) -> Stage<R> {
-        self.backoff = Backoff::new();
+        self.pacer.restart();
         Stage::Settling {
             best: state,
             give_up: Instant::now() + REAP_GRACE,
         }
     }
 
-    /// Arms the timer for the next pause (at most `limit`).
-    fn pause(&mut self, limit: Option<Duration>) {
-        let mut pause = self.backoff.next_pause();
-        if let Some(limit) = limit {
-            pause = pause.min(limit);
-        }
-        match &mut self.timer {
-            Some(timer) => R::reset(timer, pause),
-            None => self.timer = Some(R::timer(pause)),
-        }
-        self.pausing = true;
-    }
-
     /// One step of the wait: `Ready(Ok(Some(state)))` when done,
     /// `Ready(Ok(None))` to take the next step, `Pending` with a wake-up
     /// arranged (reactor or timer).
     fn step(&mut self, cx: &mut Context<'_>) -> Poll<Result<Option<ProcessState>>> {
-        if self.pausing {
-            if let Some(timer) = &mut self.timer {
-                ready!(R::poll_timer(timer, cx));
-            }
-            self.pausing = false;
+        if ready!(self.pacer.poll_pause(cx)) {
             if let Stage::Settling { best, .. } = &mut self.stage {
                 // Has the parent reaped it meanwhile?
                 if let Some(newer) = self.process.try_wait()? {
@@ -245,7 +238,7 @@ impl<'a, R: Reactor> ExitFuture<'a, R> {
                     return Poll::Ready(Ok(Some(*best)));
                 }
                 let left = *give_up - now;
-                self.pause(Some(left));
+                self.pacer.pause(Some(left));
                 None
             }
         };
@@ -261,7 +254,7 @@ impl<'a, R: Reactor> ExitFuture<'a, R> {
         match self.process.try_wait()? {
             Some(state) => Ok(Some(self.settling(state))),
             None => {
-                self.pause(None);
+                self.pacer.pause(None);
                 Ok(None)
             }
         }
@@ -282,8 +275,7 @@ impl<R: Reactor> Future for ExitFuture<'_, R> {
             // Polled again, the future starts a new wait (which, for a
             // reaped child, answers at once).
             this.stage = Stage::Start;
-            this.pausing = false;
-            this.backoff = Backoff::new();
+            this.pacer.restart();
             return Poll::Ready(done);
         }
     }

@@ -40,6 +40,17 @@
 //! # fn main() {}
 //! ```
 //!
+//! # A scope's emptiness
+//!
+//! [`tokio::wait_empty`] and [`async_io::wait_empty`] (and their
+//! `wait_empty_shared` forms) await a [`Scope`](crate::Scope)'s last
+//! member's exit: named futures ([`tokio::Empty`], [`async_io::Empty`],
+//! aliases of [`EmptyFuture`]), `Send`, `Unpin`, cancellation-safe. The
+//! tokio one sleeps on `POLLPRI` of a `cgroup.events` descriptor of its
+//! own in the Linux cgroup modes; the async-io one, whose `Async` has no
+//! priority interest, and both in the other modes, re-check on timers
+//! (1 ms doubling to 50 ms).
+//!
 //! # How they wait
 //!
 //! | process | mechanism |
@@ -85,8 +96,11 @@ pub mod async_io;
 #[cfg(feature = "tokio")]
 pub mod tokio;
 
+mod empty;
 mod exit;
+mod pacer;
 
+pub use empty::EmptyFuture;
 pub use exit::{ExitFuture, Reactor};
 
 #[cfg(doc)]

@@ -207,7 +207,9 @@ impl Scope {
     /// Sleeps until the last member has exited (not only the first child).
     /// The cgroup mode sleeps in the kernel (`cgroup.events`); the
     /// subreaper mode on the members' pidfds, re-listing now and then for
-    /// new forks; the others re-check with backoff.
+    /// new forks; the others re-check with backoff. To await it with other
+    /// work: [`Watcher::add_scope`](crate::Watcher::add_scope), or the
+    /// `asyncio` `wait_empty` futures.
     pub fn wait_empty(&self) -> Result<()> {
         self.inner.wait_empty(None).map(drop)
     }
@@ -247,9 +249,22 @@ impl Scope {
     /// empty or populated again; register it with your own `poll`/`epoll`
     /// loop or async reactor and call [`is_empty`](Scope::is_empty) when it
     /// fires. `None` in the other modes.
+    ///
+    /// The kernel tracks per open file which notification was last read,
+    /// and reading this descriptor (as `is_empty`, `kill` and the waits do)
+    /// consumes it: a reactor of your own that others may race should open
+    /// its own descriptor. [`Watcher::add_scope`](crate::Watcher::add_scope)
+    /// and the `asyncio` `wait_empty` futures do so.
     #[cfg(unix)]
     pub fn events_fd(&self) -> Option<std::os::fd::BorrowedFd<'_>> {
         self.inner.events_fd()
+    }
+
+    /// Cgroup modes: a new `cgroup.events` descriptor for a watcher of its
+    /// own (see `sys::Container::open_events`); `None` elsewhere.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn open_events(&self) -> Result<Option<std::os::fd::OwnedFd>> {
+        self.inner.open_events()
     }
 }
 

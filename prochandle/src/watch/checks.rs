@@ -5,14 +5,19 @@
 use std::time::Instant;
 
 use super::registry::{Registry, Watch};
-use super::{Event, Token, Watcher};
+use super::{Event, Notice, Token, Watcher};
 use crate::backoff::{Backoff, REAP_GRACE};
 use crate::error::Result;
 use crate::state::{ExitStatus, ProcessState, UnknownReason};
 
 impl Watcher {
-    pub(super) fn pop_found(&self, registry: &mut Registry) -> Option<Result<Event>> {
-        let found = registry.pop_found()?;
+    /// The next notice to hand out (`scopes` false: exits only).
+    pub(super) fn pop_found(
+        &self,
+        registry: &mut Registry,
+        scopes: bool,
+    ) -> Option<Result<Notice>> {
+        let found = registry.pop_found(scopes)?;
         if registry.has_found() || registry.len() == 0 {
             // Another thread may be asleep while exits wait here, or while
             // nothing is left to wait for.
@@ -25,7 +30,8 @@ impl Watcher {
     /// exit, or treat the readiness as spurious.
     pub(super) fn on_ready(&self, registry: &mut Registry, token: u64) {
         let Some(entry) = registry.get_mut(token) else {
-            return; // removed meanwhile
+            // A scope's, or removed meanwhile.
+            return self.check_scope(registry, token, Instant::now());
         };
         let Watch::Armed { mut spurious } = entry.watch else {
             return;
@@ -57,6 +63,7 @@ impl Watcher {
         let now = Instant::now();
         while let Some(token) = registry.pop_due(now) {
             let Some(entry) = registry.get(token) else {
+                self.check_scope(registry, token, now);
                 continue;
             };
             match entry.watch {

@@ -17,6 +17,7 @@ use rustix::event::{eventfd, EventfdFlags, Timespec};
 
 use crate::error::{Error, Result};
 use crate::process::Process;
+use crate::scope::Scope;
 use crate::sys::unix::errno::{self, Call};
 
 /// The token of the eventfd; the registry never hands it out.
@@ -28,6 +29,9 @@ const MAX_SLEEP: Duration = Duration::from_secs(24 * 3600);
 
 /// Events fetched per `epoll_wait`; more simply wait for the next call.
 const BATCH: usize = 256;
+
+/// A scope's own `cgroup.events` descriptor, registered for `EPOLLPRI`.
+pub(super) type EventsFd = OwnedFd;
 
 pub(super) struct Poller {
     epoll: OwnedFd,
@@ -58,6 +62,25 @@ impl Poller {
         epoll::add(&self.epoll, handle, EventData::new_u64(token), interest())
             .map_err(|e| ctl_error(e.into()))?;
         Ok(true)
+    }
+
+    /// Registers a scope's emptiness under `token`: a `cgroup.events`
+    /// descriptor of its own, for `EPOLLPRI`, edge-triggered. That file
+    /// polls `EPOLLPRI` while its reader has not read the latest
+    /// notification; this one is never read, so each notification the
+    /// kernel sends (a `populated` change, at most one per 10 ms, the last
+    /// one delayed rather than dropped) wakes the epoll once, and the
+    /// registration itself reports once at once. Closing the descriptor
+    /// (dropping the entry) unregisters it. `None`: the scope's mode has
+    /// no such file, and it is re-checked instead.
+    pub(super) fn register_scope(&self, scope: &Scope, token: u64) -> Result<Option<OwnedFd>> {
+        let Some(events) = scope.open_events()? else {
+            return Ok(None);
+        };
+        let flags = EventFlags::PRI | EventFlags::ET;
+        epoll::add(&self.epoll, &events, EventData::new_u64(token), flags)
+            .map_err(|e| ctl_error(e.into()))?;
+        Ok(Some(events))
     }
 
     /// Arms the next report for a registered process.

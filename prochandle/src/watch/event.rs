@@ -1,7 +1,10 @@
 //! What the watcher hands out: a [`Token`] per registration, an [`Event`]
 //! per exit.
 
+use std::sync::Arc;
+
 use crate::process::Process;
+use crate::scope::Scope;
 use crate::state::ProcessState;
 
 #[cfg(doc)]
@@ -47,4 +50,45 @@ pub struct Event {
     /// moment later (Linux 6.15+), or the watcher can wait for it itself
     /// (see [`Watcher::await_exit_status`]).
     pub state: ProcessState,
+}
+
+/// A registered [`Scope`]'s emptiness, as reported by
+/// [`Watcher::next_notice`]: its last member has exited. The scope is no
+/// longer registered: the event hands back the watcher's `Arc` of it.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct ScopeEvent {
+    /// The token [`Watcher::add_scope`] returned for it.
+    pub token: Token,
+    /// The scope, empty when the event was made.
+    pub scope: Arc<Scope>,
+}
+
+/// What [`Watcher::next_notice`] reports: a process's exit or a scope's
+/// emptiness.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum Notice {
+    /// A process registered with [`Watcher::add`] has exited.
+    Exit(Event),
+    /// A scope registered with [`Watcher::add_scope`] is empty.
+    Empty(ScopeEvent),
+}
+
+impl Notice {
+    /// The token of the registration this notice ends.
+    pub fn token(&self) -> Token {
+        match self {
+            Notice::Exit(event) => event.token,
+            Notice::Empty(event) => event.token,
+        }
+    }
+
+    /// The exit, if this is one.
+    pub(super) fn into_exit(self) -> Option<Event> {
+        match self {
+            Notice::Exit(event) => Some(event),
+            Notice::Empty(_) => None,
+        }
+    }
 }

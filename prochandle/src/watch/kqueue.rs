@@ -27,6 +27,7 @@ use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::process::Process;
+use crate::scope::Scope;
 
 /// Ident of the wake-up event (`EVFILT_USER` idents are ours to choose and
 /// live apart from `EVFILT_PROC`'s PIDs).
@@ -37,6 +38,9 @@ const MAX_SLEEP: Duration = Duration::from_secs(24 * 3600);
 
 /// Events fetched per `kevent`; more wait for the next call.
 const BATCH: usize = 256;
+
+/// No scope has a descriptor to watch here: scopes are re-checked.
+pub(super) enum EventsFd {}
 
 pub(super) struct Poller {
     kq: OwnedFd,
@@ -100,6 +104,13 @@ impl Poller {
             Err(e) if matches!(e.raw_os_error(), Some(libc::ESRCH | libc::EPERM)) => Ok(false),
             Err(e) => Err(Error::os("kevent", e)),
         }
+    }
+
+    /// Scopes are re-checked on the backoff schedule here (a process
+    /// group or a job object has no notification this poller can take):
+    /// nothing to register.
+    pub(super) fn register_scope(&self, _scope: &Scope, _token: u64) -> Result<Option<EventsFd>> {
+        Ok(None)
     }
 
     /// Arms the filter again after a report the watcher found not to be an

@@ -72,6 +72,14 @@
 //! handed to the pool: a pool wait thread waits on its 63 handles in one
 //! call, and one such handle would make that call fail for all of them.
 //!
+//! # Scopes
+//!
+//! [`Watcher::add_scope`] watches a [`Scope`](crate::Scope) for its last
+//! member's exit, next to the processes; [`Watcher::next_notice`] reports
+//! both. Linux cgroup modes: a `cgroup.events` descriptor of the watcher's
+//! own in the epoll (`EPOLLPRI`, edge-triggered); other modes: the backoff
+//! schedule re-checks [`Scope::is_empty`](crate::Scope::is_empty).
+//!
 //! # Descriptors
 //!
 //! On Linux, each process with a pidfd holds one descriptor, and the watcher holds two
@@ -93,6 +101,7 @@ mod add_error;
 mod checks;
 mod event;
 mod registry;
+mod scopes;
 
 #[cfg(target_os = "linux")]
 #[path = "epoll.rs"]
@@ -113,7 +122,7 @@ use crate::error::{Error, Result};
 use crate::process::Process;
 pub use add_error::AddError;
 use backend::Poller;
-pub use event::{Event, Token};
+pub use event::{Event, Notice, ScopeEvent, Token};
 use registry::{Entry, Registry, Watch};
 
 /// Watches many processes for exit, from one thread and without polling
@@ -272,7 +281,7 @@ impl Watcher {
             }
             None => registry.take_found(token.0),
         };
-        let now_empty = registry.len() == 0;
+        let now_empty = registry.process_len() == 0;
         drop(registry);
         if process.is_some() && now_empty {
             // A `next(None)` asleep on an empty watcher should return.
@@ -305,13 +314,13 @@ impl Watcher {
         registry.get(token.0).map(|entry| f(&entry.process))
     }
 
-    /// How many processes are registered, counting exits found but not yet
-    /// returned.
+    /// How many processes and scopes are registered, counting exits and
+    /// emptinesses found but not yet returned.
     pub fn len(&self) -> usize {
         self.lock().len()
     }
 
-    /// Whether no process is registered (and no exit is waiting to be
+    /// Whether nothing is registered (and nothing is waiting to be
     /// returned).
     ///
     /// ```
@@ -334,7 +343,8 @@ impl Watcher {
     /// # Ok(()) }
     /// ```
     pub fn try_next(&self) -> Result<Option<Event>> {
-        self.next_until(Some(Instant::now()), false)
+        let found = self.next_until(Some(Instant::now()), false, false)?;
+        Ok(found.and_then(Notice::into_exit))
     }
 
     /// Sleeps until a registered process exits and returns its [`Event`],
@@ -342,6 +352,10 @@ impl Watcher {
     /// once if nothing is registered, so that
     /// `while let Some(event) = watcher.next(None)?` ends when every exit
     /// has been reported.
+    ///
+    /// Reports process exits only: a registered [`Scope`](crate::Scope)'s
+    /// emptiness waits for [`next_notice`](Watcher::next_notice), and
+    /// scopes do not keep `next` from returning `None` at once.
     ///
     /// Each exit is reported once, to one caller. An error means one
     /// process could not be checked (a failed `waitid`, say); it stays
@@ -371,25 +385,28 @@ impl Watcher {
     /// ```
     pub fn next(&self, timeout: Option<Duration>) -> Result<Option<Event>> {
         let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
-        self.next_until(deadline, true)
+        let found = self.next_until(deadline, true, false)?;
+        Ok(found.and_then(Notice::into_exit))
     }
 
     /// [`next`](Watcher::next) with a deadline; `finish_settling`: whether
-    /// exits held back for their status extend it.
+    /// exits held back for their status extend it; `scopes`: whether scope
+    /// notices are wanted too (else they stay queued).
     fn next_until(
         &self,
         deadline: Option<Instant>,
         finish_settling: bool,
-    ) -> Result<Option<Event>> {
+        scopes: bool,
+    ) -> Result<Option<Notice>> {
         let mut ready = Vec::new();
         loop {
             let (sleep, deadline) = {
                 let mut registry = self.lock();
                 self.run_due_checks(&mut registry);
-                if let Some(found) = self.pop_found(&mut registry) {
+                if let Some(found) = self.pop_found(&mut registry, scopes) {
                     return found.map(Some);
                 }
-                if registry.len() == 0 {
+                if registry.len_for(scopes) == 0 {
                     // The kernel wakes one sleeper per wake-up: pass it on
                     // to the next thread asleep here, which has nothing to
                     // wait for either.
@@ -410,7 +427,7 @@ impl Watcher {
             for &token in &ready {
                 self.on_ready(&mut registry, token);
             }
-            if let Some(found) = self.pop_found(&mut registry) {
+            if let Some(found) = self.pop_found(&mut registry, scopes) {
                 return found.map(Some);
             }
             let held_back = finish_settling && registry.settled_by().is_some();

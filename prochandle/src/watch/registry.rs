@@ -3,12 +3,15 @@
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::sync::Arc;
 use std::time::Instant;
 
-use super::Event;
+use super::backend::EventsFd;
+use super::{Event, Notice, ScopeEvent};
 use crate::backoff::Backoff;
 use crate::error::Result;
 use crate::process::Process;
+use crate::scope::Scope;
 use crate::state::ProcessState;
 
 /// How one registered process is being watched.
@@ -73,15 +76,35 @@ impl Entry {
     }
 }
 
+/// One registered scope.
+pub(super) struct ScopeEntry {
+    pub scope: Arc<Scope>,
+    /// Its own `cgroup.events` descriptor, in the poller for `EPOLLPRI`
+    /// (edge-triggered, never read: each kernel notification is one
+    /// report); `None`: the mode has none, and it is re-checked.
+    pub events: Option<EventsFd>,
+    /// When it is next re-checked: always for a scope without `events`,
+    /// else only after a failed check. Then on the `backoff` schedule.
+    pub due: Option<Instant>,
+    pub backoff: Backoff,
+}
+
+/// An exit or an emptiness found and not yet handed out.
+pub(super) enum Found {
+    Exit(Result<Event>),
+    Empty(Result<ScopeEvent>),
+}
+
 #[derive(Default)]
 pub(super) struct Registry {
     next_token: u64,
     entries: HashMap<u64, Entry>,
+    scopes: HashMap<u64, ScopeEntry>,
     /// Re-check times, earliest first. An item whose entry is gone or has
     /// another `due` is stale and skipped when popped.
     schedule: BinaryHeap<Reverse<(Instant, u64)>>,
     /// Exits (or check failures) found and not yet returned by `next`.
-    found: VecDeque<Result<Event>>,
+    found: VecDeque<Found>,
     /// How many entries are in [`Watch::Settle`].
     settling: usize,
 }
@@ -138,9 +161,37 @@ impl Registry {
 
     /// Whether the schedule item (`due`, `token`) is still current.
     fn live(&self, due: Instant, token: u64) -> bool {
-        self.entries
-            .get(&token)
-            .is_some_and(|entry| entry.watch.due() == Some(due))
+        match self.entries.get(&token) {
+            Some(entry) => entry.watch.due() == Some(due),
+            None => self
+                .scopes
+                .get(&token)
+                .is_some_and(|entry| entry.due == Some(due)),
+        }
+    }
+
+    pub fn insert_scope(&mut self, token: u64, entry: ScopeEntry) {
+        if let Some(due) = entry.due {
+            self.schedule.push(Reverse((due, token)));
+        }
+        self.scopes.insert(token, entry);
+    }
+
+    pub fn get_scope(&self, token: u64) -> Option<&ScopeEntry> {
+        self.scopes.get(&token)
+    }
+
+    pub fn take_scope(&mut self, token: u64) -> Option<ScopeEntry> {
+        self.scopes.remove(&token)
+    }
+
+    /// Schedules a scope's next re-check at `due`, on `backoff`.
+    pub fn recheck_scope(&mut self, token: u64, due: Instant, backoff: Backoff) {
+        if let Some(entry) = self.scopes.get_mut(&token) {
+            entry.due = Some(due);
+            entry.backoff = backoff;
+            self.schedule.push(Reverse((due, token)));
+        }
     }
 
     /// A token whose check is due at `now`, if any.
@@ -184,11 +235,27 @@ impl Registry {
     }
 
     pub fn push_found(&mut self, found: Result<Event>) {
-        self.found.push_back(found);
+        self.found.push_back(Found::Exit(found));
     }
 
-    pub fn pop_found(&mut self) -> Option<Result<Event>> {
-        self.found.pop_front()
+    pub fn push_empty(&mut self, found: Result<ScopeEvent>) {
+        self.found.push_back(Found::Empty(found));
+    }
+
+    /// The oldest notice found; with `scopes` false, the oldest exit (or
+    /// process check failure), leaving scope notices queued.
+    pub fn pop_found(&mut self, scopes: bool) -> Option<Result<Notice>> {
+        let at = if scopes {
+            0
+        } else {
+            self.found
+                .iter()
+                .position(|f| matches!(f, Found::Exit(_)))?
+        };
+        Some(match self.found.remove(at)? {
+            Found::Exit(found) => found.map(Notice::Exit),
+            Found::Empty(found) => found.map(Notice::Empty),
+        })
     }
 
     pub fn has_found(&self) -> bool {
@@ -200,15 +267,50 @@ impl Registry {
         let at = self
             .found
             .iter()
-            .position(|f| matches!(f, Ok(event) if event.token.0 == token))?;
+            .position(|f| matches!(f, Found::Exit(Ok(event)) if event.token.0 == token))?;
         match self.found.remove(at) {
-            Some(Ok(event)) => Some(event.process),
+            Some(Found::Exit(Ok(event))) => Some(event.process),
             _ => None,
         }
     }
 
-    /// Processes registered plus exits not yet handed out.
+    /// Takes back a scope whose emptiness was found but not yet returned.
+    pub fn take_found_scope(&mut self, token: u64) -> Option<Arc<Scope>> {
+        let at = self
+            .found
+            .iter()
+            .position(|f| matches!(f, Found::Empty(Ok(event)) if event.token.0 == token))?;
+        match self.found.remove(at) {
+            Some(Found::Empty(Ok(event))) => Some(event.scope),
+            _ => None,
+        }
+    }
+
+    /// Processes and scopes registered plus notices not yet handed out.
     pub fn len(&self) -> usize {
-        self.entries.len() + self.found.iter().filter(|f| f.is_ok()).count()
+        let found = self.found.iter().filter(|f| match f {
+            Found::Exit(r) => r.is_ok(),
+            Found::Empty(r) => r.is_ok(),
+        });
+        self.entries.len() + self.scopes.len() + found.count()
+    }
+
+    /// Processes registered plus exits not yet handed out.
+    pub fn process_len(&self) -> usize {
+        let found = self
+            .found
+            .iter()
+            .filter(|f| matches!(f, Found::Exit(Ok(_))));
+        self.entries.len() + found.count()
+    }
+
+    /// [`len`](Registry::len) with `scopes`, else
+    /// [`process_len`](Registry::process_len).
+    pub fn len_for(&self, scopes: bool) -> usize {
+        if scopes {
+            self.len()
+        } else {
+            self.process_len()
+        }
     }
 }

@@ -45,6 +45,7 @@ use windows_sys::Win32::System::Threading::{
 
 use crate::error::{Error, Result};
 use crate::process::Process;
+use crate::scope::Scope;
 
 /// Longest single sleep, as on Linux; callers simply loop.
 const MAX_SLEEP_MS: u32 = 24 * 3600 * 1000;
@@ -100,6 +101,9 @@ impl Registration {
         // Else leak the context: a few bytes, never a use-after-free.
     }
 }
+
+/// No scope has a descriptor to watch here: scopes are re-checked.
+pub(super) enum EventsFd {}
 
 pub(super) struct Poller {
     shared: Arc<Shared>,
@@ -184,6 +188,13 @@ impl Poller {
             previous.end();
         }
         Ok(true)
+    }
+
+    /// Scopes are re-checked on the backoff schedule here (a job's
+    /// completion port would tell, but is not wired in): nothing to
+    /// register.
+    pub(super) fn register_scope(&self, _scope: &Scope, _token: u64) -> Result<Option<EventsFd>> {
+        Ok(None)
     }
 
     /// Registers a new one-shot wait in place of a spent one.

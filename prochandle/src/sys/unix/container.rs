@@ -294,6 +294,30 @@ impl Container {
         }
     }
 
+    /// Cgroup modes: a new descriptor of `cgroup.events`, an open file of
+    /// its own. The kernel tracks per open file which notification a
+    /// reader last saw, so a watcher on this one misses nothing when
+    /// others read the container's own descriptor (`is_empty`, `kill`).
+    /// `None` in the other modes.
+    #[cfg(target_os = "linux")]
+    pub(crate) fn open_events(&self) -> Result<Option<std::os::fd::OwnedFd>> {
+        match &self.inner {
+            Inner::Cgroup { cgroup, .. } => {
+                // std opens with O_CLOEXEC.
+                let file =
+                    std::fs::File::open(cgroup.path().join("cgroup.events")).map_err(|e| {
+                        super::errno::os_error(
+                            super::errno::Call::NewDescriptor,
+                            "open cgroup.events",
+                            e,
+                        )
+                    })?;
+                Ok(Some(file.into()))
+            }
+            _ => Ok(None),
+        }
+    }
+
     /// Starts the guardian on the first spawn, if asked for.
     #[cfg(target_os = "linux")]
     fn start_guardian(&self) -> Result<()> {
