@@ -11,7 +11,8 @@ use std::time::Duration;
 use ::async_io::{Async, Timer};
 
 use super::empty::{EmptyFuture, NoEvents, Scoped};
-use super::exit::{ExitFuture, Pidfd, Reactor, Waited};
+use super::exit::{ExitFuture, Waited};
+use super::reactor::{Pidfd, Reactor};
 use crate::process::Process;
 use crate::scope::Scope;
 
@@ -114,7 +115,7 @@ pub type Empty<'a> = EmptyFuture<'a, AsyncIo>;
 #[derive(Debug)]
 pub enum AsyncIo {}
 
-impl super::exit::sealed::Sealed for AsyncIo {}
+impl super::reactor::sealed::Sealed for AsyncIo {}
 
 impl Reactor for AsyncIo {
     type Registration = Async<Pidfd>;

@@ -7,8 +7,8 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
 
-use super::exit::Reactor;
 use super::pacer::Pacer;
+use super::reactor::Reactor;
 use crate::error::{Error, Result};
 use crate::scope::Scope;
 

@@ -1,110 +1,23 @@
-//! The one exit future, written once over a small reactor abstraction;
-//! `tokio.rs` and `async_io.rs` only adapt their runtime to [`Reactor`].
+//! The one exit future, written once over the small reactor abstraction
+//! of `reactor.rs`; `tokio.rs` and `async_io.rs` only adapt their runtime
+//! to it.
 
 use std::fmt;
 use std::future::Future;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{ready, Context, Poll};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::pacer::Pacer;
+use super::reactor::{Pidfd, Reactor};
 use crate::backoff::REAP_GRACE;
 use crate::error::{Error, Result};
 use crate::process::Process;
 use crate::state::{ExitStatus, ProcessState, UnknownReason};
 use crate::sys::unix::errno::{self, Call};
-
-/// A runtime an [`ExitFuture`] can wait on: implemented by
-/// [`tokio::Tokio`](super::tokio::Tokio) and
-/// [`async_io::AsyncIo`](super::async_io::AsyncIo), and sealed.
-///
-/// What the futures need from a runtime: a pidfd registered with its
-/// reactor, a scope's `cgroup.events` descriptor registered for `POLLPRI`
-/// where the reactor can, and timers. Every method is called from inside `poll`, so from
-/// within the runtime.
-pub trait Reactor: sealed::Sealed {
-    #[doc(hidden)]
-    /// A pidfd registered with the reactor; deregisters on drop.
-    type Registration: Send + Unpin;
-    #[doc(hidden)]
-    /// A timer that can be re-armed.
-    type Timer: Send + Unpin;
-    #[doc(hidden)]
-    /// Names the runtime in errors.
-    const NAME: &'static str;
-
-    #[doc(hidden)]
-    fn register(fd: Pidfd) -> io::Result<Self::Registration>;
-    /// Ready once the reactor has seen the pidfd readable since the last
-    /// `Ready`: each readiness is reported once, so that a spurious one
-    /// (which the future re-checks and ignores) is not reported again.
-    #[doc(hidden)]
-    fn poll_readable(
-        registration: &Self::Registration,
-        cx: &mut Context<'_>,
-    ) -> Poll<io::Result<()>>;
-    #[doc(hidden)]
-    /// A scope's own `cgroup.events` descriptor on the reactor, for
-    /// `POLLPRI`; deregisters and closes on drop.
-    type Events: Send + Unpin;
-    #[doc(hidden)]
-    /// Whether the reactor can wait for `POLLPRI`. If not, the emptiness
-    /// future re-checks on timers.
-    const PRIORITY: bool;
-    #[doc(hidden)]
-    fn register_events(fd: OwnedFd) -> io::Result<Self::Events>;
-    /// Ready once per kernel notification since the last `Ready`.
-    #[doc(hidden)]
-    fn poll_events(events: &mut Self::Events, cx: &mut Context<'_>) -> Poll<io::Result<()>>;
-    #[doc(hidden)]
-    fn timer(after: Duration) -> Self::Timer;
-    #[doc(hidden)]
-    fn reset(timer: &mut Self::Timer, after: Duration);
-    #[doc(hidden)]
-    fn poll_timer(timer: &mut Self::Timer, cx: &mut Context<'_>) -> Poll<()>;
-}
-
-pub(super) mod sealed {
-    /// Only this crate's runtimes implement [`Reactor`](super::Reactor).
-    pub trait Sealed {}
-}
-
-/// The pidfd handed to the reactor: the `Process`'s own, or a duplicate
-/// when the reactor already has that one.
-// `pub` only because the sealed `Reactor` names it; not reachable from
-// outside the crate.
-pub enum Pidfd {
-    /// The process's own pidfd, by number. It stays open as long as the
-    /// future that registered it: the future keeps the `Process` (borrowed
-    /// or shared) and drops its registration first, and a `Process` never
-    /// closes its pidfd while it is borrowed.
-    Borrowed(RawFd),
-    /// A duplicate, closed when the registration is dropped.
-    Owned(OwnedFd),
-}
-
-impl AsRawFd for Pidfd {
-    fn as_raw_fd(&self) -> RawFd {
-        match self {
-            Pidfd::Borrowed(fd) => *fd,
-            Pidfd::Owned(fd) => fd.as_raw_fd(),
-        }
-    }
-}
-
-impl AsFd for Pidfd {
-    fn as_fd(&self) -> BorrowedFd<'_> {
-        match self {
-            // SAFETY: the descriptor is open for as long as this `Pidfd`
-            // exists (see `Pidfd::Borrowed`), which covers the borrow.
-            Pidfd::Borrowed(fd) => unsafe { BorrowedFd::borrow_raw(*fd) },
-            Pidfd::Owned(fd) => fd.as_fd(),
-        }
-    }
-}
 
 /// The process a future waits for: borrowed, or shared through an `Arc`
 /// (for a future with no lifetime to carry).

@@ -99,9 +99,11 @@ pub mod tokio;
 mod empty;
 mod exit;
 mod pacer;
+mod reactor;
 
 pub use empty::EmptyFuture;
-pub use exit::{ExitFuture, Reactor};
+pub use exit::ExitFuture;
+pub use reactor::Reactor;
 
 #[cfg(doc)]
 use crate::process::Process;

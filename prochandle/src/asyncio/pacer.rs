@@ -5,7 +5,7 @@
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use super::exit::Reactor;
+use super::reactor::Reactor;
 use crate::backoff::Backoff;
 
 pub(super) struct Pacer<R: Reactor> {

@@ -15,7 +15,8 @@ use ::tokio::time::{Instant, Sleep};
 #[cfg(not(target_os = "linux"))]
 use super::empty::NoEvents as Events;
 use super::empty::{EmptyFuture, Scoped};
-use super::exit::{ExitFuture, Pidfd, Reactor, Waited};
+use super::exit::{ExitFuture, Waited};
+use super::reactor::{Pidfd, Reactor};
 use crate::process::Process;
 use crate::scope::Scope;
 #[cfg(target_os = "linux")]
@@ -142,7 +143,7 @@ pub type Empty<'a> = EmptyFuture<'a, Tokio>;
 #[derive(Debug)]
 pub enum Tokio {}
 
-impl super::exit::sealed::Sealed for Tokio {}
+impl super::reactor::sealed::Sealed for Tokio {}
 
 impl Reactor for Tokio {
     type Registration = AsyncFd<Pidfd>;

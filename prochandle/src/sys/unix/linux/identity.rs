@@ -288,8 +288,8 @@ mod tests {
     #[test]
     fn reopens_by_pidfs_handle_where_the_kernel_has_them() {
         let caps = capabilities();
-        let release = super::super::probe::kernel_release();
-        if !caps.handles() || !super::super::probe::release_at_least(&release, 6, 14) {
+        let release = super::super::verdict::kernel_release();
+        if !caps.handles() || !super::super::verdict::release_at_least(&release, 6, 14) {
             return;
         }
         assert!(

@@ -24,6 +24,7 @@ pub(crate) mod subreaper;
 pub(crate) mod syscalls;
 pub(crate) mod thread;
 pub(crate) mod tree;
+mod verdict;
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};

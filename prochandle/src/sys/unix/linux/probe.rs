@@ -15,8 +15,9 @@ use std::os::fd::{AsFd, BorrowedFd};
 use rustix::process::{getpid, pidfd_open, Pid, PidfdFlags};
 
 use super::probe_info::info_features;
-use super::sigsys_guard::{self, Guard, Probed};
+use super::sigsys_guard::{self, Guard};
 use super::syscalls::{self, WaitTarget, PIDFD_INFO_PID};
+use super::verdict::{availability, from_error, kernel_release};
 use crate::capabilities::{forced_pid, Availability, Capabilities, Feature, ForcedPid};
 
 /// `PIDFS_MAGIC` (`linux/magic.h`): pidfds live on pidfs from Linux 6.9,
@@ -32,28 +33,6 @@ fn pidfd_features() -> impl Iterator<Item = Feature> {
         .iter()
         .copied()
         .filter(|f| !PROC_DIR_FEATURES.contains(f))
-}
-
-pub(crate) fn availability<T>(probed: &Probed<T>, what: &str) -> Availability {
-    match &probed.result {
-        Ok(_) => Availability::Available,
-        Err(_) if probed.trapped => Availability::unavailable(
-            Some(libc::ENOSYS),
-            format!("{what} trapped by a seccomp filter (SIGSYS)"),
-        ),
-        Err(e) => from_error(e, what),
-    }
-}
-
-fn from_error(e: &io::Error, what: &str) -> Availability {
-    let why = match e.raw_os_error() {
-        Some(libc::ENOSYS) => "not implemented by this kernel",
-        Some(libc::EPERM) | Some(libc::EACCES) => "refused, likely by a seccomp profile",
-        Some(libc::EINVAL) => "rejected as invalid: the kernel predates it",
-        Some(libc::ENOTTY) => "unknown ioctl: the kernel predates it",
-        _ => "failed",
-    };
-    Availability::unavailable(e.raw_os_error(), format!("{what}: {why} ({e})"))
 }
 
 fn unavailable(
@@ -229,38 +208,5 @@ fn probe_setns(guard: &Guard, fd: BorrowedFd<'_>) -> Availability {
             Availability::Available
         }
         _ => availability(&probed, "setns(pidfd)"),
-    }
-}
-
-/// The kernel release, e.g. `6.18.2-arch1`.
-pub(crate) fn kernel_release() -> String {
-    rustix::system::uname()
-        .release()
-        .to_string_lossy()
-        .into_owned()
-}
-
-/// Compares the leading `major.minor` of a release string.
-pub(crate) fn release_at_least(release: &str, major: u32, minor: u32) -> bool {
-    let mut parts = release
-        .split(|c: char| !c.is_ascii_digit())
-        .filter(|s| !s.is_empty())
-        .map(|s| s.parse::<u32>().unwrap_or(0));
-    let got = (parts.next().unwrap_or(0), parts.next().unwrap_or(0));
-    got >= (major, minor)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn release_comparison() {
-        assert!(release_at_least("6.18.44-fc-v669", 6, 15));
-        assert!(release_at_least("6.15", 6, 15));
-        assert!(!release_at_least("6.14.9", 6, 15));
-        assert!(!release_at_least("5.19.0", 6, 13));
-        assert!(release_at_least("10.0", 6, 15));
-        assert!(!release_at_least("garbage", 6, 15));
     }
 }

@@ -8,8 +8,8 @@
 //! process, which the probe will not create, so it is inferred from the
 //! release (6.15), as LTP does.
 
-use super::probe::release_at_least;
 use super::syscalls::{PidfdInfoExt, PIDFD_INFO_COREDUMP, PIDFD_INFO_EXIT};
+use super::verdict::release_at_least;
 use crate::capabilities::{Availability, Feature};
 
 /// The info features, from the answer to `PIDFD_GET_INFO` asking for
@@ -132,7 +132,7 @@ mod tests {
         if !caps.is_available(Feature::PidfdGetInfo) {
             return;
         }
-        let release = super::super::probe::kernel_release();
+        let release = super::super::verdict::kernel_release();
         if caps.is_available(Feature::PidfdInfoSupportedMask) {
             return;
         }

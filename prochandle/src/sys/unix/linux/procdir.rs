@@ -16,8 +16,8 @@ use rustix::fs::{Mode, OFlags};
 
 use super::super::backend::Stat;
 use super::super::errno::{self, Call};
-use super::probe::availability;
 use super::sigsys_guard::{self, Guard};
+use super::verdict::availability;
 use super::{procfs, syscalls};
 use crate::capabilities::{Availability, Feature};
 use crate::error::{Error, Result};
