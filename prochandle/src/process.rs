@@ -60,17 +60,19 @@ impl Process {
     /// (for example, out of descriptors) the child is killed and reaped
     /// before the error is returned, so no process is left behind.
     pub fn spawn(command: &mut Command) -> Result<Process> {
-        let mut child = command
+        let child = command
             .spawn()
             .map_err(|e| Error::os("spawn", e).with_detail(describe_command(command)))?;
-        match Process::from_child(&child) {
-            Ok(process) => Ok(process),
-            Err(err) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                Err(err)
-            }
-        }
+        Process::hold_spawned(child)
+    }
+
+    /// Holds a child just spawned for us; if that fails, kills and reaps
+    /// it, so that no process is left behind.
+    pub(crate) fn hold_spawned(mut child: Child) -> Result<Process> {
+        Process::from_child(&child).inspect_err(|_| {
+            let _ = child.kill();
+            let _ = child.wait();
+        })
     }
 
     /// Holds a child spawned with [`std::process::Command`]; the caller keeps

@@ -35,9 +35,9 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use windows_sys::Win32::Foundation::{ERROR_ACCESS_DENIED, HANDLE};
 use windows_sys::Win32::System::JobObjects::{
-    AssignProcessToJobObject, CreateJobObjectW, IsProcessInJob, JobObjectBasicProcessIdList,
-    JobObjectExtendedLimitInformation, QueryInformationJobObject, SetInformationJobObject,
-    TerminateJobObject, JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
+    AssignProcessToJobObject, CreateJobObjectW, IsProcessInJob, JobObjectExtendedLimitInformation,
+    SetInformationJobObject, TerminateJobObject, JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
+    JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
 };
 use windows_sys::Win32::System::Threading::{
     GetPriorityClass, SetPriorityClass, ABOVE_NORMAL_PRIORITY_CLASS, BELOW_NORMAL_PRIORITY_CLASS,
@@ -336,48 +336,8 @@ impl JobObject {
     /// (`JobObjectBasicProcessIdList`). A snapshot: a process may exit, and
     /// a new one join, right after.
     pub fn process_ids(&self) -> Result<Vec<u32>> {
-        const OP: &str = "QueryInformationJobObject";
-        const ERROR_MORE_DATA: i32 = 234;
-        // JOBOBJECT_BASIC_PROCESS_ID_LIST: two u32 counts (assigned, listed),
-        // then `listed` PIDs of pointer size. A usize buffer keeps the
-        // alignment right.
-        let header_words = 8 / std::mem::size_of::<usize>();
-        let mut capacity = 64usize;
-        loop {
-            let mut buf = vec![0usize; header_words + capacity];
-            // SAFETY: a valid job handle and a buffer of the size passed,
-            // aligned for the structure.
-            let ok = unsafe {
-                QueryInformationJobObject(
-                    raw(self.handle.as_handle()),
-                    JobObjectBasicProcessIdList,
-                    buf.as_mut_ptr().cast(),
-                    (buf.len() * std::mem::size_of::<usize>()) as u32,
-                    std::ptr::null_mut(),
-                )
-            };
-            // SAFETY: the buffer is at least 8 bytes and usize-aligned, so
-            // reading two u32s from its start is in bounds and aligned.
-            let (assigned, listed) = unsafe {
-                let counts = buf.as_ptr().cast::<u32>();
-                (*counts as usize, *counts.add(1) as usize)
-            };
-            let too_small = if ok == 0 {
-                let e = io::Error::last_os_error();
-                if e.raw_os_error() != Some(ERROR_MORE_DATA) {
-                    return Err(denied_or_os(OP, e));
-                }
-                true
-            } else {
-                listed < assigned
-            };
-            if too_small && capacity < 1 << 20 {
-                capacity = (assigned.max(capacity) * 2).min(1 << 20);
-                continue;
-            }
-            let pids = &buf[header_words..header_words + listed.min(capacity)];
-            return Ok(pids.iter().map(|&pid| pid as u32).collect());
-        }
+        sys::windows::api::job_process_ids(self.handle.as_handle())
+            .map_err(|e| denied_or_os("QueryInformationJobObject", e))
     }
 }
 

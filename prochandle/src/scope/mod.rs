@@ -112,15 +112,7 @@ impl Scope {
     /// # Ok(()) }
     /// ```
     pub fn spawn(&self, command: &mut Command) -> Result<Process> {
-        let mut child = self.spawn_child(command)?;
-        match Process::from_child(&child) {
-            Ok(process) => Ok(process),
-            Err(err) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                Err(err)
-            }
-        }
+        Process::hold_spawned(self.spawn_child(command)?)
     }
 
     /// Like [`spawn`](Scope::spawn), returning std's `Child` with its pipes

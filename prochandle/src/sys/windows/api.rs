@@ -172,3 +172,54 @@ pub(crate) fn peak_working_set(handle: BorrowedHandle<'_>) -> io::Result<u64> {
     check(unsafe { K32GetProcessMemoryInfo(raw(handle), &mut counters, counters.cb) })?;
     Ok(counters.PeakWorkingSetSize as u64)
 }
+
+/// The PIDs of the processes in a job right now (`QueryInformationJobObject`
+/// with `JobObjectBasicProcessIdList`). A snapshot: a process may exit, and
+/// a new one join, right after.
+pub(crate) fn job_process_ids(job: BorrowedHandle<'_>) -> io::Result<Vec<u32>> {
+    use windows_sys::Win32::System::JobObjects::{
+        JobObjectBasicProcessIdList, QueryInformationJobObject,
+    };
+    const ERROR_MORE_DATA: i32 = 234;
+    const MOST: usize = 1 << 20;
+    // JOBOBJECT_BASIC_PROCESS_ID_LIST: two u32 counts (assigned, listed),
+    // then `listed` PIDs of pointer size. A usize buffer keeps the
+    // alignment right.
+    let header_words = 8 / std::mem::size_of::<usize>();
+    let mut capacity = 64usize;
+    loop {
+        let mut buf = vec![0usize; header_words + capacity];
+        // SAFETY: a valid job handle and a buffer of the size passed,
+        // aligned for the structure.
+        let ok = unsafe {
+            QueryInformationJobObject(
+                raw(job),
+                JobObjectBasicProcessIdList,
+                buf.as_mut_ptr().cast(),
+                (buf.len() * std::mem::size_of::<usize>()) as u32,
+                std::ptr::null_mut(),
+            )
+        };
+        // SAFETY: the buffer is at least 8 bytes and usize-aligned, so
+        // reading two u32s from its start is in bounds and aligned.
+        let (assigned, listed) = unsafe {
+            let counts = buf.as_ptr().cast::<u32>();
+            (*counts as usize, *counts.add(1) as usize)
+        };
+        let too_small = if ok == 0 {
+            let e = io::Error::last_os_error();
+            if e.raw_os_error() != Some(ERROR_MORE_DATA) {
+                return Err(e);
+            }
+            true
+        } else {
+            listed < assigned
+        };
+        if too_small && capacity < MOST {
+            capacity = (assigned.max(capacity) * 2).min(MOST);
+            continue;
+        }
+        let pids = &buf[header_words..header_words + listed.min(capacity)];
+        return Ok(pids.iter().map(|&pid| pid as u32).collect());
+    }
+}

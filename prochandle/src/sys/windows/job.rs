@@ -19,8 +19,8 @@ use windows_sys::Win32::System::Diagnostics::ToolHelp::{
 };
 use windows_sys::Win32::System::JobObjects::{
     AssignProcessToJobObject, CreateJobObjectW, JobObjectBasicAccountingInformation,
-    JobObjectBasicProcessIdList, JobObjectExtendedLimitInformation, QueryInformationJobObject,
-    SetInformationJobObject, TerminateJobObject, JOBOBJECT_BASIC_ACCOUNTING_INFORMATION,
+    JobObjectExtendedLimitInformation, QueryInformationJobObject, SetInformationJobObject,
+    TerminateJobObject, JOBOBJECT_BASIC_ACCOUNTING_INFORMATION,
     JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
 };
 use windows_sys::Win32::System::Threading::{
@@ -142,36 +142,10 @@ impl Container {
         Ok(out)
     }
 
-    /// `JobObjectBasicProcessIdList`: two u32 counts, then pointer-sized
-    /// PIDs; a usize buffer keeps the alignment.
+    /// The PIDs in the job right now.
     fn pids(&self) -> Result<Vec<u32>> {
-        let header = 8 / std::mem::size_of::<usize>();
-        let mut capacity = 64usize;
-        loop {
-            let mut buf = vec![0usize; header + capacity];
-            // SAFETY: a valid job handle, a buffer of the size passed.
-            let ok = unsafe {
-                QueryInformationJobObject(
-                    raw(self.job.as_handle()),
-                    JobObjectBasicProcessIdList,
-                    buf.as_mut_ptr().cast(),
-                    (buf.len() * std::mem::size_of::<usize>()) as u32,
-                    std::ptr::null_mut(),
-                )
-            };
-            // SAFETY: the buffer is at least 8 bytes and usize-aligned.
-            let (assigned, listed) = unsafe {
-                let counts = buf.as_ptr().cast::<u32>();
-                (*counts as usize, *counts.add(1) as usize)
-            };
-            if ok != 0 && listed >= assigned {
-                return Ok(buf[header..header + listed]
-                    .iter()
-                    .map(|&p| p as u32)
-                    .collect());
-            }
-            capacity = assigned.max(capacity * 2);
-        }
+        super::api::job_process_ids(self.job.as_handle())
+            .map_err(|e| Error::os("QueryInformationJobObject", e))
     }
 
     /// Only `KILL` exists here: `TerminateJobObject`.

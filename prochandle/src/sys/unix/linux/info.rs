@@ -117,24 +117,31 @@ const OP: &str = "info";
 const PIDFD_INFO_CREDS: u64 = libc::PIDFD_INFO_CREDS as u64;
 const PIDFD_INFO_CGROUPID: u64 = libc::PIDFD_INFO_CGROUPID as u64;
 
-pub(crate) fn info(process: &Process) -> Result<ProcessInfo> {
-    let from_kernel = match process.handle() {
-        Some(fd) if capabilities().is_available(Feature::PidfdGetInfo) => {
-            let mut mask = syscalls::PIDFD_INFO_PID | PIDFD_INFO_CREDS | PIDFD_INFO_CGROUPID;
-            if capabilities().is_available(Feature::PidfdInfoCoredump) {
-                mask |= syscalls::PIDFD_INFO_COREDUMP;
-            }
-            match syscalls::pidfd_get_info_ext(fd, mask) {
-                Ok(raw) => Some(raw),
-                Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {
-                    return Err(Error::os_kind(ErrorKind::Done, "ioctl(PIDFD_GET_INFO)", e)
-                        .with_detail(format!("process {} has been reaped", process.pid())))
-                }
-                Err(e) => return Err(Error::os("ioctl(PIDFD_GET_INFO)", e)),
-            }
-        }
-        _ => None,
+/// `PIDFD_GET_INFO` through the process's pidfd, where it has one and the
+/// kernel has that call: `None` means "read `/proc` instead".
+fn ask_kernel(process: &Process) -> Result<Option<syscalls::PidfdInfoExt>> {
+    let Some(fd) = process.handle() else {
+        return Ok(None);
     };
+    if !capabilities().is_available(Feature::PidfdGetInfo) {
+        return Ok(None);
+    }
+    let mut mask = syscalls::PIDFD_INFO_PID | PIDFD_INFO_CREDS | PIDFD_INFO_CGROUPID;
+    if capabilities().is_available(Feature::PidfdInfoCoredump) {
+        mask |= syscalls::PIDFD_INFO_COREDUMP;
+    }
+    match syscalls::pidfd_get_info_ext(fd, mask) {
+        Ok(raw) => Ok(Some(raw)),
+        Err(e) if e.raw_os_error() == Some(libc::ESRCH) => {
+            Err(Error::os_kind(ErrorKind::Done, "ioctl(PIDFD_GET_INFO)", e)
+                .with_detail(format!("process {} has been reaped", process.pid())))
+        }
+        Err(e) => Err(Error::os("ioctl(PIDFD_GET_INFO)", e)),
+    }
+}
+
+pub(crate) fn info(process: &Process) -> Result<ProcessInfo> {
+    let from_kernel = ask_kernel(process)?;
     // The kernel fills only what `mask` says, up to the size we pass (the
     // larger struct, or the first version on kernels that take only that,
     // whose answer then claims nothing newer): only marked fields are read.
