@@ -192,39 +192,11 @@ kill -KILL "$new"; wait "$new"
 
 #[test]
 fn kill_of_an_identity_whose_pid_was_recycled_is_refused() {
-    let usable = is_root()
-        && Command::new("unshare")
-            .args(["--pid", "--fork", "--mount-proc", "true"])
-            .status()
-            .is_ok_and(|s| s.success());
-    if !require(usable, "needs root and unshare(1) for a PID namespace") {
+    let Some(recycled) = recycled_in_pid_namespace(RECYCLE_SCRIPT) else {
         return;
-    }
-    let out = Command::new("unshare")
-        .args([
-            "--pid",
-            "--fork",
-            "--mount-proc",
-            "--kill-child",
-            "sh",
-            "-c",
-            RECYCLE_SCRIPT,
-        ])
-        .env("P", assert_cmd::cargo::cargo_bin("prochandle"))
-        .output()
-        .unwrap();
-    let text = stdout(&out);
-    let field = |name: &str| {
-        text.split_whitespace()
-            .find_map(|w| w.strip_prefix(&format!("{name}=")))
-            .unwrap_or_else(|| panic!("no {name} in {text:?}; stderr {}", stderr(&out)))
-            .to_owned()
     };
-    assert_eq!(
-        field("old"),
-        field("new"),
-        "the PID was not recycled: {text}"
-    );
+    let field = |name: &str| recycled.field(name);
+    let text = &recycled.text;
     let id = field("id");
     assert!(
         id.starts_with(&format!("{}:", field("old")))

@@ -94,3 +94,60 @@ impl Tool {
         command
     }
 }
+
+/// What a script run in a PID namespace of its own printed.
+pub struct Recycled {
+    /// Everything it printed on stdout.
+    pub text: String,
+    stderr: String,
+}
+
+impl Recycled {
+    /// The value of the `NAME=VALUE` word `name` it printed.
+    pub fn field(&self, name: &str) -> String {
+        self.text
+            .split_whitespace()
+            .find_map(|w| w.strip_prefix(&format!("{name}=")))
+            .unwrap_or_else(|| panic!("no {name} in {:?}; stderr {}", self.text, self.stderr))
+            .to_owned()
+    }
+}
+
+/// Runs `script` (with `$P` the prochandle binary) under `sh` in a new PID
+/// namespace with its own `/proc`, where PIDs are few and recycled soon, and
+/// asserts that it printed `old=PID new=PID` with the same PID. `None`
+/// without root and unshare(1) (a failure under `CI=true`).
+pub fn recycled_in_pid_namespace(script: &str) -> Option<Recycled> {
+    let usable = prochandle_test_support::is_root()
+        && Command::new("unshare")
+            .args(["--pid", "--fork", "--mount-proc", "true"])
+            .status()
+            .is_ok_and(|s| s.success());
+    if !prochandle_test_support::require(usable, "needs root and unshare(1) for a PID namespace") {
+        return None;
+    }
+    let out = Command::new("unshare")
+        .args([
+            "--pid",
+            "--fork",
+            "--mount-proc",
+            "--kill-child",
+            "sh",
+            "-c",
+            script,
+        ])
+        .env("P", assert_cmd::cargo::cargo_bin("prochandle"))
+        .output()
+        .unwrap();
+    let recycled = Recycled {
+        text: stdout(&out),
+        stderr: stderr(&out),
+    };
+    assert_eq!(
+        recycled.field("old"),
+        recycled.field("new"),
+        "the PID was not recycled: {}",
+        recycled.text
+    );
+    Some(recycled)
+}
