@@ -11,7 +11,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use prochandle::{MechanismKind, Process, Scope, ScopeOptions, Signal};
-use prochandle_test_support::{eventually, require_root, skip, within, TreeMark};
+use prochandle_test_support::{eventually, require_root, scope_of, within, TreeMark};
 
 /// Under `cargo test` the tests share one process, and a subreaper scope
 /// counts every later child of it as an orphan of its tree: one test at a
@@ -19,27 +19,6 @@ use prochandle_test_support::{eventually, require_root, skip, within, TreeMark};
 fn serial() -> std::sync::MutexGuard<'static, ()> {
     static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// A scope of exactly `kind`; `None` (skipped, a failure under CI=true)
-/// where this machine cannot give it.
-fn scope_of(kind: MechanismKind) -> Option<Scope> {
-    if matches!(kind, MechanismKind::Cgroup) && !require_root("a cgroup scope") {
-        return None;
-    }
-    let options = ScopeOptions::new()
-        .mechanism(kind)
-        .allow_subreaper(kind == MechanismKind::Subreaper);
-    match options.create() {
-        Ok(scope) => {
-            assert_eq!(scope.mechanism().kind(), kind);
-            Some(scope)
-        }
-        Err(e) => {
-            skip(&format!("{kind} is not available: {e}"));
-            None
-        }
-    }
 }
 
 fn sh(mark: &TreeMark, script: &str) -> Command {
