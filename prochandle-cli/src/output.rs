@@ -18,6 +18,7 @@ pub enum Action {
     Wait,
     Kill,
     Info,
+    Tree,
     Getfd,
     Nsenter,
 }
@@ -28,6 +29,7 @@ impl fmt::Display for Action {
             Action::Wait => "wait",
             Action::Kill => "kill",
             Action::Info => "info",
+            Action::Tree => "tree",
             Action::Getfd => "getfd",
             Action::Nsenter => "nsenter",
         })
@@ -51,7 +53,7 @@ impl Action {
                 "joining namespaces needs CAP_SYS_ADMIN over the target's user namespace \
                  and ptrace-read rights over the target"
             }
-            Action::Wait | Action::Info => {
+            Action::Wait | Action::Info | Action::Tree => {
                 "reading another user's process needs ptrace-read rights or CAP_SYS_PTRACE"
             }
         }

@@ -23,23 +23,17 @@ struct Node {
 }
 
 pub fn run(json: bool, target: &Target) -> u8 {
-    // Errors name the command as `tree` (the shared messages name the
-    // action they were made for).
-    let as_tree = |message: String| match message.strip_prefix("info ") {
-        Some(rest) => format!("tree {rest}"),
-        None => message,
-    };
-    let root = match target.open(Action::Info) {
+    let root = match target.open(Action::Tree) {
         Ok(root) => root,
         Err(message) => {
-            output::error(as_tree(message));
+            output::error(message);
             return exit_codes::FAILURE;
         }
     };
     let descendants = match root.descendants() {
         Ok(all) => all,
         Err(err) => {
-            output::error(as_tree(output::describe(target, Action::Info, &err)));
+            output::error(output::describe(target, Action::Tree, &err));
             return exit_codes::FAILURE;
         }
     };
