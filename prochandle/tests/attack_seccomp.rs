@@ -45,42 +45,26 @@ const P_PIDFD: u32 = 3;
 struct Env {
     name: &'static str,
     rules: fn() -> Vec<Rule>,
-    removes: &'static [Feature],
+    removes: Vec<Feature>,
     mode: &'static str,
 }
 
-/// Every feature that needs a pidfd.
-const ALL_PIDFD: &[Feature] = &[
-    Feature::ProcessHandle,
-    Feature::PidfdOpen,
-    Feature::PidfdSendSignal,
-    Feature::WaitidPidfd,
-    Feature::PidfdNonblock,
-    Feature::PidfdGetfd,
-    Feature::SetnsPidfd,
-    Feature::PidfsIds,
-    Feature::PidfdGetInfo,
-    Feature::PidfdInfoExit,
-    Feature::PidfdInfoCoredump,
-    Feature::PidfdInfoSupportedMask,
-];
+/// Every feature that needs a pidfd: all but the `/proc/<pid>` directory
+/// ones (derived, so that a new feature is not forgotten here).
+fn all_pidfd() -> Vec<Feature> {
+    Feature::ALL
+        .iter()
+        .copied()
+        .filter(|f| !matches!(f, Feature::ProcDirHandle | Feature::ProcDirSignal))
+        .collect()
+}
 
 /// Every pidfd feature, and `pidfd_send_signal` on `/proc/<pid>` too.
-const ALL_PIDFD_AND_SIGNAL: &[Feature] = &[
-    Feature::ProcessHandle,
-    Feature::PidfdOpen,
-    Feature::PidfdSendSignal,
-    Feature::WaitidPidfd,
-    Feature::PidfdNonblock,
-    Feature::PidfdGetfd,
-    Feature::SetnsPidfd,
-    Feature::PidfsIds,
-    Feature::PidfdGetInfo,
-    Feature::PidfdInfoExit,
-    Feature::PidfdInfoCoredump,
-    Feature::PidfdInfoSupportedMask,
-    Feature::ProcDirSignal,
-];
+fn all_pidfd_and_signal() -> Vec<Feature> {
+    let mut features = all_pidfd();
+    features.push(Feature::ProcDirSignal);
+    features
+}
 
 /// The environment with `/proc` mounted `hidepid=2` (see [`in_hidepid_proc`]).
 const HIDEPID: &str = "pidfd_open-eperm-hidepid2";
@@ -98,7 +82,7 @@ fn envs() -> Vec<Env> {
                     rule(libc::SYS_clone3, Errno(libc::ENOSYS)),
                 ]
             },
-            removes: ALL_PIDFD_AND_SIGNAL,
+            removes: all_pidfd_and_signal(),
             mode: "proc_dir",
         },
         // Linux 5.1 and 5.2: pidfd_send_signal, but no pidfd_open yet. The
@@ -112,7 +96,7 @@ fn envs() -> Vec<Env> {
                     rule(libc::SYS_clone3, Errno(libc::ENOSYS)),
                 ]
             },
-            removes: ALL_PIDFD,
+            removes: all_pidfd(),
             mode: "proc_dir",
         },
         Env {
@@ -124,13 +108,13 @@ fn envs() -> Vec<Env> {
                     action: Errno(libc::EINVAL),
                 }]
             },
-            removes: &[Feature::ProcessHandle, Feature::WaitidPidfd],
+            removes: vec![Feature::ProcessHandle, Feature::WaitidPidfd],
             mode: "proc_dir",
         },
         Env {
             name: "kernel-5.4",
             rules: || vec![rule(libc::SYS_pidfd_getfd, Errno(libc::ENOSYS))],
-            removes: &[Feature::PidfdGetfd],
+            removes: vec![Feature::PidfdGetfd],
             mode: "handle",
         },
         Env {
@@ -142,7 +126,7 @@ fn envs() -> Vec<Env> {
                     action: Errno(libc::ENOTTY),
                 }]
             },
-            removes: &[
+            removes: vec![
                 Feature::PidfdGetInfo,
                 Feature::PidfdInfoExit,
                 Feature::PidfdInfoCoredump,
@@ -153,13 +137,13 @@ fn envs() -> Vec<Env> {
         Env {
             name: "docker-eperm",
             rules: || vec![rule(libc::SYS_pidfd_open, Errno(libc::EPERM))],
-            removes: ALL_PIDFD,
+            removes: all_pidfd(),
             mode: "proc_dir",
         },
         Env {
             name: HIDEPID,
             rules: || vec![rule(libc::SYS_pidfd_open, Errno(libc::EPERM))],
-            removes: ALL_PIDFD,
+            removes: all_pidfd(),
             mode: "proc_dir",
         },
         Env {
@@ -171,7 +155,7 @@ fn envs() -> Vec<Env> {
                     rule(libc::SYS_pidfd_getfd, Trap),
                 ]
             },
-            removes: ALL_PIDFD_AND_SIGNAL,
+            removes: all_pidfd_and_signal(),
             mode: "proc_dir",
         },
         // Not in the table: pidfd_open works but the next call
@@ -179,7 +163,7 @@ fn envs() -> Vec<Env> {
         Env {
             name: "sigsys-after-open",
             rules: || vec![rule(libc::SYS_pidfd_send_signal, Trap)],
-            removes: &[
+            removes: vec![
                 Feature::ProcessHandle,
                 Feature::PidfdSendSignal,
                 Feature::ProcDirSignal,
@@ -424,7 +408,7 @@ fn sigsys_on_the_probing_thread_only() {
     out.assert_success("android-sigsys on one thread");
     assert_eq!(
         unavailable_in(&out),
-        ALL_PIDFD_AND_SIGNAL
+        all_pidfd_and_signal()
             .iter()
             .map(|f| f.name().to_owned())
             .collect()
