@@ -27,10 +27,12 @@
 //! # Ok(()) }
 //! ```
 
+use std::ffi::OsString;
 use std::io;
 use std::os::windows::io::{
     AsHandle, AsRawHandle, BorrowedHandle, FromRawHandle, OwnedHandle, RawHandle,
 };
+use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use windows_sys::Win32::Foundation::{ERROR_ACCESS_DENIED, HANDLE};
@@ -50,6 +52,8 @@ use crate::error::{Error, ErrorKind, Result};
 use crate::process::Process;
 use crate::sys;
 use crate::sys::windows::api::{check, raw};
+
+mod query;
 
 mod sealed {
     pub trait Sealed {}
@@ -148,6 +152,25 @@ pub trait ProcessExt: sealed::Sealed {
     /// tick Windows records. With the PID, it names the process uniquely
     /// for log lines and caches.
     fn creation_time(&self) -> Result<SystemTime>;
+
+    /// The full path of the program's image, in Win32 form
+    /// (`QueryFullProcessImageNameW`).
+    fn image_path(&self) -> Result<PathBuf>;
+
+    /// The command line the process was started with, as its creator
+    /// passed it. A process may rewrite its own copy; this is what it
+    /// holds now. Before Windows 8.1 (and in Wine 8) the error is of kind
+    /// [`Unsupported`](crate::ErrorKind::Unsupported).
+    fn command_line(&self) -> Result<OsString>;
+
+    /// The PID of the process that created this one. Windows does not
+    /// re-parent orphans: once the creator has exited, the PID may have
+    /// been given to another process.
+    fn parent_pid(&self) -> Result<u32>;
+
+    /// The Remote Desktop Services session the process runs in (0 for
+    /// services).
+    fn session_id(&self) -> Result<u32>;
 }
 
 impl ProcessExt for Process {
@@ -206,6 +229,22 @@ impl ProcessExt for Process {
         let times =
             sys::windows::process_times(handle).map_err(|e| denied_or_os("GetProcessTimes", e))?;
         Ok(filetime_to_system_time(times.creation))
+    }
+
+    fn image_path(&self) -> Result<PathBuf> {
+        query::image_path(self)
+    }
+
+    fn command_line(&self) -> Result<OsString> {
+        query::command_line(self)
+    }
+
+    fn parent_pid(&self) -> Result<u32> {
+        query::parent_pid(self)
+    }
+
+    fn session_id(&self) -> Result<u32> {
+        query::session_id(self)
     }
 }
 

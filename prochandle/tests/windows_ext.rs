@@ -1,5 +1,6 @@
 //! The Windows extension trait: priority classes, job objects (a kill-on-
-//! close job takes a whole process tree down with it) and creation time.
+//! close job takes a whole process tree down with it), creation time, and
+//! what the image path, command line, parent and session say.
 //! Runs under Wine in CI.
 #![cfg(windows)]
 
@@ -106,4 +107,41 @@ fn creation_time_is_when_the_process_started() {
     );
     let me = Process::current().unwrap();
     assert!(me.creation_time().unwrap() <= created);
+}
+
+#[test]
+fn image_path_command_line_parent_and_session_describe_the_child() {
+    let p = Reaped::spawn(sleeper(30));
+    let image = p.image_path().unwrap();
+    assert!(image.is_absolute(), "{}", image.display());
+    let name = image.file_name().unwrap().to_string_lossy().to_lowercase();
+    assert_eq!(name, "ping.exe", "{}", image.display());
+    match p.command_line() {
+        Ok(line) => {
+            let line = line.to_string_lossy();
+            assert!(
+                line.contains("127.0.0.1") && line.contains("-n 31"),
+                "{line:?}"
+            );
+        }
+        // Wine 8 has no ProcessCommandLineInformation: said as such.
+        Err(err) => assert_eq!(err.kind(), prochandle::ErrorKind::Unsupported, "{err}"),
+    }
+    assert_eq!(p.parent_pid().unwrap(), std::process::id());
+    let me = Process::current().unwrap();
+    assert_eq!(p.session_id().unwrap(), me.session_id().unwrap());
+}
+
+#[test]
+fn a_process_opened_by_pid_is_described_too() {
+    let p = Reaped::spawn(sleeper(30));
+    // open() holds only PROCESS_QUERY_LIMITED_INFORMATION among the query
+    // rights: every one of these works with it.
+    let opened = Process::open(p.pid()).unwrap();
+    assert_eq!(opened.image_path().unwrap(), p.image_path().unwrap());
+    assert_eq!(opened.parent_pid().unwrap(), std::process::id());
+    match opened.command_line() {
+        Ok(line) => assert_eq!(line, p.command_line().unwrap()),
+        Err(err) => assert_eq!(err.kind(), prochandle::ErrorKind::Unsupported, "{err}"),
+    }
 }
