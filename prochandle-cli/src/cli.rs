@@ -15,8 +15,8 @@ a recycled PID is never signalled, waited for or entered by mistake.";
 
 const TARGETS: &str = "\
 TARGET is a PID, or an identity PID:INODE (as util-linux kill and systemd print it) \
-or PID@TICKS:BOOT-ID; an identity that no longer names the same process is reported \
-as gone and never acted on.";
+or PID@TICKS:BOOT-ID (Linux); an identity that no longer names the same process is \
+reported as gone and never acted on.";
 
 /// The `prochandle` command line.
 #[derive(Parser, Debug)]
@@ -97,6 +97,26 @@ pub enum Command {
     },
 }
 
+/// The signal `kill` sends and `run` sends at the timeout unless told
+/// otherwise: TERM, as kill(1) and timeout(1); on Windows, which can only
+/// end a process, KILL.
+#[cfg(unix)]
+pub const DEFAULT_SIGNAL: &str = "TERM";
+#[cfg(windows)]
+pub const DEFAULT_SIGNAL: &str = "KILL";
+
+/// Refuses, on Windows, a signal other than KILL (and 0, which only
+/// checks): Windows has no signals, and the library ends a process or
+/// nothing.
+pub fn check_signal_here(signal: Signal) -> Result<(), String> {
+    if cfg!(windows) && signal != Signal::KILL && signal.as_raw() != 0 {
+        return Err(format!(
+            "signal {signal}: Windows has no signals; only KILL (which ends the process) and 0 (a check)"
+        ));
+    }
+    Ok(())
+}
+
 const RUN_USAGE: &str = "\
 prochandle run [OPTIONS] DURATION CMD [ARG]...
        prochandle run [OPTIONS] [--timeout DUR] -- CMD [ARG]...";
@@ -107,9 +127,13 @@ Before `--`, the first word is DURATION unless --timeout is given; what follows 
 whose own options (and a later `--`) are left alone, as timeout(1) leaves them. DURATION is a number of seconds with an optional unit
 (500ms, 2s, 1.5m, 1h, 1d); 0 disables the timeout.
 
-CMD gets its own process group (unless --foreground): the timeout signal and every
-forwarded signal reach the whole group, and when CMD ends (or is killed) whatever is
-left of the group is killed. --child-only signals CMD alone and leaves the rest.";
+CMD and everything it starts are held in a scope: on Linux a cgroup where one can be
+made, else prochandle as their subreaper, else a process group; on Windows a job object
+(Ctrl-C, Ctrl-Break and closing the console end the whole tree, and so does prochandle's
+own death); on macOS and FreeBSD a process group, which setsid escapes. The timeout
+signal and every forwarded signal reach every member, and when CMD ends (or is killed)
+whatever is left of the tree is killed. --child-only signals CMD alone and leaves the
+rest. Windows has no signals: there the timeout ends the tree (--signal KILL only).";
 
 /// `run`'s forms, then the exit codes.
 fn run_help() -> String {
@@ -132,7 +156,9 @@ fn kill_help() -> String {
     format!(
         "kill(1) forms: kill -9 PID, kill -KILL PID, kill -SIGKILL PID, kill -s KILL PID, \
 kill -n 9 PID, kill -RTMIN+1 PID, kill -l [N|NAME], kill -L.\n\
-pkill forms: kill --match [-f] [-x] [-i] [-u USER] [-U USER] [-P PPID] [--newest|-o] PATTERN.\n\n\
+pkill forms: kill --match [-f] [-x] [-i] [-u USER] [-U USER] [-P PPID] [--newest|-o] PATTERN.\n\
+On Windows, which has no signals, only KILL (the default there) and 0 are sent; --match, \
+--tree and --thread need Linux.\n\n\
 {MATCHING}\n\n{}",
         target_help()
     )
@@ -352,8 +378,9 @@ pub struct RunArgs {
     /// (timeout's or a forwarded one); 0 disables it.
     #[arg(short = 'k', long, value_name = "DUR", value_parser = parse_duration)]
     pub kill_after: Option<Duration>,
-    /// The signal sent at the timeout: a name (TERM, SIGKILL, hup) or a number.
-    #[arg(short, long, value_name = "SIG", default_value = "TERM", value_parser = parse_signal)]
+    /// The signal sent at the timeout: a name (TERM, SIGKILL, hup) or a
+    /// number (Windows: KILL only).
+    #[arg(short, long, value_name = "SIG", default_value = DEFAULT_SIGNAL, value_parser = parse_signal)]
     pub signal: Signal,
     /// Exit with CMD's status even when the timeout ran out (not 124).
     #[arg(long)]
@@ -370,7 +397,8 @@ pub struct RunArgs {
     #[arg(long)]
     pub child_only: bool,
     /// Should prochandle itself be killed (SIGKILL) before it can clean
-    /// up, a small helper process kills CMD's whole tree (Linux).
+    /// up, a small helper process kills CMD's whole tree (Linux; on
+    /// Windows the job object does this anyway).
     #[arg(long, conflicts_with_all = ["child_only", "foreground"])]
     pub guardian: bool,
     /// Say on stderr each signal sent to CMD.
@@ -411,6 +439,7 @@ impl RunArgs {
                 None => None,
             },
         };
+        check_signal_here(self.signal)?;
         if self.kill_after.is_some() && timeout.is_none() {
             return Err(
                 "--kill-after needs a timeout: DURATION or --timeout (0 for none)".to_owned(),

@@ -8,9 +8,14 @@
 //! holds them, and nothing of it outlives `run`. `--child-only` and
 //! `--foreground` hold CMD alone. `run` only calls `spawn`, `signal` and
 //! `finish`, so a new way of holding a tree is one more variant here.
+//!
+//! The scope is the best the platform has: on Windows a job object (that
+//! also ends the tree should prochandle itself be killed), on macOS and
+//! FreeBSD a process group (which `setsid` escapes). Windows has no
+//! signals: whatever `run` sends there ends the tree, as
+//! `TerminateJobObject` (exit status 1).
 
 use std::io;
-use std::os::unix::process::CommandExt as _;
 use std::process::{Child, Command};
 
 use prochandle::{Process, Scope, ScopeOptions, Signal};
@@ -42,7 +47,7 @@ impl Containment {
     pub fn spawn(&self, command: &mut Command) -> io::Result<Child> {
         match self {
             Containment::Tree(scope) => scope.spawn_child(command).map_err(spawn_error),
-            Containment::ChildOnly { own_group: true } => command.process_group(0).spawn(),
+            Containment::ChildOnly { own_group: true } => own_group(command).spawn(),
             Containment::ChildOnly { own_group: false } => command.spawn(),
         }
     }
@@ -55,6 +60,13 @@ impl Containment {
     /// Called only before CMD is reaped, so that CMD's handle still names
     /// it and the tree's members are told apart from strangers.
     pub fn signal(&self, process: &Process, signal: Signal) -> prochandle::Result<()> {
+        // Windows can only end a process; `run` refuses any other
+        // `--signal` there, and a console event ends the tree.
+        #[cfg(windows)]
+        let signal = {
+            let _ = signal;
+            Signal::KILL
+        };
         self.send(process, signal)?;
         if signal != Signal::KILL && signal != Signal::CONT {
             self.send(process, Signal::CONT)?;
@@ -88,12 +100,34 @@ impl Containment {
     }
 }
 
+/// CMD in a process group of its own, so that the terminal's signals
+/// (Ctrl-C) reach it only through `run`.
+#[cfg(unix)]
+fn own_group(command: &mut Command) -> &mut Command {
+    use std::os::unix::process::CommandExt as _;
+    command.process_group(0)
+}
+
+/// CMD in a console process group of its own: the console's Ctrl-C is
+/// not delivered to it (Ctrl-Break is), so it reaches CMD through `run`.
+#[cfg(windows)]
+fn own_group(command: &mut Command) -> &mut Command {
+    use std::os::windows::process::CommandExt as _;
+    use windows_sys::Win32::System::Threading::CREATE_NEW_PROCESS_GROUP;
+    command.creation_flags(CREATE_NEW_PROCESS_GROUP)
+}
+
 /// The OS error behind a failed spawn into a scope, so that `run` tells
 /// "not found" (127) from "not executable" (126) from "out of resources"
 /// (125) as it does for a plain spawn.
 fn spawn_error(err: prochandle::Error) -> io::Error {
-    match err.raw_os_error() {
-        Some(errno) => io::Error::from_raw_os_error(errno),
-        None => io::Error::other(err),
+    if let Some(errno) = err.raw_os_error() {
+        return io::Error::from_raw_os_error(errno);
     }
+    // std's own refusals carry a kind and no OS error (on Windows, "program
+    // not found" when the program is nowhere on the path).
+    let kind = std::error::Error::source(&err)
+        .and_then(|source| source.downcast_ref::<io::Error>())
+        .map_or(io::ErrorKind::Other, io::Error::kind);
+    io::Error::new(kind, err)
 }

@@ -5,11 +5,12 @@
 //!
 //! The modules form layers, each importing only those below it: at the
 //! bottom `output` (messages and JSON, made from the library's error kinds
-//! and anything that is a `Subject`), `exit_codes`, `duration`, `signals`
-//! (`run`'s signalfd) and `containment` (what `run` holds besides CMD),
-//! which import nothing of this crate; above them `target` (parsing and opening
-//! TARGETs; a `Target` is an `output::Subject`); `selection` (pgrep-style
-//! matching, each candidate pinned and matched again; imports nothing of
+//! and anything that is a `Subject`), `exit_codes`, `duration`, `inbox`
+//! (what `run` waits for: signals and CMD's exit, one file per platform)
+//! and `containment` (what `run` holds besides CMD), which import nothing
+//! of this crate; above them `target` (parsing and opening TARGETs; a
+//! `Target` is an `output::Subject`); `selection` (pgrep-style matching,
+//! Linux only, each candidate pinned and matched again; imports nothing of
 //! this crate); then `cli` (clap's view of the command line) and `argv`
 //! (kill(1)'s `-SIG` forms, rewritten before clap); then `commands`, the
 //! subcommands over their shared helpers (`spawn`, `waiting`, `choose`,
@@ -17,33 +18,27 @@
 //! reporting; `threads` and `tree_sweep` are parts of `kill`); and this
 //! file on top. Every command is planned (a pure function of the command
 //! line) before it is run.
+//!
+//! The same command line is accepted everywhere (help, completions and
+//! manual pages do not depend on the platform); what a platform cannot do
+//! is refused in one line by `commands::elsewhere`.
 
-#[cfg(target_os = "linux")]
 mod argv;
-#[cfg(target_os = "linux")]
 mod cli;
-#[cfg(target_os = "linux")]
 mod commands;
-#[cfg(target_os = "linux")]
 mod containment;
-#[cfg(target_os = "linux")]
 mod duration;
-#[cfg(target_os = "linux")]
 mod exit_codes;
+mod inbox;
 #[cfg(all(test, target_os = "linux"))]
 mod no_panic;
-#[cfg(target_os = "linux")]
 mod output;
 #[cfg(target_os = "linux")]
 mod selection;
-#[cfg(target_os = "linux")]
-mod signals;
-#[cfg(target_os = "linux")]
 mod target;
 
 use std::process::ExitCode;
 
-#[cfg(target_os = "linux")]
 fn main() -> ExitCode {
     restore_sigpipe();
     let plan = match plan(std::env::args_os().collect()) {
@@ -58,7 +53,6 @@ fn main() -> ExitCode {
 }
 
 /// Why a command line was refused.
-#[cfg(target_os = "linux")]
 #[derive(Debug)]
 enum Usage {
     /// clap's error (or its help and version text).
@@ -69,7 +63,6 @@ enum Usage {
 
 /// The whole of reading a command line: kill(1)'s `-SIG` forms, clap,
 /// then the command's plan. Touches no process, prints nothing.
-#[cfg(target_os = "linux")]
 fn plan(args: Vec<std::ffi::OsString>) -> Result<commands::Plan, Usage> {
     use clap::Parser;
 
@@ -82,7 +75,7 @@ fn plan(args: Vec<std::ffi::OsString>) -> Result<commands::Plan, Usage> {
 /// die of the signal, quietly, and that is what a shell pipeline expects
 /// (`prochandle list x | head -1`). Restored before anything is printed.
 /// Children started by `run` get the default disposition either way.
-#[cfg(target_os = "linux")]
+#[cfg(unix)]
 fn restore_sigpipe() {
     // SAFETY: setting a signal's disposition to SIG_DFL installs no
     // handler; no other thread exists yet to race with it.
@@ -91,9 +84,13 @@ fn restore_sigpipe() {
     }
 }
 
+/// Windows has no `SIGPIPE`: a write to a closed pipe fails, and
+/// `output` ends the process quietly on that failure.
+#[cfg(windows)]
+fn restore_sigpipe() {}
+
 /// Help and version go to stdout with status 0; every other clap error
 /// becomes one line on stderr with status 2.
-#[cfg(target_os = "linux")]
 fn report_usage_error(err: clap::Error) -> u8 {
     use clap::error::ErrorKind;
     match err.kind() {
@@ -117,7 +114,6 @@ fn report_usage_error(err: clap::Error) -> u8 {
 
 /// clap's message up to its first blank line (before tips and usage),
 /// joined into one line, without the `error: ` prefix.
-#[cfg(target_os = "linux")]
 fn one_line(rendered: &str) -> String {
     let text: Vec<&str> = rendered
         .lines()
@@ -126,10 +122,4 @@ fn one_line(rendered: &str) -> String {
         .collect();
     let joined = text.join(" ");
     joined.strip_prefix("error: ").unwrap_or(&joined).to_owned()
-}
-
-#[cfg(not(target_os = "linux"))]
-fn main() -> ExitCode {
-    eprintln!("prochandle: this tool needs Linux (pidfds); the library works elsewhere");
-    ExitCode::FAILURE
 }

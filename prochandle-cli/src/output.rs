@@ -13,7 +13,9 @@ use serde_json::{json, Value};
 
 /// What was being done to a target, for error messages and permission
 /// rules.
+/// (`Tree`, `Getfd` and `Nsenter` are Linux's.)
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
 pub enum Action {
     Wait,
     Kill,
@@ -245,6 +247,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(unix)]
     fn a_signalled_exit_is_taken_apart() {
         let mut command = std::process::Command::new("sh");
         command.args(["-c", "kill -TERM $$"]);

@@ -1,6 +1,9 @@
-//! TARGET arguments: a PID, or an identity that names one process for the
-//! whole boot (`PID:INODE` as util-linux `kill` and systemd print it, or
-//! `PID@TICKS:BOOT-ID`, the form without pidfs).
+//! TARGET arguments: a PID, or (Linux) an identity that names one process
+//! for the whole boot (`PID:INODE` as util-linux `kill` and systemd print
+//! it, or `PID@TICKS:BOOT-ID`, the form without pidfs). Elsewhere a TARGET
+//! is a PID: the process is pinned from the moment it is opened (a
+//! Windows handle, or the guarded PID), but there is no identity to check
+//! that it is the one the user saw earlier.
 //!
 //! Above `output` (its messages and JSON take a `Target` as a
 //! [`Subject`]), below the command line and the commands.
@@ -8,8 +11,11 @@
 use std::fmt;
 use std::str::FromStr;
 
+#[cfg(target_os = "linux")]
 use prochandle::linux::ProcessId;
-use prochandle::{ErrorKind, Process};
+#[cfg(target_os = "linux")]
+use prochandle::ErrorKind;
+use prochandle::Process;
 
 use crate::output::{self, Action, Subject};
 
@@ -23,6 +29,7 @@ pub struct Target {
 #[derive(Clone, Copy, Debug)]
 enum TargetKind {
     Pid(u32),
+    #[cfg(target_os = "linux")]
     Identity(ProcessId),
 }
 
@@ -36,15 +43,27 @@ impl FromStr for Target {
                 _ => return Err(format!("bad target {text:?}: PID out of range")),
             }
         } else {
-            TargetKind::Identity(text.parse().map_err(|_| {
-                format!("bad target {text:?}: expected a PID, PID:INODE or PID@TICKS:BOOT-ID")
-            })?)
+            identity(text)?
         };
         Ok(Target {
             text: text.to_owned(),
             kind,
         })
     }
+}
+
+#[cfg(target_os = "linux")]
+fn identity(text: &str) -> Result<TargetKind, String> {
+    text.parse()
+        .map(TargetKind::Identity)
+        .map_err(|_| format!("bad target {text:?}: expected a PID, PID:INODE or PID@TICKS:BOOT-ID"))
+}
+
+#[cfg(not(target_os = "linux"))]
+fn identity(text: &str) -> Result<TargetKind, String> {
+    Err(format!(
+        "bad target {text:?}: expected a PID (identities are Linux's)"
+    ))
 }
 
 impl fmt::Display for Target {
@@ -56,6 +75,7 @@ impl fmt::Display for Target {
 impl Target {
     /// The target naming an opened process: its identity where it has one
     /// (so that messages name exactly this process), else its PID.
+    #[cfg(target_os = "linux")]
     pub fn of_process(process: &Process) -> Target {
         use prochandle::linux::ProcessExt;
         match process.identity() {
@@ -74,6 +94,7 @@ impl Target {
     pub fn pid(&self) -> u32 {
         match self.kind {
             TargetKind::Pid(pid) => pid,
+            #[cfg(target_os = "linux")]
             TargetKind::Identity(id) => id.pid(),
         }
     }
@@ -90,6 +111,7 @@ impl Target {
     /// lack of file descriptors (so that a command opening thousands of
     /// targets can stop and say so once).
     pub fn open_counted(&self, action: Action) -> Result<Process, OpenFailure> {
+        #[cfg(target_os = "linux")]
         if let TargetKind::Pid(tid) = self.kind {
             // A thread ID is not a process: pidfd_open refuses it, but
             // kill(2) in the guarded-PID mode would signal its whole
@@ -103,26 +125,49 @@ impl Target {
         }
         let opened = match self.kind {
             TargetKind::Pid(pid) => Process::open(pid),
+            #[cfg(target_os = "linux")]
             TargetKind::Identity(id) => id.open(),
         };
         opened.map_err(|e| OpenFailure {
             out_of_descriptors: e
                 .raw_os_error()
-                .filter(|&errno| errno == libc::EMFILE || errno == libc::ENFILE),
-            message: match (self.kind, e.kind()) {
-                (TargetKind::Identity(id), ErrorKind::NotFound) if pid_exists(id.pid()) => format!(
+                .filter(|&errno| is_out_of_descriptors(errno)),
+            message: self.open_error(action, &e),
+        })
+    }
+
+    /// The line for a failed open: on Linux, a recycled identity and a
+    /// thread ID are told apart from a process that is simply gone.
+    fn open_error(&self, action: Action, e: &prochandle::Error) -> String {
+        #[cfg(target_os = "linux")]
+        match (self.kind, e.kind()) {
+            (TargetKind::Identity(id), ErrorKind::NotFound) if pid_exists(id.pid()) => {
+                return format!(
                     "{action} {self}: gone: identity mismatch, PID {} now belongs to another process (nothing done to it)",
                     id.pid()
-                ),
-                (TargetKind::Identity(_), ErrorKind::NotFound) => {
-                    format!("{action} {self}: gone: no such process")
-                }
-                (TargetKind::Pid(tid), _) if thread_group(tid).is_some_and(|g| g != tid) => {
-                    thread_message(action, self, tid, thread_group(tid).unwrap_or(tid))
-                }
-                _ => output::describe(self, action, &e),
-            },
-        })
+                )
+            }
+            (TargetKind::Identity(_), ErrorKind::NotFound) => {
+                return format!("{action} {self}: gone: no such process")
+            }
+            (TargetKind::Pid(tid), _) if thread_group(tid).is_some_and(|g| g != tid) => {
+                return thread_message(action, self, tid, thread_group(tid).unwrap_or(tid))
+            }
+            _ => {}
+        }
+        output::describe(self, action, e)
+    }
+}
+
+/// Whether an open failed because this process (`EMFILE`) or the system
+/// (`ENFILE`) ran out of descriptors. Windows has no such limit on handles.
+fn is_out_of_descriptors(errno: i32) -> bool {
+    #[cfg(unix)]
+    return errno == libc::EMFILE || errno == libc::ENFILE;
+    #[cfg(not(unix))]
+    {
+        let _ = errno;
+        false
     }
 }
 
@@ -141,6 +186,7 @@ pub struct OpenFailure {
     pub out_of_descriptors: Option<i32>,
 }
 
+#[cfg(target_os = "linux")]
 fn thread_message(action: Action, target: &Target, tid: u32, tgid: u32) -> String {
     format!(
         "{action} {target}: {tid} is a thread of process {tgid}, not a process: name the \
@@ -151,6 +197,7 @@ fn thread_message(action: Action, target: &Target, tid: u32, tgid: u32) -> Strin
 /// The process (thread group) that thread `tid` belongs to, from the
 /// `Tgid:` line of `/proc/<tid>/status` (a thread's directory is there
 /// even though `/proc` does not list it).
+#[cfg(target_os = "linux")]
 pub fn thread_group(tid: u32) -> Option<u32> {
     let status = std::fs::read_to_string(format!("/proc/{tid}/status")).ok()?;
     status
@@ -161,6 +208,7 @@ pub fn thread_group(tid: u32) -> Option<u32> {
         .ok()
 }
 
+#[cfg(target_os = "linux")]
 fn pid_exists(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
@@ -170,6 +218,20 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_pid() {
+        assert_eq!("42".parse::<Target>().unwrap().pid(), 42);
+        assert_eq!("42".parse::<Target>().unwrap().to_string(), "42");
+    }
+
+    #[test]
+    #[cfg(not(target_os = "linux"))]
+    fn identities_are_linux_only() {
+        let err = "42:1234".parse::<Target>().unwrap_err();
+        assert!(err.contains("expected a PID"), "{err}");
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
     fn forms() {
         assert_eq!("42".parse::<Target>().unwrap().pid(), 42);
         assert_eq!("42:1234".parse::<Target>().unwrap().pid(), 42);

@@ -9,6 +9,7 @@ use crate::output;
 pub fn run(json: bool) -> u8 {
     let caps = capabilities();
     let mode = match caps.pin_mode() {
+        PinMode::Handle if cfg!(windows) => "process handle",
         PinMode::Handle => "pidfd",
         PinMode::ProcDir if caps.is_available(Feature::ProcDirSignal) => {
             "/proc/<pid> directory (signals by pidfd_send_signal)"
@@ -47,13 +48,22 @@ pub fn run(json: bool) -> u8 {
         }));
         return exit_codes::SUCCESS;
     }
-    output::line(format_args!("kernel: {}", caps.platform()));
+    let system = if cfg!(target_os = "linux") {
+        "kernel"
+    } else {
+        "system"
+    };
+    output::line(format_args!("{system}: {}", caps.platform()));
     let forced = match std::env::var(prochandle::FORCE_PID_ENV) {
         Ok(value) if caps.forced_pid_mode() => format!(" (forced by PROCHANDLE_FORCE_PID={value})"),
         _ => String::new(),
     };
     output::line(format_args!("handle mode: {mode}{forced}"));
     for (feature, availability) in caps.iter() {
+        // Elsewhere, Linux's features are all "no": listed in --json only.
+        if !cfg!(target_os = "linux") && feature.min_linux().is_some() {
+            continue;
+        }
         let since = feature
             .min_linux()
             .map(|v| format!("Linux {v}+"))

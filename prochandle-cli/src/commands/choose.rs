@@ -6,6 +6,7 @@ use prochandle::Process;
 
 use crate::cli::MatchArgs;
 use crate::output::Action;
+#[cfg(target_os = "linux")]
 use crate::selection::{self, Criteria, Spec};
 use crate::target::{OpenFailure, Target};
 
@@ -14,7 +15,8 @@ use crate::target::{OpenFailure, Target};
 pub enum Selection {
     /// TARGETs from the command line.
     Targets(Vec<Target>),
-    /// The processes that match, found when opened.
+    /// The processes that match, found when opened (Linux: `/proc`).
+    #[cfg(target_os = "linux")]
     Match(Criteria),
 }
 
@@ -48,10 +50,14 @@ pub fn plan(
             .collect::<Result<_, _>>()?;
         return Ok(Selection::Targets(targets));
     }
-    criteria(select, newest_short, positionals).map(Selection::Match)
+    #[cfg(target_os = "linux")]
+    return criteria(select, newest_short, positionals).map(Selection::Match);
+    #[cfg(not(target_os = "linux"))]
+    Err("--match needs Linux (/proc)".to_owned())
 }
 
 /// The match criteria from the options and at most one PATTERN.
+#[cfg(target_os = "linux")]
 pub fn criteria(
     select: &MatchArgs,
     newest_short: bool,
@@ -82,13 +88,14 @@ pub type Opened = (Target, Result<Process, OpenFailure>);
 impl Selection {
     /// Whether the processes come from a match (pkill's exit codes apply).
     pub fn is_match(&self) -> bool {
-        matches!(self, Selection::Match(_))
+        !matches!(self, Selection::Targets(_))
     }
 
     /// How many TARGETs were given (0 for a match, known only once found).
     pub fn given(&self) -> usize {
         match self {
             Selection::Targets(targets) => targets.len(),
+            #[cfg(target_os = "linux")]
             Selection::Match(_) => 0,
         }
     }
@@ -103,6 +110,7 @@ impl Selection {
                     .iter()
                     .map(move |t| (t.clone(), t.open_counted(action))),
             ),
+            #[cfg(target_os = "linux")]
             Selection::Match(criteria) => {
                 let found = selection::find(criteria);
                 pause_for_tests();
@@ -119,6 +127,7 @@ impl Selection {
 /// `PROCHANDLE_TEST_PAUSE_AFTER_MATCH=FILE`, create FILE once the matches
 /// are pinned and wait (up to a minute) until the test removes it. Used
 /// by the recycled-PID test to replace a matched process in between.
+#[cfg(target_os = "linux")]
 fn pause_for_tests() {
     let Some(file) = std::env::var_os("PROCHANDLE_TEST_PAUSE_AFTER_MATCH") else {
         return;

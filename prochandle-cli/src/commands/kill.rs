@@ -11,10 +11,12 @@ use prochandle::{Process, Signal};
 use super::choose;
 use super::progress::Progress;
 use super::sending::{report_failure, report_signalled, Send};
+use super::signal_list;
 use super::wait::{wait_error, Reporter};
 use super::waiting::{out_of_descriptors, DescriptorReserve, Next, Waiter};
-use super::{signal_list, threads, tree_sweep};
-use crate::cli::KillArgs;
+#[cfg(target_os = "linux")]
+use super::{threads, tree_sweep};
+use crate::cli::{check_signal_here, KillArgs};
 use crate::duration;
 use crate::exit_codes;
 use crate::output::{self, Action};
@@ -43,8 +45,18 @@ pub fn plan(args: KillArgs) -> Result<Plan, String> {
         return Err("--thread signals threads once: no --timeout or --match with it".to_owned());
     }
     let selection = choose::plan(args.matching, &args.select, false, &args.targets)?;
+    let signal = match args.signal.or(args.number) {
+        Some(signal) => signal,
+        None => crate::cli::DEFAULT_SIGNAL
+            .parse()
+            .map_err(|e| format!("{e}"))?,
+    };
+    check_signal_here(signal)?;
+    if let Some(then) = args.then {
+        check_signal_here(then)?;
+    }
     Ok(Plan::Send(Send {
-        signal: args.signal.or(args.number).unwrap_or(Signal::TERM),
+        signal,
         selection,
         timeout: args.timeout,
         then: args.then,
@@ -59,6 +71,7 @@ pub fn run(plan: Plan) -> u8 {
     match plan {
         Plan::List(which) => signal_list::list(which.as_deref()),
         Plan::Table => signal_list::table(),
+        #[cfg(target_os = "linux")]
         Plan::Send(send) if send.thread => threads::run(&send),
         Plan::Send(send) => run_send(&send),
     }
@@ -95,6 +108,7 @@ fn run_send(send: &Send) -> u8 {
     if send.timeout.is_some() {
         // Every signalled target is held (one descriptor each) until it
         // exits: lift the soft descriptor limit so that thousands fit.
+        #[cfg(unix)]
         let _ = prochandle::raise_fd_limit();
         match Waiter::new() {
             Ok(waiter) => sent.waiter = Some(waiter),
@@ -144,6 +158,7 @@ fn signal_all(send: &Send, sent: &mut Sent) {
                 continue;
             }
         };
+        #[cfg(target_os = "linux")]
         if send.tree {
             let mut kept = Vec::new();
             sent.failed |= tree_sweep::signal_tree(send, target, process, &mut |t, p| {
@@ -152,7 +167,9 @@ fn signal_all(send: &Send, sent: &mut Sent) {
             for (t, p) in kept {
                 sent.keep(t, p);
             }
-        } else if let Some(process) = signal_one(send, &target, process) {
+            continue;
+        }
+        if let Some(process) = signal_one(send, &target, process) {
             sent.keep(target, process);
         } else {
             sent.failed = true;

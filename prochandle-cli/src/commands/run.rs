@@ -20,8 +20,8 @@ use super::spawn;
 use crate::cli::RunArgs;
 use crate::containment::Containment;
 use crate::exit_codes;
+use crate::inbox::{self, Inbox};
 use crate::output::{self, Exit};
-use crate::signals::{self, SignalFd};
 
 pub fn run(args: RunArgs) -> u8 {
     let plan = match args.split() {
@@ -38,19 +38,19 @@ pub fn run(args: RunArgs) -> u8 {
             return exit_codes::CANNOT_PREPARE;
         }
     };
-    // Blocked before CMD starts: a signal that comes at any moment from
+    // Received before CMD starts: a signal that comes at any moment from
     // here on is read and forwarded, never lost and never fatal to us.
-    let mut wanted = signals::FORWARDED.to_vec();
-    wanted.extend([Signal::CHLD, args.signal]);
-    let signal_fd = match SignalFd::block(&wanted) {
-        Ok(fd) => fd,
+    let mut wanted = inbox::FORWARDED.to_vec();
+    wanted.push(args.signal);
+    let inbox = match Inbox::open(&wanted) {
+        Ok(inbox) => inbox,
         Err(err) => {
-            output::error(format!("run: cannot receive signals (signalfd): {err}"));
+            output::error(format!("run: cannot receive signals: {err}"));
             return exit_codes::CANNOT_PREPARE;
         }
     };
     let mut command = spawn::command(&plan.command);
-    signal_fd.unblock_in_child(&mut command);
+    inbox.prepare_child(&mut command);
     let started = Instant::now();
     let start = |command: &mut Command| containment.spawn(command);
     let process = match spawn::spawn_with(&mut command, "run", out_of_resources, start) {
@@ -60,7 +60,7 @@ pub fn run(args: RunArgs) -> u8 {
     let mut watch = Watch {
         process: &process,
         containment: &containment,
-        signal_fd,
+        inbox,
         name: plan.command[0].to_string_lossy().into_owned(),
         term_signal: args.signal,
         kill_after: args.kill_after.filter(|d| !d.is_zero()),
@@ -110,8 +110,13 @@ fn containment_for(args: &RunArgs) -> prochandle::Result<Containment> {
 /// A spawn that failed for want of descriptors or processes is
 /// prochandle's failure (125, as timeout(1) when `fork` fails), not CMD's.
 fn out_of_resources(err: &std::io::Error) -> Option<String> {
+    #[cfg(unix)]
+    let exhausted = [libc::EMFILE, libc::ENFILE, libc::EAGAIN];
+    // ERROR_NOT_ENOUGH_MEMORY, ERROR_OUTOFMEMORY, ERROR_NO_SYSTEM_RESOURCES.
+    #[cfg(windows)]
+    let exhausted = [8, 14, 1450];
     let errno = err.raw_os_error()?;
-    [libc::EMFILE, libc::ENFILE, libc::EAGAIN]
+    exhausted
         .contains(&errno)
         .then(|| format!("run: cannot start the command: {err}"))
 }
@@ -149,7 +154,7 @@ fn exit_status(state: &ProcessState, timed_out: bool, preserve_status: bool) -> 
 struct Watch<'a> {
     process: &'a Process,
     containment: &'a Containment,
-    signal_fd: SignalFd,
+    inbox: Inbox,
     /// CMD's name, for `--verbose`.
     name: String,
     /// What the next alarm sends: `--signal`, then `SIGKILL` once the
@@ -167,7 +172,7 @@ impl Watch<'_> {
     /// Forwards signals and fires the alarm until CMD exits; does not reap.
     fn until_exit(&mut self) -> std::io::Result<()> {
         loop {
-            if has_exited(self.process)? {
+            if inbox::has_exited(self.process)? {
                 return Ok(());
             }
             let now = Instant::now();
@@ -176,14 +181,9 @@ impl Watch<'_> {
                 self.on_signal(Signal::ALRM)?;
                 continue;
             }
-            let mut fds = vec![std::os::fd::AsFd::as_fd(&self.signal_fd)];
-            // Readable once CMD exits; without one, SIGCHLD wakes us.
-            fds.extend(self.process.handle());
-            signals::poll_readable(&fds, self.alarm.map(|alarm| alarm - now))?;
-            for signal in self.signal_fd.drain()? {
-                if signal != Signal::CHLD {
-                    self.on_signal(signal)?;
-                }
+            let timeout = self.alarm.map(|alarm| alarm - now);
+            for signal in self.inbox.wait(self.process, timeout)? {
+                self.on_signal(signal)?;
             }
         }
     }
@@ -212,22 +212,6 @@ impl Watch<'_> {
             .signal(self.process, signal)
             .map_err(std::io::Error::other)
     }
-}
-
-/// Whether CMD has exited, asked without reaping it.
-fn has_exited(process: &Process) -> std::io::Result<bool> {
-    // SAFETY: siginfo_t is plain data; all zeroes is a valid value.
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
-    // SAFETY: waitid writes only into `info`, which outlives the call.
-    // CMD is our child and nobody reaps it before `run` does, so its PID
-    // is its own: WNOWAIT only looks.
-    let ret = unsafe { libc::waitid(libc::P_PID, process.pid(), &mut info, flags) };
-    if ret != 0 {
-        return Err(std::io::Error::last_os_error());
-    }
-    // SAFETY: filled in by waitid; 0 if no child has changed state.
-    Ok(unsafe { info.si_pid() } != 0)
 }
 
 /// `TERM` for `SIGTERM`, as timeout(1) names signals; else the number.

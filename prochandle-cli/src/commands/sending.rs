@@ -18,7 +18,10 @@ pub struct Send {
     pub timeout: Option<Duration>,
     pub then: Option<Signal>,
     pub json: bool,
+    /// `--tree` and `--thread` (Linux: refused before planning elsewhere).
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub tree: bool,
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub thread: bool,
     pub quiet: bool,
 }

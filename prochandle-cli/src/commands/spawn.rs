@@ -22,6 +22,7 @@ pub fn command(words: &[OsString]) -> Command {
 /// be executed, 125 if `setup_error` recognises the error as a failure of
 /// prochandle's own set-up in the child (a `setns`, a `dup2`) and gives
 /// the line to print (without the `prochandle:` prefix).
+#[cfg(target_os = "linux")]
 pub fn spawn(
     command: &mut Command,
     name: &str,
@@ -65,6 +66,7 @@ pub fn spawn_with(
 
 /// Waits for CMD and returns its status as a shell would: the exit code,
 /// or 128+N for signal N.
+#[cfg(target_os = "linux")]
 pub fn wait_and_pass_through(process: &Process, name: &str) -> u8 {
     match process.wait() {
         Ok(state) => pass_through(&state),

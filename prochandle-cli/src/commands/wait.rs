@@ -50,6 +50,7 @@ pub fn run(args: Plan) -> u8 {
     // Each target holds a descriptor while waited for: lift the soft limit
     // (often 1024) to the hard one so that thousands fit. Should this fail,
     // running out is still reported clearly below.
+    #[cfg(unix)]
     let _ = prochandle::raise_fd_limit();
     let started = Instant::now();
     let report = Reporter { json: args.json };
@@ -107,6 +108,8 @@ fn open_targets(args: &Plan, report: &Reporter, waiter: &mut Waiter) -> Result<O
                 Some(errno) => {
                     let total = args.selection.given();
                     let message = out_of_descriptors("wait", opened.running.len(), total, errno);
+                    // Off Linux there is no other selection than TARGETs.
+                    #[cfg_attr(not(target_os = "linux"), allow(irrefutable_let_patterns))]
                     if let Selection::Targets(all) = &args.selection {
                         report.not_opened(&all[index..], &message);
                     } else {

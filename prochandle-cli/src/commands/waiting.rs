@@ -154,7 +154,14 @@ impl Waiter {
 /// targets (`errno` is `EMFILE` or `ENFILE`): how far it got, the limit in
 /// force, and the way out.
 pub fn out_of_descriptors(command: &str, opened: usize, total: usize, errno: i32) -> String {
-    let cause = if errno == libc::ENFILE {
+    let cause = descriptor_limit(errno);
+    format!("{command}: out of file descriptors after opening {opened} of {total} targets: {cause}")
+}
+
+/// Which limit was reached, and the way out.
+#[cfg(unix)]
+fn descriptor_limit(errno: i32) -> String {
+    if errno == libc::ENFILE {
         "the system-wide limit on open files (fs.file-max) is reached".to_owned()
     } else {
         let limit = match prochandle::fd_limit() {
@@ -165,10 +172,17 @@ pub fn out_of_descriptors(command: &str, opened: usize, total: usize, errno: i32
             "{limit}, already raised to the hard limit; each target holds one descriptor: \
              raise the hard limit (ulimit -Hn, systemd LimitNOFILE=) or pass fewer targets"
         )
-    };
-    format!("{command}: out of file descriptors after opening {opened} of {total} targets: {cause}")
+    }
 }
 
+/// Windows has no descriptor limit for handles: `target` never reports
+/// one, and this line is never printed there.
+#[cfg(not(unix))]
+fn descriptor_limit(errno: i32) -> String {
+    std::io::Error::from_raw_os_error(errno).to_string()
+}
+
+#[cfg(unix)]
 fn show(limit: u64) -> String {
     if limit == u64::MAX {
         "unlimited".to_owned()

@@ -1,37 +1,59 @@
-//! The signals `run` forwards, read from a signalfd instead of caught by
-//! handlers: they are blocked in this (single-threaded) process before CMD
-//! is started, so one that arrives at any moment stays pending and is read
-//! in order, and no async-signal-unsafe code can ever run in a handler.
-//! A child inherits the mask (`posix_spawn`, as std uses it, keeps it), so
-//! [`SignalFd::unblock_in_child`] gives CMD back the mask prochandle was
-//! started with before it `exec`s.
+//! Linux: the signals `run` forwards, read from a signalfd instead of
+//! caught by handlers. They are blocked in this (single-threaded) process
+//! before CMD is started, so one that arrives at any moment stays pending
+//! and is read in order, and no async-signal-unsafe code can ever run in a
+//! handler. A child inherits the mask (`posix_spawn`, as std uses it,
+//! keeps it), so [`Inbox::prepare_child`] gives CMD back the mask
+//! prochandle was started with before it `exec`s.
 //!
-//! `SIGCHLD` is blocked and read the same way, only to wake the loop when
-//! CMD exits (where there is no pidfd to poll): no handler is installed
-//! for it, so nothing else in the process sees a change.
+//! CMD's exit wakes the wait through its pidfd; where there is none,
+//! `SIGCHLD` is blocked and read the same way, only to wake the loop: no
+//! handler is installed for it, so nothing else in the process sees a
+//! change.
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
-use prochandle::Signal;
+use std::time::Duration;
 
-/// The signals timeout(1) forwards to its command (TERM, INT, HUP, QUIT;
-/// ALRM, which it takes as "the timeout ran out"), and USR1 and USR2, which
-/// timeout(1) leaves to kill itself but `run` forwards too.
-pub const FORWARDED: [Signal; 7] = [
-    Signal::TERM,
-    Signal::INT,
-    Signal::HUP,
-    Signal::QUIT,
-    Signal::ALRM,
-    Signal::USR1,
-    Signal::USR2,
-];
+use prochandle::{Process, Signal};
+
+/// Signals to forward and CMD's exit, as one wait.
+pub struct Inbox {
+    fd: SignalFd,
+}
+
+impl Inbox {
+    /// Starts receiving `signals` (and `SIGCHLD`, to wake on CMD's exit
+    /// where it has no pidfd); from here on they are read, not delivered.
+    pub fn open(signals: &[Signal]) -> io::Result<Inbox> {
+        let mut wanted = signals.to_vec();
+        wanted.push(Signal::CHLD);
+        SignalFd::block(&wanted).map(|fd| Inbox { fd })
+    }
+
+    /// Makes CMD start with the signal mask prochandle was started with.
+    pub fn prepare_child(&self, command: &mut Command) {
+        self.fd.unblock_in_child(command);
+    }
+
+    /// Waits until CMD exits, a signal comes or `timeout` passes; the
+    /// signals received, oldest first (none after an exit or a timeout).
+    pub fn wait(&self, process: &Process, timeout: Option<Duration>) -> io::Result<Vec<Signal>> {
+        let mut fds = vec![self.fd.as_fd()];
+        // Readable once CMD exits; without one, SIGCHLD wakes us.
+        fds.extend(process.handle());
+        poll_readable(&fds, timeout)?;
+        let mut received = self.fd.drain()?;
+        received.retain(|&signal| signal != Signal::CHLD);
+        Ok(received)
+    }
+}
 
 /// A signalfd for a set of signals that this thread keeps blocked.
-pub struct SignalFd {
+struct SignalFd {
     fd: OwnedFd,
     /// The mask before [`SignalFd::block`].
     original: libc::sigset_t,
@@ -41,7 +63,7 @@ impl SignalFd {
     /// Blocks `signals` and opens a non-blocking, close-on-exec signalfd
     /// for them. `SIGKILL` and `SIGSTOP` cannot be blocked or read and are
     /// left out; so are numbers that are no signal.
-    pub fn block(signals: &[Signal]) -> io::Result<SignalFd> {
+    fn block(signals: &[Signal]) -> io::Result<SignalFd> {
         let mut set = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
         // SAFETY: sigemptyset initialises the set it is given.
         unsafe { libc::sigemptyset(set.as_mut_ptr()) };
@@ -77,7 +99,7 @@ impl SignalFd {
 
     /// Makes `command`'s child restore, before it `exec`s, the signal mask
     /// this process had before [`SignalFd::block`].
-    pub fn unblock_in_child(&self, command: &mut Command) {
+    fn unblock_in_child(&self, command: &mut Command) {
         let original = self.original;
         // SAFETY: the closure runs in the child between fork and exec,
         // where only async-signal-safe calls are allowed: pthread_sigmask
@@ -93,7 +115,7 @@ impl SignalFd {
     }
 
     /// Every signal pending now, oldest first; empty if none is.
-    pub fn drain(&self) -> io::Result<Vec<Signal>> {
+    fn drain(&self) -> io::Result<Vec<Signal>> {
         let mut out = Vec::new();
         loop {
             let mut info = std::mem::MaybeUninit::<libc::signalfd_siginfo>::uninit();
@@ -127,10 +149,7 @@ impl AsFd for SignalFd {
 
 /// Waits until one of `fds` is readable or `timeout` passes (`None`:
 /// no limit). Interrupted waits return early, as a wake-up would.
-pub fn poll_readable(
-    fds: &[BorrowedFd<'_>],
-    timeout: Option<std::time::Duration>,
-) -> io::Result<()> {
+fn poll_readable(fds: &[BorrowedFd<'_>], timeout: Option<Duration>) -> io::Result<()> {
     let mut pollfds: Vec<libc::pollfd> = fds
         .iter()
         .map(|fd| libc::pollfd {
@@ -178,7 +197,7 @@ mod tests {
         // Sent to this thread: a process-wide signal could go to another
         // test thread that does not block it.
         unsafe { libc::raise(libc::SIGUSR2) };
-        poll_readable(&[fd.as_fd()], Some(std::time::Duration::from_secs(5))).unwrap();
+        poll_readable(&[fd.as_fd()], Some(Duration::from_secs(5))).unwrap();
         assert_eq!(fd.drain().unwrap(), vec![Signal::USR2]);
     }
 }

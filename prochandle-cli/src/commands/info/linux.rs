@@ -1,4 +1,6 @@
-//! `prochandle info`: what a process is, read through its handle.
+//! Linux: what the kernel tells through the pidfd (`PIDFD_GET_INFO`) or
+//! `/proc/<pid>`: identity, parent, ids, cgroup, command line, executable,
+//! start time, state.
 
 use std::os::unix::ffi::OsStrExt;
 use std::time::Duration;
@@ -7,38 +9,11 @@ use prochandle::linux::{Ids, InfoSource, ProcessExt, ProcessInfo};
 use prochandle::Process;
 use serde_json::{json, Value};
 
-use crate::exit_codes;
+use super::row;
 use crate::output::{self, Action};
 use crate::target::Target;
 
-pub fn run(json: bool, targets: &[Target]) -> u8 {
-    let mut failed = false;
-    for (n, target) in targets.iter().enumerate() {
-        match describe(target) {
-            Ok(described) if json => output::print_json(&described.to_json(target)),
-            Ok(described) => {
-                if n > 0 {
-                    output::line("");
-                }
-                described.print(target);
-            }
-            Err(message) => {
-                failed = true;
-                output::error(&message);
-                if json {
-                    output::print_json(&output::error_json(target, &message));
-                }
-            }
-        }
-    }
-    if failed {
-        exit_codes::FAILURE
-    } else {
-        exit_codes::SUCCESS
-    }
-}
-
-struct Described {
+pub struct Described {
     identity: Option<String>,
     info: ProcessInfo,
     /// How the process is held: `pidfd`, `/proc/<pid> directory` or
@@ -46,7 +21,7 @@ struct Described {
     mode: &'static str,
 }
 
-fn describe(target: &Target) -> Result<Described, String> {
+pub fn describe(target: &Target) -> Result<Described, String> {
     let process: Process = target.open(Action::Info)?;
     let info = process
         .info()
@@ -87,7 +62,7 @@ impl Described {
         })
     }
 
-    fn to_json(&self, target: &Target) -> Value {
+    pub fn to_json(&self, target: &Target) -> Value {
         let info = &self.info;
         json!({
             "target": target.to_string(),
@@ -110,10 +85,9 @@ impl Described {
         })
     }
 
-    fn print(&self, target: &Target) {
+    pub fn print(&self, target: &Target) {
         let info = &self.info;
         let none = || "-".to_owned();
-        let row = |name: &str, value: String| output::line(format_args!("{name:<10} {value}"));
         row("target", target.to_string());
         row("identity", self.identity.clone().unwrap_or_else(none));
         row("pid", info.pid.to_string());

@@ -1,0 +1,287 @@
+//! The CLI on Windows, end to end: each command as a user types it,
+//! against processes this test starts. Runs under Wine in CI.
+//!
+//! A tree comes from this test binary itself playing a parent (see
+//! [`play_parent`]): it starts a grandchild (a long `ping`), writes the
+//! grandchild's PID to a file, and waits; `run` holds the parent, the
+//! grandchild is found through the file and pinned by a handle while it
+//! lives, so that whether it survived is asked of that very process.
+#![cfg(windows)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use prochandle::Process;
+use prochandle_test_support::{exit_with, sleeper, within, Reaped, NO_SUCH_PID, PATIENCE};
+
+/// With this variable set, the test named on the command line plays the
+/// parent instead (value: the file for the grandchild's PID).
+const PARENT_ENV: &str = "PROCHANDLE_CLI_PLAY_PARENT";
+
+fn prochandle() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_prochandle"))
+}
+
+fn output(args: &[&str]) -> Output {
+    prochandle()
+        .args(args)
+        .stdin(Stdio::null())
+        .output()
+        .expect("prochandle runs")
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().expect("an exit code")
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// If this process was started to play the parent: start the grandchild,
+/// say its PID in the file, wait to be killed (or give up after a while).
+fn play_parent_if_asked() {
+    let Some(file) = std::env::var_os(PARENT_ENV) else {
+        return;
+    };
+    let grandchild = sleeper(600).spawn().unwrap();
+    let partial = PathBuf::from(&file).with_extension("partial");
+    std::fs::write(&partial, grandchild.id().to_string()).unwrap();
+    // Renamed into place, so the test never reads half a number.
+    std::fs::rename(&partial, &file).unwrap();
+    std::thread::sleep(PATIENCE * 4);
+    std::process::exit(0)
+}
+
+/// `prochandle ARGS... <this binary playing the parent>` for `test`.
+fn run_with_tree(args: &[&str], test: &str, pid_file: &Path) -> Command {
+    let mut cmd = prochandle();
+    cmd.args(args)
+        .arg("--")
+        .arg(std::env::current_exe().unwrap())
+        .args([test, "--exact", "--nocapture", "--test-threads=1"])
+        .env(PARENT_ENV, pid_file)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+/// The grandchild, pinned as soon as its PID is written.
+fn grandchild(pid_file: &Path) -> Process {
+    let pid: u32 = within(PATIENCE, || {
+        std::fs::read_to_string(pid_file).ok()?.parse().ok()
+    })
+    .expect("the parent names its grandchild");
+    Process::open(pid).expect("the grandchild runs")
+}
+
+fn pid_file(name: &str) -> PathBuf {
+    let file = std::env::temp_dir().join(format!("prochandle-{name}-{}.pid", std::process::id()));
+    let _ = std::fs::remove_file(&file);
+    file
+}
+
+#[test]
+fn check_says_it_holds_process_handles() {
+    let out = output(&["check"]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(report.contains("handle mode: process handle"), "{report}");
+    assert!(report.contains("process_handle"), "{report}");
+    assert!(
+        !report.contains("pidfd_open"),
+        "Linux rows are for --json: {report}"
+    );
+    let out = output(&["check", "--json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        json["platform"].as_str().unwrap().starts_with("Windows"),
+        "{json}"
+    );
+    assert_eq!(json["handle_mode"], "process handle");
+}
+
+#[test]
+fn wait_reports_the_exit_code_of_a_process_it_did_not_start() {
+    let mut cmd = Command::new("cmd");
+    cmd.args(["/c", "ping -n 2 127.0.0.1 >nul & exit 3"]);
+    let child = Reaped::spawn(cmd);
+    let pid = child.pid().to_string();
+    let out = output(&["wait", "--exit-status", "--json", &pid]);
+    assert_eq!(code(&out), 3, "{}", text(&out.stderr));
+    let line: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(line["pid"], child.pid());
+    assert_eq!(line["code"], 3);
+}
+
+#[test]
+fn wait_times_out_with_124() {
+    let child = Reaped::spawn(sleeper(30));
+    let started = Instant::now();
+    let out = output(&["wait", "--timeout", "300ms", "-q", &child.pid().to_string()]);
+    assert_eq!(code(&out), 124, "{}", text(&out.stderr));
+    assert!(started.elapsed() < PATIENCE);
+    assert!(child.try_wait().unwrap().is_none(), "wait must not end it");
+}
+
+#[test]
+fn kill_ends_a_process_and_refuses_other_signals() {
+    let child = Reaped::spawn(sleeper(30));
+    let pid = child.pid().to_string();
+    let out = output(&["kill", "-s", "TERM", &pid]);
+    assert_eq!(code(&out), 2, "a usage error");
+    let message = text(&out.stderr);
+    assert!(message.contains("Windows has no signals"), "{message}");
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "a refused signal is not sent"
+    );
+    // The default is KILL here.
+    let out = output(&["kill", "--timeout", "10s", &pid]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    assert!(child.wait_timeout(PATIENCE).unwrap().is_some());
+}
+
+#[test]
+fn kill_of_a_missing_process_fails_with_1() {
+    let out = output(&["kill", "-9", &NO_SUCH_PID.to_string()]);
+    assert_eq!(code(&out), 1);
+    assert!(
+        text(&out.stderr).contains("no such process"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn info_names_the_image_parent_and_state() {
+    let child = Reaped::spawn(sleeper(30));
+    let out = output(&["info", "--json", &child.pid().to_string()]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["pid"], child.pid());
+    assert_eq!(json["ppid"], std::process::id());
+    let exe = json["exe"].as_str().unwrap().to_lowercase();
+    assert!(exe.ends_with("ping.exe"), "{exe}");
+    assert_eq!(json["state"], "running");
+    assert_eq!(json["handle_mode"], "process handle");
+    let out = output(&["info", &child.pid().to_string()]);
+    let rows = text(&out.stdout);
+    assert!(
+        rows.lines()
+            .any(|l| l.starts_with("exe") && l.to_lowercase().ends_with("ping.exe")),
+        "{rows}"
+    );
+}
+
+#[test]
+fn linux_only_commands_say_so_with_status_1() {
+    for args in [
+        &["getfd", "4", "3", "--", "cmd"][..],
+        &["nsenter", "--net", "4", "--", "cmd"],
+        &["list", "ping"],
+        &["tree", "4"],
+        &["kill", "--match", "ping"],
+        &["wait", "--match", "ping"],
+    ] {
+        let out = output(args);
+        assert_eq!(code(&out), 1, "{args:?}");
+        let message = text(&out.stderr);
+        assert!(
+            message.contains("not available on windows"),
+            "{args:?}: {message}"
+        );
+        assert_eq!(message.lines().count(), 1, "one line: {message}");
+    }
+}
+
+#[test]
+fn run_passes_the_exit_code_through() {
+    let exit_7 = exit_with(7);
+    let out = prochandle()
+        .args(["run", "10"])
+        .arg(exit_7.get_program())
+        .args(exit_7.get_args())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 7, "{}", text(&out.stderr));
+}
+
+#[test]
+fn run_with_a_missing_command_exits_127() {
+    let out = output(&["run", "10", "no-such-program-prochandle"]);
+    assert_eq!(code(&out), 127, "{}", text(&out.stderr));
+}
+
+#[test]
+fn run_refuses_a_timeout_signal_windows_cannot_send() {
+    let out = output(&["run", "-s", "INT", "10", "cmd", "/c", "exit 0"]);
+    // A usage error, as for any refused option of run's.
+    assert_eq!(code(&out), 2, "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("Windows has no signals"));
+}
+
+#[test]
+fn run_timeout_ends_the_whole_tree_with_124() {
+    play_parent_if_asked();
+    let file = pid_file("timeout");
+    let test = "run_timeout_ends_the_whole_tree_with_124";
+    let started = Instant::now();
+    let mut run = run_with_tree(&["run", "--timeout", "3s"], test, &file)
+        .spawn()
+        .unwrap();
+    let grandchild = grandchild(&file);
+    let status = run.wait().unwrap();
+    assert_eq!(status.code(), Some(124));
+    assert!(started.elapsed() < PATIENCE);
+    let ended = grandchild.wait_timeout(PATIENCE).unwrap();
+    let _ = grandchild.kill();
+    assert!(ended.is_some(), "the grandchild outlived the timeout");
+    let _ = std::fs::remove_file(&file);
+}
+
+#[test]
+fn a_killed_run_takes_the_tree_with_it() {
+    play_parent_if_asked();
+    let file = pid_file("owner");
+    let test = "a_killed_run_takes_the_tree_with_it";
+    let run = Reaped::spawn(run_with_tree(&["run", "--timeout", "600s"], test, &file));
+    let grandchild = grandchild(&file);
+    // prochandle itself is ended from outside, with no chance to clean
+    // up: the job's last handle closes with it.
+    run.kill().unwrap();
+    let ended = grandchild.wait_timeout(PATIENCE).unwrap();
+    let _ = grandchild.kill();
+    assert!(ended.is_some(), "the grandchild outlived prochandle");
+    let _ = std::fs::remove_file(&file);
+    // Nothing of the tree is left to hold the parent's PID either.
+    assert!(run.wait_timeout(Duration::from_secs(5)).unwrap().is_some());
+}
+
+#[test]
+fn child_only_leaves_the_grandchild_running() {
+    play_parent_if_asked();
+    let file = pid_file("child-only");
+    let test = "child_only_leaves_the_grandchild_running";
+    let mut run = run_with_tree(&["run", "--child-only", "--timeout", "2s"], test, &file)
+        .spawn()
+        .unwrap();
+    let grandchild = grandchild(&file);
+    assert_eq!(run.wait().unwrap().code(), Some(124));
+    let still_running = grandchild.try_wait().unwrap().is_none();
+    grandchild.kill().unwrap();
+    let _ = std::fs::remove_file(&file);
+    assert!(
+        still_running,
+        "--child-only must leave the rest of the tree"
+    );
+}
+
+#[test]
+fn completions_include_powershell() {
+    let out = output(&["completions", "powershell"]);
+    assert_eq!(code(&out), 0);
+    assert!(text(&out.stdout).contains("Register-ArgumentCompleter"));
+}
