@@ -5,8 +5,8 @@
 # guarded PID, PROCHANDLE_FORCE_PID=bare), the examples, doctests, the docs build with warnings
 # denied, clippy for Windows, macOS, FreeBSD and Linux on aarch64 and
 # powerpc64le (each with all features and with the default ones), and the
-# Windows tests under Wine (installing mingw-w64, Wine and the Rust targets
-# it needs).
+# Windows tests of the library and the CLI under Wine (installing mingw-w64,
+# Wine and the Rust targets it needs).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -101,7 +101,7 @@ else
 fi
 rm -f "$cross_log"
 
-step "windows tests under wine"
+step "windows tests under wine (library and CLI)"
 # setup.sh installs mingw-w64, wine64, the Rust target and the ProcessPrng
 # stand-in DLL, and writes .ci/windows/env.sh; status 3 means it printed
 # "WARNING: windows tests not run: <reason>" (a download failed).
@@ -120,8 +120,8 @@ case $setup_status in
       # (ERROR_INTERNAL_ERROR) when several threads spawn at once.
       # A hung Wine must fail this step, not eat the whole CI budget.
       timeout --kill-after=30 1200 \
-        cargo test --target x86_64-pc-windows-gnu -p prochandle --all-features --no-fail-fast \
-        -- --test-threads=1
+        cargo test --target x86_64-pc-windows-gnu -p prochandle -p prochandle-cli \
+        --all-features --no-fail-fast -- --test-threads=1
     )
     ;;
   3) ;;
