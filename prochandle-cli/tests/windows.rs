@@ -285,3 +285,13 @@ fn completions_include_powershell() {
     assert_eq!(code(&out), 0);
     assert!(text(&out.stdout).contains("Register-ArgumentCompleter"));
 }
+
+#[test]
+fn manpages_are_written_here_too() {
+    let dir = std::env::temp_dir().join(format!("prochandle-man-{}", std::process::id()));
+    let out = output(&["manpages", dir.to_str().unwrap()]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let page = std::fs::read_to_string(dir.join("prochandle-run.1")).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(page.contains(".TH"), "{page}");
+}
