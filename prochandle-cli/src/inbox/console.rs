@@ -116,3 +116,33 @@ unsafe extern "system" fn on_console_event(event: u32) -> i32 {
     }
     1
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_console_event_wakes_the_wait_as_its_signal() {
+        let inbox = Inbox::open(&[]).unwrap();
+        let mut child = std::process::Command::new("ping")
+            .args(["-n", "30", "127.0.0.1"])
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let process = Process::from_child(&child).unwrap();
+        // What Windows does on Ctrl-Break, on its own thread.
+        std::thread::spawn(|| {
+            // SAFETY: the handler takes any event number.
+            unsafe { on_console_event(CTRL_BREAK_EVENT) }
+        })
+        .join()
+        .unwrap();
+        let received = inbox.wait(&process, Some(Duration::from_secs(30)));
+        child.kill().unwrap();
+        child.wait().unwrap();
+        assert_eq!(received.unwrap(), vec![Signal::QUIT]);
+        // Taken once: the next wait times out with nothing.
+        let again = inbox.wait(&process, Some(Duration::from_millis(50)));
+        assert!(again.unwrap().is_empty());
+    }
+}
