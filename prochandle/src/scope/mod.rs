@@ -258,6 +258,14 @@ impl Scope {
     pub(crate) fn open_events(&self) -> Result<Option<std::os::fd::OwnedFd>> {
         self.inner.open_events()
     }
+
+    /// Windows: a listener rung at each emptiness of the job (from its
+    /// completion port), for a watcher of its own; `None` when the job has
+    /// no port and must be polled.
+    #[cfg(windows)]
+    pub(crate) fn listen_empty(&self) -> Result<Option<sys::windows::empty::Listener>> {
+        self.inner.listen_empty()
+    }
 }
 
 impl std::fmt::Debug for Scope {

@@ -11,6 +11,7 @@ use std::io;
 use std::os::windows::io::{AsHandle, FromRawHandle, OwnedHandle};
 use std::os::windows::process::CommandExt;
 use std::process::{Child, Command};
+use std::sync::Arc;
 use std::time::Instant;
 
 use windows_sys::Win32::Foundation::{CloseHandle, INVALID_HANDLE_VALUE};
@@ -18,16 +19,16 @@ use windows_sys::Win32::System::Diagnostics::ToolHelp::{
     CreateToolhelp32Snapshot, Thread32First, Thread32Next, TH32CS_SNAPTHREAD, THREADENTRY32,
 };
 use windows_sys::Win32::System::JobObjects::{
-    AssignProcessToJobObject, CreateJobObjectW, JobObjectBasicAccountingInformation,
-    JobObjectExtendedLimitInformation, QueryInformationJobObject, SetInformationJobObject,
-    TerminateJobObject, JOBOBJECT_BASIC_ACCOUNTING_INFORMATION,
-    JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
+    AssignProcessToJobObject, CreateJobObjectW, JobObjectExtendedLimitInformation,
+    SetInformationJobObject, TerminateJobObject, JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
+    JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
 };
 use windows_sys::Win32::System::Threading::{
     OpenThread, ResumeThread, CREATE_SUSPENDED, THREAD_SUSPEND_RESUME,
 };
 
-use super::api::{check, raw};
+use super::api::{check, job_active_processes, raw};
+use super::empty::{EmptyWatch, Listener};
 use super::{Process, KILL_EXIT_CODE};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sys::container::{Chosen, Kind, Request};
@@ -35,7 +36,11 @@ use crate::sys::container::{Chosen, Kind, Request};
 /// One job object holding a tree.
 #[derive(Debug)]
 pub(crate) struct Container {
-    job: OwnedHandle,
+    /// Shared with the emptiness thread, for its accounting checks.
+    job: Arc<OwnedHandle>,
+    /// The job's completion port and its reader; `None` if the port could
+    /// not be set up, and then emptiness is polled.
+    empty: Option<EmptyWatch>,
     pub(crate) chosen: Chosen,
     kill_on_drop: bool,
 }
@@ -58,13 +63,20 @@ impl Container {
             return Err(Error::os("CreateJobObjectW", io::Error::last_os_error()));
         }
         // SAFETY: a fresh handle nobody else owns.
-        let job = unsafe { OwnedHandle::from_raw_handle(job as _) };
+        let job = Arc::new(unsafe { OwnedHandle::from_raw_handle(job as _) });
+        let mut passed_over = Vec::new();
+        // Before any process joins: a message for an exit before the
+        // association could be lost.
+        let empty = EmptyWatch::start(&job)
+            .inspect_err(|e| passed_over.push((Kind::JobObject, no_port(e))))
+            .ok();
         let container = Container {
             job,
+            empty,
             chosen: Chosen {
                 kind: Kind::JobObject,
                 cgroup: None,
-                passed_over: Vec::new(),
+                passed_over,
             },
             kill_on_drop: request.kill_on_drop,
         };
@@ -106,26 +118,11 @@ impl Container {
         resume_threads(child.id()).map_err(os("ResumeThread"))
     }
 
-    /// The number of live processes in the job (job accounting).
-    fn active(&self) -> Result<u32> {
-        // SAFETY: a plain C struct of integers: all-zero is valid.
-        let mut info: JOBOBJECT_BASIC_ACCOUNTING_INFORMATION = unsafe { std::mem::zeroed() };
-        // SAFETY: a valid job handle and a struct of the size passed.
-        check(unsafe {
-            QueryInformationJobObject(
-                raw(self.job.as_handle()),
-                JobObjectBasicAccountingInformation,
-                (&mut info as *mut JOBOBJECT_BASIC_ACCOUNTING_INFORMATION).cast(),
-                std::mem::size_of::<JOBOBJECT_BASIC_ACCOUNTING_INFORMATION>() as u32,
-                std::ptr::null_mut(),
-            )
-        })
-        .map_err(os("QueryInformationJobObject"))?;
-        Ok(info.ActiveProcesses)
-    }
-
+    /// Job accounting: no active process.
     pub(crate) fn is_empty(&self) -> Result<bool> {
-        Ok(self.active()? == 0)
+        let active =
+            job_active_processes(self.job.as_handle()).map_err(os("QueryInformationJobObject"))?;
+        Ok(active == 0)
     }
 
     /// The live members, each held by a `HANDLE`.
@@ -166,13 +163,50 @@ impl Container {
         self.wait_empty(None).map(drop)
     }
 
-    /// Job accounting, re-checked with backoff.
-    pub(crate) fn wait_empty(&self, deadline: Option<Instant>) -> Result<bool> {
-        Ok(
-            crate::backoff::poll_until(deadline, || self.is_empty().map(|e| e.then_some(())))?
-                .is_some(),
-        )
+    /// A listener rung at each emptiness of the job from now on (see
+    /// `empty.rs`); `None` if the job has no completion port, and then
+    /// [`is_empty`](Container::is_empty) has to be polled.
+    pub(crate) fn listen_empty(&self) -> Result<Option<Listener>> {
+        let Some(watch) = &self.empty else {
+            return Ok(None);
+        };
+        watch.listen().map(Some).map_err(os("CreateEventW"))
     }
+
+    /// Sleeps on the job's completion port (through a listener) until the
+    /// accounting shows no active process, or `deadline`; without a port,
+    /// re-checks the accounting with backoff.
+    pub(crate) fn wait_empty(&self, deadline: Option<Instant>) -> Result<bool> {
+        let Some(listener) = self.listen_empty()? else {
+            let found = crate::backoff::poll_until(deadline, || {
+                self.is_empty().map(|empty| empty.then_some(()))
+            })?;
+            return Ok(found.is_some());
+        };
+        // Listening before the first check: an emptiness after the check
+        // rings the listener, one before it is what the check sees.
+        loop {
+            if self.is_empty()? {
+                return Ok(true);
+            }
+            let timeout = match deadline {
+                None => None,
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return Ok(false),
+                },
+            };
+            listener.wait(timeout).map_err(os("WaitForSingleObject"))?;
+        }
+    }
+}
+
+/// The `passed_over` line of a job without a completion port.
+fn no_port(e: &io::Error) -> String {
+    format!(
+        "no completion port for the job ({e}): its emptiness is re-checked \
+         on the backoff schedule instead of being reported by the kernel"
+    )
 }
 
 /// Resumes every thread of the suspended process `pid` (one, its main
