@@ -199,7 +199,9 @@ impl Scope {
     /// Sleeps until the last member has exited (not only the first child).
     /// The cgroup mode sleeps in the kernel (`cgroup.events`); the
     /// subreaper mode on the members' pidfds, re-listing now and then for
-    /// new forks; the others re-check with backoff. To await it with other
+    /// new forks; a Windows job until its completion port reports it
+    /// empty (`JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO`); the others re-check
+    /// with backoff. To await it with other
     /// work: [`Watcher::add_scope`](crate::Watcher::add_scope), or the
     /// `asyncio` `wait_empty` futures.
     pub fn wait_empty(&self) -> Result<()> {

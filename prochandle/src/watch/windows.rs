@@ -27,6 +27,13 @@
 //! A process handle is signalled from its exit on, for good: registering
 //! one that has already exited fires at once, and a signal is never
 //! spurious, so no check is needed after arming.
+//!
+//! A scope is registered through a listener of its job's completion port
+//! (`sys/windows/empty.rs`): an auto-reset event set at each emptiness. Its
+//! pool wait is standing, not one-shot: each set wakes the wait once and
+//! is consumed by it, so each emptiness queues the token once, and the
+//! watcher confirms it with `Scope::is_empty`. The event stays open until
+//! the wait has ended, like a process handle.
 
 use std::collections::HashMap;
 use std::ffi::c_void;

@@ -11,8 +11,10 @@
 //! waiter sleeps on (`WaitForSingleObject`) or hands to the watcher's
 //! thread-pool wait. A ring is a hint, never the truth: each waiter
 //! confirms it with the job's accounting, so a late packet (the job was
-//! refilled meanwhile) costs one check, and an emptiness before a waiter
-//! listened is found by the check it makes right after listening.
+//! refilled meanwhile) or one from a job a member nested in ours (the
+//! kernel posts those to every port up the chain) costs one check, and an
+//! emptiness before a waiter listened is found by the check it makes
+//! right after listening.
 //!
 //! The association must come before the first process joins the job, or
 //! the message for that process's exit can be lost: the container makes
@@ -71,6 +73,7 @@ impl Hub {
 #[derive(Debug)]
 pub(crate) struct EmptyWatch {
     hub: Arc<Hub>,
+    job: Arc<OwnedHandle>,
     port: Arc<OwnedHandle>,
     thread: Option<JoinHandle<()>>,
 }
@@ -97,6 +100,7 @@ impl EmptyWatch {
         };
         let watch = EmptyWatch {
             hub,
+            job: Arc::clone(job),
             port,
             thread: Some(thread),
         };
@@ -127,6 +131,10 @@ impl EmptyWatch {
         let Some(thread) = self.thread.take() else {
             return;
         };
+        // A tree left running (no kill on drop) would otherwise go on
+        // posting to a port nobody reads. Refused before Windows 8 and by
+        // Wine: there the association lasts as long as the job.
+        let _ = port::dissociate(self.job.as_handle());
         // If the stop packet cannot be queued the thread is left blocked
         // (never joined) rather than this hanging: it owns what it uses.
         if port::post(&self.port, STOP_KEY, 0).is_ok() {

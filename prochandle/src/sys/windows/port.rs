@@ -64,15 +64,26 @@ pub(crate) fn create() -> io::Result<OwnedHandle> {
     Ok(unsafe { OwnedHandle::from_raw_handle(port as _) })
 }
 
-/// Has the kernel post `job`'s messages to `port` under `key`. A job is
-/// associated once; the association holds no reference to the port, so
-/// the port must stay open as long as messages are wanted.
+/// Has the kernel post `job`'s messages to `port` under `key`, and those
+/// of any job nested in it (a member may make its own).
 pub(crate) fn associate(job: BorrowedHandle<'_>, port: &OwnedHandle, key: usize) -> io::Result<()> {
+    set_port(job, raw(port.as_handle()), key)
+}
+
+/// Ends the association, so that a job left running after we stop reading
+/// posts nothing more (Windows 8 and later; older systems, and Wine, keep
+/// an association for the job's life and refuse this).
+pub(crate) fn dissociate(job: BorrowedHandle<'_>) -> io::Result<()> {
+    set_port(job, std::ptr::null_mut(), 0)
+}
+
+fn set_port(job: BorrowedHandle<'_>, port: HANDLE, key: usize) -> io::Result<()> {
     let info = JOBOBJECT_ASSOCIATE_COMPLETION_PORT {
         CompletionKey: key as *mut c_void,
-        CompletionPort: raw(port.as_handle()),
+        CompletionPort: port,
     };
-    // SAFETY: valid job and port handles and a struct of the size passed.
+    // SAFETY: a valid job handle, a valid port handle or null, and a
+    // struct of the size passed.
     check(unsafe {
         SetInformationJobObject(
             raw(job),
