@@ -42,7 +42,7 @@ const STOP_KEY: usize = 2;
 /// accounting itself (only while someone listens). Packets carry every
 /// emptiness in practice; this bounds the delay should one be lost, at
 /// one cheap query a second per scope being waited for.
-pub(crate) const SAFETY_NET: Duration = Duration::from_secs(1);
+const SAFETY_NET: Duration = Duration::from_secs(1);
 /// The thread only moves packets: a small stack is plenty.
 const STACK: usize = 64 * 1024;
 

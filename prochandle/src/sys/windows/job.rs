@@ -177,7 +177,9 @@ impl Container {
     /// accounting shows no active process, or `deadline`; without a port,
     /// re-checks the accounting with backoff.
     pub(crate) fn wait_empty(&self, deadline: Option<Instant>) -> Result<bool> {
-        let Some(listener) = self.listen_empty()? else {
+        // A listener that cannot be made (no event handle left) leaves
+        // this wait to polling rather than failing it: `kill` relies on it.
+        let Some(listener) = self.listen_empty().ok().flatten() else {
             let found = crate::backoff::poll_until(deadline, || {
                 self.is_empty().map(|empty| empty.then_some(()))
             })?;
