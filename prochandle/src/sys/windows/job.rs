@@ -64,10 +64,21 @@ impl Container {
         }
         // SAFETY: a fresh handle nobody else owns.
         let job = Arc::new(unsafe { OwnedHandle::from_raw_handle(job as _) });
-        let mut passed_over = Vec::new();
         // Before any process joins: a message for an exit before the
         // association could be lost.
-        let empty = EmptyWatch::start(&job)
+        let empty = EmptyWatch::start(&job);
+        Container::assemble(job, empty, request)
+    }
+
+    /// The container of a new `job`, told of its emptiness by `empty` or,
+    /// if that could not be set up, polling it (and saying so).
+    fn assemble(
+        job: Arc<OwnedHandle>,
+        empty: io::Result<EmptyWatch>,
+        request: &Request,
+    ) -> Result<Container> {
+        let mut passed_over = Vec::new();
+        let empty = empty
             .inspect_err(|e| passed_over.push((Kind::JobObject, no_port(e))))
             .ok();
         let container = Container {
@@ -260,5 +271,46 @@ impl Drop for Container {
             // kill it.
             let _ = self.set_kill_on_close(false);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::windows::port::tests::job;
+    use std::process::Stdio;
+    use std::time::Duration;
+
+    /// Without a port the job is polled as before, and the report says so.
+    #[test]
+    fn a_job_without_a_port_is_polled_and_says_so() {
+        let request = Request {
+            force: None,
+            allow_subreaper: false,
+            guardian: false,
+            death_signal: None,
+            kill_on_drop: true,
+        };
+        let refused = io::Error::other("no port here");
+        let container = Container::assemble(Arc::new(job()), Err(refused), &request).unwrap();
+        let [(kind, reason)] = &container.chosen.passed_over[..] else {
+            panic!("{:?}", container.chosen.passed_over);
+        };
+        assert_eq!(*kind, Kind::JobObject);
+        assert!(reason.contains("no port here"), "{reason}");
+        assert!(container.listen_empty().unwrap().is_none());
+
+        let mut command = Command::new("ping");
+        command
+            .args(["-n", "300", "127.0.0.1"])
+            .stdout(Stdio::null());
+        container.prepare(&mut command);
+        let mut child = command.spawn().unwrap();
+        container.started(&child).unwrap();
+        let soon = Instant::now() + Duration::from_millis(300);
+        assert!(!container.wait_empty(Some(soon)).unwrap(), "a member lives");
+        container.kill().unwrap();
+        assert!(container.is_empty().unwrap());
+        child.wait().unwrap();
     }
 }
