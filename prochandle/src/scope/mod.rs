@@ -199,7 +199,9 @@ impl Scope {
     /// Sleeps until the last member has exited (not only the first child).
     /// The cgroup mode sleeps in the kernel (`cgroup.events`); the
     /// subreaper mode on the members' pidfds, re-listing now and then for
-    /// new forks; the others re-check with backoff. To await it with other
+    /// new forks; a Windows job until its completion port reports it
+    /// empty (`JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO`); the others re-check
+    /// with backoff. To await it with other
     /// work: [`Watcher::add_scope`](crate::Watcher::add_scope), or the
     /// `asyncio` `wait_empty` futures.
     pub fn wait_empty(&self) -> Result<()> {
@@ -257,6 +259,14 @@ impl Scope {
     #[cfg(target_os = "linux")]
     pub(crate) fn open_events(&self) -> Result<Option<std::os::fd::OwnedFd>> {
         self.inner.open_events()
+    }
+
+    /// Windows: a listener rung at each emptiness of the job (from its
+    /// completion port), for a watcher of its own; `None` when the job has
+    /// no port and must be polled.
+    #[cfg(windows)]
+    pub(crate) fn listen_empty(&self) -> Result<Option<sys::windows::empty::Listener>> {
+        self.inner.listen_empty()
     }
 }
 

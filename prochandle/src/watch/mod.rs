@@ -77,7 +77,9 @@
 //! [`Watcher::add_scope`] watches a [`Scope`](crate::Scope) for its last
 //! member's exit, next to the processes; [`Watcher::next_notice`] reports
 //! both. Linux cgroup modes: a `cgroup.events` descriptor of the watcher's
-//! own in the epoll (`EPOLLPRI`, edge-triggered); other modes: the backoff
+//! own in the epoll (`EPOLLPRI`, edge-triggered); Windows: an auto-reset
+//! event of the watcher's own, set from the job's completion port at each
+//! emptiness, in a standing thread-pool wait; other modes: the backoff
 //! schedule re-checks [`Scope::is_empty`](crate::Scope::is_empty).
 //!
 //! # Descriptors

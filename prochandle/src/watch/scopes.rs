@@ -25,10 +25,13 @@ impl Watcher {
     /// How it waits: in the Linux cgroup modes, on a `cgroup.events`
     /// descriptor of its own in the watcher's epoll (`EPOLLPRI`; the kernel
     /// notifies each `populated` change, at most one per 10 ms per file, so
-    /// an emptiness is seen up to 10 ms late); in the other modes
-    /// (subreaper, process group, Windows job, macOS, FreeBSD) by
-    /// re-checking [`Scope::is_empty`] after 1 ms, doubling up to every
-    /// 50 ms (the crate's one backoff policy).
+    /// an emptiness is seen up to 10 ms late); on Windows, on an event of
+    /// its own that the job's completion port sets at each emptiness
+    /// (`JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO`), waited for by the thread
+    /// pool; in the other modes (subreaper, process group, macOS, FreeBSD,
+    /// a Windows job without a port) by re-checking [`Scope::is_empty`]
+    /// after 1 ms, doubling up to every 50 ms (the crate's one backoff
+    /// policy).
     ///
     /// ```
     /// # fn main() -> prochandle::Result<()> {

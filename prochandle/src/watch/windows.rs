@@ -27,6 +27,13 @@
 //! A process handle is signalled from its exit on, for good: registering
 //! one that has already exited fires at once, and a signal is never
 //! spurious, so no check is needed after arming.
+//!
+//! A scope is registered through a listener of its job's completion port
+//! (`sys/windows/empty.rs`): an auto-reset event set at each emptiness. Its
+//! pool wait is standing, not one-shot: each set wakes the wait once and
+//! is consumed by it, so each emptiness queues the token once, and the
+//! watcher confirms it with `Scope::is_empty`. The event stays open until
+//! the wait has ended, like a process handle.
 
 use std::collections::HashMap;
 use std::ffi::c_void;
@@ -46,6 +53,7 @@ use windows_sys::Win32::System::Threading::{
 use crate::error::{Error, Result};
 use crate::process::Process;
 use crate::scope::Scope;
+use crate::sys::windows::empty::Listener;
 
 /// Longest single sleep, as on Linux; callers simply loop.
 const MAX_SLEEP_MS: u32 = 24 * 3600 * 1000;
@@ -102,8 +110,21 @@ impl Registration {
     }
 }
 
-/// No scope has a descriptor to watch here: scopes are re-checked.
-pub(super) enum EventsFd {}
+/// A scope's emptiness in the pool: its listener and the pool's wait on
+/// the listener's event. Dropping it ends the wait (no callback runs
+/// after), then closes the listener.
+pub(super) struct EventsFd {
+    wait: Option<Registration>,
+    _listener: Listener,
+}
+
+impl Drop for EventsFd {
+    fn drop(&mut self) {
+        if let Some(wait) = self.wait.take() {
+            wait.end();
+        }
+    }
+}
 
 pub(super) struct Poller {
     shared: Arc<Shared>,
@@ -153,23 +174,37 @@ impl Poller {
                 _ => Err(Error::os("WaitForSingleObject", e)),
             };
         }
+        let Some(registration) = self.arm(raw, token, WT_EXECUTEONLYONCE)? else {
+            return Ok(false);
+        };
+        let previous = self.lock_waits().insert(token, registration);
+        if let Some(previous) = previous {
+            previous.end();
+        }
+        Ok(true)
+    }
+
+    /// Has the pool call back with `token` when `handle` is signalled:
+    /// once (`WT_EXECUTEONLYONCE`) or each time (`0`). `None`: the handle
+    /// refuses to be waited on (`ERROR_ACCESS_DENIED`).
+    fn arm(&self, handle: HANDLE, token: u64, once: u32) -> Result<Option<Registration>> {
         let context = Box::into_raw(Box::new(Context {
             shared: Arc::clone(&self.shared),
             token,
         }));
         let mut wait: HANDLE = std::ptr::null_mut();
-        // SAFETY: `wait` is a valid out-pointer; the process handle is
-        // open, and stays open until the registration ends (module docs);
-        // the context stays valid until then too; the callback matches
+        // SAFETY: `wait` is a valid out-pointer; the handle is open, and
+        // stays open until the registration ends (module docs); the context
+        // stays valid until then too; the callback matches
         // WAITORTIMERCALLBACK.
         let ok = unsafe {
             RegisterWaitForSingleObject(
                 &mut wait,
-                raw,
+                handle,
                 Some(on_signalled),
                 context as *const c_void,
                 INFINITE,
-                WT_EXECUTEONLYONCE | WT_EXECUTEINWAITTHREAD,
+                once | WT_EXECUTEINWAITTHREAD,
             )
         };
         if ok == 0 {
@@ -177,24 +212,34 @@ impl Poller {
             // SAFETY: nothing was registered, so no callback holds it.
             drop(unsafe { Box::from_raw(context) });
             return match e.raw_os_error() {
-                Some(code) if code == ERROR_ACCESS_DENIED as i32 => Ok(false),
+                Some(code) if code == ERROR_ACCESS_DENIED as i32 => Ok(None),
                 _ => Err(Error::os("RegisterWaitForSingleObject", e)),
             };
         }
-        let previous = self
-            .lock_waits()
-            .insert(token, Registration { wait, context });
-        if let Some(previous) = previous {
-            previous.end();
-        }
-        Ok(true)
+        Ok(Some(Registration { wait, context }))
     }
 
-    /// Scopes are re-checked on the backoff schedule here (a job's
-    /// completion port would tell, but is not wired in): nothing to
-    /// register.
-    pub(super) fn register_scope(&self, _scope: &Scope, _token: u64) -> Result<Option<EventsFd>> {
-        Ok(None)
+    /// Registers a scope's emptiness under `token`: a listener of its
+    /// job's completion port (see `sys/windows/empty.rs`), whose
+    /// auto-reset event the pool waits on for good (not one-shot). Each
+    /// emptiness sets the event once and each wait consumes it, so each
+    /// emptiness is reported once, edge-triggered like `cgroup.events` on
+    /// Linux. The caller checks the scope right after: an emptiness
+    /// before the listener existed is found by that check. `None`: the job
+    /// has no port, and the scope is re-checked on the backoff schedule.
+    pub(super) fn register_scope(&self, scope: &Scope, token: u64) -> Result<Option<EventsFd>> {
+        let Some(listener) = scope.listen_empty()? else {
+            return Ok(None);
+        };
+        let event = listener.event().as_raw_handle() as HANDLE;
+        // An event we created with all rights cannot refuse the wait.
+        let Some(wait) = self.arm(event, token, 0)? else {
+            return Ok(None);
+        };
+        Ok(Some(EventsFd {
+            wait: Some(wait),
+            _listener: listener,
+        }))
     }
 
     /// Registers a new one-shot wait in place of a spent one.
@@ -274,12 +319,16 @@ mod tests {
     use std::time::Instant;
     use windows_sys::Win32::System::Threading::PROCESS_QUERY_LIMITED_INFORMATION;
 
-    fn pinger() -> Process {
+    fn pinger_command() -> Command {
         let mut cmd = Command::new("ping");
         cmd.args(["-n", "300", "127.0.0.1"])
             .stdin(Stdio::null())
             .stdout(Stdio::null());
-        Process::spawn(&mut cmd).unwrap()
+        cmd
+    }
+
+    fn pinger() -> Process {
+        Process::spawn(&mut pinger_command()).unwrap()
     }
 
     /// Waits (bounded) until `token` shows up in the poller's reports.
@@ -345,6 +394,25 @@ mod tests {
             .wait(Some(Duration::from_millis(300)), &mut ready)
             .unwrap();
         assert!(ready.is_empty(), "a deregistered wait reported: {ready:?}");
+    }
+
+    /// A scope is not polled here: its job's port rings the pool's wait,
+    /// which reports the scope's token when the last member exits.
+    #[test]
+    fn a_scope_is_armed_and_reported_when_it_empties() {
+        let scope = Scope::new().unwrap();
+        let member = scope.spawn(&mut pinger_command()).unwrap();
+        let poller = Poller::new().unwrap();
+        let armed = poller.register_scope(&scope, 5).unwrap();
+        assert!(armed.is_some(), "the scope would be polled");
+        let mut ready = Vec::new();
+        poller
+            .wait(Some(Duration::from_millis(200)), &mut ready)
+            .unwrap();
+        assert!(ready.is_empty(), "nothing exited: {ready:?}");
+        member.kill().unwrap();
+        assert!(reported(&poller, 5));
+        drop(armed);
     }
 
     #[test]

@@ -223,3 +223,25 @@ pub(crate) fn job_process_ids(job: BorrowedHandle<'_>) -> io::Result<Vec<u32>> {
         return Ok(pids.iter().map(|&pid| pid as u32).collect());
     }
 }
+
+/// How many processes in the job are alive right now (job accounting,
+/// `ActiveProcesses`).
+pub(crate) fn job_active_processes(job: BorrowedHandle<'_>) -> io::Result<u32> {
+    use windows_sys::Win32::System::JobObjects::{
+        JobObjectBasicAccountingInformation, QueryInformationJobObject,
+        JOBOBJECT_BASIC_ACCOUNTING_INFORMATION,
+    };
+    // SAFETY: a plain C struct of integers: all-zero is valid.
+    let mut info: JOBOBJECT_BASIC_ACCOUNTING_INFORMATION = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid job handle and a struct of the size passed.
+    check(unsafe {
+        QueryInformationJobObject(
+            raw(job),
+            JobObjectBasicAccountingInformation,
+            (&mut info as *mut JOBOBJECT_BASIC_ACCOUNTING_INFORMATION).cast(),
+            std::mem::size_of::<JOBOBJECT_BASIC_ACCOUNTING_INFORMATION>() as u32,
+            std::ptr::null_mut(),
+        )
+    })?;
+    Ok(info.ActiveProcesses)
+}

@@ -11,6 +11,7 @@ use std::io;
 use std::os::windows::io::{AsHandle, FromRawHandle, OwnedHandle};
 use std::os::windows::process::CommandExt;
 use std::process::{Child, Command};
+use std::sync::Arc;
 use std::time::Instant;
 
 use windows_sys::Win32::Foundation::{CloseHandle, INVALID_HANDLE_VALUE};
@@ -18,16 +19,16 @@ use windows_sys::Win32::System::Diagnostics::ToolHelp::{
     CreateToolhelp32Snapshot, Thread32First, Thread32Next, TH32CS_SNAPTHREAD, THREADENTRY32,
 };
 use windows_sys::Win32::System::JobObjects::{
-    AssignProcessToJobObject, CreateJobObjectW, JobObjectBasicAccountingInformation,
-    JobObjectExtendedLimitInformation, QueryInformationJobObject, SetInformationJobObject,
-    TerminateJobObject, JOBOBJECT_BASIC_ACCOUNTING_INFORMATION,
-    JOBOBJECT_EXTENDED_LIMIT_INFORMATION, JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
+    AssignProcessToJobObject, CreateJobObjectW, JobObjectExtendedLimitInformation,
+    SetInformationJobObject, TerminateJobObject, JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
+    JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
 };
 use windows_sys::Win32::System::Threading::{
     OpenThread, ResumeThread, CREATE_SUSPENDED, THREAD_SUSPEND_RESUME,
 };
 
-use super::api::{check, raw};
+use super::api::{check, job_active_processes, raw};
+use super::empty::{EmptyWatch, Listener};
 use super::{Process, KILL_EXIT_CODE};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sys::container::{Chosen, Kind, Request};
@@ -35,7 +36,11 @@ use crate::sys::container::{Chosen, Kind, Request};
 /// One job object holding a tree.
 #[derive(Debug)]
 pub(crate) struct Container {
-    job: OwnedHandle,
+    /// Shared with the emptiness thread, for its accounting checks.
+    job: Arc<OwnedHandle>,
+    /// The job's completion port and its reader; `None` if the port could
+    /// not be set up, and then emptiness is polled.
+    empty: Option<EmptyWatch>,
     pub(crate) chosen: Chosen,
     kill_on_drop: bool,
 }
@@ -58,13 +63,31 @@ impl Container {
             return Err(Error::os("CreateJobObjectW", io::Error::last_os_error()));
         }
         // SAFETY: a fresh handle nobody else owns.
-        let job = unsafe { OwnedHandle::from_raw_handle(job as _) };
+        let job = Arc::new(unsafe { OwnedHandle::from_raw_handle(job as _) });
+        // Before any process joins: a message for an exit before the
+        // association could be lost.
+        let empty = EmptyWatch::start(&job);
+        Container::assemble(job, empty, request)
+    }
+
+    /// The container of a new `job`, told of its emptiness by `empty` or,
+    /// if that could not be set up, polling it (and saying so).
+    fn assemble(
+        job: Arc<OwnedHandle>,
+        empty: io::Result<EmptyWatch>,
+        request: &Request,
+    ) -> Result<Container> {
+        let mut passed_over = Vec::new();
+        let empty = empty
+            .inspect_err(|e| passed_over.push((Kind::JobObject, no_port(e))))
+            .ok();
         let container = Container {
             job,
+            empty,
             chosen: Chosen {
                 kind: Kind::JobObject,
                 cgroup: None,
-                passed_over: Vec::new(),
+                passed_over,
             },
             kill_on_drop: request.kill_on_drop,
         };
@@ -106,26 +129,11 @@ impl Container {
         resume_threads(child.id()).map_err(os("ResumeThread"))
     }
 
-    /// The number of live processes in the job (job accounting).
-    fn active(&self) -> Result<u32> {
-        // SAFETY: a plain C struct of integers: all-zero is valid.
-        let mut info: JOBOBJECT_BASIC_ACCOUNTING_INFORMATION = unsafe { std::mem::zeroed() };
-        // SAFETY: a valid job handle and a struct of the size passed.
-        check(unsafe {
-            QueryInformationJobObject(
-                raw(self.job.as_handle()),
-                JobObjectBasicAccountingInformation,
-                (&mut info as *mut JOBOBJECT_BASIC_ACCOUNTING_INFORMATION).cast(),
-                std::mem::size_of::<JOBOBJECT_BASIC_ACCOUNTING_INFORMATION>() as u32,
-                std::ptr::null_mut(),
-            )
-        })
-        .map_err(os("QueryInformationJobObject"))?;
-        Ok(info.ActiveProcesses)
-    }
-
+    /// Job accounting: no active process.
     pub(crate) fn is_empty(&self) -> Result<bool> {
-        Ok(self.active()? == 0)
+        let active =
+            job_active_processes(self.job.as_handle()).map_err(os("QueryInformationJobObject"))?;
+        Ok(active == 0)
     }
 
     /// The live members, each held by a `HANDLE`.
@@ -166,13 +174,52 @@ impl Container {
         self.wait_empty(None).map(drop)
     }
 
-    /// Job accounting, re-checked with backoff.
-    pub(crate) fn wait_empty(&self, deadline: Option<Instant>) -> Result<bool> {
-        Ok(
-            crate::backoff::poll_until(deadline, || self.is_empty().map(|e| e.then_some(())))?
-                .is_some(),
-        )
+    /// A listener rung at each emptiness of the job from now on (see
+    /// `empty.rs`); `None` if the job has no completion port, and then
+    /// [`is_empty`](Container::is_empty) has to be polled.
+    pub(crate) fn listen_empty(&self) -> Result<Option<Listener>> {
+        let Some(watch) = &self.empty else {
+            return Ok(None);
+        };
+        watch.listen().map(Some).map_err(os("CreateEventW"))
     }
+
+    /// Sleeps on the job's completion port (through a listener) until the
+    /// accounting shows no active process, or `deadline`; without a port,
+    /// re-checks the accounting with backoff.
+    pub(crate) fn wait_empty(&self, deadline: Option<Instant>) -> Result<bool> {
+        // A listener that cannot be made (no event handle left) leaves
+        // this wait to polling rather than failing it: `kill` relies on it.
+        let Some(listener) = self.listen_empty().ok().flatten() else {
+            let found = crate::backoff::poll_until(deadline, || {
+                self.is_empty().map(|empty| empty.then_some(()))
+            })?;
+            return Ok(found.is_some());
+        };
+        // Listening before the first check: an emptiness after the check
+        // rings the listener, one before it is what the check sees.
+        loop {
+            if self.is_empty()? {
+                return Ok(true);
+            }
+            let timeout = match deadline {
+                None => None,
+                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) if !left.is_zero() => Some(left),
+                    _ => return Ok(false),
+                },
+            };
+            listener.wait(timeout).map_err(os("WaitForSingleObject"))?;
+        }
+    }
+}
+
+/// The `passed_over` line of a job without a completion port.
+fn no_port(e: &io::Error) -> String {
+    format!(
+        "no completion port for the job ({e}): its emptiness is re-checked \
+         on the backoff schedule instead of being reported by the kernel"
+    )
 }
 
 /// Resumes every thread of the suspended process `pid` (one, its main
@@ -224,5 +271,46 @@ impl Drop for Container {
             // kill it.
             let _ = self.set_kill_on_close(false);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::windows::port::tests::job;
+    use std::process::Stdio;
+    use std::time::Duration;
+
+    /// Without a port the job is polled as before, and the report says so.
+    #[test]
+    fn a_job_without_a_port_is_polled_and_says_so() {
+        let request = Request {
+            force: None,
+            allow_subreaper: false,
+            guardian: false,
+            death_signal: None,
+            kill_on_drop: true,
+        };
+        let refused = io::Error::other("no port here");
+        let container = Container::assemble(Arc::new(job()), Err(refused), &request).unwrap();
+        let [(kind, reason)] = &container.chosen.passed_over[..] else {
+            panic!("{:?}", container.chosen.passed_over);
+        };
+        assert_eq!(*kind, Kind::JobObject);
+        assert!(reason.contains("no port here"), "{reason}");
+        assert!(container.listen_empty().unwrap().is_none());
+
+        let mut command = Command::new("ping");
+        command
+            .args(["-n", "300", "127.0.0.1"])
+            .stdout(Stdio::null());
+        container.prepare(&mut command);
+        let mut child = command.spawn().unwrap();
+        container.started(&child).unwrap();
+        let soon = Instant::now() + Duration::from_millis(300);
+        assert!(!container.wait_empty(Some(soon)).unwrap(), "a member lives");
+        container.kill().unwrap();
+        assert!(container.is_empty().unwrap());
+        child.wait().unwrap();
     }
 }

@@ -20,7 +20,9 @@
 //! missing right fails with `PermissionDenied` naming that right.
 
 pub(crate) mod api;
+pub(crate) mod empty;
 pub(crate) mod job;
+mod port;
 mod probe;
 
 use std::io;
