@@ -2,42 +2,22 @@
 //! packet per job event (a process joined, exited, the job's last active
 //! process is gone), with the job's completion key and the message number
 //! in the packet's byte count. Thin wrappers, like `api.rs`.
-//!
-//! windows-sys declares the port calls behind its `Win32_System_IO`
-//! feature, which this crate does not enable; the three prototypes are
-//! declared here as `ioapiset.h` has them.
 
 use std::ffi::c_void;
 use std::io;
 use std::os::windows::io::{AsHandle, BorrowedHandle, FromRawHandle, OwnedHandle};
 use std::time::Duration;
 
-use windows_sys::core::BOOL;
 use windows_sys::Win32::Foundation::{HANDLE, INVALID_HANDLE_VALUE, WAIT_TIMEOUT};
 use windows_sys::Win32::System::JobObjects::{
     JobObjectAssociateCompletionPortInformation, SetInformationJobObject,
     JOBOBJECT_ASSOCIATE_COMPLETION_PORT,
 };
+use windows_sys::Win32::System::IO::{
+    CreateIoCompletionPort, GetQueuedCompletionStatus, PostQueuedCompletionStatus,
+};
 
 use super::api::{check, raw};
-
-#[link(name = "kernel32")]
-extern "system" {
-    fn CreateIoCompletionPort(file: HANDLE, existing: HANDLE, key: usize, threads: u32) -> HANDLE;
-    fn GetQueuedCompletionStatus(
-        port: HANDLE,
-        bytes: *mut u32,
-        key: *mut usize,
-        overlapped: *mut *mut c_void,
-        millis: u32,
-    ) -> BOOL;
-    fn PostQueuedCompletionStatus(
-        port: HANDLE,
-        bytes: u32,
-        key: usize,
-        overlapped: *const c_void,
-    ) -> BOOL;
-}
 
 /// winnt.h: the job's active process count dropped to zero.
 pub(crate) const JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO: u32 = 4;
