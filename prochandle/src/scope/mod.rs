@@ -4,12 +4,14 @@
 //! container (`sys::Container`) and turns what that returns into
 //! [`Process`]es and reports.
 
+mod command;
 mod mechanism;
 mod options;
 
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+pub use command::{ChildStdio, ScopeCommand};
 pub use mechanism::{Mechanism, MechanismKind, PassedOver};
 pub use options::ScopeOptions;
 
@@ -139,6 +141,49 @@ impl Scope {
             return Err(err);
         }
         Ok(child)
+    }
+
+    /// Spawns `command` into the scope and holds the new child, like
+    /// [`spawn`](Scope::spawn), as cheaply as the system allows.
+    ///
+    /// On Linux in the cgroup modes (kernel 5.7+, x86-64 or aarch64) the
+    /// kernel creates the child inside the cgroup (`clone3` with
+    /// `CLONE_INTO_CGROUP`), sharing this process's memory until it execs
+    /// (`CLONE_VM | CLONE_VFORK`, as `posix_spawn` does): no `fork` of this
+    /// process and no pre-exec write, so it costs about a plain spawn. Where
+    /// `clone3` is missing or refused (an older kernel, a seccomp filter),
+    /// and in the other modes, the command goes through std's `Command` as
+    /// [`spawn`](Scope::spawn) does; the result is the same.
+    ///
+    /// A program that cannot be run is an error of kind
+    /// [`NotFound`](crate::ErrorKind::NotFound) (or
+    /// [`PermissionDenied`](crate::ErrorKind::PermissionDenied)), and no
+    /// child is left behind.
+    ///
+    /// ```
+    /// # fn main() -> prochandle::Result<()> {
+    /// # #[cfg(unix)] {
+    /// use prochandle::{ErrorKind, Scope, ScopeCommand};
+    /// let scope = Scope::new()?;
+    /// let child = scope.spawn_command(&ScopeCommand::new("true"))?;
+    /// assert!(child.wait()?.success());
+    /// let missing = scope.spawn_command(&ScopeCommand::new("no-such-program-here"));
+    /// assert_eq!(missing.unwrap_err().kind(), ErrorKind::NotFound);
+    /// # }
+    /// # Ok(()) }
+    /// ```
+    pub fn spawn_command(&self, command: &ScopeCommand) -> Result<Process> {
+        #[cfg(target_os = "linux")]
+        if let Some(child) = self.inner.spawn_direct(&command.spec())? {
+            return Ok(Process::from_sys(child));
+        }
+        let mut std_command = command.to_std().map_err(|e| {
+            Error::os("spawn", e).with_detail(format!(
+                "cannot start {:?}: duplicating a standard stream",
+                command.get_program()
+            ))
+        })?;
+        self.spawn(&mut std_command)
     }
 
     /// The live members, each pinned (by a pidfd or `HANDLE` where the

@@ -17,6 +17,8 @@ use std::time::Instant;
 #[cfg(not(target_os = "linux"))]
 use super::errno::{self, Call};
 #[cfg(target_os = "linux")]
+use super::linux::spawn::{self, Spawned, Spec};
+#[cfg(target_os = "linux")]
 use super::linux::{cgroup::Cgroup, guardian::Guardian, subreaper::Subreaper};
 use super::pgroup::Group;
 use super::Process;
@@ -138,17 +140,57 @@ impl Container {
 
     /// Records a child spawned with [`prepare`](Container::prepare)'s hooks.
     pub(crate) fn started(&self, child: &Child) -> Result<()> {
+        self.started_pid(child.id())
+    }
+
+    /// Records our new child `pid`, however it was spawned.
+    fn started_pid(&self, pid: u32) -> Result<()> {
         if self.uses_group() {
-            self.group.started(child.id());
+            self.group.started(pid);
         }
         #[cfg(target_os = "linux")]
         {
             if let Inner::Subreaper(s) = &self.inner {
-                s.add_root(child.id());
+                s.add_root(pid);
             }
             self.start_guardian()?;
         }
         Ok(())
+    }
+
+    /// Cgroup modes, where the kernel and this architecture allow:
+    /// spawns `spec` straight into the cgroup with `clone3`, no `fork` and
+    /// no pre-exec write. `None` when the caller must spawn through std's
+    /// `Command` instead (other modes; no `clone3`, no
+    /// `CLONE_INTO_CGROUP`, or a filter that refuses it).
+    #[cfg(target_os = "linux")]
+    pub(crate) fn spawn_direct(&self, spec: &Spec<'_>) -> Result<Option<Process>> {
+        let Inner::Cgroup { cgroup, .. } = &self.inner else {
+            return Ok(None);
+        };
+        if !spawn::available() {
+            return Ok(None);
+        }
+        let spec = Spec {
+            death_signal: self.request.death_signal,
+            ..*spec
+        };
+        let pid = match spawn::spawn_into(cgroup.dir_fd(), &spec) {
+            Ok(Spawned::Child(pid)) => pid,
+            Ok(Spawned::Refused) => return Ok(None),
+            Err(e) => {
+                return Err(
+                    Error::os("spawn", e).with_detail(format!("cannot start {:?}", spec.program))
+                )
+            }
+        };
+        let process = Process::from_child_pid(pid).inspect_err(|_| spawn::reap(pid))?;
+        if let Err(err) = self.started_pid(pid as u32) {
+            let _ = process.signal(libc::SIGKILL);
+            let _ = process.wait_until(None);
+            return Err(err);
+        }
+        Ok(Some(process))
     }
 
     /// The live members, each pinned.

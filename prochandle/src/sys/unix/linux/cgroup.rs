@@ -9,8 +9,10 @@
 //! enabled below a cgroup, and we enable none.
 //!
 //! Every file is opened once, close-on-exec, when the cgroup is created.
-//! A child joins before `exec` by writing `0` to the pre-opened
-//! `cgroup.procs` (std has no `clone3(CLONE_INTO_CGROUP)`).
+//! A child spawned by the scope's own spawn starts in the cgroup
+//! (`clone3(CLONE_INTO_CGROUP)`, see `spawn/`); one spawned through std's
+//! `Command` joins before `exec` by writing `0` to the pre-opened
+//! `cgroup.procs` (std has no `CLONE_INTO_CGROUP`).
 
 use std::ffi::OsString;
 use std::fs::{File, OpenOptions};
@@ -31,6 +33,8 @@ use crate::backoff::Backoff;
 #[derive(Debug)]
 pub(crate) struct Cgroup {
     dir: PathBuf,
+    /// The directory itself (`O_PATH`), for `clone3(CLONE_INTO_CGROUP)`.
+    dir_fd: OwnedFd,
     /// `cgroup.procs`, open for writing: shared with the pre-exec hooks of
     /// the commands spawned into it, which may outlive the `Cgroup`.
     procs: Arc<OwnedFd>,
@@ -130,12 +134,20 @@ impl Cgroup {
         let dir = parent.join(name);
         std::fs::create_dir(&dir)?;
         let opened = (|| {
+            let dir_fd = rustix::fs::open(
+                &dir,
+                rustix::fs::OFlags::PATH
+                    | rustix::fs::OFlags::DIRECTORY
+                    | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )?;
             let procs = open(&dir.join("cgroup.procs"), true)?;
             let events = open(&dir.join("cgroup.events"), false)?;
             let kill = open_optional(&dir.join("cgroup.kill"))?;
             let freeze = open_optional(&dir.join("cgroup.freeze"))?;
             Ok(Cgroup {
                 dir: dir.clone(),
+                dir_fd,
                 procs: Arc::new(procs.into()),
                 events,
                 kill,
@@ -150,6 +162,11 @@ impl Cgroup {
 
     pub(crate) fn path(&self) -> &Path {
         &self.dir
+    }
+
+    /// The directory, open for `clone3(CLONE_INTO_CGROUP)`.
+    pub(crate) fn dir_fd(&self) -> BorrowedFd<'_> {
+        self.dir_fd.as_fd()
     }
 
     pub(crate) fn has_kill_file(&self) -> bool {

@@ -1,0 +1,216 @@
+//! `Scope::spawn_command`: the scope's own spawn (Linux cgroup modes:
+//! `clone3(CLONE_INTO_CGROUP | CLONE_VM | CLONE_VFORK)`), and its fallback
+//! through std's `Command` where `clone3` is filtered out.
+//!
+//! Every child's first act is to print its own `/proc/self/cgroup`: it is
+//! in the scope's cgroup before it runs any code of its program. The
+//! seccomp scenarios run in a re-executed child of this test binary, so
+//! the filter never reaches the harness.
+#![cfg(target_os = "linux")]
+
+#[path = "attack_support/seccomp.rs"]
+#[allow(dead_code)]
+mod seccomp;
+
+use std::io::Read;
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use prochandle::{ChildStdio, ErrorKind, MechanismKind, Process, Scope, ScopeCommand, Signal};
+use prochandle_test_support::{require_root, scope_of, TreeMark, TREE_MARK_ENV};
+
+/// Runs `command` in `scope` with its stdout on a pipe; returns its exit
+/// code and what it printed.
+fn output(scope: &Scope, command: &mut ScopeCommand) -> (Option<i32>, String) {
+    let (mut reader, writer) = std::io::pipe().unwrap();
+    command.stdout(writer);
+    let child = scope.spawn_command(command).unwrap();
+    // The command still holds the write end: drop it before reading.
+    command.stdout(ChildStdio::Inherit);
+    let mut text = String::new();
+    reader.read_to_string(&mut text).unwrap();
+    (child.wait().unwrap().exit_code(), text)
+}
+
+/// The cgroup path a `/proc/<pid>/cgroup` text gives for v2 (`0::`).
+fn v2_line(text: &str) -> String {
+    text.lines()
+        .find_map(|l| l.strip_prefix("0::"))
+        .unwrap_or_default()
+        .to_owned()
+}
+
+/// The scope's cgroup relative to the v2 mount, as `/proc/*/cgroup`
+/// shows it.
+fn relative(scope: &Scope) -> String {
+    let path = scope.mechanism().cgroup_path().unwrap();
+    let ours = v2_line(&std::fs::read_to_string("/proc/self/cgroup").unwrap());
+    let name = path.file_name().unwrap().to_string_lossy().into_owned();
+    Path::new(&ours).join(name).display().to_string()
+}
+
+fn child_is_in_the_cgroup_from_its_first_instruction(kind: MechanismKind) {
+    let Some(scope) = scope_of(kind) else { return };
+    let (code, text) = output(&scope, ScopeCommand::new("cat").arg("/proc/self/cgroup"));
+    assert_eq!(code, Some(0));
+    assert_eq!(v2_line(&text), relative(&scope), "{text}");
+}
+
+#[test]
+fn the_child_starts_in_the_cgroup() {
+    child_is_in_the_cgroup_from_its_first_instruction(MechanismKind::Cgroup);
+}
+
+#[test]
+fn the_child_starts_in_the_freezer_cgroup() {
+    child_is_in_the_cgroup_from_its_first_instruction(MechanismKind::CgroupFreeze);
+}
+
+#[test]
+fn args_env_directory_and_streams_are_honoured() {
+    let Some(scope) = scope_of(MechanismKind::Cgroup) else {
+        return;
+    };
+    std::env::set_var("PROCHANDLE_SPAWN_KEPT", "kept");
+    std::env::set_var("PROCHANDLE_SPAWN_GONE", "gone");
+    let dir = std::env::temp_dir();
+    let mut command = ScopeCommand::new("sh");
+    command
+        .args(["-c", "read -r line; echo \"$line|$A|${PROCHANDLE_SPAWN_KEPT-}|${PROCHANDLE_SPAWN_GONE-unset}|$(pwd -P)\"; exit 5"])
+        .env("A", "a b")
+        .env_remove("PROCHANDLE_SPAWN_GONE")
+        .current_dir(&dir)
+        .stdin(std::fs::File::open("/dev/null").unwrap());
+    let (code, text) = output(&scope, &mut command);
+    assert_eq!(code, Some(5));
+    let real = std::fs::canonicalize(&dir).unwrap();
+    assert_eq!(text.trim(), format!("|a b|kept|unset|{}", real.display()));
+
+    let mut cleared = ScopeCommand::new("/usr/bin/env");
+    cleared.env("ONLY", "1").env_clear().env("ONLY2", "2");
+    let (_, text) = output(&scope, &mut cleared);
+    assert_eq!(text, "ONLY2=2\n");
+}
+
+#[test]
+fn a_missing_program_is_not_found_and_leaves_no_child() {
+    let Some(scope) = scope_of(MechanismKind::Cgroup) else {
+        return;
+    };
+    let err = scope
+        .spawn_command(&ScopeCommand::new("prochandle-no-such-program"))
+        .unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+    let io = std::error::Error::source(&err)
+        .and_then(|s| s.downcast_ref::<std::io::Error>())
+        .expect("the io::Error");
+    assert_eq!(io.kind(), std::io::ErrorKind::NotFound);
+    // Not executable by anyone (root included).
+    let plain = std::env::temp_dir().join(format!("prochandle-plain-{}", std::process::id()));
+    std::fs::write(&plain, "#!/bin/sh\n").unwrap();
+    let err = scope.spawn_command(&ScopeCommand::new(&plain)).unwrap_err();
+    let _ = std::fs::remove_file(&plain);
+    assert_eq!(err.kind(), ErrorKind::PermissionDenied, "{err}");
+    let mut bad_dir = ScopeCommand::new("true");
+    bad_dir.current_dir("/prochandle/no/such/dir");
+    let err = scope.spawn_command(&bad_dir).unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+    assert!(scope.is_empty().unwrap());
+    let me = Process::current().unwrap();
+    let children = prochandle::linux::ProcessExt::children(&me).unwrap();
+    assert!(children.is_empty(), "children left: {children:?}");
+}
+
+#[test]
+fn the_death_signal_reaches_a_child_whose_spawning_thread_ends() {
+    let Some(scope) = scope_of(MechanismKind::Cgroup) else {
+        return;
+    };
+    let mark = TreeMark::new();
+    let child = std::thread::scope(|s| {
+        s.spawn(|| {
+            let mut command = ScopeCommand::new("sleep");
+            command.arg("30").env(TREE_MARK_ENV, mark.value());
+            scope.spawn_command(&command).unwrap()
+        })
+        .join()
+        .unwrap()
+    });
+    let state = child.wait_timeout(Duration::from_secs(10)).unwrap();
+    assert_eq!(state.and_then(|s| s.signal()), Some(Signal::KILL));
+}
+
+#[test]
+fn a_member_spawned_so_is_killed_with_the_tree() {
+    let Some(scope) = scope_of(MechanismKind::Cgroup) else {
+        return;
+    };
+    let mark = TreeMark::new();
+    let mut command = ScopeCommand::new("sh");
+    command
+        .args(["-c", "setsid sleep 1000 <&- >&- 2>&- & exec sleep 1000"])
+        .env(TREE_MARK_ENV, mark.value());
+    let first = scope.spawn_command(&command).unwrap();
+    prochandle_test_support::eventually("two live processes", || {
+        (mark.live().len() == 2).then_some(())
+    });
+    scope.kill().unwrap();
+    assert!(mark.wait_gone(Duration::from_secs(1)).is_empty());
+    assert_eq!(first.wait().unwrap().signal(), Some(Signal::KILL));
+}
+
+const FILTER_ENV: &str = "PROCHANDLE_SPAWN_FILTER";
+
+/// The re-executed child: filters `clone3` out (`ENOSYS`, or `SIGSYS` for
+/// "trap"), then spawns into a cgroup scope and prints where the child was.
+fn play_filtered(how: &str) {
+    use seccomp::{install, rule, Action};
+    let action = match how {
+        "trap" => Action::Trap,
+        _ => Action::Errno(libc::ENOSYS),
+    };
+    install(&[rule(libc::SYS_clone3, action)], true).expect("install the filter");
+    let scope = scope_of(MechanismKind::Cgroup).expect("a cgroup scope");
+    let (code, text) = output(&scope, ScopeCommand::new("cat").arg("/proc/self/cgroup"));
+    println!(
+        "REPORT code={code:?} in_scope={}",
+        v2_line(&text) == relative(&scope)
+    );
+    let err = scope
+        .spawn_command(&ScopeCommand::new("prochandle-no-such-program"))
+        .unwrap_err();
+    println!("REPORT missing={:?}", err.kind());
+}
+
+fn falls_back_under(how: &str, test: &str) {
+    if let Ok(how) = std::env::var(FILTER_ENV) {
+        return play_filtered(&how);
+    }
+    if !require_root("a cgroup scope") {
+        return;
+    }
+    let out = prochandle_test_support::reexec(test, FILTER_ENV, how)
+        .stdout(Stdio::piped())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let report: String = stdout.lines().filter(|l| l.contains("REPORT")).collect();
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(report.contains("code=Some(0) in_scope=true"), "{report}");
+    assert!(report.contains("missing=NotFound"), "{report}");
+}
+
+#[test]
+fn clone3_answering_enosys_falls_back_to_std() {
+    falls_back_under("enosys", "clone3_answering_enosys_falls_back_to_std");
+}
+
+#[test]
+fn clone3_trapping_with_sigsys_falls_back_to_std() {
+    falls_back_under("trap", "clone3_trapping_with_sigsys_falls_back_to_std");
+}
