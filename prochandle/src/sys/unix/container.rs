@@ -367,19 +367,26 @@ impl Container {
         if !self.request.guardian || self.guardian.get().is_some() {
             return Ok(());
         }
-        let action = match &self.inner {
-            Inner::Cgroup { cgroup, .. } => match cgroup.kill_fd() {
-                Some(fd) => Action::CgroupKill(fd),
-                None => {
+        let guardian = match &self.inner {
+            Inner::Cgroup { cgroup, .. } => {
+                let Some(kill) = cgroup.kill_fd() else {
                     return Err(Error::unsupported(
                         "guardian",
                         "the guardian needs cgroup.kill (Linux 5.14+)",
-                    ))
-                }
-            },
-            _ => Action::KillGroup(self.group.pgid().unwrap_or(0)),
+                    ));
+                };
+                let (parent, name) = cgroup
+                    .parent_and_name()
+                    .map_err(|e| Error::os("open the cgroup's parent", e))?;
+                Guardian::start(Action::Cgroup {
+                    kill,
+                    events: cgroup.events_fd(),
+                    parent: parent.as_fd(),
+                    name: &name,
+                })?
+            }
+            _ => Guardian::start(Action::KillGroup(self.group.pgid().unwrap_or(0)))?,
         };
-        let guardian = Guardian::start(action)?;
         if let Inner::Subreaper(s) = &self.inner {
             s.exclude(guardian.pid());
         }

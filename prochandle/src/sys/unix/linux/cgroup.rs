@@ -14,11 +14,11 @@
 //! `Command` joins before `exec` by writing `0` to the pre-opened
 //! `cgroup.procs` (std has no `CLONE_INTO_CGROUP`).
 
-use std::ffi::OsString;
+use std::ffi::{CString, OsString};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::os::unix::ffi::OsStringExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -167,6 +167,21 @@ impl Cgroup {
     /// The directory, open for `clone3(CLONE_INTO_CGROUP)`.
     pub(crate) fn dir_fd(&self) -> BorrowedFd<'_> {
         self.dir_fd.as_fd()
+    }
+
+    /// The parent directory (`O_PATH`, close-on-exec) and this cgroup's
+    /// name in it: what the guardian needs to remove the cgroup.
+    pub(crate) fn parent_and_name(&self) -> io::Result<(OwnedFd, CString)> {
+        let invalid = || io::Error::from(io::ErrorKind::InvalidInput);
+        let parent = self.dir.parent().ok_or_else(invalid)?;
+        let name = self.dir.file_name().ok_or_else(invalid)?;
+        let parent = rustix::fs::open(
+            parent,
+            rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )?;
+        let name = CString::new(name.as_bytes()).map_err(|_| invalid())?;
+        Ok((parent, name))
     }
 
     pub(crate) fn has_kill_file(&self) -> bool {
