@@ -6,7 +6,14 @@
 //!   survivors of each (one leaf in ten escapes with `setsid`: only the
 //!   process group leaves them alive);
 //! - spawning into a scope against a plain spawn + wait (target: at most
-//!   1.1x), in alternating pairs compared by median.
+//!   1.1x), in alternating pairs compared by median: `Scope::spawn` with a
+//!   std `Command` (pre-exec hooks, so std forks), `Scope::spawn_command`
+//!   (`clone3`, vfork-like; in a cgroup scope straight into the cgroup),
+//!   and a new scope per spawn (adds the cgroup's `mkdir` and `rmdir`).
+//!
+//! Only the spawn table, without the kill trees: `cargo bench -p
+//! prochandle --bench scope_kill -- no-such-bench` (the filter skips
+//! every criterion cell).
 //!
 //! This bench process is the child subreaper, so every orphan comes back
 //! to it and "reaped" means reaped here, not by init in its own time.
@@ -209,7 +216,7 @@ mod linux {
             .mechanism(MechanismKind::Subreaper)
             .allow_subreaper(true)
             .death_signal(None);
-        let rows: [(&str, Option<ScopeOptions>, Via); 5] = [
+        let rows: [(&str, Option<ScopeOptions>, Via); 6] = [
             (
                 "cgroup, Scope::spawn(Command)",
                 Some(options(MechanismKind::Cgroup)),
@@ -224,6 +231,11 @@ mod linux {
                 "cgroup, a new scope per spawn_command",
                 Some(options(MechanismKind::Cgroup)),
                 Via::ScopePerSpawn,
+            ),
+            (
+                "subreaper, spawn_command",
+                Some(options(MechanismKind::Subreaper)),
+                Via::ScopeCommand,
             ),
             (
                 "subreaper, Scope::spawn(Command)",

@@ -160,6 +160,44 @@ fn a_member_spawned_so_is_killed_with_the_tree() {
     assert_eq!(first.wait().unwrap().signal(), Some(Signal::KILL));
 }
 
+/// Subreaper and process-group modes: the child leads a process group of
+/// its own (as with `Command::process_group(0)`), which the scope kills.
+fn the_child_leads_its_own_group(kind: MechanismKind) {
+    let Some(scope) = scope_of(kind) else { return };
+    let mut command = ScopeCommand::new("sh");
+    command.args([
+        "-c",
+        "read -r pid comm state ppid pgrp rest < /proc/$$/stat; echo $pid $pgrp",
+    ]);
+    let (code, text) = output(&scope, &mut command);
+    assert_eq!(code, Some(0));
+    let ids: Vec<&str> = text.split_whitespace().collect();
+    assert_eq!(ids.len(), 2, "{text}");
+    assert_eq!(ids[0], ids[1], "the child leads its group: {text}");
+    let mark = TreeMark::new();
+    let mut sleeper = ScopeCommand::new("sh");
+    sleeper
+        .args(["-c", "sleep 1000 & exec sleep 1000"])
+        .env(TREE_MARK_ENV, mark.value());
+    let first = scope.spawn_command(&sleeper).unwrap();
+    prochandle_test_support::eventually("two live processes", || {
+        (mark.live().len() == 2).then_some(())
+    });
+    scope.kill().unwrap();
+    assert!(mark.wait_gone(Duration::from_secs(1)).is_empty());
+    assert_eq!(first.wait().unwrap().signal(), Some(Signal::KILL));
+}
+
+#[test]
+fn with_the_subreaper_the_child_leads_its_own_group() {
+    the_child_leads_its_own_group(MechanismKind::Subreaper);
+}
+
+#[test]
+fn in_a_process_group_scope_the_child_leads_its_own_group() {
+    the_child_leads_its_own_group(MechanismKind::ProcessGroup);
+}
+
 const FILTER_ENV: &str = "PROCHANDLE_SPAWN_FILTER";
 
 /// The re-executed child: filters `clone3` out (`ENOSYS`, or `SIGSYS` for

@@ -1,5 +1,5 @@
 //! [`ScopeCommand`]: a command the scope spawns itself, so that on Linux
-//! the child can start inside the cgroup with no `fork` (see
+//! the child can start inside the container with no `fork` (see
 //! [`Scope::spawn_command`](super::Scope::spawn_command)).
 //!
 //! Why not std's `Command`: its standard streams, `env_clear`, user and
@@ -78,10 +78,10 @@ impl ChildStdio {
 /// program, arguments, environment, working directory and standard
 /// streams, every one of them honoured on every spawn path.
 ///
-/// On Linux, in the cgroup modes (kernel 5.7+, x86-64 and aarch64), the
-/// scope spawns it with `clone3(CLONE_INTO_CGROUP | CLONE_VM |
-/// CLONE_VFORK)`: the child starts in the cgroup and shares this process's
-/// memory until it execs, which costs about what a plain
+/// On Linux (kernel 5.7+, x86-64 and aarch64) the scope spawns it with
+/// `clone3(CLONE_VM | CLONE_VFORK)`, in the cgroup modes with
+/// `CLONE_INTO_CGROUP`: the child starts in the cgroup and shares this
+/// process's memory until it execs, which costs about what a plain
 /// `Command::spawn` does. Elsewhere it becomes a std `Command` and goes
 /// the way of [`Scope::spawn`](super::Scope::spawn).
 ///

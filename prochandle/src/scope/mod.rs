@@ -146,14 +146,17 @@ impl Scope {
     /// Spawns `command` into the scope and holds the new child, like
     /// [`spawn`](Scope::spawn), as cheaply as the system allows.
     ///
-    /// On Linux in the cgroup modes (kernel 5.7+, x86-64 or aarch64) the
-    /// kernel creates the child inside the cgroup (`clone3` with
-    /// `CLONE_INTO_CGROUP`), sharing this process's memory until it execs
-    /// (`CLONE_VM | CLONE_VFORK`, as `posix_spawn` does): no `fork` of this
-    /// process and no pre-exec write, so it costs about a plain spawn. Where
-    /// `clone3` is missing or refused (an older kernel, a seccomp filter),
-    /// and in the other modes, the command goes through std's `Command` as
-    /// [`spawn`](Scope::spawn) does; the result is the same.
+    /// On Linux (kernel 5.7+, x86-64 or aarch64) the scope spawns the
+    /// child itself with `clone3`, sharing this process's memory until it
+    /// execs (`CLONE_VM | CLONE_VFORK`, as `posix_spawn` does): no `fork`
+    /// of this process, so it costs about a plain spawn. In the cgroup
+    /// modes the kernel creates the child inside the cgroup
+    /// (`CLONE_INTO_CGROUP`); in the others the child makes itself the
+    /// leader of a new process group; the death signal is armed in the
+    /// child either way. Where `clone3` is missing or refused (an older
+    /// kernel, a seccomp filter), and on other systems, the command goes
+    /// through std's `Command` as [`spawn`](Scope::spawn) does; the result
+    /// is the same.
     ///
     /// A program that cannot be run is an error of kind
     /// [`NotFound`](crate::ErrorKind::NotFound) (or

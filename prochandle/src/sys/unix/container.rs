@@ -17,7 +17,7 @@ use std::time::Instant;
 #[cfg(not(target_os = "linux"))]
 use super::errno::{self, Call};
 #[cfg(target_os = "linux")]
-use super::linux::spawn::{self, Spawned, Spec};
+use super::linux::spawn::{self, Place, Spawned, Spec};
 #[cfg(target_os = "linux")]
 use super::linux::{cgroup::Cgroup, guardian::Guardian, subreaper::Subreaper};
 use super::pgroup::Group;
@@ -158,24 +158,26 @@ impl Container {
         Ok(())
     }
 
-    /// Cgroup modes, where the kernel and this architecture allow:
-    /// spawns `spec` straight into the cgroup with `clone3`, no `fork` and
-    /// no pre-exec write. `None` when the caller must spawn through std's
-    /// `Command` instead (other modes; no `clone3`, no
-    /// `CLONE_INTO_CGROUP`, or a filter that refuses it).
+    /// Where the kernel and this architecture allow: spawns `spec` with
+    /// `clone3`, vfork-like, straight into the cgroup (cgroup modes) or as
+    /// the leader of a new process group (the others): no `fork` and no
+    /// pre-exec write. `None` when the caller must spawn through std's
+    /// `Command` instead (no `clone3`, no `CLONE_INTO_CGROUP`, or a filter
+    /// that refuses it).
     #[cfg(target_os = "linux")]
     pub(crate) fn spawn_direct(&self, spec: &Spec<'_>) -> Result<Option<Process>> {
-        let Inner::Cgroup { cgroup, .. } = &self.inner else {
-            return Ok(None);
-        };
         if !spawn::available() {
             return Ok(None);
         }
+        let place = match &self.inner {
+            Inner::Cgroup { cgroup, .. } => Place::Cgroup(cgroup.dir_fd()),
+            Inner::Subreaper(_) | Inner::Group => Place::NewGroup,
+        };
         let spec = Spec {
             death_signal: self.request.death_signal,
             ..*spec
         };
-        let pid = match spawn::spawn_into(cgroup.dir_fd(), &spec) {
+        let pid = match spawn::spawn(place, &spec) {
             Ok(Spawned::Child(pid)) => pid,
             Ok(Spawned::Refused) => return Ok(None),
             Err(e) => {

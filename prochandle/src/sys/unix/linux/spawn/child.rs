@@ -30,6 +30,8 @@ pub(super) struct Ctx {
     pub stdio: [c_int; 3],
     /// `PR_SET_PDEATHSIG` signal, 0 for none.
     pub death_signal: c_int,
+    /// Non-zero: lead a new process group (`setpgid(0, 0)`).
+    pub new_group: c_int,
     /// The parent's PID, to detect that it died before the death signal
     /// was armed.
     pub parent: libc::pid_t,
@@ -75,6 +77,9 @@ unsafe fn run(ctx: &Ctx) -> c_int {
             if libc::getppid() != ctx.parent {
                 return libc::ESRCH;
             }
+        }
+        if ctx.new_group != 0 && libc::setpgid(0, 0) != 0 {
+            return errno();
         }
         for (target, &source) in (0..3).zip(ctx.stdio.iter()) {
             if source < 0 {

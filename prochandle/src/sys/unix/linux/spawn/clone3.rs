@@ -43,15 +43,21 @@ pub(super) struct CloneArgs {
 }
 
 impl CloneArgs {
-    /// A vfork-style child of ours in the cgroup open as `cgroup`, running
-    /// on `stack..stack + size`; `SIGCHLD` when it exits.
-    pub(super) fn into_cgroup(cgroup: i32, stack: *mut u8, size: usize) -> CloneArgs {
+    /// A vfork-style child of ours, in the cgroup open as `cgroup` if one
+    /// is given (else in ours), running on `stack..stack + size`;
+    /// `SIGCHLD` when it exits.
+    pub(super) fn vfork(cgroup: Option<i32>, stack: *mut u8, size: usize) -> CloneArgs {
+        let into = if cgroup.is_some() {
+            CLONE_INTO_CGROUP
+        } else {
+            0
+        };
         CloneArgs {
-            flags: (libc::CLONE_VM | libc::CLONE_VFORK) as u64 | CLONE_INTO_CGROUP,
+            flags: (libc::CLONE_VM | libc::CLONE_VFORK) as u64 | into,
             exit_signal: libc::SIGCHLD as u64,
             stack: stack as u64,
             stack_size: size as u64,
-            cgroup: cgroup as u64,
+            cgroup: cgroup.map_or(0, |fd| fd as u64),
             ..CloneArgs::default()
         }
     }

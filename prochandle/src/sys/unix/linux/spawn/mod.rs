@@ -1,12 +1,15 @@
-//! The fast spawn into a cgroup: `clone3(CLONE_VM | CLONE_VFORK |
-//! CLONE_INTO_CGROUP)`, then `execve` (Linux 5.7+, x86-64 and aarch64).
+//! The scope's fast spawn: `clone3(CLONE_VM | CLONE_VFORK)`, with
+//! `CLONE_INTO_CGROUP` in the cgroup modes, then `execve` (Linux 5.7+,
+//! x86-64 and aarch64).
 //!
 //! std's `Command` uses `posix_spawn` (a vfork-like clone) only when it has
 //! nothing to run between `clone` and `exec`; any pre-exec hook (joining a
 //! cgroup, a death signal) makes it `fork` the whole address space, which
 //! costs most of a spawn. Here the kernel starts the child in the cgroup,
 //! so it runs not one instruction of its own program outside it, and the
-//! child shares our memory until it execs, as with `posix_spawn`.
+//! child shares our memory until it execs, as with `posix_spawn`; the
+//! death signal and a new process group (the other modes) are set in the
+//! child, which needs no fork for them either.
 //!
 //! Everything the child needs is built here first ([`Prepared`]): the
 //! `execve` candidates of a `PATH` search, `argv`, `envp`, the standard
@@ -52,6 +55,15 @@ pub(crate) struct Spec<'a> {
     pub stdio: [Stdio<'a>; 3],
     /// `PR_SET_PDEATHSIG` for the child.
     pub death_signal: Option<i32>,
+}
+
+/// Where the child goes, besides being our child.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Place<'a> {
+    /// Into the cgroup whose directory this is (`CLONE_INTO_CGROUP`).
+    Cgroup(BorrowedFd<'a>),
+    /// Our cgroup, leading a process group of its own.
+    NewGroup,
 }
 
 /// Whether the fast spawn may be tried on this system.
@@ -289,10 +301,10 @@ pub(crate) enum Spawned {
     Refused,
 }
 
-/// Spawns `spec` into the cgroup whose directory is open as `cgroup`.
-/// An error is the child's (exec failure, bad working directory, ...)
-/// or the parent's preparation; either way no child is left.
-pub(crate) fn spawn_into(cgroup: BorrowedFd<'_>, spec: &Spec<'_>) -> io::Result<Spawned> {
+/// Spawns `spec` to `place`. An error is the child's (exec failure, bad
+/// working directory, ...) or the parent's preparation; either way no
+/// child is left.
+pub(crate) fn spawn(place: Place<'_>, spec: &Spec<'_>) -> io::Result<Spawned> {
     let prepared = prepare(spec)?;
     let stack = Stack::map()?;
     // SAFETY: an all-zero sigset is valid; sigemptyset makes it empty.
@@ -307,12 +319,17 @@ pub(crate) fn spawn_into(cgroup: BorrowedFd<'_>, spec: &Spec<'_>) -> io::Result<
         cwd: prepared.cwd.as_ref().map_or(ptr::null(), |c| c.as_ptr()),
         stdio: prepared.stdio,
         death_signal: spec.death_signal.unwrap_or(0),
+        new_group: matches!(place, Place::NewGroup).into(),
         parent: std::process::id() as libc::pid_t,
         mask: &empty,
         err: 0,
     };
     let (base, size) = stack.usable();
-    let mut args = clone3::CloneArgs::into_cgroup(cgroup.as_raw_fd(), base, size);
+    let cgroup = match place {
+        Place::Cgroup(fd) => Some(fd.as_raw_fd()),
+        Place::NewGroup => None,
+    };
+    let mut args = clone3::CloneArgs::vfork(cgroup, base, size);
     let result = {
         let _blocked = Blocked::all();
         // SAFETY: CLONE_VM with a stack of our own that nothing else uses;
