@@ -93,6 +93,26 @@ fn args_env_directory_and_streams_are_honoured() {
     assert_eq!(text, "ONLY2=2\n");
 }
 
+/// The Rust runtime ignores `SIGPIPE` in this process; like std's
+/// children, the child gets it back at its default action (an ignored
+/// signal would stay ignored across `execve`), and an empty signal mask.
+#[test]
+fn the_child_gets_sigpipe_back_and_no_blocked_signal() {
+    let Some(scope) = scope_of(MechanismKind::Cgroup) else {
+        return;
+    };
+    let mut command = ScopeCommand::new("grep");
+    command.args(["-E", "^Sig(Ign|Blk)", "/proc/self/status"]);
+    let (code, text) = output(&scope, &mut command);
+    assert_eq!(code, Some(0));
+    let mask = |key: &str| -> u64 {
+        let line = text.lines().find(|l| l.starts_with(key)).expect(key);
+        u64::from_str_radix(line[key.len()..].trim(), 16).unwrap()
+    };
+    assert_eq!(mask("SigIgn:") & (1 << (libc::SIGPIPE - 1)), 0, "{text}");
+    assert_eq!(mask("SigBlk:"), 0, "{text}");
+}
+
 #[test]
 fn a_missing_program_is_not_found_and_leaves_no_child() {
     let Some(scope) = scope_of(MechanismKind::Cgroup) else {

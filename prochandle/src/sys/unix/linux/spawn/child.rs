@@ -112,7 +112,7 @@ unsafe fn run(ctx: &Ctx) -> c_int {
 ///
 /// Only in the vfork child.
 unsafe fn reset_signals() {
-    for sig in 1..libc::SIGRTMAX() {
+    for sig in 1..=libc::SIGRTMAX() {
         // SAFETY: sigaction with a valid out-pointer; a zeroed sigaction
         // is a valid value (default action, empty mask).
         unsafe {
