@@ -20,6 +20,14 @@ use std::time::Duration;
 use prochandle::{ChildStdio, ErrorKind, MechanismKind, Process, Scope, ScopeCommand, Signal};
 use prochandle_test_support::{require_root, scope_of, TreeMark, TREE_MARK_ENV};
 
+/// Under `cargo test` the tests share one process: one at a time, so that
+/// counting this process's children means this test's. (nextest runs each
+/// test in a process of its own.)
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// Runs `command` in `scope` with its stdout on a pipe; returns its exit
 /// code and what it printed.
 fn output(scope: &Scope, command: &mut ScopeCommand) -> (Option<i32>, String) {
@@ -59,38 +67,73 @@ fn child_is_in_the_cgroup_from_its_first_instruction(kind: MechanismKind) {
 
 #[test]
 fn the_child_starts_in_the_cgroup() {
+    let _serial = serial();
     child_is_in_the_cgroup_from_its_first_instruction(MechanismKind::Cgroup);
 }
 
 #[test]
 fn the_child_starts_in_the_freezer_cgroup() {
+    let _serial = serial();
     child_is_in_the_cgroup_from_its_first_instruction(MechanismKind::CgroupFreeze);
 }
 
 #[test]
-fn args_env_directory_and_streams_are_honoured() {
+fn args_directory_and_streams_are_honoured() {
+    let _serial = serial();
     let Some(scope) = scope_of(MechanismKind::Cgroup) else {
         return;
     };
-    std::env::set_var("PROCHANDLE_SPAWN_KEPT", "kept");
-    std::env::set_var("PROCHANDLE_SPAWN_GONE", "gone");
     let dir = std::env::temp_dir();
     let mut command = ScopeCommand::new("sh");
     command
-        .args(["-c", "read -r line; echo \"$line|$A|${PROCHANDLE_SPAWN_KEPT-}|${PROCHANDLE_SPAWN_GONE-unset}|$(pwd -P)\"; exit 5"])
-        .env("A", "a b")
-        .env_remove("PROCHANDLE_SPAWN_GONE")
+        .args([
+            "-c",
+            "read -r line; echo \"$line|$1|$(pwd -P)\"; exit 5",
+            "sh",
+            "a b",
+        ])
         .current_dir(&dir)
         .stdin(std::fs::File::open("/dev/null").unwrap());
     let (code, text) = output(&scope, &mut command);
     assert_eq!(code, Some(5));
     let real = std::fs::canonicalize(&dir).unwrap();
-    assert_eq!(text.trim(), format!("|a b|kept|unset|{}", real.display()));
+    assert_eq!(text.trim(), format!("|a b|{}", real.display()));
+}
+
+/// The child's environment as `env` prints it, one `KEY=VALUE` a line.
+fn child_env(scope: &Scope, command: &mut ScopeCommand) -> Vec<String> {
+    let (code, text) = output(scope, command);
+    assert_eq!(code, Some(0));
+    text.lines().map(str::to_owned).collect()
+}
+
+#[test]
+fn the_environment_is_inherited_set_removed_and_cleared() {
+    let _serial = serial();
+    let Some(scope) = scope_of(MechanismKind::Cgroup) else {
+        return;
+    };
+    // Two variables this process has (no set_var: other threads may read
+    // the environment meanwhile).
+    let ours: Vec<(String, String)> = std::env::vars()
+        .filter(|(k, _)| k != "PATH")
+        .take(2)
+        .collect();
+    assert_eq!(ours.len(), 2, "the test needs two environment variables");
+    let (kept, gone) = (&ours[0], &ours[1]);
+    let mut command = ScopeCommand::new("env");
+    command.env("PROCHANDLE_SET", "a b").env_remove(&gone.0);
+    let env = child_env(&scope, &mut command);
+    assert!(env.contains(&format!("{}={}", kept.0, kept.1)), "{env:?}");
+    assert!(env.contains(&"PROCHANDLE_SET=a b".to_owned()), "{env:?}");
+    assert!(
+        !env.iter().any(|l| l.starts_with(&format!("{}=", gone.0))),
+        "{env:?}"
+    );
 
     let mut cleared = ScopeCommand::new("/usr/bin/env");
     cleared.env("ONLY", "1").env_clear().env("ONLY2", "2");
-    let (_, text) = output(&scope, &mut cleared);
-    assert_eq!(text, "ONLY2=2\n");
+    assert_eq!(child_env(&scope, &mut cleared), ["ONLY2=2"]);
 }
 
 /// The Rust runtime ignores `SIGPIPE` in this process; like std's
@@ -98,6 +141,7 @@ fn args_env_directory_and_streams_are_honoured() {
 /// signal would stay ignored across `execve`), and an empty signal mask.
 #[test]
 fn the_child_gets_sigpipe_back_and_no_blocked_signal() {
+    let _serial = serial();
     let Some(scope) = scope_of(MechanismKind::Cgroup) else {
         return;
     };
@@ -115,6 +159,7 @@ fn the_child_gets_sigpipe_back_and_no_blocked_signal() {
 
 #[test]
 fn a_missing_program_is_not_found_and_leaves_no_child() {
+    let _serial = serial();
     let Some(scope) = scope_of(MechanismKind::Cgroup) else {
         return;
     };
@@ -144,6 +189,7 @@ fn a_missing_program_is_not_found_and_leaves_no_child() {
 
 #[test]
 fn the_death_signal_reaches_a_child_whose_spawning_thread_ends() {
+    let _serial = serial();
     let Some(scope) = scope_of(MechanismKind::Cgroup) else {
         return;
     };
@@ -163,6 +209,7 @@ fn the_death_signal_reaches_a_child_whose_spawning_thread_ends() {
 
 #[test]
 fn a_member_spawned_so_is_killed_with_the_tree() {
+    let _serial = serial();
     let Some(scope) = scope_of(MechanismKind::Cgroup) else {
         return;
     };
@@ -210,11 +257,13 @@ fn the_child_leads_its_own_group(kind: MechanismKind) {
 
 #[test]
 fn with_the_subreaper_the_child_leads_its_own_group() {
+    let _serial = serial();
     the_child_leads_its_own_group(MechanismKind::Subreaper);
 }
 
 #[test]
 fn in_a_process_group_scope_the_child_leads_its_own_group() {
+    let _serial = serial();
     the_child_leads_its_own_group(MechanismKind::ProcessGroup);
 }
 
@@ -265,10 +314,12 @@ fn falls_back_under(how: &str, test: &str) {
 
 #[test]
 fn clone3_answering_enosys_falls_back_to_std() {
+    let _serial = serial();
     falls_back_under("enosys", "clone3_answering_enosys_falls_back_to_std");
 }
 
 #[test]
 fn clone3_trapping_with_sigsys_falls_back_to_std() {
+    let _serial = serial();
     falls_back_under("trap", "clone3_trapping_with_sigsys_falls_back_to_std");
 }

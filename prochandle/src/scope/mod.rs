@@ -104,6 +104,10 @@ impl Scope {
     /// streams are dropped: to keep pipes, use
     /// [`spawn_child`](Scope::spawn_child).
     ///
+    /// On Linux the hooks (joining the cgroup, the death signal) make std
+    /// `fork` this whole process for the child; [`spawn_command`](Scope::spawn_command)
+    /// does without, at about the cost of a plain spawn.
+    ///
     /// ```
     /// # fn main() -> prochandle::Result<()> {
     /// # #[cfg(unix)] {
