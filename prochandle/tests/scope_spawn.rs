@@ -270,15 +270,23 @@ fn in_a_process_group_scope_the_child_leads_its_own_group() {
 const FILTER_ENV: &str = "PROCHANDLE_SPAWN_FILTER";
 
 /// The re-executed child: filters `clone3` out (`ENOSYS`, or `SIGSYS` for
-/// "trap"), then spawns into a cgroup scope and prints where the child was.
+/// "trap"), or `clone(2)`, which every `fork` uses ("no-fork"), then
+/// spawns into a cgroup scope and prints where the child was.
 fn play_filtered(how: &str) {
     use seccomp::{install, rule, Action};
-    let action = match how {
-        "trap" => Action::Trap,
-        _ => Action::Errno(libc::ENOSYS),
+    let filtered = match how {
+        "trap" => rule(libc::SYS_clone3, Action::Trap),
+        "no-fork" => rule(libc::SYS_clone, Action::Errno(libc::EPERM)),
+        _ => rule(libc::SYS_clone3, Action::Errno(libc::ENOSYS)),
     };
-    install(&[rule(libc::SYS_clone3, action)], true).expect("install the filter");
+    install(&[filtered], true).expect("install the filter");
     let scope = scope_of(MechanismKind::Cgroup).expect("a cgroup scope");
+    // std's path, with its pre-exec hooks, forks: refused under "no-fork".
+    let std_path = scope.spawn(&mut std::process::Command::new("true"));
+    println!(
+        "REPORT std_path={}",
+        std_path.and_then(|p| p.wait()).is_ok()
+    );
     let (code, text) = output(&scope, ScopeCommand::new("cat").arg("/proc/self/cgroup"));
     println!(
         "REPORT code={code:?} in_scope={}",
@@ -290,12 +298,15 @@ fn play_filtered(how: &str) {
     println!("REPORT missing={:?}", err.kind());
 }
 
-fn falls_back_under(how: &str, test: &str) {
+/// Runs `test` re-executed under the filter `how`; returns its report
+/// (`None`: skipped).
+fn filtered_report(how: &str, test: &str) -> Option<String> {
     if let Ok(how) = std::env::var(FILTER_ENV) {
-        return play_filtered(&how);
+        play_filtered(&how);
+        return None;
     }
     if !require_root("a cgroup scope") {
-        return;
+        return None;
     }
     let out = prochandle_test_support::reexec(test, FILTER_ENV, how)
         .stdout(Stdio::piped())
@@ -310,6 +321,52 @@ fn falls_back_under(how: &str, test: &str) {
     );
     assert!(report.contains("code=Some(0) in_scope=true"), "{report}");
     assert!(report.contains("missing=NotFound"), "{report}");
+    Some(report)
+}
+
+fn falls_back_under(how: &str, test: &str) {
+    if let Some(report) = filtered_report(how, test) {
+        assert!(report.contains("std_path=true"), "{report}");
+    }
+}
+
+/// Linux 5.7 or later (`CLONE_INTO_CGROUP`) on an architecture the fast
+/// spawn has its few instructions for.
+fn clone3_into_cgroup_expected() -> bool {
+    // SAFETY: uname fills the zeroed struct.
+    let mut uts: libc::utsname = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid out-pointer.
+    assert_eq!(unsafe { libc::uname(&mut uts) }, 0);
+    // SAFETY: uname leaves a NUL-terminated release string.
+    let release = unsafe { std::ffi::CStr::from_ptr(uts.release.as_ptr()) };
+    let mut parts = release.to_str().unwrap().split(['.', '-']);
+    let mut next = || {
+        parts
+            .next()
+            .and_then(|p| p.parse::<u32>().ok())
+            .unwrap_or(0)
+    };
+    let version = (next(), next());
+    version >= (5, 7) && cfg!(any(target_arch = "x86_64", target_arch = "aarch64"))
+}
+
+/// Where `clone3` works, `spawn_command` does not fork: with `clone(2)`
+/// (and so every `fork`) refused, std's path fails and it still spawns.
+#[test]
+fn spawn_command_does_not_fork_where_clone3_works() {
+    let _serial = serial();
+    let test = "spawn_command_does_not_fork_where_clone3_works";
+    if std::env::var_os(FILTER_ENV).is_none()
+        && !prochandle_test_support::require(
+            clone3_into_cgroup_expected(),
+            "clone3 with CLONE_INTO_CGROUP (Linux 5.7+, x86-64 or aarch64)",
+        )
+    {
+        return;
+    }
+    if let Some(report) = filtered_report("no-fork", test) {
+        assert!(report.contains("std_path=false"), "{report}");
+    }
 }
 
 #[test]
