@@ -7,8 +7,9 @@
 //! writes `1` to the scope's `cgroup.kill`, or `SIGKILL`s its process group.
 //! For a cgroup it also waits until the cgroup is empty (`populated 0` in
 //! `cgroup.events`, woken by `POLLPRI`) and removes its directory, which
-//! the dead owner can no longer do; then it exits. It never runs Rust code that allocates or locks: between
-//! `fork` and `_exit` it makes only async-signal-safe calls. It leaves the
+//! the dead owner can no longer do; then it exits. It never runs Rust code
+//! that allocates or locks: between `fork` and `_exit` it makes only
+//! async-signal-safe calls. It leaves the
 //! owner's session (`setsid`) and ignores the terminal's signals, so that a
 //! Ctrl-C that reaches the owner's group does not take it down first. A
 //! scope dropped normally kills and reaps its guardian.
