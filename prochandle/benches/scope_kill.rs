@@ -6,7 +6,14 @@
 //!   survivors of each (one leaf in ten escapes with `setsid`: only the
 //!   process group leaves them alive);
 //! - spawning into a scope against a plain spawn + wait (target: at most
-//!   1.1x), in alternating pairs compared by median.
+//!   1.1x), in alternating pairs compared by median: `Scope::spawn` with a
+//!   std `Command` (pre-exec hooks, so std forks), `Scope::spawn_command`
+//!   (`clone3`, vfork-like; in a cgroup scope straight into the cgroup),
+//!   and a new scope per spawn (adds the cgroup's `mkdir` and `rmdir`).
+//!
+//! Only the spawn table, without the kill trees: `cargo bench -p
+//! prochandle --bench scope_kill -- no-such-bench` (the filter skips
+//! every criterion cell).
 //!
 //! This bench process is the child subreaper, so every orphan comes back
 //! to it and "reaped" means reaped here, not by init in its own time.
@@ -23,7 +30,7 @@ mod linux {
     use std::time::{Duration, Instant};
 
     use criterion::{BenchmarkId, Criterion, SamplingMode};
-    use prochandle::{MechanismKind, Process, Scope, ScopeOptions};
+    use prochandle::{MechanismKind, Process, Scope, ScopeCommand, ScopeOptions};
     use prochandle_test_support::TreeMark;
 
     /// Survivors seen after each kill, by (mechanism, N).
@@ -36,12 +43,12 @@ mod linux {
         MechanismKind::ProcessGroup,
     ];
 
+    fn options(kind: MechanismKind) -> ScopeOptions {
+        ScopeOptions::new().mechanism(kind).allow_subreaper(true)
+    }
+
     fn scope(kind: MechanismKind) -> Option<Scope> {
-        ScopeOptions::new()
-            .mechanism(kind)
-            .allow_subreaper(true)
-            .create()
-            .ok()
+        options(kind).create().ok()
     }
 
     /// A tree of `n` processes: a shell and `n - 1` sleeping leaves, one
@@ -158,44 +165,104 @@ mod linux {
         assert!(p.wait().unwrap().success());
     }
 
-    /// Spawn + wait of `/bin/true` into `scope` against a plain one, in
+    /// How a row of the spawn table spawns `/bin/true` into its scope.
+    #[derive(Clone, Copy)]
+    enum Via {
+        /// `Scope::spawn` with a std `Command` (pre-exec hooks, so `fork`).
+        Command,
+        /// `Scope::spawn_command` (cgroup: `clone3` into the cgroup).
+        ScopeCommand,
+        /// A new scope per spawn, dropped after the wait (what a tool that
+        /// runs one command per scope pays: `mkdir`, `rmdir`).
+        ScopePerSpawn,
+    }
+
+    fn scoped_spawn_wait(scope: &Scope, via: Via) {
+        let p = match via {
+            Via::Command => scope.spawn(&mut Command::new("/bin/true")).unwrap(),
+            _ => scope
+                .spawn_command(&ScopeCommand::new("/bin/true"))
+                .unwrap(),
+        };
+        assert!(p.wait().unwrap().success());
+    }
+
+    /// Median of `ours` and of the plain peer over 1,000 alternating pairs.
+    fn pairs(ours: &dyn Fn()) -> (Duration, Duration) {
+        let time = |f: &dyn Fn()| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        };
+        let (mut peer, mut mine) = (Vec::new(), Vec::new());
+        for i in 0..1000 {
+            if i % 2 == 0 {
+                peer.push(time(&plain_spawn_wait));
+                mine.push(time(ours));
+            } else {
+                mine.push(time(ours));
+                peer.push(time(&plain_spawn_wait));
+            }
+        }
+        peer.sort();
+        mine.sort();
+        (peer[peer.len() / 2], mine[mine.len() / 2])
+    }
+
+    /// Spawn + wait of `/bin/true` into a scope against a plain one, in
     /// alternating pairs, by median (fork and exec swing with the machine).
     pub fn spawn_cost() {
         let no_death_signal = ScopeOptions::new()
             .mechanism(MechanismKind::Subreaper)
             .allow_subreaper(true)
             .death_signal(None);
-        let scopes = [
-            ("cgroup", scope(MechanismKind::Cgroup)),
-            ("subreaper", scope(MechanismKind::Subreaper)),
-            ("subreaper, no death signal", no_death_signal.create().ok()),
+        let rows: [(&str, Option<ScopeOptions>, Via); 6] = [
+            (
+                "cgroup, Scope::spawn(Command)",
+                Some(options(MechanismKind::Cgroup)),
+                Via::Command,
+            ),
+            (
+                "cgroup, spawn_command",
+                Some(options(MechanismKind::Cgroup)),
+                Via::ScopeCommand,
+            ),
+            (
+                "cgroup, a new scope per spawn_command",
+                Some(options(MechanismKind::Cgroup)),
+                Via::ScopePerSpawn,
+            ),
+            (
+                "subreaper, spawn_command",
+                Some(options(MechanismKind::Subreaper)),
+                Via::ScopeCommand,
+            ),
+            (
+                "subreaper, Scope::spawn(Command)",
+                Some(options(MechanismKind::Subreaper)),
+                Via::Command,
+            ),
+            (
+                "subreaper, no death signal, Scope::spawn(Command)",
+                Some(no_death_signal),
+                Via::Command,
+            ),
         ];
-        for (kind, scope) in scopes {
-            let Some(scope) = scope else { continue };
-            let scoped = || {
-                let p = scope.spawn(&mut Command::new("/bin/true")).unwrap();
-                assert!(p.wait().unwrap().success());
+        for (row, options, via) in rows {
+            let Some(scope) = options.as_ref().and_then(|o| o.create().ok()) else {
+                println!("{row}: not available here, not measured");
+                continue;
             };
-            let time = |f: &dyn Fn()| {
-                let start = Instant::now();
-                f();
-                start.elapsed()
-            };
-            let (mut peer, mut ours) = (Vec::new(), Vec::new());
-            for i in 0..1000 {
-                if i % 2 == 0 {
-                    peer.push(time(&plain_spawn_wait));
-                    ours.push(time(&scoped));
-                } else {
-                    ours.push(time(&scoped));
-                    peer.push(time(&plain_spawn_wait));
+            let (p, o) = match via {
+                Via::ScopePerSpawn => {
+                    drop(scope);
+                    let options = options.as_ref().unwrap();
+                    pairs(&|| scoped_spawn_wait(&options.create().unwrap(), via))
                 }
-            }
-            peer.sort();
-            ours.sort();
-            let (p, o) = (peer[peer.len() / 2], ours[ours.len() / 2]);
+                _ => pairs(&|| scoped_spawn_wait(&scope, via)),
+            };
             println!(
-                "spawn+wait /bin/true, 1000 pairs: plain {p:.3?}, into a {kind} scope {o:.3?}, \
+                "spawn+wait /bin/true, 1000 pairs: plain {p:.3?}, {row} {o:.3?}, \
                  ratio {:.3} (target: at most 1.1)",
                 o.as_secs_f64() / p.as_secs_f64()
             );

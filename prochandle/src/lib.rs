@@ -125,7 +125,9 @@ pub use error::{Error, ErrorKind, Result};
 pub use fd_limit::{fd_limit, raise_fd_limit};
 pub use probe::{capabilities, handles_available};
 pub use process::{BorrowedProcessHandle, OwnedProcessHandle, Process};
-pub use scope::{Mechanism, MechanismKind, PassedOver, Scope, ScopeOptions};
+pub use scope::{
+    ChildStdio, Mechanism, MechanismKind, PassedOver, Scope, ScopeCommand, ScopeOptions,
+};
 pub use signal::{ParseSignalError, Signal};
 pub use state::{Coredump, CoredumpOwner, ExitStatus, ProcessState, ResourceUsage, UnknownReason};
 pub use watch::{AddError, Event, Notice, ScopeEvent, Token, Watcher};

@@ -17,6 +17,8 @@ use std::time::Instant;
 #[cfg(not(target_os = "linux"))]
 use super::errno::{self, Call};
 #[cfg(target_os = "linux")]
+use super::linux::spawn::{self, Place, Spawned, Spec};
+#[cfg(target_os = "linux")]
 use super::linux::{cgroup::Cgroup, guardian::Guardian, subreaper::Subreaper};
 use super::pgroup::Group;
 use super::Process;
@@ -138,17 +140,59 @@ impl Container {
 
     /// Records a child spawned with [`prepare`](Container::prepare)'s hooks.
     pub(crate) fn started(&self, child: &Child) -> Result<()> {
+        self.started_pid(child.id())
+    }
+
+    /// Records our new child `pid`, however it was spawned.
+    fn started_pid(&self, pid: u32) -> Result<()> {
         if self.uses_group() {
-            self.group.started(child.id());
+            self.group.started(pid);
         }
         #[cfg(target_os = "linux")]
         {
             if let Inner::Subreaper(s) = &self.inner {
-                s.add_root(child.id());
+                s.add_root(pid);
             }
             self.start_guardian()?;
         }
         Ok(())
+    }
+
+    /// Where the kernel and this architecture allow: spawns `spec` with
+    /// `clone3`, vfork-like, straight into the cgroup (cgroup modes) or as
+    /// the leader of a new process group (the others): no `fork` and no
+    /// pre-exec write. `None` when the caller must spawn through std's
+    /// `Command` instead (no `clone3`, no `CLONE_INTO_CGROUP`, or a filter
+    /// that refuses it).
+    #[cfg(target_os = "linux")]
+    pub(crate) fn spawn_direct(&self, spec: &Spec<'_>) -> Result<Option<Process>> {
+        if !spawn::available() {
+            return Ok(None);
+        }
+        let place = match &self.inner {
+            Inner::Cgroup { cgroup, .. } => Place::Cgroup(cgroup.dir_fd()),
+            Inner::Subreaper(_) | Inner::Group => Place::NewGroup,
+        };
+        let spec = Spec {
+            death_signal: self.request.death_signal,
+            ..*spec
+        };
+        let pid = match spawn::spawn(place, &spec) {
+            Ok(Spawned::Child(pid)) => pid,
+            Ok(Spawned::Refused) => return Ok(None),
+            Err(e) => {
+                return Err(
+                    Error::os("spawn", e).with_detail(format!("cannot start {:?}", spec.program))
+                )
+            }
+        };
+        let process = Process::from_child_pid(pid).inspect_err(|_| spawn::reap(pid))?;
+        if let Err(err) = self.started_pid(pid as u32) {
+            let _ = process.signal(libc::SIGKILL);
+            let _ = process.wait_until(None);
+            return Err(err);
+        }
+        Ok(Some(process))
     }
 
     /// The live members, each pinned.
@@ -325,19 +369,26 @@ impl Container {
         if !self.request.guardian || self.guardian.get().is_some() {
             return Ok(());
         }
-        let action = match &self.inner {
-            Inner::Cgroup { cgroup, .. } => match cgroup.kill_fd() {
-                Some(fd) => Action::CgroupKill(fd),
-                None => {
+        let guardian = match &self.inner {
+            Inner::Cgroup { cgroup, .. } => {
+                let Some(kill) = cgroup.kill_fd() else {
                     return Err(Error::unsupported(
                         "guardian",
                         "the guardian needs cgroup.kill (Linux 5.14+)",
-                    ))
-                }
-            },
-            _ => Action::KillGroup(self.group.pgid().unwrap_or(0)),
+                    ));
+                };
+                let (parent, name) = cgroup
+                    .parent_and_name()
+                    .map_err(|e| Error::os("open the cgroup's parent", e))?;
+                Guardian::start(Action::Cgroup {
+                    kill,
+                    events: cgroup.events_fd(),
+                    parent: parent.as_fd(),
+                    name: &name,
+                })?
+            }
+            _ => Guardian::start(Action::KillGroup(self.group.pgid().unwrap_or(0)))?,
         };
-        let guardian = Guardian::start(action)?;
         if let Inner::Subreaper(s) = &self.inner {
             s.exclude(guardian.pid());
         }

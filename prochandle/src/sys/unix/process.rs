@@ -105,8 +105,14 @@ impl<B: Backend> Process<B> {
     }
 
     pub(crate) fn from_child(child: &std::process::Child) -> Result<Self> {
+        Self::from_child_pid(child.id() as i32)
+    }
+
+    /// Holds our unreaped child `pid` (spawned by std or by the scope's
+    /// own spawn).
+    pub(crate) fn from_child_pid(pid: i32) -> Result<Self> {
         sigchld_not_ignored()?;
-        let process = Self::attach(child.id() as i32, Relation::Child)?;
+        let process = Self::attach(pid, Relation::Child)?;
         // The child is unreaped (std never reaps behind our back), so its PID
         // still names it. If something else in this process reaped it, the
         // PID may already belong to a stranger: refuse rather than guess.

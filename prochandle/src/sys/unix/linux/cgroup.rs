@@ -9,18 +9,20 @@
 //! enabled below a cgroup, and we enable none.
 //!
 //! Every file is opened once, close-on-exec, when the cgroup is created.
-//! A child joins before `exec` by writing `0` to the pre-opened
-//! `cgroup.procs` (std has no `clone3(CLONE_INTO_CGROUP)`).
+//! A child spawned by the scope's own spawn starts in the cgroup
+//! (`clone3(CLONE_INTO_CGROUP)`, see `spawn/`); one spawned through std's
+//! `Command` joins before `exec` by writing `0` to the pre-opened
+//! `cgroup.procs` (std has no `CLONE_INTO_CGROUP`).
 
-use std::ffi::OsString;
+use std::ffi::{CString, OsString};
 use std::fs::{File, OpenOptions};
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::os::unix::ffi::OsStringExt;
+use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::{FileExt, OpenOptionsExt};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
 use rustix::event::{poll, PollFd, PollFlags};
@@ -31,6 +33,8 @@ use crate::backoff::Backoff;
 #[derive(Debug)]
 pub(crate) struct Cgroup {
     dir: PathBuf,
+    /// The directory itself (`O_PATH`), for `clone3(CLONE_INTO_CGROUP)`.
+    dir_fd: OwnedFd,
     /// `cgroup.procs`, open for writing: shared with the pre-exec hooks of
     /// the commands spawned into it, which may outlive the `Cgroup`.
     procs: Arc<OwnedFd>,
@@ -42,12 +46,18 @@ pub(crate) struct Cgroup {
     freeze: Option<File>,
 }
 
+/// The v2 mount (its root and mount point), as last read from
+/// `/proc/self/mountinfo`. Generating that file costs the kernel some
+/// 50 µs, a quarter of what a scope's cgroup costs to create and remove,
+/// and mounts hardly ever change; a kept mount is used only while its
+/// mount point is still a cgroup2 file system holding our cgroup,
+/// otherwise the file is read again.
+static MOUNT: Mutex<Option<(PathBuf, PathBuf)>> = Mutex::new(None);
+
 /// Where the v2 hierarchy is mounted, and the path of our cgroup in it.
 pub(crate) fn own_cgroup() -> io::Result<PathBuf> {
-    let mountinfo = std::fs::read("/proc/self/mountinfo")?;
-    let (mount_root, mount_point) = v2_mount(&mountinfo).ok_or_else(|| {
-        io::Error::new(io::ErrorKind::NotFound, "no cgroup2 file system is mounted")
-    })?;
+    // Our cgroup can change at any time (a service manager moves us), so
+    // it is read every time.
     let cgroup = std::fs::read_to_string("/proc/self/cgroup")?;
     let path = cgroup
         .lines()
@@ -55,12 +65,37 @@ pub(crate) fn own_cgroup() -> io::Result<PathBuf> {
         .ok_or_else(|| {
             io::Error::new(io::ErrorKind::NotFound, "no v2 line in /proc/self/cgroup")
         })?;
+    let kept = MOUNT.lock().unwrap_or_else(|e| e.into_inner()).clone();
+    if let Some(found) = kept
+        .and_then(|m| within(&m, path).ok())
+        .filter(|p| is_cgroup2(p))
+    {
+        return Ok(found);
+    }
+    let mountinfo = std::fs::read("/proc/self/mountinfo")?;
+    let mount = v2_mount(&mountinfo).ok_or_else(|| {
+        io::Error::new(io::ErrorKind::NotFound, "no cgroup2 file system is mounted")
+    })?;
+    let found = within(&mount, path)?;
+    *MOUNT.lock().unwrap_or_else(|e| e.into_inner()) = Some(mount);
+    Ok(found)
+}
+
+/// `path` (from `/proc/self/cgroup`) as a directory of `mount`.
+fn within((root, point): &(PathBuf, PathBuf), path: &str) -> io::Result<PathBuf> {
     // A path outside the mount's root (another cgroup namespace) cannot be
     // reached through this mount.
     let relative = Path::new(path)
-        .strip_prefix(&mount_root)
+        .strip_prefix(root)
         .map_err(|_| io::Error::new(io::ErrorKind::NotFound, "our cgroup is outside the mount"))?;
-    Ok(mount_point.join(relative))
+    Ok(point.join(relative))
+}
+
+/// Whether `dir` exists on a cgroup2 file system (the magic's C type
+/// differs between architectures, hence the widening).
+fn is_cgroup2(dir: &Path) -> bool {
+    rustix::fs::statfs(dir)
+        .is_ok_and(|fs| i128::from(fs.f_type) == i128::from(libc::CGROUP2_SUPER_MAGIC))
 }
 
 /// The root and mount point of the first `cgroup2` entry of a mountinfo
@@ -130,12 +165,20 @@ impl Cgroup {
         let dir = parent.join(name);
         std::fs::create_dir(&dir)?;
         let opened = (|| {
+            let dir_fd = rustix::fs::open(
+                &dir,
+                rustix::fs::OFlags::PATH
+                    | rustix::fs::OFlags::DIRECTORY
+                    | rustix::fs::OFlags::CLOEXEC,
+                rustix::fs::Mode::empty(),
+            )?;
             let procs = open(&dir.join("cgroup.procs"), true)?;
             let events = open(&dir.join("cgroup.events"), false)?;
             let kill = open_optional(&dir.join("cgroup.kill"))?;
             let freeze = open_optional(&dir.join("cgroup.freeze"))?;
             Ok(Cgroup {
                 dir: dir.clone(),
+                dir_fd,
                 procs: Arc::new(procs.into()),
                 events,
                 kill,
@@ -150,6 +193,26 @@ impl Cgroup {
 
     pub(crate) fn path(&self) -> &Path {
         &self.dir
+    }
+
+    /// The directory, open for `clone3(CLONE_INTO_CGROUP)`.
+    pub(crate) fn dir_fd(&self) -> BorrowedFd<'_> {
+        self.dir_fd.as_fd()
+    }
+
+    /// The parent directory (`O_PATH`, close-on-exec) and this cgroup's
+    /// name in it: what the guardian needs to remove the cgroup.
+    pub(crate) fn parent_and_name(&self) -> io::Result<(OwnedFd, CString)> {
+        let invalid = || io::Error::from(io::ErrorKind::InvalidInput);
+        let parent = self.dir.parent().ok_or_else(invalid)?;
+        let name = self.dir.file_name().ok_or_else(invalid)?;
+        let parent = rustix::fs::open(
+            parent,
+            rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
+            rustix::fs::Mode::empty(),
+        )?;
+        let name = CString::new(name.as_bytes()).map_err(|_| invalid())?;
+        Ok((parent, name))
     }
 
     pub(crate) fn has_kill_file(&self) -> bool {

@@ -4,13 +4,17 @@
 //! It holds the read end of a pipe whose only write end the owner keeps
 //! (close-on-exec): the kernel closes that end when the owner dies, in
 //! whatever way, and the guardian's `poll` wakes with `POLLHUP`. It then
-//! writes `1` to the scope's `cgroup.kill`, or `SIGKILL`s its process group,
-//! and exits. It never runs Rust code that allocates or locks: between
-//! `fork` and `_exit` it makes only async-signal-safe calls. It leaves the
+//! writes `1` to the scope's `cgroup.kill`, or `SIGKILL`s its process group.
+//! For a cgroup it also waits until the cgroup is empty (`populated 0` in
+//! `cgroup.events`, woken by `POLLPRI`) and removes its directory, which
+//! the dead owner can no longer do; then it exits. It never runs Rust code
+//! that allocates or locks: between `fork` and `_exit` it makes only
+//! async-signal-safe calls. It leaves the
 //! owner's session (`setsid`) and ignores the terminal's signals, so that a
 //! Ctrl-C that reaches the owner's group does not take it down first. A
 //! scope dropped normally kills and reaps its guardian.
 
+use std::ffi::CStr;
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 
@@ -20,8 +24,15 @@ use crate::error::{Error, Result};
 /// What the guardian does when its owner is gone.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Action<'a> {
-    /// Write `1` to this `cgroup.kill`.
-    CgroupKill(BorrowedFd<'a>),
+    /// Write `1` to `kill` (`cgroup.kill`), wait until `events`
+    /// (`cgroup.events`) says `populated 0`, then remove the directory
+    /// `name` of `parent` (an `O_PATH` descriptor of the cgroup's parent).
+    Cgroup {
+        kill: BorrowedFd<'a>,
+        events: BorrowedFd<'a>,
+        parent: BorrowedFd<'a>,
+        name: &'a CStr,
+    },
     /// `kill(-pgid, SIGKILL)`.
     KillGroup(i32),
 }
@@ -48,16 +59,30 @@ impl Guardian {
             .write(true)
             .open("/dev/null")
             .map_err(|e| Error::os("open /dev/null", e))?;
-        let (kill_fd, pgid) = match action {
-            Action::CgroupKill(fd) => (fd.as_raw_fd(), 0),
-            Action::KillGroup(pgid) => (-1, pgid),
-        };
-        let fds = Fds {
+        let mut fds = Fds {
             read: read_end.as_raw_fd(),
             write: write_end.as_raw_fd(),
             null: null.as_raw_fd(),
-            kill: kill_fd,
+            kill: -1,
+            events: -1,
+            parent: -1,
+            name: std::ptr::null(),
+            pgid: 0,
         };
+        match action {
+            Action::Cgroup {
+                kill,
+                events,
+                parent,
+                name,
+            } => {
+                fds.kill = kill.as_raw_fd();
+                fds.events = events.as_raw_fd();
+                fds.parent = parent.as_raw_fd();
+                fds.name = name.as_ptr();
+            }
+            Action::KillGroup(pgid) => fds.pgid = pgid,
+        }
         // SAFETY: fork; the child runs only `guard`, which makes
         // async-signal-safe calls and never returns.
         let pid = unsafe { libc::fork() };
@@ -66,7 +91,7 @@ impl Guardian {
         }
         if pid == 0 {
             // SAFETY: we are the forked child; `guard` never returns.
-            unsafe { guard(fds, pgid) }
+            unsafe { guard(fds) }
         }
         drop(read_end);
         let process = match Process::open(pid as u32) {
@@ -94,12 +119,19 @@ impl Drop for Guardian {
     }
 }
 
+/// What the forked guardian works with; -1 (null) where unused.
 #[derive(Clone, Copy)]
 struct Fds {
     read: RawFd,
     write: RawFd,
     null: RawFd,
     kill: RawFd,
+    events: RawFd,
+    parent: RawFd,
+    /// The cgroup's directory name (a C string the parent keeps alive,
+    /// copied into the guardian by `fork`).
+    name: *const libc::c_char,
+    pgid: i32,
 }
 
 /// The guardian's whole life.
@@ -108,7 +140,7 @@ struct Fds {
 ///
 /// Only in the child of `fork`, where only async-signal-safe calls are
 /// allowed.
-unsafe fn guard(fds: Fds, pgid: i32) -> ! {
+unsafe fn guard(fds: Fds) -> ! {
     // SAFETY: each call is async-signal-safe and gets valid arguments.
     unsafe {
         libc::setsid();
@@ -125,7 +157,7 @@ unsafe fn guard(fds: Fds, pgid: i32) -> ! {
             libc::dup2(fds.null, std_fd);
         }
         libc::close(fds.write);
-        close_all_but(&mut [fds.read, fds.kill]);
+        close_all_but(&mut [fds.read, fds.kill, fds.events, fds.parent]);
         let mut pfd = libc::pollfd {
             fd: fds.read,
             events: libc::POLLIN,
@@ -136,11 +168,52 @@ unsafe fn guard(fds: Fds, pgid: i32) -> ! {
         while libc::poll(&mut pfd, 1, -1) < 0 {}
         if fds.kill >= 0 {
             libc::write(fds.kill, b"1".as_ptr().cast(), 1);
-        } else if pgid > 0 {
-            libc::kill(-pgid, libc::SIGKILL);
+            if wait_empty(fds.events) {
+                libc::unlinkat(fds.parent, fds.name, libc::AT_REMOVEDIR);
+            }
+        } else if fds.pgid > 0 {
+            libc::kill(-fds.pgid, libc::SIGKILL);
         }
         libc::_exit(0)
     }
+}
+
+/// How long the guardian waits for a killed cgroup to empty: `SIGKILL`
+/// ends every member within milliseconds unless one is stuck in the kernel
+/// (uninterruptible sleep); then the directory is left rather than the
+/// guardian lingering for good.
+const EMPTY_PATIENCE_MS: i32 = 60_000;
+const EMPTY_POLL_MS: i32 = 100;
+
+/// Sleeps until `events` (`cgroup.events`) says `populated 0`; false if
+/// that does not come within [`EMPTY_PATIENCE_MS`].
+///
+/// # Safety
+///
+/// Only in the forked guardian: async-signal-safe calls only, no
+/// allocation (the buffer is on the stack).
+unsafe fn wait_empty(events: RawFd) -> bool {
+    let mut buf = [0u8; 256];
+    let mut waited = 0;
+    while waited <= EMPTY_PATIENCE_MS {
+        // SAFETY: pread into a buffer of ours; a read from offset 0 also
+        // re-arms POLLPRI for this open file.
+        let n = unsafe { libc::pread(events, buf.as_mut_ptr().cast(), buf.len(), 0) };
+        let text = buf.get(..usize::try_from(n).unwrap_or(0)).unwrap_or(&[]);
+        if text.windows(11).any(|w| w == b"populated 0") {
+            return true;
+        }
+        let mut pfd = libc::pollfd {
+            fd: events,
+            events: libc::POLLPRI,
+            revents: 0,
+        };
+        // SAFETY: poll on one valid pollfd. A timeout as well as POLLPRI:
+        // the kernel rate-limits the notifications, the re-read decides.
+        unsafe { libc::poll(&mut pfd, 1, EMPTY_POLL_MS) };
+        waited += EMPTY_POLL_MS;
+    }
+    false
 }
 
 /// Closes every descriptor from 3 up except those in `keep` (negative

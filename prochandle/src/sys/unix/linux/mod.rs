@@ -20,6 +20,7 @@ pub(crate) mod procfs;
 mod proptests;
 pub(crate) mod recheck;
 pub(crate) mod sigsys_guard;
+pub(crate) mod spawn;
 pub(crate) mod subreaper;
 pub(crate) mod syscalls;
 pub(crate) mod thread;
