@@ -9,7 +9,7 @@
 //! work on every platform the library supports. What needs `/proc` or a
 //! Linux-only call (`list`, `tree`, `getfd`, `nsenter`, `--match`,
 //! `--tree`, `--thread`) is compiled on Linux only; elsewhere
-//! [`elsewhere`] says so in one line, with exit status 1.
+//! `elsewhere` says so in one line, with exit status 1.
 
 mod check;
 mod choose;
