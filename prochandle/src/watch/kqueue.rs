@@ -21,13 +21,14 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
 use crate::error::{Error, Result};
 use crate::process::Process;
 use crate::scope::Scope;
+use crate::sys::unix::bsd::kqueue;
 
 /// Ident of the wake-up event (`EVFILT_USER` idents are ours to choose and
 /// live apart from `EVFILT_PROC`'s PIDs).
@@ -54,19 +55,7 @@ impl Poller {
     pub(super) const CHECK_AFTER_ARM: bool = true;
 
     pub(super) fn new() -> Result<Poller> {
-        // SAFETY: no arguments; the result is checked.
-        let fd = unsafe { libc::kqueue() };
-        if fd < 0 {
-            return Err(Error::os("kqueue", io::Error::last_os_error()));
-        }
-        // SAFETY: a fresh descriptor that nobody else owns.
-        let kq = unsafe { OwnedFd::from_raw_fd(fd) };
-        // A kqueue is not inherited across fork anyway; close-on-exec all
-        // the same, as every descriptor we create.
-        // SAFETY: fcntl on a descriptor we own.
-        if unsafe { libc::fcntl(kq.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) } < 0 {
-            return Err(Error::os("fcntl", io::Error::last_os_error()));
-        }
+        let kq = kqueue::new_queue().map_err(|e| Error::os("kqueue", e))?;
         let poller = Poller {
             kq,
             armed: Mutex::new(HashMap::new()),
@@ -195,29 +184,7 @@ impl Poller {
         flags: u16,
         fflags: u32,
     ) -> io::Result<()> {
-        // SAFETY: kevent is a plain C struct, valid when zeroed.
-        let mut change: libc::kevent = unsafe { std::mem::zeroed() };
-        change.ident = ident;
-        change.filter = filter;
-        change.flags = flags;
-        change.fflags = fflags;
-        // SAFETY: one valid change, no event list (errors come back as
-        // -1/errno), no timeout.
-        let ret = unsafe {
-            libc::kevent(
-                self.kq.as_raw_fd(),
-                &change,
-                1,
-                std::ptr::null_mut(),
-                0,
-                std::ptr::null(),
-            )
-        };
-        if ret < 0 {
-            Err(io::Error::last_os_error())
-        } else {
-            Ok(())
-        }
+        kqueue::apply(self.kq.as_fd(), ident, filter, flags, fflags)
     }
 
     fn lock(&self) -> MutexGuard<'_, HashMap<libc::pid_t, Vec<u64>>> {

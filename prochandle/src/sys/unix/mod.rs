@@ -7,7 +7,7 @@
 
 mod backend;
 #[cfg(any(target_os = "macos", target_os = "freebsd"))]
-mod bsd;
+pub(crate) mod bsd;
 mod choose;
 pub(crate) mod container;
 pub(crate) mod errno;

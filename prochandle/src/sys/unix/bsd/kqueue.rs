@@ -8,7 +8,7 @@
 //! exit of our process fires the event.
 
 use std::io;
-use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::Instant;
 
 /// What a registration found.
@@ -26,6 +26,23 @@ pub(crate) struct Watch {
 
 /// Creates a kqueue and registers `NOTE_EXIT` for `pid`.
 pub(crate) fn register(pid: i32) -> io::Result<Registered> {
+    let kq = new_queue()?;
+    let flags = libc::EV_ADD | libc::EV_ONESHOT;
+    match apply(
+        kq.as_fd(),
+        pid as libc::uintptr_t,
+        libc::EVFILT_PROC,
+        flags,
+        libc::NOTE_EXIT,
+    ) {
+        Ok(()) => Ok(Registered::Watching(Watch { kq })),
+        Err(e) if e.raw_os_error() == Some(libc::ESRCH) => Ok(Registered::Gone),
+        Err(e) => Err(e),
+    }
+}
+
+/// A new kqueue, close-on-exec.
+pub(crate) fn new_queue() -> io::Result<OwnedFd> {
     // SAFETY: no arguments; the result is checked.
     let fd = unsafe { libc::kqueue() };
     if fd < 0 {
@@ -39,13 +56,25 @@ pub(crate) fn register(pid: i32) -> io::Result<Registered> {
     if unsafe { libc::fcntl(kq.as_raw_fd(), libc::F_SETFD, libc::FD_CLOEXEC) } < 0 {
         return Err(io::Error::last_os_error());
     }
+    Ok(kq)
+}
+
+/// Applies one change to `kq`; a failure comes back as the call's errno.
+pub(crate) fn apply(
+    kq: BorrowedFd<'_>,
+    ident: libc::uintptr_t,
+    filter: i16,
+    flags: u16,
+    fflags: u32,
+) -> io::Result<()> {
     // SAFETY: kevent is a plain C struct, valid when zeroed.
     let mut change: libc::kevent = unsafe { std::mem::zeroed() };
-    change.ident = pid as libc::uintptr_t;
-    change.filter = libc::EVFILT_PROC;
-    change.flags = libc::EV_ADD | libc::EV_ONESHOT;
-    change.fflags = libc::NOTE_EXIT;
-    // SAFETY: one valid change, no event list, no timeout.
+    change.ident = ident;
+    change.filter = filter;
+    change.flags = flags;
+    change.fflags = fflags;
+    // SAFETY: one valid change, no event list (errors come back as
+    // -1/errno), no timeout.
     let ret = unsafe {
         libc::kevent(
             kq.as_raw_fd(),
@@ -57,13 +86,10 @@ pub(crate) fn register(pid: i32) -> io::Result<Registered> {
         )
     };
     if ret < 0 {
-        let e = io::Error::last_os_error();
-        return match e.raw_os_error() {
-            Some(libc::ESRCH) => Ok(Registered::Gone),
-            _ => Err(e),
-        };
+        Err(io::Error::last_os_error())
+    } else {
+        Ok(())
     }
-    Ok(Registered::Watching(Watch { kq }))
 }
 
 impl Watch {

@@ -7,7 +7,7 @@
 //! small on purpose.
 
 mod kinfo;
-mod kqueue;
+pub(crate) mod kqueue;
 
 use std::io;
 use std::mem::MaybeUninit;
