@@ -80,21 +80,21 @@ pub(crate) fn process_id(handle: BorrowedHandle<'_>) -> io::Result<u32> {
     }
 }
 
+/// A Windows wait's timeout in milliseconds (`None`: `INFINITE`). Rounded
+/// up, so that a short wait never becomes a 0 ms poll; kept below
+/// `INFINITE`, which would mean "forever": callers loop for longer waits.
+pub(crate) fn wait_millis(timeout: Option<Duration>) -> u32 {
+    timeout.map_or(INFINITE, |t| {
+        let ms = t.as_nanos().div_ceil(1_000_000);
+        u32::try_from(ms).unwrap_or(INFINITE - 1).min(INFINITE - 1)
+    })
+}
+
 /// `WaitForSingleObject` until the process is signalled (it has exited) or
 /// `timeout` passes (`None`: no limit). Returns whether it has exited.
 pub(crate) fn wait_exit(handle: BorrowedHandle<'_>, timeout: Option<Duration>) -> io::Result<bool> {
-    // Round up so a short wait never becomes a 0 ms poll; stay below
-    // INFINITE, which would mean "forever". The caller loops for longer
-    // waits.
-    let millis = match timeout {
-        None => INFINITE,
-        Some(t) => {
-            let ms = t.as_nanos().div_ceil(1_000_000);
-            u32::try_from(ms).unwrap_or(INFINITE - 1).min(INFINITE - 1)
-        }
-    };
     // SAFETY: a borrowed, valid handle.
-    match unsafe { WaitForSingleObject(raw(handle), millis) } {
+    match unsafe { WaitForSingleObject(raw(handle), wait_millis(timeout)) } {
         WAIT_OBJECT_0 => Ok(true),
         WAIT_TIMEOUT => Ok(false),
         WAIT_FAILED => Err(io::Error::last_os_error()),

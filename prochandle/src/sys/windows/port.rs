@@ -17,7 +17,7 @@ use windows_sys::Win32::System::IO::{
     CreateIoCompletionPort, GetQueuedCompletionStatus, PostQueuedCompletionStatus,
 };
 
-use super::api::{check, raw};
+use super::api::{check, raw, wait_millis};
 
 /// winnt.h: the job's active process count dropped to zero.
 pub(crate) const JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO: u32 = 4;
@@ -77,11 +77,7 @@ fn set_port(job: BorrowedHandle<'_>, port: HANDLE, key: usize) -> io::Result<()>
 /// Takes the next packet, waiting up to `timeout` (`None`: no limit).
 /// `Ok(None)`: the time passed with no packet.
 pub(crate) fn dequeue(port: &OwnedHandle, timeout: Option<Duration>) -> io::Result<Option<Packet>> {
-    const INFINITE: u32 = u32::MAX;
-    let millis = timeout.map_or(INFINITE, |t| {
-        let ms = t.as_nanos().div_ceil(1_000_000);
-        u32::try_from(ms).unwrap_or(INFINITE - 1).min(INFINITE - 1)
-    });
+    let millis = wait_millis(timeout);
     let (mut bytes, mut key, mut overlapped) = (0u32, 0usize, std::ptr::null_mut());
     // SAFETY: a valid port handle and three valid out-pointers. For job
     // messages the OVERLAPPED pointer carries a process ID, not memory: it
