@@ -17,7 +17,7 @@ use windows_sys::Win32::System::Threading::{
     QueryFullProcessImageNameW, PROCESS_NAME_WIN32, PROCESS_QUERY_LIMITED_INFORMATION,
 };
 
-use super::with_right;
+use super::{denied_or_os, with_right};
 use crate::error::{Error, Result};
 use crate::process::Process;
 
@@ -132,15 +132,15 @@ pub(super) fn parent_pid(process: &Process) -> Result<u32> {
 /// The Terminal Services session the process runs in. Asked by PID: the
 /// handle the `Process` holds keeps that PID reserved for this process.
 pub(super) fn session_id(process: &Process) -> Result<u32> {
-    const OP: &str = "ProcessIdToSessionId";
-    with_right(process, PROCESS_QUERY_LIMITED_INFORMATION, OP, |_| {
-        let mut session = 0u32;
-        // SAFETY: `session` is a valid out-pointer.
-        if unsafe { ProcessIdToSessionId(process.pid(), &mut session) } == 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(session)
-    })
+    let mut session = 0u32;
+    // SAFETY: `session` is a valid out-pointer.
+    if unsafe { ProcessIdToSessionId(process.pid(), &mut session) } == 0 {
+        return Err(denied_or_os(
+            "ProcessIdToSessionId",
+            io::Error::last_os_error(),
+        ));
+    }
+    Ok(session)
 }
 
 /// A variable-length `NtQueryInformationProcess` answer, grown until it
