@@ -39,6 +39,16 @@ pub const FORWARDED: [Signal; 7] = [
     Signal::USR2,
 ];
 
+/// A wait's timeout as the C library takes it (`ppoll`, `kevent`); one
+/// beyond `time_t` waits as long as `time_t` reaches.
+#[cfg(unix)]
+fn timespec(timeout: std::time::Duration) -> libc::timespec {
+    libc::timespec {
+        tv_sec: timeout.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
+        tv_nsec: timeout.subsec_nanos() as libc::c_long,
+    }
+}
+
 /// Whether CMD has exited, asked without reaping it: until `run` reaps
 /// it, its PID (and, for a group leader, its group ID) stay its own.
 #[cfg(unix)]

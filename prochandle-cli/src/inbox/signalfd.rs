@@ -158,10 +158,7 @@ fn poll_readable(fds: &[BorrowedFd<'_>], timeout: Option<Duration>) -> io::Resul
             revents: 0,
         })
         .collect();
-    let spec = timeout.map(|t| libc::timespec {
-        tv_sec: t.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
-        tv_nsec: t.subsec_nanos() as libc::c_long,
-    });
+    let spec = timeout.map(super::timespec);
     let spec_ptr = spec
         .as_ref()
         .map_or(std::ptr::null(), |s| s as *const libc::timespec);
