@@ -30,10 +30,7 @@ pub fn describe(target: &Target) -> Result<Described, String> {
 
 impl Described {
     fn state(&self) -> String {
-        match &self.ended {
-            None => "running".to_owned(),
-            Some(status) => format!("exited ({status})"),
-        }
+        super::state_text(self.ended.as_deref())
     }
 
     pub fn to_json(&self, target: &Target) -> Value {

@@ -43,6 +43,15 @@ pub fn run(json: bool, targets: &[Target]) -> u8 {
     }
 }
 
+/// The state line: running, or how it ended (`None` while it runs).
+#[cfg(not(target_os = "linux"))]
+fn state_text(ended: Option<&str>) -> String {
+    match ended {
+        None => "running".to_owned(),
+        Some(status) => format!("exited ({status})"),
+    }
+}
+
 /// One `name value` row of the text form.
 fn row(name: &str, value: impl std::fmt::Display) {
     output::line(format_args!("{name:<10} {value}"));

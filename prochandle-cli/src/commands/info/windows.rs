@@ -60,10 +60,7 @@ impl Described {
     }
 
     fn state(&self) -> String {
-        match &self.exit_code {
-            None => "running".to_owned(),
-            Some(status) => format!("exited ({status})"),
-        }
+        super::state_text(self.exit_code.as_deref())
     }
 
     pub fn to_json(&self, target: &Target) -> Value {
