@@ -32,7 +32,7 @@ use std::time::Duration;
 use attack_support::seccomp::{install, rule, Action, Rule};
 use attack_support::*;
 use prochandle::{capabilities, Availability, ErrorKind, ExitStatus, Feature, Process, Signal};
-use prochandle_test_support::{is_root, skip};
+use prochandle_test_support::{is_root, skip, ExeForOthers};
 
 const TEST: &str = "sandboxes_degrade_safely";
 
@@ -321,7 +321,13 @@ fn hidden_processes_stay_hidden() {
 // --- the parent side ---------------------------------------------------
 
 fn run_child(name: &str) -> Option<Outcome> {
-    let mut cmd = reexec(TEST, name);
+    // The hidepid child runs as nobody, who must be able to reach the
+    // binary (a copy where the checkout is private, kept until it ends).
+    let exe_for_nobody = (name == HIDEPID).then(ExeForOthers::new);
+    let mut cmd = match &exe_for_nobody {
+        Some(exe) => exe.reexec(TEST, SCENARIO_ENV, name),
+        None => reexec(TEST, name),
+    };
     cmd.env_remove(prochandle::FORCE_PID_ENV);
     if name == HIDEPID {
         if !is_root() {

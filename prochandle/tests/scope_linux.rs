@@ -362,7 +362,11 @@ fn an_unprivileged_user_falls_back_and_says_which_mode() {
     }
     use std::os::unix::process::CommandExt;
     let test = "an_unprivileged_user_falls_back_and_says_which_mode";
-    let out = prochandle_test_support::reexec(test, UNPRIVILEGED_ENV, "1")
+    // Nobody must be able to reach the binary: a copy where the checkout
+    // is private.
+    let exe = prochandle_test_support::ExeForOthers::new();
+    let out = exe
+        .reexec(test, UNPRIVILEGED_ENV, "1")
         .uid(65534)
         .gid(65534)
         .output()

@@ -9,6 +9,8 @@
 //! - [`commands`]: child commands that behave the same on every platform.
 //! - [`poll`]: waiting for a condition with a deadline.
 //! - [`grandchildren`] (Unix): processes that are not the test's children.
+//! - [`other_user`] (Linux): the test binary where another user (`nobody`)
+//!   may run it, also from a private checkout.
 //! - [`procfs`] (Unix): descriptor counts and process states from `/proc`.
 //! - [`signals`] (Unix): signal dispositions of the test process.
 //! - [`supervised`] (Linux): a supervisor under test (`timeout(1)`,
@@ -28,6 +30,8 @@ pub mod commands;
 pub mod grandchildren;
 #[cfg(unix)]
 pub mod named;
+#[cfg(target_os = "linux")]
+pub mod other_user;
 pub mod poll;
 #[cfg(unix)]
 pub mod procfs;
@@ -52,6 +56,8 @@ pub use commands::{exit_with, sleeper, NO_SUCH_PID, PATIENCE};
 pub use grandchildren::Grandchildren;
 #[cfg(unix)]
 pub use named::{which, NamedSleep};
+#[cfg(target_os = "linux")]
+pub use other_user::ExeForOthers;
 pub use poll::{eventually, within};
 #[cfg(unix)]
 pub use procfs::{open_fds, proc_state};

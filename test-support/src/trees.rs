@@ -143,6 +143,11 @@ pub fn cgroups_named(parent: &std::path::Path, prefix: &str) -> Vec<PathBuf> {
 /// (an owner to be killed, an unprivileged user) instead.
 pub fn reexec(test: &str, env: &str, value: &str) -> Command {
     let exe = std::env::current_exe().expect("current_exe");
+    reexec_at(&exe, test, env, value)
+}
+
+/// [`reexec`], running the test binary found at `exe`.
+pub(crate) fn reexec_at(exe: &std::path::Path, test: &str, env: &str, value: &str) -> Command {
     let mut cmd = Command::new(exe);
     cmd.args([test, "--exact", "--nocapture", "--test-threads=1"])
         .env(env, value)
