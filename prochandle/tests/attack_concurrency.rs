@@ -71,6 +71,27 @@ struct Pool {
     dead: Vec<Arc<Process>>,
 }
 
+impl Pool {
+    /// Any target, live or reaped, with equal chance.
+    fn pick(&self, rng: &mut Rng) -> Arc<Process> {
+        let i = rng.below((self.live.len() + self.dead.len()) as u64) as usize;
+        match self.live.get(i) {
+            Some(p) => p.clone(),
+            None => self.dead[i - self.live.len()].clone(),
+        }
+    }
+
+    /// Puts `new` in live slot `i` and `old` among the dead, which keep the
+    /// last `GRAVEYARD` only.
+    fn retire(&mut self, i: usize, old: Arc<Process>, new: Arc<Process>) {
+        self.live[i] = new;
+        self.dead.push(old);
+        if self.dead.len() > GRAVEYARD {
+            self.dead.remove(0);
+        }
+    }
+}
+
 fn stress() {
     assert_eq!(std::process::id(), 1, "not the init of a new PID namespace");
     let handles = capabilities().handles();
@@ -88,71 +109,9 @@ fn stress() {
         live: (0..LIVE).map(|_| target(&mut rng)).collect(),
         dead: Vec::new(),
     }));
-    let ops = Arc::new(AtomicUsize::new(0));
     let done = Arc::new(AtomicUsize::new(0));
-    let workers: Vec<_> = (0..THREADS)
-        .map(|t| {
-            let (pool, ops, done) = (pool.clone(), ops.clone(), done.clone());
-            let mut rng = Rng::new(seed ^ ((t as u64 + 1) * 0x9E37_79B9));
-            std::thread::spawn(move || {
-                while ops.fetch_add(1, Ordering::Relaxed) < OPERATIONS {
-                    let p = {
-                        let pool = pool.lock().unwrap();
-                        let i = rng.below((pool.live.len() + pool.dead.len()) as u64) as usize;
-                        if i < pool.live.len() {
-                            pool.live[i].clone()
-                        } else {
-                            pool.dead[i - pool.live.len()].clone()
-                        }
-                    };
-                    operate(&p, &mut rng, handles);
-                    // Hold the clone a little: the run then lasts a few
-                    // seconds, long enough for hundreds of targets to exit
-                    // and their PIDs to be recycled under the workers.
-                    std::thread::sleep(Duration::from_micros(rng.below(600)));
-                    drop(p);
-                    done.fetch_add(1, Ordering::Relaxed);
-                }
-            })
-        })
-        .collect();
-
-    // This thread replaces targets as they exit, and gives each reaped
-    // target's PID to a bystander at once. (A worker may have reaped a target
-    // earlier, and a new target may already sit on its PID: then the
-    // bystander gets another PID, and it is the new target that holds the
-    // recycled one.)
-    let mut bystanders: Vec<Child> = Vec::new();
-    let (mut spawned, mut recycled) = (LIVE, 0);
-    while done.load(Ordering::Relaxed) < OPERATIONS {
-        for i in 0..LIVE {
-            let finished = {
-                let pool = pool.lock().unwrap();
-                pool.live[i].try_wait().expect("try_wait").is_some()
-            };
-            if !finished {
-                continue;
-            }
-            let old = pool.lock().unwrap().live[i].clone();
-            if bystanders.len() < MAX_BYSTANDERS {
-                next_pid_will_be(old.pid()).expect("ns_last_pid");
-                let b = sleeper_blocking(&[libc::SIGCONT], "1000")
-                    .spawn()
-                    .expect("spawn bystander");
-                recycled += usize::from(b.id() == old.pid());
-                bystanders.push(b);
-            }
-            let new = target(&mut rng);
-            spawned += 1;
-            let mut pool = pool.lock().unwrap();
-            pool.live[i] = new;
-            pool.dead.push(old);
-            if pool.dead.len() > GRAVEYARD {
-                pool.dead.remove(0);
-            }
-        }
-        std::thread::sleep(Duration::from_millis(1));
-    }
+    let workers = start_workers(&pool, &done, seed, handles);
+    let recycling = recycle_until_done(&pool, &done, &mut rng);
     for w in workers {
         w.join().expect("a worker panicked");
     }
@@ -168,8 +127,94 @@ fn stress() {
         p.wait().unwrap();
     }
     drop(pool);
+    check_bystanders(recycling.bystanders);
+    let fds_after = open_fds();
+    assert_eq!(fds_before, fds_after, "descriptors leaked");
+    println!(
+        "\nREPORT operations={OPERATIONS} threads={THREADS} targets={} \
+         recycled_pids={} fds_before={fds_before} fds_after={fds_after} seconds={:.1} mode={}",
+        recycling.spawned,
+        recycling.recycled,
+        elapsed.as_secs_f64(),
+        if handles { "pidfd" } else { "guarded-pid" }
+    );
+}
+
+/// `THREADS` workers, each doing random operations on random targets of
+/// the pool, live or reaped, until `OPERATIONS` have been done in all.
+fn start_workers(
+    pool: &Arc<Mutex<Pool>>,
+    done: &Arc<AtomicUsize>,
+    seed: u64,
+    handles: bool,
+) -> Vec<std::thread::JoinHandle<()>> {
+    let ops = Arc::new(AtomicUsize::new(0));
+    (0..THREADS)
+        .map(|t| {
+            let (pool, ops, done) = (pool.clone(), ops.clone(), done.clone());
+            let mut rng = Rng::new(seed ^ ((t as u64 + 1) * 0x9E37_79B9));
+            std::thread::spawn(move || {
+                while ops.fetch_add(1, Ordering::Relaxed) < OPERATIONS {
+                    let p = pool.lock().unwrap().pick(&mut rng);
+                    operate(&p, &mut rng, handles);
+                    // Hold the clone a little: the run then lasts a few
+                    // seconds, long enough for hundreds of targets to exit
+                    // and their PIDs to be recycled under the workers.
+                    std::thread::sleep(Duration::from_micros(rng.below(600)));
+                    drop(p);
+                    done.fetch_add(1, Ordering::Relaxed);
+                }
+            })
+        })
+        .collect()
+}
+
+/// What the recycling thread did: targets started in all, bystanders
+/// that got a reaped target's PID, and the bystanders themselves.
+struct Recycling {
+    spawned: usize,
+    recycled: usize,
+    bystanders: Vec<Child>,
+}
+
+/// Replaces targets as they exit, and gives each reaped target's PID to a
+/// bystander at once. (A worker may have reaped a target earlier, and a new
+/// target may already sit on its PID: then the bystander gets another PID,
+/// and it is the new target that holds the recycled one.)
+fn recycle_until_done(pool: &Mutex<Pool>, done: &AtomicUsize, rng: &mut Rng) -> Recycling {
+    let mut r = Recycling {
+        spawned: LIVE,
+        recycled: 0,
+        bystanders: Vec::new(),
+    };
+    while done.load(Ordering::Relaxed) < OPERATIONS {
+        for i in 0..LIVE {
+            let old = pool.lock().unwrap().live[i].clone();
+            if old.try_wait().expect("try_wait").is_none() {
+                continue;
+            }
+            if r.bystanders.len() < MAX_BYSTANDERS {
+                next_pid_will_be(old.pid()).expect("ns_last_pid");
+                let b = sleeper_blocking(&[libc::SIGCONT], "1000")
+                    .spawn()
+                    .expect("spawn bystander");
+                r.recycled += usize::from(b.id() == old.pid());
+                r.bystanders.push(b);
+            }
+            let new = target(rng);
+            r.spawned += 1;
+            pool.lock().unwrap().retire(i, old, new);
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    r
+}
+
+/// Every bystander is alive with no signal pending; then it is killed and
+/// reaped.
+fn check_bystanders(bystanders: Vec<Child>) {
     std::thread::sleep(Duration::from_millis(20));
-    for mut b in bystanders.drain(..) {
+    for mut b in bystanders {
         let pid = b.id();
         assert_eq!(
             pending_signals(pid),
@@ -183,14 +228,6 @@ fn stress() {
         b.kill().unwrap();
         b.wait().unwrap();
     }
-    let fds_after = open_fds();
-    assert_eq!(fds_before, fds_after, "descriptors leaked");
-    println!(
-        "\nREPORT operations={OPERATIONS} threads={THREADS} targets={spawned} \
-         recycled_pids={recycled} fds_before={fds_before} fds_after={fds_after} seconds={:.1} mode={}",
-        elapsed.as_secs_f64(),
-        if handles { "pidfd" } else { "guarded-pid" }
-    );
 }
 
 fn operate(p: &Process, rng: &mut Rng, handles: bool) {

@@ -9,6 +9,7 @@
 mod attack_support;
 
 use std::os::fd::{AsRawFd, OwnedFd};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -123,6 +124,44 @@ fn children_inherit_no_process_handles() {
     let pause = tiny_pause_program();
     let handles = capabilities().handles();
     let stop = Arc::new(AtomicBool::new(false));
+    let holders = start_holders(&stop);
+    let inherited = inheritable_fds();
+    let comm = {
+        let name = pause.file_name().unwrap().to_string_lossy().into_owned();
+        format!("{}\n", &name[..name.len().min(15)])
+    };
+    let mut seen = 0;
+    for round in 0..20 {
+        // Half through std, half through `Process::spawn`.
+        let (pid, stop_it) = if round % 2 == 0 {
+            spawn_with_std(&pause)
+        } else {
+            spawn_with_process(&pause)
+        };
+        wait_for_exec(pid, &comm);
+        seen += check_no_handle_inherited(pid, &inherited);
+        stop_it();
+    }
+    stop.store(true, Ordering::Relaxed);
+    for h in holders {
+        h.join().unwrap();
+    }
+    if pause.is_absolute() {
+        let _ = std::fs::remove_file(&pause);
+    }
+    assert!(
+        seen >= 20 * 3,
+        "could not read the children's descriptor tables"
+    );
+    println!(
+        "held {} handles in 4 threads; 20 children inherited none",
+        if handles { 32 } else { 0 }
+    );
+}
+
+/// Four threads holding eight `Process`es each (pidfds, where there are
+/// any), using them until `stop`; returns once all hold theirs.
+fn start_holders(stop: &Arc<AtomicBool>) -> Vec<std::thread::JoinHandle<()>> {
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let holders: Vec<_> = (0..4)
         .map(|_| {
@@ -158,82 +197,62 @@ fn children_inherit_no_process_handles() {
     for _ in 0..4 {
         ready_rx.recv().unwrap();
     }
-    let inherited = inheritable_fds();
-    let comm = {
-        let name = pause.file_name().unwrap().to_string_lossy().into_owned();
-        format!("{}\n", &name[..name.len().min(15)])
-    };
-    let mut seen = 0;
-    for round in 0..20 {
-        let spawned: Box<dyn FnOnce() -> (u32, Stopper)> = if round % 2 == 0 {
-            Box::new(|| {
-                let mut c = Command::new(&pause)
-                    .arg("60")
-                    .stdin(Stdio::null())
-                    .spawn()
-                    .unwrap();
-                (
-                    c.id(),
-                    Box::new(move || {
-                        c.kill().unwrap();
-                        c.wait().unwrap();
-                    }),
-                )
-            })
-        } else {
-            Box::new(|| {
-                let p =
-                    Process::spawn(Command::new(&pause).arg("60").stdin(Stdio::null())).unwrap();
-                (
-                    p.pid(),
-                    Box::new(move || {
-                        p.kill().unwrap();
-                        p.wait().unwrap();
-                    }),
-                )
-            })
-        };
-        let (pid, stop_it) = spawned();
-        // Wait until it has exec'd: before that its table is still our
-        // copy, close-on-exec descriptors included.
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default() != comm {
-            assert!(
-                Instant::now() < deadline,
-                "child never exec'd: {:?} want {comm:?}",
-                std::fs::read_to_string(format!("/proc/{pid}/stat"))
-            );
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        let fds = fd_links(&pid.to_string());
-        seen += fds.len();
-        for (fd, target) in &fds {
-            assert!(
-                !is_pidfd_link(target),
-                "child inherited pidfd {fd} ({target})"
-            );
-            assert!(
-                *fd <= 2 || inherited.contains(fd),
-                "child inherited descriptor {fd} ({target})"
-            );
-        }
-        stop_it();
+    holders
+}
+
+fn spawn_with_std(pause: &Path) -> (u32, Stopper) {
+    let mut c = Command::new(pause)
+        .arg("60")
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = c.id();
+    let stop: Stopper = Box::new(move || {
+        c.kill().unwrap();
+        c.wait().unwrap();
+    });
+    (pid, stop)
+}
+
+fn spawn_with_process(pause: &Path) -> (u32, Stopper) {
+    let p = Process::spawn(Command::new(pause).arg("60").stdin(Stdio::null())).unwrap();
+    let pid = p.pid();
+    let stop: Stopper = Box::new(move || {
+        p.kill().unwrap();
+        p.wait().unwrap();
+    });
+    (pid, stop)
+}
+
+/// Waits until `pid` has exec'd (its name is `comm`): before that its
+/// descriptor table is still our copy, close-on-exec descriptors included.
+fn wait_for_exec(pid: u32, comm: &str) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap_or_default() != comm {
+        assert!(
+            Instant::now() < deadline,
+            "child never exec'd: {:?} want {comm:?}",
+            std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        );
+        std::thread::sleep(Duration::from_millis(1));
     }
-    stop.store(true, Ordering::Relaxed);
-    for h in holders {
-        h.join().unwrap();
+}
+
+/// Asserts that `pid` holds no pidfd and no descriptor beyond stdio and
+/// the `inherited` ones; returns how many descriptors it has.
+fn check_no_handle_inherited(pid: u32, inherited: &[i32]) -> usize {
+    let fds = fd_links(&pid.to_string());
+    for (fd, target) in &fds {
+        assert!(
+            !is_pidfd_link(target),
+            "child inherited pidfd {fd} ({target})"
+        );
+        assert!(
+            *fd <= 2 || inherited.contains(fd),
+            "child inherited descriptor {fd} ({target})"
+        );
     }
-    if pause.is_absolute() {
-        let _ = std::fs::remove_file(&pause);
-    }
-    assert!(
-        seen >= 20 * 3,
-        "could not read the children's descriptor tables"
-    );
-    println!(
-        "held {} handles in 4 threads; 20 children inherited none",
-        if handles { 32 } else { 0 }
-    );
+    fds.len()
 }
 
 #[test]
@@ -255,27 +274,7 @@ fn out_of_descriptors() {
     let me = Process::current().unwrap();
     let held = Process::spawn(Command::new("sleep").arg("60")).unwrap();
 
-    // Lower the limit and use up every descriptor under it.
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit/setrlimit fill or read the struct we pass.
-    unsafe {
-        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit), 0);
-        limit.rlim_cur = 256;
-        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &limit), 0);
-    }
-    let devnull = std::fs::File::open("/dev/null").unwrap();
-    let mut filler: Vec<OwnedFd> = Vec::new();
-    loop {
-        match devnull.try_clone() {
-            Ok(f) => filler.push(f.into()),
-            Err(e) if e.raw_os_error() == Some(libc::EMFILE) => break,
-            Err(e) => panic!("unexpected {e}"),
-        }
-    }
-
+    let filler = use_up_descriptors(256);
     let err = Process::open(target.id()).expect_err("open with no descriptor left");
     assert!(
         is_out_of_fds(&err),
@@ -329,4 +328,31 @@ fn out_of_descriptors() {
         "\nREPORT emfile=ok mode={}",
         if handles { "pidfd" } else { "guarded-pid" }
     );
+}
+
+/// Lowers this process's descriptor limit to `limit` and opens descriptors
+/// until none is left; they are free again when the result is dropped.
+fn use_up_descriptors(limit: libc::rlim_t) -> Vec<OwnedFd> {
+    let mut rlimit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit fill or read the struct we pass.
+    unsafe {
+        assert_eq!(libc::getrlimit(libc::RLIMIT_NOFILE, &mut rlimit), 0);
+        rlimit.rlim_cur = limit;
+        assert_eq!(libc::setrlimit(libc::RLIMIT_NOFILE, &rlimit), 0);
+    }
+    let devnull = std::fs::File::open("/dev/null").unwrap();
+    let mut filler: Vec<OwnedFd> = Vec::new();
+    loop {
+        match devnull.try_clone() {
+            Ok(f) => filler.push(f.into()),
+            Err(e) if e.raw_os_error() == Some(libc::EMFILE) => break,
+            Err(e) => panic!("unexpected {e}"),
+        }
+    }
+    // The original too, or closing it would free one.
+    filler.push(devnull.into());
+    filler
 }

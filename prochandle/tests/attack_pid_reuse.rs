@@ -212,7 +212,28 @@ fn reuse_scenario() {
     let started = Instant::now();
     let mut reaper = ReapingShell::start();
 
-    // Case A: somebody else's process, reaped by its parent.
+    let (case_a, min_gap) = case_a(&mut reaper, handles);
+    let case_b = case_b();
+    let (same_tick, misfired) = case_c(&mut reaper, mode, exact_signals);
+    let (raced, race_misfired) = racing(mode, exact_signals);
+    println!(
+        "\nREPORT mode={mode} signals={} case_a={case_a} case_b={case_b} \
+         case_c={BACK_TO_BACK} case_c_same_tick={same_tick} case_c_misfired={misfired} \
+         min_gap_ticks={min_gap} case_d={RACES} case_d_sends={raced} \
+         case_d_misfired={race_misfired} seconds={:.1}",
+        if exact_signals {
+            "exact"
+        } else {
+            "kill-after-check"
+        },
+        started.elapsed().as_secs_f64()
+    );
+}
+
+/// Case A: somebody else's process, reaped by its parent. Returns the
+/// processes checked and the smallest start-time gap (in ticks) between
+/// an old process and the one on its PID.
+fn case_a(reaper: &mut ReapingShell, handles: bool) -> (usize, u64) {
     let mut case_a = 0;
     let mut min_gap = u64::MAX;
     for _ in 0..BATCHES {
@@ -240,8 +261,11 @@ fn reuse_scenario() {
         assert_untouched_and_stop(news);
     }
     assert!(min_gap >= 2, "case A wanted start times two ticks apart");
+    (case_a, min_gap)
+}
 
-    // Case B: our own child, after wait.
+/// Case B: our own child, after wait. Returns the processes checked.
+fn case_b() -> usize {
     let mut case_b = 0;
     for _ in 0..BATCHES {
         let olds: Vec<Process> = (0..BATCH)
@@ -266,8 +290,13 @@ fn reuse_scenario() {
         }
         assert_untouched_and_stop(news);
     }
+    case_b
+}
 
-    // Case C: back to back, often within one clock tick.
+/// Case C: back to back, often within one clock tick. Returns how often
+/// the new process started in the old one's tick, and how often a signal
+/// meant for the old one reached it (allowed only where the mode says).
+fn case_c(reaper: &mut ReapingShell, mode: PinMode, exact_signals: bool) -> (usize, usize) {
     let (mut same_tick, mut misfired) = (0, 0);
     for _ in 0..BACK_TO_BACK {
         let pid = reaper.spawn_sleepers(1)[0];
@@ -306,20 +335,7 @@ fn reuse_scenario() {
         new.kill().unwrap();
         new.wait().unwrap();
     }
-
-    let (raced, race_misfired) = racing(mode, exact_signals);
-    println!(
-        "\nREPORT mode={mode} signals={} case_a={case_a} case_b={case_b} \
-         case_c={BACK_TO_BACK} case_c_same_tick={same_tick} case_c_misfired={misfired} \
-         min_gap_ticks={min_gap} case_d={RACES} case_d_sends={raced} \
-         case_d_misfired={race_misfired} seconds={:.1}",
-        if exact_signals {
-            "exact"
-        } else {
-            "kill-after-check"
-        },
-        started.elapsed().as_secs_f64()
-    );
+    (same_tick, misfired)
 }
 
 /// Case D: signals racing the kill, the reap and the reuse. Returns how
