@@ -213,10 +213,17 @@ fn a_member_spawned_so_is_killed_with_the_tree() {
     let Some(scope) = scope_of(MechanismKind::Cgroup) else {
         return;
     };
+    kills_a_two_process_tree(&scope, "setsid sleep 1000 <&- >&- 2>&- & exec sleep 1000");
+}
+
+/// Spawns `sh -c script`, which must leave two live processes, with
+/// `spawn_command`; `Scope::kill` then ends both, and the first dies of
+/// `SIGKILL`.
+fn kills_a_two_process_tree(scope: &Scope, script: &str) {
     let mark = TreeMark::new();
     let mut command = ScopeCommand::new("sh");
     command
-        .args(["-c", "setsid sleep 1000 <&- >&- 2>&- & exec sleep 1000"])
+        .args(["-c", script])
         .env(TREE_MARK_ENV, mark.value());
     let first = scope.spawn_command(&command).unwrap();
     prochandle_test_support::eventually("two live processes", || {
@@ -241,18 +248,7 @@ fn the_child_leads_its_own_group(kind: MechanismKind) {
     let ids: Vec<&str> = text.split_whitespace().collect();
     assert_eq!(ids.len(), 2, "{text}");
     assert_eq!(ids[0], ids[1], "the child leads its group: {text}");
-    let mark = TreeMark::new();
-    let mut sleeper = ScopeCommand::new("sh");
-    sleeper
-        .args(["-c", "sleep 1000 & exec sleep 1000"])
-        .env(TREE_MARK_ENV, mark.value());
-    let first = scope.spawn_command(&sleeper).unwrap();
-    prochandle_test_support::eventually("two live processes", || {
-        (mark.live().len() == 2).then_some(())
-    });
-    scope.kill().unwrap();
-    assert!(mark.wait_gone(Duration::from_secs(1)).is_empty());
-    assert_eq!(first.wait().unwrap().signal(), Some(Signal::KILL));
+    kills_a_two_process_tree(&scope, "sleep 1000 & exec sleep 1000");
 }
 
 #[test]
