@@ -39,22 +39,18 @@ pub enum ChildStdio {
     Handle(std::os::windows::io::OwnedHandle),
 }
 
-#[cfg(unix)]
 macro_rules! stdio_from {
     ($($t:ty),*) => {$(
         impl From<$t> for ChildStdio {
             fn from(v: $t) -> ChildStdio {
-                ChildStdio::Fd(v.into())
-            }
-        }
-    )*};
-}
-#[cfg(windows)]
-macro_rules! stdio_from {
-    ($($t:ty),*) => {$(
-        impl From<$t> for ChildStdio {
-            fn from(v: $t) -> ChildStdio {
-                ChildStdio::Handle(v.into())
+                #[cfg(unix)]
+                {
+                    ChildStdio::Fd(v.into())
+                }
+                #[cfg(windows)]
+                {
+                    ChildStdio::Handle(v.into())
+                }
             }
         }
     )*};
