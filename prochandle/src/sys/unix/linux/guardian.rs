@@ -94,17 +94,8 @@ impl Guardian {
             unsafe { guard(fds) }
         }
         drop(read_end);
-        let process = match Process::open(pid as u32) {
-            Ok(p) => p,
-            Err(e) => {
-                // SAFETY: our unreaped child: its PID is still its own.
-                unsafe {
-                    libc::kill(pid, libc::SIGKILL);
-                    libc::waitpid(pid, std::ptr::null_mut(), 0);
-                }
-                return Err(e);
-            }
-        };
+        // Unreaped, the guardian still owns its PID: killing it is safe.
+        let process = Process::open(pid as u32).inspect_err(|_| super::spawn::reap(pid))?;
         Ok(Guardian {
             process,
             _owner_end: write_end,
