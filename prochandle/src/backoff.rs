@@ -87,10 +87,7 @@ impl Backoff {
         let pause = self.next_pause();
         match deadline {
             None => Some(pause),
-            Some(d) => {
-                let left = d.checked_duration_since(Instant::now())?;
-                (!left.is_zero()).then(|| pause.min(left))
-            }
+            Some(d) => time_left(d).map(|left| pause.min(left)),
         }
     }
 }
@@ -99,6 +96,14 @@ impl Default for Backoff {
     fn default() -> Backoff {
         Backoff::new()
     }
+}
+
+/// The time left before `deadline`; `None` once it has come (a zero
+/// remainder counts as come, so that a wait never turns into a 0 ms poll).
+pub(crate) fn time_left(deadline: Instant) -> Option<Duration> {
+    deadline
+        .checked_duration_since(Instant::now())
+        .filter(|left| !left.is_zero())
 }
 
 /// Calls `check` until it returns `Some`, sleeping this thread on the

@@ -231,11 +231,7 @@ impl ScopeCommand {
             env_clear: self.env_clear,
             env: &self.env,
             cwd: self.cwd.as_deref(),
-            stdio: [
-                stdio(&self.stdio[0]),
-                stdio(&self.stdio[1]),
-                stdio(&self.stdio[2]),
-            ],
+            stdio: self.stdio.each_ref().map(stdio),
             death_signal: None,
         }
     }

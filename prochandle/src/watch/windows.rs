@@ -38,7 +38,7 @@
 use std::collections::HashMap;
 use std::ffi::c_void;
 use std::io;
-use std::os::windows::io::{AsRawHandle, FromRawHandle, OwnedHandle};
+use std::os::windows::io::{AsRawHandle, OwnedHandle};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -46,8 +46,8 @@ use windows_sys::Win32::Foundation::{
     ERROR_ACCESS_DENIED, HANDLE, INVALID_HANDLE_VALUE, WAIT_FAILED,
 };
 use windows_sys::Win32::System::Threading::{
-    CreateEventW, RegisterWaitForSingleObject, SetEvent, UnregisterWaitEx, WaitForSingleObject,
-    INFINITE, WT_EXECUTEINWAITTHREAD, WT_EXECUTEONLYONCE,
+    RegisterWaitForSingleObject, SetEvent, UnregisterWaitEx, WaitForSingleObject, INFINITE,
+    WT_EXECUTEINWAITTHREAD, WT_EXECUTEONLYONCE,
 };
 
 use crate::error::{Error, Result};
@@ -136,14 +136,8 @@ impl Poller {
     pub(super) const CHECK_AFTER_ARM: bool = false;
 
     pub(super) fn new() -> Result<Poller> {
-        // SAFETY: no security attributes (so not inheritable), auto-reset,
-        // initially unset, unnamed; the result is checked.
-        let event = unsafe { CreateEventW(std::ptr::null(), 0, 0, std::ptr::null()) };
-        if event.is_null() {
-            return Err(Error::os("CreateEventW", io::Error::last_os_error()));
-        }
-        // SAFETY: a fresh handle that nobody else owns.
-        let bell = unsafe { OwnedHandle::from_raw_handle(event as _) };
+        let bell = crate::sys::windows::api::auto_reset_event()
+            .map_err(|e| Error::os("CreateEventW", e))?;
         Ok(Poller {
             shared: Arc::new(Shared {
                 ready: Mutex::new(Vec::new()),

@@ -12,8 +12,8 @@ use windows_sys::Win32::Foundation::{
 };
 use windows_sys::Win32::System::ProcessStatus::{K32GetProcessMemoryInfo, PROCESS_MEMORY_COUNTERS};
 use windows_sys::Win32::System::Threading::{
-    GetCurrentProcess, GetExitCodeProcess, GetProcessId, GetProcessTimes, OpenProcess,
-    TerminateProcess, WaitForSingleObject, INFINITE,
+    CreateEventW, GetCurrentProcess, GetExitCodeProcess, GetProcessId, GetProcessTimes,
+    OpenProcess, TerminateProcess, WaitForSingleObject, INFINITE,
 };
 
 pub(crate) fn raw(handle: BorrowedHandle<'_>) -> HANDLE {
@@ -78,6 +78,19 @@ pub(crate) fn process_id(handle: BorrowedHandle<'_>) -> io::Result<u32> {
         0 => Err(io::Error::last_os_error()),
         pid => Ok(pid),
     }
+}
+
+/// A new event: auto-reset (each set wakes one wait), unset, unnamed and
+/// not inheritable.
+pub(crate) fn auto_reset_event() -> io::Result<OwnedHandle> {
+    // SAFETY: no security attributes (so not inheritable), auto-reset,
+    // initially unset, unnamed; the result is checked.
+    let event = unsafe { CreateEventW(std::ptr::null(), 0, 0, std::ptr::null()) };
+    if event.is_null() {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: a fresh handle that nobody else owns.
+    Ok(unsafe { OwnedHandle::from_raw_handle(event as _) })
 }
 
 /// A Windows wait's timeout in milliseconds (`None`: `INFINITE`). Rounded

@@ -24,14 +24,14 @@
 //! while someone listens, and rings if the job is empty.
 
 use std::io;
-use std::os::windows::io::{AsHandle, BorrowedHandle, FromRawHandle, OwnedHandle};
+use std::os::windows::io::{AsHandle, BorrowedHandle, OwnedHandle};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
-use windows_sys::Win32::System::Threading::{CreateEventW, SetEvent};
+use windows_sys::Win32::System::Threading::SetEvent;
 
-use super::api::{job_active_processes, raw, wait_exit};
+use super::api::{auto_reset_event, job_active_processes, raw, wait_exit};
 use super::port::{self, Packet, JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO};
 
 /// The completion key of the job's own packets.
@@ -112,14 +112,7 @@ impl EmptyWatch {
 
     /// A new listener, rung at each emptiness from now on.
     pub(crate) fn listen(&self) -> io::Result<Listener> {
-        // SAFETY: no security attributes (not inheritable), auto-reset,
-        // initially unset, unnamed; the result is checked.
-        let event = unsafe { CreateEventW(std::ptr::null(), 0, 0, std::ptr::null()) };
-        if event.is_null() {
-            return Err(io::Error::last_os_error());
-        }
-        // SAFETY: a fresh handle that nobody else owns.
-        let event = Arc::new(unsafe { OwnedHandle::from_raw_handle(event as _) });
+        let event = Arc::new(auto_reset_event()?);
         self.hub.lock().push(Arc::clone(&event));
         Ok(Listener {
             hub: Arc::clone(&self.hub),

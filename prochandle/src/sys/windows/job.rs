@@ -204,9 +204,9 @@ impl Container {
             }
             let timeout = match deadline {
                 None => None,
-                Some(deadline) => match deadline.checked_duration_since(Instant::now()) {
-                    Some(left) if !left.is_zero() => Some(left),
-                    _ => return Ok(false),
+                Some(deadline) => match crate::backoff::time_left(deadline) {
+                    Some(left) => Some(left),
+                    None => return Ok(false),
                 },
             };
             listener.wait(timeout).map_err(os("WaitForSingleObject"))?;

@@ -27,7 +27,7 @@ use std::time::Instant;
 
 use rustix::event::{poll, PollFd, PollFlags};
 
-use crate::backoff::Backoff;
+use crate::backoff::{time_left, Backoff};
 
 /// One cgroup created for a scope, with its control files open.
 #[derive(Debug)]
@@ -280,9 +280,9 @@ impl Cgroup {
             }
             let timeout = match deadline {
                 None => None,
-                Some(d) => match d.checked_duration_since(Instant::now()) {
-                    Some(left) if !left.is_zero() => Some(left),
-                    _ => return self.event(key).map(|v| v == want),
+                Some(d) => match time_left(d) {
+                    Some(left) => Some(left),
+                    None => return self.event(key).map(|v| v == want),
                 },
             };
             let timeout = match (timeout, eager) {
