@@ -277,8 +277,7 @@ impl Drop for Container {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sys::windows::port::tests::job;
-    use std::process::Stdio;
+    use crate::sys::windows::port::tests::{job, pinger};
     use std::time::Duration;
 
     /// Without a port the job is polled as before, and the report says so.
@@ -300,10 +299,7 @@ mod tests {
         assert!(reason.contains("no port here"), "{reason}");
         assert!(container.listen_empty().unwrap().is_none());
 
-        let mut command = Command::new("ping");
-        command
-            .args(["-n", "300", "127.0.0.1"])
-            .stdout(Stdio::null());
+        let mut command = pinger();
         container.prepare(&mut command);
         let mut child = command.spawn().unwrap();
         container.started(&child).unwrap();

@@ -129,13 +129,18 @@ pub(super) mod tests {
         unsafe { OwnedHandle::from_raw_handle(job as _) }
     }
 
+    /// A long `ping` (Wine has no `timeout.exe`), output discarded.
+    pub(in crate::sys::windows) fn pinger() -> Command {
+        let mut command = Command::new("ping");
+        command
+            .args(["-n", "300", "127.0.0.1"])
+            .stdout(Stdio::null());
+        command
+    }
+
     /// A long `ping` started into `job`; the caller kills and waits for it.
     pub(in crate::sys::windows) fn member_of(job: &OwnedHandle) -> Child {
-        let child = Command::new("ping")
-            .args(["-n", "300", "127.0.0.1"])
-            .stdout(Stdio::null())
-            .spawn()
-            .unwrap();
+        let child = pinger().spawn().unwrap();
         // SAFETY: valid job and process handles.
         let assigned =
             unsafe { AssignProcessToJobObject(raw(job.as_handle()), raw(child.as_handle())) };
