@@ -145,6 +145,14 @@ fn open(path: &Path, write: bool) -> io::Result<File> {
         .open(path)
 }
 
+/// A directory as a handle to name it by (`O_PATH`: no read access
+/// needed), close-on-exec.
+fn open_dir(path: &Path) -> io::Result<OwnedFd> {
+    let flags =
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC;
+    Ok(rustix::fs::open(path, flags, rustix::fs::Mode::empty())?)
+}
+
 fn open_optional(path: &Path) -> io::Result<Option<File>> {
     match open(path, true) {
         Ok(f) => Ok(Some(f)),
@@ -165,13 +173,7 @@ impl Cgroup {
         let dir = parent.join(name);
         std::fs::create_dir(&dir)?;
         let opened = (|| {
-            let dir_fd = rustix::fs::open(
-                &dir,
-                rustix::fs::OFlags::PATH
-                    | rustix::fs::OFlags::DIRECTORY
-                    | rustix::fs::OFlags::CLOEXEC,
-                rustix::fs::Mode::empty(),
-            )?;
+            let dir_fd = open_dir(&dir)?;
             let procs = open(&dir.join("cgroup.procs"), true)?;
             let events = open(&dir.join("cgroup.events"), false)?;
             let kill = open_optional(&dir.join("cgroup.kill"))?;
@@ -206,11 +208,7 @@ impl Cgroup {
         let invalid = || io::Error::from(io::ErrorKind::InvalidInput);
         let parent = self.dir.parent().ok_or_else(invalid)?;
         let name = self.dir.file_name().ok_or_else(invalid)?;
-        let parent = rustix::fs::open(
-            parent,
-            rustix::fs::OFlags::PATH | rustix::fs::OFlags::DIRECTORY | rustix::fs::OFlags::CLOEXEC,
-            rustix::fs::Mode::empty(),
-        )?;
+        let parent = open_dir(parent)?;
         let name = CString::new(name.as_bytes()).map_err(|_| invalid())?;
         Ok((parent, name))
     }
