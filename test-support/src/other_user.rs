@@ -32,15 +32,14 @@ impl ExeForOthers {
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed)
         ));
-        let copy = |from: &Path, to: &Path| -> std::io::Result<()> {
-            std::fs::create_dir(to.parent().unwrap())?;
-            std::fs::set_permissions(to.parent().unwrap(), PermissionsExt::from_mode(0o755))?;
-            std::fs::copy(from, to)?;
-            std::fs::set_permissions(to, PermissionsExt::from_mode(0o755))
-        };
         let path = dir.join(exe.file_name().expect("a file name"));
-        copy(&exe, &path)
-            .unwrap_or_else(|e| panic!("copy {} for another user: {e}", exe.display()));
+        let copied = (|| -> std::io::Result<()> {
+            std::fs::create_dir(&dir)?;
+            std::fs::set_permissions(&dir, PermissionsExt::from_mode(0o755))?;
+            std::fs::copy(&exe, &path)?;
+            std::fs::set_permissions(&path, PermissionsExt::from_mode(0o755))
+        })();
+        copied.unwrap_or_else(|e| panic!("copy {} for another user: {e}", exe.display()));
         assert!(
             reachable_by_others(&path),
             "{} is not reachable by other users either: set TMPDIR to a directory they may enter",
