@@ -320,6 +320,19 @@ impl Scope {
     pub(crate) fn listen_empty(&self) -> Result<Option<sys::windows::empty::Listener>> {
         self.inner.listen_empty()
     }
+
+    /// What tells a watcher's poller of this scope's emptiness, opened for
+    /// it alone: [`open_events`](Scope::open_events) on Linux,
+    /// [`listen_empty`](Scope::listen_empty) on Windows; `None` where the
+    /// scope must be re-checked (and always on macOS and FreeBSD).
+    pub(crate) fn empty_notifier(&self) -> Result<Option<sys::EmptyNotifier>> {
+        #[cfg(target_os = "linux")]
+        return self.open_events();
+        #[cfg(windows)]
+        return self.listen_empty();
+        #[cfg(any(target_os = "macos", target_os = "freebsd"))]
+        return Ok(None);
+    }
 }
 
 impl std::fmt::Debug for Scope {

@@ -2,22 +2,29 @@
 //! the same things: a `Process` (`open`, `current`, `from_child`,
 //! `from_handle`, `pid`, `handle`, `into_handle`, `is_child`, `signal`,
 //! `try_wait`, `wait_until`), the handle types, and `capabilities()`, the
-//! probe's cached report. Nothing here imports the portable layer above.
+//! probe's cached report; and a `Poller` for the watcher (`poll.rs`).
+//! Nothing here imports the portable layer above.
 
 pub(crate) mod container;
+pub(crate) mod poll;
 pub(crate) mod self_wait;
 #[cfg(unix)]
 pub(crate) mod unix;
 #[cfg(windows)]
 pub(crate) mod windows;
 
+pub(crate) use poll::Target;
 #[cfg(unix)]
 pub(crate) use unix::container::Container;
 #[cfg(target_os = "linux")]
 pub(crate) use unix::linux;
 #[cfg(unix)]
 pub(crate) use unix::{capabilities, BorrowedHandle, OwnedHandle, Process};
+#[cfg(unix)]
+pub(crate) use unix::{EmptyNotifier, Poller, ScopeWatch};
 #[cfg(windows)]
 pub(crate) use windows::job::Container;
+#[cfg(windows)]
+pub(crate) use windows::poller::{EmptyNotifier, Poller, ScopeWatch};
 #[cfg(windows)]
 pub(crate) use windows::{capabilities, BorrowedHandle, OwnedHandle, Process};

@@ -5,7 +5,7 @@
 use std::time::Instant;
 
 use super::registry::{Registry, Watch};
-use super::{Event, Notice, Token, Watcher};
+use super::{target, Event, Notice, Token, Watcher};
 use crate::backoff::{Backoff, REAP_GRACE};
 use crate::error::Result;
 use crate::state::{ExitStatus, ProcessState, UnknownReason};
@@ -100,7 +100,7 @@ impl Watcher {
             Ok(Some(state)) => self.report(registry, token, state),
             Ok(None) => {
                 if registered {
-                    match self.poller.rearm(&entry.process, token) {
+                    match self.poller.rearm(target(&entry.process), token) {
                         Ok(true) => {
                             let spurious = backoff.advanced();
                             registry.set_watch(token, Watch::Armed { spurious });
@@ -199,7 +199,7 @@ impl Watcher {
         if entry.registered() {
             // Out of the poller: its (level-triggered) readiness would only
             // report the exit again.
-            self.poller.deregister(&entry.process, token);
+            self.poller.deregister(target(&entry.process), token);
         }
         let now = Instant::now();
         let mut backoff = Backoff::new();
@@ -218,7 +218,7 @@ impl Watcher {
             return;
         };
         if entry.registered() {
-            self.poller.deregister(&entry.process, token);
+            self.poller.deregister(target(&entry.process), token);
         }
         registry.push_found(Ok(Event {
             token: Token(token),

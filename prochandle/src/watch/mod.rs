@@ -105,16 +105,6 @@ mod event;
 mod registry;
 mod scopes;
 
-#[cfg(target_os = "linux")]
-#[path = "epoll.rs"]
-mod backend;
-#[cfg(any(target_os = "macos", target_os = "freebsd"))]
-#[path = "kqueue.rs"]
-mod backend;
-#[cfg(windows)]
-#[path = "windows.rs"]
-mod backend;
-
 use std::fmt;
 use std::sync::{Mutex, MutexGuard};
 use std::time::{Duration, Instant};
@@ -122,8 +112,8 @@ use std::time::{Duration, Instant};
 use crate::backoff::Backoff;
 use crate::error::{Error, Result};
 use crate::process::Process;
+use crate::sys::{Poller, Target};
 pub use add_error::AddError;
-use backend::Poller;
 pub use event::{Event, Notice, ScopeEvent, Token};
 use registry::{Entry, Registry, Watch};
 
@@ -225,7 +215,7 @@ impl Watcher {
         }
         let mut registry = self.lock();
         let token = registry.allocate_token();
-        let armed = match self.poller.register(&process, token) {
+        let armed = match self.poller.register(target(&process), token) {
             Ok(armed) => armed,
             Err(error) => return Err(AddError(Box::new((error, process)))),
         };
@@ -277,7 +267,7 @@ impl Watcher {
         let process = match registry.take(token.0) {
             Some(entry) => {
                 if entry.registered() {
-                    self.poller.deregister(&entry.process, token.0);
+                    self.poller.deregister(target(&entry.process), token.0);
                 }
                 Some(entry.process)
             }
@@ -443,6 +433,14 @@ impl Watcher {
         // A panic elsewhere cannot leave the registry half-updated in a way
         // that matters: keep going.
         self.registry.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// What the poller registers for `process`: its PID and its handle.
+fn target(process: &Process) -> Target<'_> {
+    Target {
+        pid: process.pid(),
+        handle: process.handle(),
     }
 }
 

@@ -6,13 +6,13 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::backend::EventsFd;
 use super::{Event, Notice, ScopeEvent};
 use crate::backoff::Backoff;
 use crate::error::Result;
 use crate::process::Process;
 use crate::scope::Scope;
 use crate::state::ProcessState;
+use crate::sys::ScopeWatch;
 
 /// How one registered process is being watched.
 #[derive(Debug, Clone, Copy)]
@@ -79,10 +79,11 @@ impl Entry {
 /// One registered scope.
 pub(super) struct ScopeEntry {
     pub scope: Arc<Scope>,
-    /// Its own `cgroup.events` descriptor, in the poller for `EPOLLPRI`
-    /// (edge-triggered, never read: each kernel notification is one
-    /// report); `None`: the mode has none, and it is re-checked.
-    pub events: Option<EventsFd>,
+    /// Its registration in the poller (Linux: its own `cgroup.events`
+    /// descriptor, for `EPOLLPRI`, edge-triggered and never read, so each
+    /// kernel notification is one report; Windows: a pool wait on a
+    /// listener of its job's port); `None`: it is re-checked.
+    pub events: Option<ScopeWatch>,
     /// When it is next re-checked: always for a scope without `events`,
     /// else only after a failed check. Then on the `backoff` schedule.
     pub due: Option<Instant>,

@@ -57,7 +57,10 @@ impl Watcher {
     pub fn add_scope(&self, scope: &Arc<Scope>) -> Result<Token> {
         let mut registry = self.lock();
         let token = registry.allocate_token();
-        let events = self.poller.register_scope(scope, token)?;
+        let events = match scope.empty_notifier()? {
+            Some(notifier) => self.poller.register_scope(notifier, token)?,
+            None => None,
+        };
         let polled = events.is_none();
         let mut backoff = Backoff::new();
         let due = polled.then(|| Instant::now() + backoff.next_pause());

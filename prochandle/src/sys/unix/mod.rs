@@ -24,7 +24,11 @@ compile_error!("prochandle supports Linux, macOS, FreeBSD and Windows");
 use std::os::fd::{BorrowedFd, OwnedFd};
 
 #[cfg(any(target_os = "macos", target_os = "freebsd"))]
+pub(crate) use bsd::poller::{EmptyNotifier, Poller, ScopeWatch};
+#[cfg(any(target_os = "macos", target_os = "freebsd"))]
 pub(crate) use bsd::{capabilities, Process};
+#[cfg(target_os = "linux")]
+pub(crate) use linux::poller::{EmptyNotifier, Poller, ScopeWatch};
 #[cfg(target_os = "linux")]
 pub(crate) use linux::{capabilities, Process};
 

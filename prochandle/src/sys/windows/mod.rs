@@ -22,6 +22,7 @@
 pub(crate) mod api;
 pub(crate) mod empty;
 pub(crate) mod job;
+pub(crate) mod poller;
 mod port;
 mod probe;
 

@@ -8,6 +8,7 @@
 
 mod kinfo;
 pub(crate) mod kqueue;
+pub(crate) mod poller;
 
 use std::io;
 use std::mem::MaybeUninit;

@@ -12,6 +12,7 @@ pub(crate) mod identity;
 pub(crate) mod info;
 pub(crate) mod namespaces;
 pub(crate) mod peer;
+pub(crate) mod poller;
 mod probe;
 mod probe_info;
 pub(crate) mod procdir;

@@ -1,4 +1,5 @@
-//! Windows backend of the watcher: each process `HANDLE` is registered with
+//! The watcher's poller on Windows (see `sys/poll.rs`): each process
+//! `HANDLE` is registered with
 //! the system thread pool (`RegisterWaitForSingleObject`, one-shot), whose
 //! callback queues the token and sets one event that `next` sleeps on.
 //!
@@ -29,7 +30,7 @@
 //! spurious, so no check is needed after arming.
 //!
 //! A scope is registered through a listener of its job's completion port
-//! (`sys/windows/empty.rs`): an auto-reset event set at each emptiness. Its
+//! (`empty.rs`): an auto-reset event set at each emptiness. Its
 //! pool wait is standing, not one-shot: each set wakes the wait once and
 //! is consumed by it, so each emptiness queues the token once, and the
 //! watcher confirms it with `Scope::is_empty`. The event stays open until
@@ -50,10 +51,9 @@ use windows_sys::Win32::System::Threading::{
     WT_EXECUTEINWAITTHREAD, WT_EXECUTEONLYONCE,
 };
 
+use super::empty::Listener;
 use crate::error::{Error, Result};
-use crate::process::Process;
-use crate::scope::Scope;
-use crate::sys::windows::empty::Listener;
+use crate::sys::poll::Target;
 
 /// Longest single sleep, as on Linux; callers simply loop.
 const MAX_SLEEP_MS: u32 = 24 * 3600 * 1000;
@@ -110,15 +110,18 @@ impl Registration {
     }
 }
 
+/// What tells of a scope's emptiness: a listener of its job's port.
+pub(crate) type EmptyNotifier = Listener;
+
 /// A scope's emptiness in the pool: its listener and the pool's wait on
 /// the listener's event. Dropping it ends the wait (no callback runs
 /// after), then closes the listener.
-pub(super) struct EventsFd {
+pub(crate) struct ScopeWatch {
     wait: Option<Registration>,
     _listener: Listener,
 }
 
-impl Drop for EventsFd {
+impl Drop for ScopeWatch {
     fn drop(&mut self) {
         if let Some(wait) = self.wait.take() {
             wait.end();
@@ -126,16 +129,16 @@ impl Drop for EventsFd {
     }
 }
 
-pub(super) struct Poller {
+pub(crate) struct Poller {
     shared: Arc<Shared>,
     waits: Mutex<HashMap<u64, Registration>>,
 }
 
 impl Poller {
     /// A process handle's signal is permanent and never spurious.
-    pub(super) const CHECK_AFTER_ARM: bool = false;
+    pub(crate) const CHECK_AFTER_ARM: bool = false;
 
-    pub(super) fn new() -> Result<Poller> {
+    pub(crate) fn new() -> Result<Poller> {
         let bell = crate::sys::windows::api::auto_reset_event()
             .map_err(|e| Error::os("CreateEventW", e))?;
         Ok(Poller {
@@ -147,11 +150,11 @@ impl Poller {
         })
     }
 
-    /// Asks the pool to report `process`'s exit once, under `token`.
+    /// Asks the pool to report `target`'s exit once, under `token`.
     /// `false`: its handle lacks `SYNCHRONIZE` (an `open` that got fewer
     /// rights), so it cannot be waited on and is polled instead.
-    pub(super) fn register(&self, process: &Process, token: u64) -> Result<bool> {
-        let Some(handle) = process.handle() else {
+    pub(crate) fn register(&self, target: Target<'_>, token: u64) -> Result<bool> {
+        let Some(handle) = target.handle else {
             return Ok(false);
         };
         let raw = handle.as_raw_handle() as HANDLE;
@@ -220,31 +223,33 @@ impl Poller {
     /// emptiness is reported once, edge-triggered like `cgroup.events` on
     /// Linux. The caller checks the scope right after: an emptiness
     /// before the listener existed is found by that check. `None`: the job
-    /// has no port, and the scope is re-checked on the backoff schedule.
-    pub(super) fn register_scope(&self, scope: &Scope, token: u64) -> Result<Option<EventsFd>> {
-        let Some(listener) = scope.listen_empty()? else {
-            return Ok(None);
-        };
+    /// cannot be waited on, and the scope is re-checked on the backoff
+    /// schedule.
+    pub(crate) fn register_scope(
+        &self,
+        listener: EmptyNotifier,
+        token: u64,
+    ) -> Result<Option<ScopeWatch>> {
         let event = listener.event().as_raw_handle() as HANDLE;
         // An event we created with all rights cannot refuse the wait.
         let Some(wait) = self.arm(event, token, 0)? else {
             return Ok(None);
         };
-        Ok(Some(EventsFd {
+        Ok(Some(ScopeWatch {
             wait: Some(wait),
             _listener: listener,
         }))
     }
 
     /// Registers a new one-shot wait in place of a spent one.
-    pub(super) fn rearm(&self, process: &Process, token: u64) -> Result<bool> {
-        self.deregister(process, token);
-        self.register(process, token)
+    pub(crate) fn rearm(&self, target: Target<'_>, token: u64) -> Result<bool> {
+        self.deregister(target, token);
+        self.register(target, token)
     }
 
     /// Ends `token`'s wait; once this returns, its callback is not running
     /// and never will.
-    pub(super) fn deregister(&self, _process: &Process, token: u64) {
+    pub(crate) fn deregister(&self, _target: Target<'_>, token: u64) {
         // Not under the map's lock: ending may wait for a callback.
         let registration = self.lock_waits().remove(&token);
         if let Some(registration) = registration {
@@ -254,7 +259,7 @@ impl Poller {
 
     /// Sleeps until a callback or `wake` sets the event, or `timeout`
     /// passes; appends the signalled tokens to `ready`.
-    pub(super) fn wait(&self, timeout: Option<Duration>, ready: &mut Vec<u64>) -> Result<()> {
+    pub(crate) fn wait(&self, timeout: Option<Duration>, ready: &mut Vec<u64>) -> Result<()> {
         let ms = timeout.map_or(MAX_SLEEP_MS, |t| {
             // Round up: waking a little early would only sleep again.
             let ms = t.as_nanos().div_ceil(1_000_000);
@@ -272,7 +277,7 @@ impl Poller {
     }
 
     /// Makes a sleeping (or the next) `wait` return.
-    pub(super) fn wake(&self) {
+    pub(crate) fn wake(&self) {
         self.shared.ring();
     }
 
@@ -309,9 +314,18 @@ unsafe extern "system" fn on_signalled(context: *mut c_void, _timed_out: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::process::Process;
+    use crate::scope::Scope;
     use std::process::{Command, Stdio};
     use std::time::Instant;
     use windows_sys::Win32::System::Threading::PROCESS_QUERY_LIMITED_INFORMATION;
+
+    fn target(p: &Process) -> Target<'_> {
+        Target {
+            pid: p.pid(),
+            handle: p.handle(),
+        }
+    }
 
     fn pinger_command() -> Command {
         let mut cmd = Command::new("ping");
@@ -341,7 +355,10 @@ mod tests {
     fn the_pool_reports_an_exit_once_armed() {
         let poller = Poller::new().unwrap();
         let p = pinger();
-        assert!(poller.register(&p, 7).unwrap(), "a spawned handle is armed");
+        assert!(
+            poller.register(target(&p), 7).unwrap(),
+            "a spawned handle is armed"
+        );
         let mut ready = Vec::new();
         poller
             .wait(Some(Duration::from_millis(200)), &mut ready)
@@ -349,7 +366,7 @@ mod tests {
         assert!(ready.is_empty(), "nothing exited: {ready:?}");
         p.kill().unwrap();
         assert!(reported(&poller, 7));
-        poller.deregister(&p, 7);
+        poller.deregister(target(&p), 7);
         p.wait().unwrap();
     }
 
@@ -359,9 +376,9 @@ mod tests {
         let p = pinger();
         p.kill().unwrap();
         p.wait().unwrap();
-        assert!(poller.register(&p, 1).unwrap());
+        assert!(poller.register(target(&p), 1).unwrap());
         assert!(reported(&poller, 1));
-        assert!(poller.rearm(&p, 1).unwrap());
+        assert!(poller.rearm(target(&p), 1).unwrap());
         assert!(reported(&poller, 1));
         // Dropping the poller ends the spent wait it still holds.
     }
@@ -370,8 +387,8 @@ mod tests {
     fn wake_ends_a_wait_and_a_removed_wait_never_reports() {
         let poller = Poller::new().unwrap();
         let p = pinger();
-        assert!(poller.register(&p, 3).unwrap());
-        poller.deregister(&p, 3);
+        assert!(poller.register(target(&p), 3).unwrap());
+        poller.deregister(target(&p), 3);
         p.kill().unwrap();
         p.wait().unwrap();
         poller.wake();
@@ -397,7 +414,8 @@ mod tests {
         let scope = Scope::new().unwrap();
         let member = scope.spawn(&mut pinger_command()).unwrap();
         let poller = Poller::new().unwrap();
-        let armed = poller.register_scope(&scope, 5).unwrap();
+        let listener = scope.listen_empty().unwrap().expect("a job with a port");
+        let armed = poller.register_scope(listener, 5).unwrap();
         assert!(armed.is_some(), "the scope would be polled");
         let mut ready = Vec::new();
         poller
@@ -419,14 +437,17 @@ mod tests {
         .unwrap();
         let weak = Process::from_handle(weak).unwrap();
         let poller = Poller::new().unwrap();
-        assert!(!poller.register(&weak, 9).unwrap(), "cannot be waited on");
+        assert!(
+            !poller.register(target(&weak), 9).unwrap(),
+            "cannot be waited on"
+        );
 
         // The handles registered next to it are still reported.
         let other = pinger();
-        assert!(poller.register(&other, 10).unwrap());
+        assert!(poller.register(target(&other), 10).unwrap());
         other.kill().unwrap();
         assert!(reported(&poller, 10));
-        poller.deregister(&other, 10);
+        poller.deregister(target(&other), 10);
         other.wait().unwrap();
         p.kill().unwrap();
         p.wait().unwrap();

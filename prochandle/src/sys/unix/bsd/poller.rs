@@ -1,4 +1,4 @@
-//! macOS and FreeBSD backend of the watcher: one kqueue, one
+//! The watcher's poller on macOS and FreeBSD (see `sys/poll.rs`): one kqueue, one
 //! `EVFILT_PROC`/`NOTE_EXIT` filter per watched PID, and an `EVFILT_USER`
 //! event to wake a sleeping `next`. Both systems have both filters.
 //!
@@ -25,10 +25,9 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::sync::{Mutex, MutexGuard};
 use std::time::Duration;
 
+use super::kqueue;
 use crate::error::{Error, Result};
-use crate::process::Process;
-use crate::scope::Scope;
-use crate::sys::unix::bsd::kqueue;
+use crate::sys::poll::Target;
 
 /// Ident of the wake-up event (`EVFILT_USER` idents are ours to choose and
 /// live apart from `EVFILT_PROC`'s PIDs).
@@ -40,10 +39,14 @@ const MAX_SLEEP: Duration = Duration::from_secs(24 * 3600);
 /// Events fetched per `kevent`; more wait for the next call.
 const BATCH: usize = 256;
 
-/// No scope has a descriptor to watch here: scopes are re-checked.
-pub(super) enum EventsFd {}
+/// No scope has a notifier here (a process group has none): scopes are
+/// re-checked, and none is ever registered.
+pub(crate) enum EmptyNotifier {}
 
-pub(super) struct Poller {
+/// A registered scope; none can be (see [`EmptyNotifier`]).
+pub(crate) enum ScopeWatch {}
+
+pub(crate) struct Poller {
     kq: OwnedFd,
     /// Tokens armed per PID; a PID is here exactly while its filter is.
     armed: Mutex<HashMap<libc::pid_t, Vec<u64>>>,
@@ -52,9 +55,9 @@ pub(super) struct Poller {
 impl Poller {
     /// A filter watches a PID, not a process: check after arming (module
     /// docs).
-    pub(super) const CHECK_AFTER_ARM: bool = true;
+    pub(crate) const CHECK_AFTER_ARM: bool = true;
 
-    pub(super) fn new() -> Result<Poller> {
+    pub(crate) fn new() -> Result<Poller> {
         let kq = kqueue::new_queue().map_err(|e| Error::os("kqueue", e))?;
         let poller = Poller {
             kq,
@@ -67,11 +70,11 @@ impl Poller {
         Ok(poller)
     }
 
-    /// Arms `NOTE_EXIT` for `process`'s PID under `token`. `false`: not
+    /// Arms `NOTE_EXIT` for `target`'s PID under `token`. `false`: not
     /// armed, because the PID is gone (`ESRCH`) or we may not watch it
     /// (`EPERM`); the watcher then re-checks it on its backoff schedule.
-    pub(super) fn register(&self, process: &Process, token: u64) -> Result<bool> {
-        let pid = process.pid() as libc::pid_t;
+    pub(crate) fn register(&self, target: Target<'_>, token: u64) -> Result<bool> {
+        let pid = target.pid as libc::pid_t;
         let mut armed = self.lock();
         if let Some(tokens) = armed.get_mut(&pid) {
             // Its filter is armed (or fired and not yet collected, which
@@ -96,21 +99,24 @@ impl Poller {
     }
 
     /// Scopes are re-checked on the backoff schedule here (a process
-    /// group or a job object has no notification this poller can take):
-    /// nothing to register.
-    pub(super) fn register_scope(&self, _scope: &Scope, _token: u64) -> Result<Option<EventsFd>> {
-        Ok(None)
+    /// group has no notification this poller can take): never called.
+    pub(crate) fn register_scope(
+        &self,
+        notifier: EmptyNotifier,
+        _token: u64,
+    ) -> Result<Option<ScopeWatch>> {
+        match notifier {}
     }
 
     /// Arms the filter again after a report the watcher found not to be an
     /// exit.
-    pub(super) fn rearm(&self, process: &Process, token: u64) -> Result<bool> {
-        self.register(process, token)
+    pub(crate) fn rearm(&self, target: Target<'_>, token: u64) -> Result<bool> {
+        self.register(target, token)
     }
 
     /// Forgets `token`; the filter goes with the PID's last token.
-    pub(super) fn deregister(&self, process: &Process, token: u64) {
-        let pid = process.pid() as libc::pid_t;
+    pub(crate) fn deregister(&self, target: Target<'_>, token: u64) {
+        let pid = target.pid as libc::pid_t;
         let mut armed = self.lock();
         let Some(tokens) = armed.get_mut(&pid) else {
             return; // fired already
@@ -130,7 +136,7 @@ impl Poller {
 
     /// Sleeps until a filter fires, `timeout` passes (`None`: no limit) or
     /// `wake` is called; appends the ready tokens to `ready`.
-    pub(super) fn wait(&self, timeout: Option<Duration>, ready: &mut Vec<u64>) -> Result<()> {
+    pub(crate) fn wait(&self, timeout: Option<Duration>, ready: &mut Vec<u64>) -> Result<()> {
         let timeout = timeout.unwrap_or(MAX_SLEEP).min(MAX_SLEEP);
         let timeout = libc::timespec {
             tv_sec: timeout.as_secs() as libc::time_t,
@@ -171,7 +177,7 @@ impl Poller {
     }
 
     /// Makes a sleeping (or the next) `wait` return.
-    pub(super) fn wake(&self) {
+    pub(crate) fn wake(&self) {
         // Fails only if the kqueue is gone, which it is not while we live.
         let _ = self.change(WAKER, libc::EVFILT_USER, 0, libc::NOTE_TRIGGER);
     }

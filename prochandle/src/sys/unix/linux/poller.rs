@@ -1,5 +1,6 @@
-//! Linux backend of the watcher: one epoll instance over the pidfds, plus an
-//! eventfd to wake a blocked `next` when the work changes under it.
+//! The watcher's poller on Linux (see `sys/poll.rs`): one epoll instance
+//! over the pidfds and the scopes' `cgroup.events` descriptors, plus an
+//! eventfd to wake a blocked `wait` when the work changes under it.
 //!
 //! Why rustix's epoll and not `mio` or `polling`: rustix is already our one
 //! Linux dependency, a pidfd needs nothing but `EPOLLIN`, and we want
@@ -16,8 +17,7 @@ use rustix::event::epoll::{self, CreateFlags, EventData, EventFlags};
 use rustix::event::{eventfd, EventfdFlags, Timespec};
 
 use crate::error::{Error, Result};
-use crate::process::Process;
-use crate::scope::Scope;
+use crate::sys::poll::Target;
 use crate::sys::unix::errno::{self, Call};
 
 /// The token of the eventfd; the registry never hands it out.
@@ -30,10 +30,14 @@ const MAX_SLEEP: Duration = Duration::from_secs(24 * 3600);
 /// Events fetched per `epoll_wait`; more simply wait for the next call.
 const BATCH: usize = 256;
 
-/// A scope's own `cgroup.events` descriptor, registered for `EPOLLPRI`.
-pub(super) type EventsFd = OwnedFd;
+/// What tells of a scope's emptiness: a `cgroup.events` descriptor opened
+/// for the watcher alone.
+pub(crate) type EmptyNotifier = OwnedFd;
 
-pub(super) struct Poller {
+/// A registered scope: the same descriptor, in the epoll while it is open.
+pub(crate) type ScopeWatch = OwnedFd;
+
+pub(crate) struct Poller {
     epoll: OwnedFd,
     waker: OwnedFd,
 }
@@ -41,9 +45,9 @@ pub(super) struct Poller {
 impl Poller {
     /// A pidfd's readiness is level-triggered: arming one whose process has
     /// already exited reports it at once, so no check is needed after.
-    pub(super) const CHECK_AFTER_ARM: bool = false;
+    pub(crate) const CHECK_AFTER_ARM: bool = false;
 
-    pub(super) fn new() -> Result<Poller> {
+    pub(crate) fn new() -> Result<Poller> {
         let epoll =
             epoll::create(CreateFlags::CLOEXEC).map_err(|e| fd_error("epoll_create1", e))?;
         let waker = eventfd(0, EventfdFlags::CLOEXEC | EventfdFlags::NONBLOCK)
@@ -53,10 +57,10 @@ impl Poller {
         Ok(Poller { epoll, waker })
     }
 
-    /// Arms one readiness report for `process`'s pidfd under `token`.
+    /// Arms one readiness report for `target`'s pidfd under `token`.
     /// `false`: it has no pidfd (guarded-PID mode), so nothing is armed.
-    pub(super) fn register(&self, process: &Process, token: u64) -> Result<bool> {
-        let Some(handle) = process.handle() else {
+    pub(crate) fn register(&self, target: Target<'_>, token: u64) -> Result<bool> {
+        let Some(handle) = target.handle else {
             return Ok(false);
         };
         epoll::add(&self.epoll, handle, EventData::new_u64(token), interest())
@@ -64,19 +68,20 @@ impl Poller {
         Ok(true)
     }
 
-    /// Registers a scope's emptiness under `token`: a `cgroup.events`
-    /// descriptor of its own, for `EPOLLPRI`, edge-triggered. That file
+    /// Registers a scope's emptiness under `token`: its `cgroup.events`
+    /// descriptor (opened for the watcher alone), for `EPOLLPRI`,
+    /// edge-triggered. That file
     /// polls `EPOLLPRI` while its reader has not read the latest
     /// notification; this one is never read, so each notification the
     /// kernel sends (a `populated` change, at most one per 10 ms, the last
     /// one delayed rather than dropped) wakes the epoll once, and the
     /// registration itself reports once at once. Closing the descriptor
-    /// (dropping the entry) unregisters it. `None`: the scope's mode has
-    /// no such file, and it is re-checked instead.
-    pub(super) fn register_scope(&self, scope: &Scope, token: u64) -> Result<Option<OwnedFd>> {
-        let Some(events) = scope.open_events()? else {
-            return Ok(None);
-        };
+    /// (dropping the watch) unregisters it. Never `None` here.
+    pub(crate) fn register_scope(
+        &self,
+        events: EmptyNotifier,
+        token: u64,
+    ) -> Result<Option<ScopeWatch>> {
         let flags = EventFlags::PRI | EventFlags::ET;
         epoll::add(&self.epoll, &events, EventData::new_u64(token), flags)
             .map_err(|e| ctl_error(e.into()))?;
@@ -84,8 +89,8 @@ impl Poller {
     }
 
     /// Arms the next report for a registered process.
-    pub(super) fn rearm(&self, process: &Process, token: u64) -> Result<bool> {
-        let Some(handle) = process.handle() else {
+    pub(crate) fn rearm(&self, target: Target<'_>, token: u64) -> Result<bool> {
+        let Some(handle) = target.handle else {
             return Ok(false);
         };
         epoll::modify(&self.epoll, handle, EventData::new_u64(token), interest())
@@ -93,11 +98,11 @@ impl Poller {
         Ok(true)
     }
 
-    /// Forgets `process`'s pidfd. Needed even though closing a descriptor
+    /// Forgets `target`'s pidfd. Needed even though closing a descriptor
     /// removes it from epoll: the caller may have duplicated it, and a
     /// duplicate keeps the registration alive.
-    pub(super) fn deregister(&self, process: &Process, _token: u64) {
-        if let Some(handle) = process.handle() {
+    pub(crate) fn deregister(&self, target: Target<'_>, _token: u64) {
+        if let Some(handle) = target.handle {
             // Fails only if it was not registered, which is what we want.
             let _ = epoll::delete(&self.epoll, handle);
         }
@@ -105,7 +110,7 @@ impl Poller {
 
     /// Sleeps until something is ready, `timeout` passes (`None`: no limit)
     /// or `wake` is called; appends the ready tokens to `ready`.
-    pub(super) fn wait(&self, timeout: Option<Duration>, ready: &mut Vec<u64>) -> Result<()> {
+    pub(crate) fn wait(&self, timeout: Option<Duration>, ready: &mut Vec<u64>) -> Result<()> {
         let timeout = timeout.unwrap_or(MAX_SLEEP).min(MAX_SLEEP);
         let timeout = Timespec::try_from(timeout).expect("a day fits a timespec");
         let mut events = Vec::with_capacity(BATCH);
@@ -128,7 +133,7 @@ impl Poller {
     }
 
     /// Makes a sleeping (or the next) `wait` return.
-    pub(super) fn wake(&self) {
+    pub(crate) fn wake(&self) {
         // Can fail only when the counter would overflow, and then it is
         // readable anyway.
         let _ = rustix::io::write(&self.waker, &1u64.to_ne_bytes());
