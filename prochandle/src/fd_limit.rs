@@ -9,6 +9,7 @@
 use std::io;
 
 use crate::error::{Error, Result};
+use crate::sys::unix::rlimit;
 
 /// The soft and hard `RLIMIT_NOFILE` of this process.
 ///
@@ -19,15 +20,7 @@ use crate::error::{Error, Result};
 /// assert!(soft <= hard);
 /// ```
 pub fn fd_limit() -> Result<(u64, u64)> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: getrlimit writes one `rlimit` into the valid, owned struct.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-        return Err(Error::os("getrlimit", io::Error::last_os_error()));
-    }
-    Ok((to_u64(limit.rlim_cur), to_u64(limit.rlim_max)))
+    rlimit::nofile().map_err(|e| Error::os("getrlimit", e))
 }
 
 /// Raises the soft `RLIMIT_NOFILE` to the hard limit, and returns the new
@@ -48,52 +41,16 @@ pub fn raise_fd_limit() -> Result<u64> {
     if soft >= hard {
         return Ok(soft);
     }
-    match set_soft_limit(hard) {
+    match rlimit::set_nofile_soft(hard) {
         Ok(()) => Ok(hard),
         #[cfg(target_vendor = "apple")]
         Err(e) if e.raw_os_error() == Some(libc::EINVAL) => {
             const OPEN_MAX: u64 = 10240;
             let capped = hard.min(OPEN_MAX).max(soft);
-            set_soft_limit(capped).map_err(|e| Error::os("setrlimit", e))?;
+            rlimit::set_nofile_soft(capped).map_err(|e| Error::os("setrlimit", e))?;
             Ok(capped)
         }
         Err(e) => Err(Error::os("setrlimit", e)),
-    }
-}
-
-fn set_soft_limit(soft: u64) -> io::Result<()> {
-    let mut limit = libc::rlimit {
-        rlim_cur: 0,
-        rlim_max: 0,
-    };
-    // SAFETY: as in `fd_limit`.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    limit.rlim_cur = from_u64(soft);
-    // SAFETY: setrlimit reads one valid `rlimit`.
-    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(())
-}
-
-// `rlim_t` is not `u64` on every Unix.
-#[allow(clippy::unnecessary_cast)]
-fn to_u64(value: libc::rlim_t) -> u64 {
-    if value == libc::RLIM_INFINITY {
-        u64::MAX
-    } else {
-        value as u64
-    }
-}
-
-#[allow(clippy::unnecessary_cast)]
-fn from_u64(value: u64) -> libc::rlim_t {
-    if value == u64::MAX {
-        libc::RLIM_INFINITY
-    } else {
-        value as libc::rlim_t
     }
 }
 

@@ -351,14 +351,7 @@ impl CommandExt for Command {
         process: &Process,
         namespaces: Namespaces,
     ) -> Result<&mut Command> {
-        use std::os::unix::process::CommandExt as _;
-        let plan = imp::namespaces::prepare_join(process.sys(), namespaces.bits())?;
-        // SAFETY: the closure runs in the child between fork and exec, where
-        // only async-signal-safe work is allowed: `enter` makes `setns`
-        // calls on descriptors opened beforehand and allocates nothing.
-        unsafe {
-            self.pre_exec(move || plan.enter());
-        }
+        imp::namespaces::join_in_child(self, process.sys(), namespaces.bits())?;
         Ok(self)
     }
 }

@@ -17,6 +17,9 @@ pub(crate) mod linux;
 mod pgroup;
 mod pin;
 mod process;
+#[cfg(any(feature = "tokio", feature = "async-io"))]
+pub(crate) mod reactor_fd;
+pub(crate) mod rlimit;
 
 #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "freebsd")))]
 compile_error!("prochandle supports Linux, macOS, FreeBSD and Windows");

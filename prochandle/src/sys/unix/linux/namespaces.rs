@@ -195,7 +195,7 @@ impl JoinPlan {
 }
 
 /// Prepares joining the namespaces `flags` of `process`.
-pub(crate) fn prepare_join(process: &Process, mut flags: libc::c_int) -> Result<JoinPlan> {
+fn prepare_join(process: &Process, mut flags: libc::c_int) -> Result<JoinPlan> {
     const OP: &str = "join_namespaces";
     if flags & !ALL_FLAGS != 0 {
         return Err(Error::invalid_input(OP, "unknown namespace flags"));
@@ -235,6 +235,24 @@ pub(crate) fn prepare_join(process: &Process, mut flags: libc::c_int) -> Result<
     // still owned the PID afterwards.
     still_owns_pid(process, OP)?;
     Ok(JoinPlan::Files(files))
+}
+
+/// Has `command`'s child join the namespaces `flags` of `process`
+/// between `fork` and `exec`, once `prepare_join` has opened everything.
+pub(crate) fn join_in_child(
+    command: &mut std::process::Command,
+    process: &Process,
+    flags: libc::c_int,
+) -> Result<()> {
+    use std::os::unix::process::CommandExt as _;
+    let plan = prepare_join(process, flags)?;
+    // SAFETY: the closure runs in the child between fork and exec, where
+    // only async-signal-safe work is allowed: `enter` makes `setns`
+    // calls on descriptors opened beforehand and allocates nothing.
+    unsafe {
+        command.pre_exec(move || plan.enter());
+    }
+    Ok(())
 }
 
 fn same_user_namespace(process: &Process) -> Result<bool> {
