@@ -29,31 +29,21 @@
 
 use std::ffi::OsString;
 use std::io;
-use std::os::windows::io::{
-    AsHandle, AsRawHandle, BorrowedHandle, FromRawHandle, OwnedHandle, RawHandle,
-};
+use std::os::windows::io::{AsHandle, AsRawHandle, BorrowedHandle, OwnedHandle, RawHandle};
 use std::path::PathBuf;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use windows_sys::Win32::Foundation::{ERROR_ACCESS_DENIED, HANDLE};
-use windows_sys::Win32::System::JobObjects::{
-    AssignProcessToJobObject, CreateJobObjectW, IsProcessInJob, JobObjectExtendedLimitInformation,
-    SetInformationJobObject, TerminateJobObject, JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
-    JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
-};
+use windows_sys::Win32::Foundation::{ERROR_ACCESS_DENIED, ERROR_INVALID_PARAMETER};
 use windows_sys::Win32::System::Threading::{
-    GetPriorityClass, SetPriorityClass, ABOVE_NORMAL_PRIORITY_CLASS, BELOW_NORMAL_PRIORITY_CLASS,
-    HIGH_PRIORITY_CLASS, IDLE_PRIORITY_CLASS, NORMAL_PRIORITY_CLASS,
-    PROCESS_QUERY_LIMITED_INFORMATION, PROCESS_SET_INFORMATION, PROCESS_SET_QUOTA,
-    PROCESS_TERMINATE, REALTIME_PRIORITY_CLASS,
+    ABOVE_NORMAL_PRIORITY_CLASS, BELOW_NORMAL_PRIORITY_CLASS, HIGH_PRIORITY_CLASS,
+    IDLE_PRIORITY_CLASS, NORMAL_PRIORITY_CLASS, PROCESS_QUERY_LIMITED_INFORMATION,
+    PROCESS_SET_INFORMATION, PROCESS_SET_QUOTA, PROCESS_TERMINATE, REALTIME_PRIORITY_CLASS,
 };
 
 use crate::error::{Error, ErrorKind, Result};
 use crate::process::Process;
 use crate::sys;
-use crate::sys::windows::api::{check, raw};
-
-mod query;
+use crate::sys::windows::{ext, query};
 
 mod sealed {
     pub trait Sealed {}
@@ -176,13 +166,12 @@ pub trait ProcessExt: sealed::Sealed {
 impl ProcessExt for Process {
     fn priority_class(&self) -> Result<PriorityClass> {
         const OP: &str = "GetPriorityClass";
-        let raw = with_right(self, PROCESS_QUERY_LIMITED_INFORMATION, OP, |h| {
-            // SAFETY: a valid process handle, borrowed for the call.
-            match unsafe { GetPriorityClass(h) } {
-                0 => Err(io::Error::last_os_error()),
-                raw => Ok(raw),
-            }
-        })?;
+        let raw = with_right(
+            self,
+            PROCESS_QUERY_LIMITED_INFORMATION,
+            OP,
+            ext::priority_class,
+        )?;
         PriorityClass::from_raw(raw).ok_or_else(|| {
             Error::new(ErrorKind::Other, OP).with_detail(format!("unknown priority class {raw:#x}"))
         })
@@ -190,37 +179,27 @@ impl ProcessExt for Process {
 
     fn set_priority_class(&self, class: PriorityClass) -> Result<()> {
         with_right(self, PROCESS_SET_INFORMATION, "SetPriorityClass", |h| {
-            // SAFETY: a valid process handle, borrowed for the call.
-            check(unsafe { SetPriorityClass(h, class.as_raw()) })
+            ext::set_priority_class(h, class.as_raw())
         })
     }
 
     fn assign_to_job(&self, job: &JobObject) -> Result<()> {
-        let job = raw(job.handle.as_handle());
+        let job = job.handle.as_handle();
         with_right(
             self,
             PROCESS_SET_QUOTA | PROCESS_TERMINATE,
             "AssignProcessToJobObject",
-            |h| {
-                // SAFETY: both handles are valid and borrowed for the call.
-                check(unsafe { AssignProcessToJobObject(job, h) })
-            },
+            |h| ext::assign_to_job(job, h),
         )
     }
 
     fn is_in_job(&self, job: &JobObject) -> Result<bool> {
-        let job = raw(job.handle.as_handle());
+        let job = job.handle.as_handle();
         with_right(
             self,
             PROCESS_QUERY_LIMITED_INFORMATION,
             "IsProcessInJob",
-            |h| {
-                let mut result = 0;
-                // SAFETY: both handles are valid and borrowed for the call;
-                // `result` is a valid out-pointer.
-                check(unsafe { IsProcessInJob(h, job, &mut result) })?;
-                Ok(result != 0)
-            },
+            |h| ext::is_in_job(h, job),
         )
     }
 
@@ -232,19 +211,52 @@ impl ProcessExt for Process {
     }
 
     fn image_path(&self) -> Result<PathBuf> {
-        query::image_path(self)
+        const OP: &str = "QueryFullProcessImageNameW";
+        with_right(
+            self,
+            PROCESS_QUERY_LIMITED_INFORMATION,
+            OP,
+            query::image_path,
+        )
     }
 
     fn command_line(&self) -> Result<OsString> {
-        query::command_line(self)
+        const OP: &str = "NtQueryInformationProcess";
+        let line = with_right(
+            self,
+            PROCESS_QUERY_LIMITED_INFORMATION,
+            OP,
+            query::command_line,
+        );
+        line.map_err(|err| {
+            // STATUS_INVALID_INFO_CLASS and STATUS_INVALID_PARAMETER both
+            // become ERROR_INVALID_PARAMETER: this Windows has no such class.
+            if err.raw_os_error() == Some(ERROR_INVALID_PARAMETER as i32) {
+                Error::unsupported(
+                    OP,
+                    "this system does not give a process's command line \
+                     (ProcessCommandLineInformation: Windows 8.1 and later; not in Wine 8)",
+                )
+            } else {
+                err
+            }
+        })
     }
 
     fn parent_pid(&self) -> Result<u32> {
-        query::parent_pid(self)
+        const OP: &str = "NtQueryInformationProcess";
+        with_right(
+            self,
+            PROCESS_QUERY_LIMITED_INFORMATION,
+            OP,
+            query::parent_pid,
+        )
     }
 
     fn session_id(&self) -> Result<u32> {
-        query::session_id(self)
+        // Asked by PID: the handle this `Process` holds keeps that PID
+        // reserved for this process.
+        query::session_id(self.pid()).map_err(|e| denied_or_os("ProcessIdToSessionId", e))
     }
 }
 
@@ -281,17 +293,17 @@ fn with_right<T>(
     process: &Process,
     right: u32,
     op: &'static str,
-    f: impl Fn(HANDLE) -> io::Result<T>,
+    f: impl Fn(BorrowedHandle<'_>) -> io::Result<T>,
 ) -> Result<T> {
     let handle = handle_of(process);
-    match f(raw(handle)) {
+    match f(handle) {
         Err(e) if e.raw_os_error() == Some(ERROR_ACCESS_DENIED as i32) => {
             let wider = sys::windows::duplicate(handle, Some(right)).map_err(|e| {
                 denied_or_os(op, e).with_detail(format!(
                     "the handle lacks the right this needs ({right:#x}), and Windows refused a handle with it"
                 ))
             })?;
-            f(raw(wider.as_handle())).map_err(|e| denied_or_os(op, e))
+            f(wider.as_handle()).map_err(|e| denied_or_os(op, e))
         }
         other => other.map_err(|e| denied_or_os(op, e)),
     }
@@ -316,13 +328,7 @@ pub struct JobObject {
 impl JobObject {
     /// Creates an unnamed job object with no limits (`CreateJobObjectW`).
     pub fn new() -> Result<JobObject> {
-        // SAFETY: null attributes and name: an unnamed job, default security.
-        let handle = unsafe { CreateJobObjectW(std::ptr::null(), std::ptr::null()) };
-        if handle.is_null() {
-            return Err(Error::os("CreateJobObjectW", io::Error::last_os_error()));
-        }
-        // SAFETY: a fresh handle that nobody else owns.
-        let handle = unsafe { OwnedHandle::from_raw_handle(handle as RawHandle) };
+        let handle = ext::create_job().map_err(|e| Error::os("CreateJobObjectW", e))?;
         Ok(JobObject { handle })
     }
 
@@ -342,19 +348,8 @@ impl JobObject {
     /// ```
     pub fn kill_on_close() -> Result<JobObject> {
         let job = JobObject::new()?;
-        let mut limits = JOBOBJECT_EXTENDED_LIMIT_INFORMATION::default();
-        limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
-        // SAFETY: a valid job handle; `limits` is the structure this
-        // information class expects, with its exact size.
-        check(unsafe {
-            SetInformationJobObject(
-                raw(job.handle.as_handle()),
-                JobObjectExtendedLimitInformation,
-                (&limits as *const JOBOBJECT_EXTENDED_LIMIT_INFORMATION).cast(),
-                std::mem::size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
-            )
-        })
-        .map_err(|e| Error::os("SetInformationJobObject", e))?;
+        ext::kill_on_job_close(job.handle.as_handle())
+            .map_err(|e| Error::os("SetInformationJobObject", e))?;
         Ok(job)
     }
 
@@ -366,8 +361,7 @@ impl JobObject {
     /// Terminates every process in the job with `exit_code`
     /// (`TerminateJobObject`).
     pub fn terminate(&self, exit_code: u32) -> Result<()> {
-        // SAFETY: a valid job handle.
-        check(unsafe { TerminateJobObject(raw(self.handle.as_handle()), exit_code) })
+        ext::terminate_job(self.handle.as_handle(), exit_code)
             .map_err(|e| denied_or_os("TerminateJobObject", e))
     }
 

@@ -190,10 +190,10 @@ pub(crate) fn peak_working_set(handle: BorrowedHandle<'_>) -> io::Result<u64> {
 /// with `JobObjectBasicProcessIdList`). A snapshot: a process may exit, and
 /// a new one join, right after.
 pub(crate) fn job_process_ids(job: BorrowedHandle<'_>) -> io::Result<Vec<u32>> {
+    use windows_sys::Win32::Foundation::ERROR_MORE_DATA;
     use windows_sys::Win32::System::JobObjects::{
         JobObjectBasicProcessIdList, QueryInformationJobObject,
     };
-    const ERROR_MORE_DATA: i32 = 234;
     const MOST: usize = 1 << 20;
     // JOBOBJECT_BASIC_PROCESS_ID_LIST: two u32 counts (assigned, listed),
     // then `listed` PIDs of pointer size. A usize buffer keeps the
@@ -221,7 +221,7 @@ pub(crate) fn job_process_ids(job: BorrowedHandle<'_>) -> io::Result<Vec<u32>> {
         };
         let too_small = if ok == 0 {
             let e = io::Error::last_os_error();
-            if e.raw_os_error() != Some(ERROR_MORE_DATA) {
+            if e.raw_os_error() != Some(ERROR_MORE_DATA as i32) {
                 return Err(e);
             }
             true

@@ -21,17 +21,19 @@
 
 pub(crate) mod api;
 pub(crate) mod empty;
+pub(crate) mod ext;
 pub(crate) mod job;
 pub(crate) mod poller;
 mod port;
 mod probe;
+pub(crate) mod query;
 
 use std::io;
 use std::os::windows::io::AsHandle;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use windows_sys::Win32::Foundation::{ERROR_ACCESS_DENIED, ERROR_INVALID_PARAMETER};
+use windows_sys::Win32::Foundation::{ERROR_ACCESS_DENIED, ERROR_INVALID_PARAMETER, STILL_ACTIVE};
 use windows_sys::Win32::System::Threading::{
     PROCESS_ALL_ACCESS, PROCESS_QUERY_LIMITED_INFORMATION, PROCESS_SYNCHRONIZE, PROCESS_TERMINATE,
 };
@@ -251,9 +253,8 @@ impl Process {
             return api::wait_exit(self.handle.as_handle(), Some(Duration::ZERO))
                 .map_err(|e| wait_error(op, e));
         }
-        const STILL_ACTIVE: u32 = 259;
         api::exit_code(self.handle.as_handle())
-            .map(|code| code != STILL_ACTIVE)
+            .map(|code| code != STILL_ACTIVE as u32)
             .map_err(|e| wait_error("GetExitCodeProcess", e))
     }
 

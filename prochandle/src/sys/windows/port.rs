@@ -19,8 +19,8 @@ use windows_sys::Win32::System::IO::{
 
 use super::api::{check, raw, wait_millis};
 
-/// winnt.h: the job's active process count dropped to zero.
-pub(crate) const JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO: u32 = 4;
+/// The job's active process count dropped to zero.
+pub(crate) use windows_sys::Win32::System::SystemServices::JOB_OBJECT_MSG_ACTIVE_PROCESS_ZERO;
 
 /// One packet taken from a port.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
