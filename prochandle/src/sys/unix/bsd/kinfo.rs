@@ -1,4 +1,6 @@
-//! Start time and run state of a process, from `sysctl(KERN_PROC_PID)`.
+//! Start time and run state of a process: `sysctl(KERN_PROC_PID)` into
+//! libc's `kinfo_proc` on FreeBSD, `proc_pidinfo(PROC_PIDTBSDINFO)` into
+//! libc's `proc_bsdinfo` on macOS.
 //!
 //! The start time (microseconds since the epoch, as the kernel recorded it
 //! at fork) is the identity of the guarded-PID mode: a PID reused by a new
@@ -19,34 +21,6 @@ pub(crate) fn proc_info(pid: i32) -> io::Result<Option<ProcInfo>> {
     imp::proc_info(pid)
 }
 
-fn micros(tv: libc::timeval) -> u64 {
-    (tv.tv_sec.max(0) as u64) * 1_000_000 + tv.tv_usec.max(0) as u64
-}
-
-/// `sysctl({CTL_KERN, KERN_PROC, KERN_PROC_PID, pid})` into `buf`; returns
-/// the number of bytes the kernel wrote (0 when there is no such process).
-fn sysctl_kern_proc_pid(pid: i32, buf: *mut libc::c_void, len: usize) -> io::Result<usize> {
-    let mut mib = [libc::CTL_KERN, libc::KERN_PROC, libc::KERN_PROC_PID, pid];
-    let mut len = len;
-    // SAFETY: `mib` holds 4 valid ints; `buf` is valid for `len` bytes
-    // (guaranteed by the callers); no new value is written.
-    let ret = unsafe {
-        libc::sysctl(
-            mib.as_mut_ptr(),
-            mib.len() as libc::c_uint,
-            buf,
-            &mut len,
-            std::ptr::null_mut(),
-            0,
-        )
-    };
-    if ret == 0 {
-        Ok(len)
-    } else {
-        Err(io::Error::last_os_error())
-    }
-}
-
 #[cfg(target_os = "freebsd")]
 mod imp {
     use super::*;
@@ -55,19 +29,37 @@ mod imp {
         // SAFETY: kinfo_proc is a plain C struct, valid when zeroed.
         let mut kp: libc::kinfo_proc = unsafe { std::mem::zeroed() };
         let size = std::mem::size_of::<libc::kinfo_proc>();
-        let len = match sysctl_kern_proc_pid(pid, (&mut kp as *mut libc::kinfo_proc).cast(), size) {
-            Ok(len) => len,
-            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => return Ok(None),
-            Err(e) => return Err(e),
+        let mut mib = [libc::CTL_KERN, libc::KERN_PROC, libc::KERN_PROC_PID, pid];
+        let mut len = size;
+        // SAFETY: `mib` holds 4 valid ints; `kp` is valid for `len` bytes;
+        // no new value is written.
+        let ret = unsafe {
+            libc::sysctl(
+                mib.as_mut_ptr(),
+                mib.len() as libc::c_uint,
+                (&mut kp as *mut libc::kinfo_proc).cast(),
+                &mut len,
+                std::ptr::null(),
+                0,
+            )
         };
+        if ret != 0 {
+            let e = io::Error::last_os_error();
+            return match e.raw_os_error() {
+                Some(libc::ESRCH) => Ok(None),
+                _ => Err(e),
+            };
+        }
         // The kernel's structure has had one size (KINFO_PROC_SIZE) for
-        // years; accept any answer that reaches the fields we read.
+        // years; accept any answer that reaches the fields we read. No
+        // process: the kernel writes nothing.
         let needed = std::mem::offset_of!(libc::kinfo_proc, ki_stat) + 1;
         if len < needed || kp.ki_pid != pid {
             return Ok(None);
         }
+        let start = kp.ki_start;
         Ok(Some(ProcInfo {
-            start_time: micros(kp.ki_start),
+            start_time: micros(start.tv_sec.max(0) as u64, start.tv_usec.max(0) as u64),
             zombie: kp.ki_stat == libc::SZOMB,
         }))
     }
@@ -77,47 +69,46 @@ mod imp {
 mod imp {
     use super::*;
 
-    // libc has no `struct kinfo_proc` for Apple targets. Its first member,
-    // `struct extern_proc` (<sys/proc.h>), starts the same on every 64-bit
-    // macOS: a 16-byte union whose `timeval` is `p_starttime`, two
-    // pointers, `int p_flag`, `char p_stat` at 36 and `pid_t p_pid` at 40.
-    // The PID read back confirms the layout before anything is trusted.
-    const STARTTIME_OFFSET: usize = 0;
-    const STAT_OFFSET: usize = 36;
-    const PID_OFFSET: usize = 40;
-    /// `sizeof(struct kinfo_proc)` is 648 on 64-bit macOS; leave room.
-    const BUF_LEN: usize = 1024;
-    const SZOMB: u8 = libc::SZOMB as u8;
-
-    #[repr(C, align(8))]
-    struct Buf([u8; BUF_LEN]);
-
+    /// `proc_pidinfo(PROC_PIDTBSDINFO)`, into libc's `proc_bsdinfo` (libc
+    /// has no `kinfo_proc` for Apple targets). The argument 1 asks for
+    /// zombies too: a zombie is still the process we guard, and its
+    /// `pbi_status` says it has exited. The kernel answers this flavour
+    /// only for a process of the caller's own user, or to root.
     pub(super) fn proc_info(pid: i32) -> io::Result<Option<ProcInfo>> {
-        let mut buf = Buf([0; BUF_LEN]);
-        let len = match sysctl_kern_proc_pid(pid, buf.0.as_mut_ptr().cast(), BUF_LEN) {
-            Ok(len) => len,
-            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => return Ok(None),
-            Err(e) => return Err(e),
+        // SAFETY: proc_bsdinfo is a plain C struct, valid when zeroed.
+        let mut info: libc::proc_bsdinfo = unsafe { std::mem::zeroed() };
+        let size = std::mem::size_of::<libc::proc_bsdinfo>() as libc::c_int;
+        // SAFETY: `info` is valid for `size` bytes, the size this flavour
+        // writes.
+        let written = unsafe {
+            libc::proc_pidinfo(
+                pid,
+                libc::PROC_PIDTBSDINFO,
+                1,
+                (&mut info as *mut libc::proc_bsdinfo).cast(),
+                size,
+            )
         };
-        if len < PID_OFFSET + 4 {
-            return Ok(None);
+        if written <= 0 {
+            let e = io::Error::last_os_error();
+            return match e.raw_os_error() {
+                Some(libc::ESRCH) => Ok(None),
+                _ => Err(e),
+            };
         }
-        let bytes = &buf.0;
-        let read_i32 = |at: usize| i32::from_ne_bytes(bytes[at..at + 4].try_into().unwrap());
-        let read_i64 = |at: usize| i64::from_ne_bytes(bytes[at..at + 8].try_into().unwrap());
-        if read_i32(PID_OFFSET) != pid {
+        if written < size || info.pbi_pid != pid as u32 {
             return Err(io::Error::other(
-                "sysctl(KERN_PROC_PID): unexpected kinfo_proc layout",
+                "proc_pidinfo(PROC_PIDTBSDINFO): an answer about another process",
             ));
         }
-        // timeval on 64-bit macOS: i64 seconds, then i32 microseconds.
-        let tv = libc::timeval {
-            tv_sec: read_i64(STARTTIME_OFFSET) as libc::time_t,
-            tv_usec: read_i32(STARTTIME_OFFSET + 8) as libc::suseconds_t,
-        };
         Ok(Some(ProcInfo {
-            start_time: micros(tv),
-            zombie: bytes[STAT_OFFSET] == SZOMB,
+            start_time: micros(info.pbi_start_tvsec, info.pbi_start_tvusec),
+            zombie: info.pbi_status == libc::SZOMB,
         }))
     }
+}
+
+/// A start time as microseconds since the epoch.
+fn micros(seconds: u64, micros: u64) -> u64 {
+    seconds * 1_000_000 + micros
 }

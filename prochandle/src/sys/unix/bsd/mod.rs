@@ -1,5 +1,6 @@
 //! macOS and FreeBSD: no process handles, so every `Process` runs in the
-//! guarded-PID mode. `sysctl(KERN_PROC_PID)` gives the start time that
+//! guarded-PID mode. `sysctl(KERN_PROC_PID)` (FreeBSD) or
+//! `proc_pidinfo(PROC_PIDTBSDINFO)` (macOS) gives the start time that
 //! guards the PID, and kqueue's `EVFILT_PROC`/`NOTE_EXIT` lets a wait sleep
 //! in the kernel, for children and other processes alike.
 //!
