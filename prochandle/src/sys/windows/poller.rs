@@ -313,12 +313,21 @@ unsafe extern "system" fn on_signalled(context: *mut c_void, _timed_out: bool) {
 
 #[cfg(test)]
 mod tests {
+    use super::super::empty::EmptyWatch;
+    use super::super::port::tests::{job, member_of, pinger};
+    use super::super::{api, Process};
     use super::*;
-    use crate::process::Process;
-    use crate::scope::Scope;
-    use std::process::{Command, Stdio};
+    use std::process::Child;
     use std::time::Instant;
     use windows_sys::Win32::System::Threading::PROCESS_QUERY_LIMITED_INFORMATION;
+
+    /// A long `ping` and a handle of it; the test kills and waits for the
+    /// child.
+    fn pinger_process() -> (Child, Process) {
+        let child = pinger().spawn().unwrap();
+        let process = Process::from_child(&child).unwrap();
+        (child, process)
+    }
 
     fn target(p: &Process) -> Target<'_> {
         Target {
@@ -327,16 +336,9 @@ mod tests {
         }
     }
 
-    fn pinger_command() -> Command {
-        let mut cmd = Command::new("ping");
-        cmd.args(["-n", "300", "127.0.0.1"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null());
-        cmd
-    }
-
-    fn pinger() -> Process {
-        Process::spawn(&mut pinger_command()).unwrap()
+    fn end(mut child: Child) {
+        child.kill().unwrap();
+        child.wait().unwrap();
     }
 
     /// Waits (bounded) until `token` shows up in the poller's reports.
@@ -354,7 +356,7 @@ mod tests {
     #[test]
     fn the_pool_reports_an_exit_once_armed() {
         let poller = Poller::new().unwrap();
-        let p = pinger();
+        let (mut child, p) = pinger_process();
         assert!(
             poller.register(target(&p), 7).unwrap(),
             "a spawned handle is armed"
@@ -364,18 +366,17 @@ mod tests {
             .wait(Some(Duration::from_millis(200)), &mut ready)
             .unwrap();
         assert!(ready.is_empty(), "nothing exited: {ready:?}");
-        p.kill().unwrap();
+        child.kill().unwrap();
         assert!(reported(&poller, 7));
         poller.deregister(target(&p), 7);
-        p.wait().unwrap();
+        child.wait().unwrap();
     }
 
     #[test]
     fn an_exited_process_fires_at_registration_and_rearming_fires_again() {
         let poller = Poller::new().unwrap();
-        let p = pinger();
-        p.kill().unwrap();
-        p.wait().unwrap();
+        let (child, p) = pinger_process();
+        end(child);
         assert!(poller.register(target(&p), 1).unwrap());
         assert!(reported(&poller, 1));
         assert!(poller.rearm(target(&p), 1).unwrap());
@@ -386,11 +387,10 @@ mod tests {
     #[test]
     fn wake_ends_a_wait_and_a_removed_wait_never_reports() {
         let poller = Poller::new().unwrap();
-        let p = pinger();
+        let (child, p) = pinger_process();
         assert!(poller.register(target(&p), 3).unwrap());
         poller.deregister(target(&p), 3);
-        p.kill().unwrap();
-        p.wait().unwrap();
+        end(child);
         poller.wake();
         let start = Instant::now();
         let mut ready = Vec::new();
@@ -407,15 +407,16 @@ mod tests {
         assert!(ready.is_empty(), "a deregistered wait reported: {ready:?}");
     }
 
-    /// A scope is not polled here: its job's port rings the pool's wait,
-    /// which reports the scope's token when the last member exits.
+    /// A scope is not polled here: a listener of its job's port rings the
+    /// pool's wait, which reports the scope's token when the last member
+    /// exits.
     #[test]
     fn a_scope_is_armed_and_reported_when_it_empties() {
-        let scope = Scope::new().unwrap();
-        let member = scope.spawn(&mut pinger_command()).unwrap();
+        let job = Arc::new(job());
+        let empty = EmptyWatch::start(&job).unwrap();
+        let mut member = member_of(&job);
         let poller = Poller::new().unwrap();
-        let listener = scope.listen_empty().unwrap().expect("a job with a port");
-        let armed = poller.register_scope(listener, 5).unwrap();
+        let armed = poller.register_scope(empty.listen().unwrap(), 5).unwrap();
         assert!(armed.is_some(), "the scope would be polled");
         let mut ready = Vec::new();
         poller
@@ -425,16 +426,14 @@ mod tests {
         member.kill().unwrap();
         assert!(reported(&poller, 5));
         drop(armed);
+        member.wait().unwrap();
     }
 
     #[test]
     fn a_handle_without_synchronize_is_left_to_polling() {
-        let p = pinger();
-        let weak = crate::sys::windows::api::duplicate(
-            p.handle().unwrap(),
-            Some(PROCESS_QUERY_LIMITED_INFORMATION),
-        )
-        .unwrap();
+        let (child, p) = pinger_process();
+        let weak =
+            api::duplicate(p.handle().unwrap(), Some(PROCESS_QUERY_LIMITED_INFORMATION)).unwrap();
         let weak = Process::from_handle(weak).unwrap();
         let poller = Poller::new().unwrap();
         assert!(
@@ -443,13 +442,12 @@ mod tests {
         );
 
         // The handles registered next to it are still reported.
-        let other = pinger();
+        let (mut other_child, other) = pinger_process();
         assert!(poller.register(target(&other), 10).unwrap());
-        other.kill().unwrap();
+        other_child.kill().unwrap();
         assert!(reported(&poller, 10));
         poller.deregister(target(&other), 10);
-        other.wait().unwrap();
-        p.kill().unwrap();
-        p.wait().unwrap();
+        other_child.wait().unwrap();
+        end(child);
     }
 }
