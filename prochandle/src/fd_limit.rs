@@ -9,7 +9,7 @@
 use std::io;
 
 use crate::error::{Error, Result};
-use crate::sys::unix::rlimit;
+use crate::sys::rlimit;
 
 /// The soft and hard `RLIMIT_NOFILE` of this process.
 ///

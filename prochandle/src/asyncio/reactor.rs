@@ -64,4 +64,4 @@ pub(super) mod sealed {
 
 // The pidfd handed to the reactor lives in the OS layer: its borrowed form
 // is a raw descriptor, and lending it out takes an `unsafe` promise.
-pub use crate::sys::unix::reactor_fd::Pidfd;
+pub(crate) use crate::sys::Pidfd;

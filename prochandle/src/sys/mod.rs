@@ -18,10 +18,12 @@ pub(crate) use poll::Target;
 pub(crate) use unix::container::Container;
 #[cfg(target_os = "linux")]
 pub(crate) use unix::linux;
+#[cfg(all(unix, any(feature = "tokio", feature = "async-io")))]
+pub(crate) use unix::reactor_fd::Pidfd;
 #[cfg(unix)]
 pub(crate) use unix::{capabilities, BorrowedHandle, OwnedHandle, Process};
 #[cfg(unix)]
-pub(crate) use unix::{EmptyNotifier, Poller, ScopeWatch};
+pub(crate) use unix::{rlimit, EmptyNotifier, Poller, ScopeWatch};
 #[cfg(windows)]
 pub(crate) use windows::job::Container;
 #[cfg(windows)]
