@@ -1,6 +1,7 @@
 //! Start time and run state of a process: `sysctl(KERN_PROC_PID)` into
 //! libc's `kinfo_proc` on FreeBSD, `proc_pidinfo(PROC_PIDTBSDINFO)` into
-//! libc's `proc_bsdinfo` on macOS.
+//! libc's `proc_bsdinfo` on macOS (and, for another user's process, which
+//! that call refuses, the `sysctl` into the head of `extern_proc`).
 //!
 //! The start time (microseconds since the epoch, as the kernel recorded it
 //! at fork) is the identity of the guarded-PID mode: a PID reused by a new
@@ -69,11 +70,12 @@ mod imp {
 mod imp {
     use super::*;
 
-    /// `proc_pidinfo(PROC_PIDTBSDINFO)`, into libc's `proc_bsdinfo` (libc
-    /// has no `kinfo_proc` for Apple targets). The argument 1 asks for
-    /// zombies too: a zombie is still the process we guard, and its
-    /// `pbi_status` says it has exited. The kernel answers this flavour
-    /// only for a process of the caller's own user, or to root.
+    /// `proc_pidinfo(PROC_PIDTBSDINFO)`, into libc's `proc_bsdinfo`. The
+    /// argument 1 asks for zombies too: a zombie is still the process we
+    /// guard, and its `pbi_status` says it has exited. The kernel answers
+    /// this flavour only for the caller's own user's processes, or to
+    /// root; for anyone else's it says `EPERM`, and the `sysctl` below,
+    /// which has no such check, answers instead.
     pub(super) fn proc_info(pid: i32) -> io::Result<Option<ProcInfo>> {
         // SAFETY: proc_bsdinfo is a plain C struct, valid when zeroed.
         let mut info: libc::proc_bsdinfo = unsafe { std::mem::zeroed() };
@@ -93,6 +95,7 @@ mod imp {
             let e = io::Error::last_os_error();
             return match e.raw_os_error() {
                 Some(libc::ESRCH) => Ok(None),
+                Some(libc::EPERM) => by_sysctl(pid),
                 _ => Err(e),
             };
         }
@@ -104,6 +107,74 @@ mod imp {
         Ok(Some(ProcInfo {
             start_time: micros(info.pbi_start_tvsec, info.pbi_start_tvusec),
             zombie: info.pbi_status == libc::SZOMB,
+        }))
+    }
+
+    /// The leading members of `struct extern_proc` (<sys/proc.h>), the
+    /// first member of `struct kinfo_proc`: the one kernel structure this
+    /// crate declares itself, because libc has no `kinfo_proc` for Apple
+    /// targets. It has started this way on every 64-bit macOS: a 16-byte
+    /// union whose `timeval` is `p_starttime`, two pointers, `p_flag`,
+    /// `p_stat`, `p_pid`. The PID read back confirms the layout before
+    /// anything else is trusted.
+    #[repr(C)]
+    struct ExternProcHead {
+        p_starttime: libc::timeval,
+        p_vmspace: *mut libc::c_void,
+        p_sigacts: *mut libc::c_void,
+        p_flag: libc::c_int,
+        p_stat: libc::c_char,
+        p_pid: libc::pid_t,
+    }
+
+    /// Room for the whole `kinfo_proc` (648 bytes on 64-bit macOS), which
+    /// the kernel writes in one piece.
+    #[repr(C)]
+    union KinfoProc {
+        head: std::mem::ManuallyDrop<ExternProcHead>,
+        _whole: [u64; 128],
+    }
+
+    /// `sysctl(KERN_PROC_PID)`, which answers for any user's process.
+    fn by_sysctl(pid: i32) -> io::Result<Option<ProcInfo>> {
+        let mut buf = KinfoProc { _whole: [0; 128] };
+        let mut len = std::mem::size_of::<KinfoProc>();
+        let mut mib = [libc::CTL_KERN, libc::KERN_PROC, libc::KERN_PROC_PID, pid];
+        // SAFETY: `mib` holds 4 valid ints; `buf` is valid for `len` bytes;
+        // no new value is written.
+        let ret = unsafe {
+            libc::sysctl(
+                mib.as_mut_ptr(),
+                mib.len() as libc::c_uint,
+                (&mut buf as *mut KinfoProc).cast(),
+                &mut len,
+                std::ptr::null_mut(),
+                0,
+            )
+        };
+        if ret != 0 {
+            let e = io::Error::last_os_error();
+            return match e.raw_os_error() {
+                Some(libc::ESRCH) => Ok(None),
+                _ => Err(e),
+            };
+        }
+        // No process: the kernel writes nothing.
+        if len < std::mem::size_of::<ExternProcHead>() {
+            return Ok(None);
+        }
+        // SAFETY: the buffer was zeroed, then written by the kernel; every
+        // bit pattern is a valid ExternProcHead (integers and raw pointers).
+        let head = unsafe { &buf.head };
+        if head.p_pid != pid {
+            return Err(io::Error::other(
+                "sysctl(KERN_PROC_PID): unexpected kinfo_proc layout",
+            ));
+        }
+        let start = head.p_starttime;
+        Ok(Some(ProcInfo {
+            start_time: micros(start.tv_sec.max(0) as u64, start.tv_usec.max(0) as u64),
+            zombie: head.p_stat == libc::SZOMB as libc::c_char,
         }))
     }
 }
