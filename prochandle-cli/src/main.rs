@@ -5,9 +5,8 @@
 //!
 //! The modules form layers, each importing only those below it: at the
 //! bottom `output` (messages and JSON, made from the library's error kinds
-//! and anything that is a `Subject`), `exit_codes`, `duration`, `inbox`
-//! (what `run` waits for: signals and CMD's exit, one file per platform)
-//! and `containment` (what `run` holds besides CMD), which import nothing
+//! and anything that is a `Subject`), `exit_codes`, `duration` and
+//! `containment` (what `run` holds besides CMD), which import nothing
 //! of this crate; above them `target` (parsing and opening TARGETs; a
 //! `Target` is an `output::Subject`); `selection` (pgrep-style matching,
 //! Linux only, each candidate pinned and matched again; imports nothing of
@@ -22,6 +21,12 @@
 //! The same command line is accepted everywhere (help, completions and
 //! manual pages do not depend on the platform); what a platform cannot do
 //! is refused in one line by `commands::elsewhere`.
+//!
+//! The compiler holds this crate to safe code: what the commands need of
+//! the OS beyond std (signal relays, descriptors for a child, the user
+//! database) is the library's.
+
+#![forbid(unsafe_code)]
 
 mod argv;
 mod cli;
@@ -29,7 +34,6 @@ mod commands;
 mod containment;
 mod duration;
 mod exit_codes;
-mod inbox;
 #[cfg(all(test, target_os = "linux"))]
 mod no_panic;
 mod output;
@@ -77,11 +81,8 @@ fn plan(args: Vec<std::ffi::OsString>) -> Result<commands::Plan, Usage> {
 /// Children started by `run` get the default disposition either way.
 #[cfg(unix)]
 fn restore_sigpipe() {
-    // SAFETY: setting a signal's disposition to SIG_DFL installs no
-    // handler; no other thread exists yet to race with it.
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+    // Fails only for a signal that cannot be caught, which PIPE is not.
+    let _ = prochandle::Signal::PIPE.restore_default_action();
 }
 
 /// Windows has no `SIGPIPE`: a write to a closed pipe fails, and

@@ -129,30 +129,7 @@ fn user_id(text: &str) -> Result<u32, String> {
 }
 
 fn lookup_user(name: &str) -> Option<u32> {
-    let name = std::ffi::CString::new(name).ok()?;
-    let mut entry: libc::passwd = unsafe_zeroed_passwd();
-    let mut buffer = vec![0 as libc::c_char; 16 * 1024];
-    let mut found: *mut libc::passwd = std::ptr::null_mut();
-    // SAFETY: every pointer is valid for the call: the name is a
-    // NUL-terminated C string, `entry` and `found` are ours, and the buffer
-    // length passed is its real length. The result is read only when
-    // `found` points at `entry`.
-    let rc = unsafe {
-        libc::getpwnam_r(
-            name.as_ptr(),
-            &mut entry,
-            buffer.as_mut_ptr(),
-            buffer.len(),
-            &mut found,
-        )
-    };
-    (rc == 0 && !found.is_null()).then_some(entry.pw_uid)
-}
-
-fn unsafe_zeroed_passwd() -> libc::passwd {
-    // SAFETY: `passwd` is a plain C struct of integers and pointers, for
-    // which all-zero (null pointers) is a valid value; getpwnam_r fills it.
-    unsafe { std::mem::zeroed() }
+    prochandle::linux::user_id(name).ok().flatten()
 }
 
 /// What `/proc/<pid>` says about a process, for matching.

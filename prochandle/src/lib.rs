@@ -108,6 +108,7 @@ mod fd_limit;
 pub mod linux;
 mod probe;
 mod process;
+pub mod relay;
 mod scope;
 mod signal;
 mod state;

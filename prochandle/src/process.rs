@@ -260,6 +260,41 @@ impl Process {
         self.inner.try_wait()
     }
 
+    /// Whether the process has exited, without reaping it and without
+    /// blocking.
+    ///
+    /// Unlike [`try_wait`](Process::try_wait), this leaves our child a
+    /// zombie: its PID (and, for a group leader, its process group ID)
+    /// stay its own, so the rest of its tree can still be signalled by
+    /// group, and a later [`wait`](Process::wait) still returns its full
+    /// status. Asked with `waitid(WNOWAIT)` for our child (through the
+    /// pidfd where there is one), through the handle or the start-time
+    /// check for any other process, `WaitForSingleObject` with a zero
+    /// timeout on Windows. Once the process has been waited for, `true`;
+    /// for [`Process::current`], always `false`.
+    ///
+    /// ```
+    /// # fn main() -> prochandle::Result<()> {
+    /// # #[cfg(unix)] {
+    /// use std::process::Command;
+    /// use std::time::Duration;
+    ///
+    /// let p = prochandle::Process::spawn(&mut Command::new("true"))?;
+    /// while !p.has_exited()? {
+    ///     std::thread::sleep(Duration::from_millis(5));
+    /// }
+    /// // Not reaped: the status is still there to be collected.
+    /// assert!(p.wait()?.success());
+    /// # }
+    /// # Ok(()) }
+    /// ```
+    #[doc(alias = "poll")]
+    #[doc(alias = "is_running")]
+    #[doc(alias = "is_alive")]
+    pub fn has_exited(&self) -> Result<bool> {
+        self.inner.has_exited()
+    }
+
     /// Like [`wait`](Process::wait), giving up after `timeout` with
     /// `Ok(None)`.
     ///

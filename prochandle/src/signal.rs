@@ -107,6 +107,29 @@ impl Signal {
         name(self.0)
     }
 
+    /// Sets this signal's action in this process back to the default
+    /// (`SIG_DFL`), as a C program starts with it.
+    ///
+    /// Rust starts programs with `SIGPIPE` ignored, so that a write to a
+    /// closed pipe fails with `EPIPE`; a command-line tool that should end
+    /// quietly when its reader goes away (`tool | head -1`), as C tools
+    /// do, restores the default early in `main`. The action is the
+    /// process's, for every thread; a signal a [`Relay`](crate::relay::Relay)
+    /// receives on macOS or FreeBSD is fatal again after this. `KILL` and
+    /// `STOP` are refused (`InvalidInput`).
+    ///
+    /// ```
+    /// # fn main() -> prochandle::Result<()> {
+    /// # #[cfg(unix)]
+    /// prochandle::Signal::PIPE.restore_default_action()?;
+    /// # Ok(()) }
+    /// ```
+    #[cfg(unix)]
+    pub fn restore_default_action(self) -> crate::Result<()> {
+        crate::sys::unix::disposition::set_default(self.0)
+            .map_err(|e| crate::Error::os("sigaction", e))
+    }
+
     /// `SIGRTMIN` as the C library reports it at run time (34 with glibc,
     /// which keeps 32 and 33); `None` where there are no real-time signals
     /// (anywhere but Linux).

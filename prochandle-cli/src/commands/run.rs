@@ -14,13 +14,13 @@
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use prochandle::relay::{Event, Relay};
 use prochandle::{Process, ProcessState, Signal};
 
 use super::spawn;
 use crate::cli::RunArgs;
 use crate::containment::Containment;
 use crate::exit_codes;
-use crate::inbox::{self, Inbox};
 use crate::output::{self, Exit};
 
 pub fn run(args: RunArgs) -> u8 {
@@ -40,17 +40,17 @@ pub fn run(args: RunArgs) -> u8 {
     };
     // Received before CMD starts: a signal that comes at any moment from
     // here on is read and forwarded, never lost and never fatal to us.
-    let mut wanted = inbox::FORWARDED.to_vec();
+    let mut wanted = FORWARDED.to_vec();
     wanted.push(args.signal);
-    let inbox = match Inbox::open(&wanted) {
-        Ok(inbox) => inbox,
+    let relay = match Relay::open(&wanted) {
+        Ok(relay) => relay,
         Err(err) => {
             output::error(format!("run: cannot receive signals: {err}"));
             return exit_codes::CANNOT_PREPARE;
         }
     };
     let mut command = spawn::command(&plan.command);
-    inbox.prepare_child(&mut command);
+    relay.restore_in_child(&mut command);
     let started = Instant::now();
     let start = |command: &mut Command| containment.spawn(command);
     let process = match spawn::spawn_with(&mut command, "run", out_of_resources, start) {
@@ -60,7 +60,7 @@ pub fn run(args: RunArgs) -> u8 {
     let mut watch = Watch {
         process: &process,
         containment: &containment,
-        inbox,
+        relay,
         name: plan.command[0].to_string_lossy().into_owned(),
         term_signal: args.signal,
         kill_after: args.kill_after.filter(|d| !d.is_zero()),
@@ -107,14 +107,38 @@ fn containment_for(args: &RunArgs) -> prochandle::Result<Containment> {
     })
 }
 
+/// The signals timeout(1) forwards to its command (TERM, INT, HUP, QUIT;
+/// ALRM, which it takes as "the timeout ran out"), and USR1 and USR2, which
+/// timeout(1) leaves to kill itself but `run` forwards too. On Windows the
+/// console's events arrive as INT (Ctrl-C), QUIT (Ctrl-Break), HUP (the
+/// console closes) and TERM (log-off, shut-down).
+const FORWARDED: [Signal; 7] = [
+    Signal::TERM,
+    Signal::INT,
+    Signal::HUP,
+    Signal::QUIT,
+    Signal::ALRM,
+    Signal::USR1,
+    Signal::USR2,
+];
+
 /// A spawn that failed for want of descriptors or processes is
 /// prochandle's failure (125, as timeout(1) when `fork` fails), not CMD's.
 fn out_of_resources(err: &std::io::Error) -> Option<String> {
     #[cfg(unix)]
     let exhausted = [libc::EMFILE, libc::ENFILE, libc::EAGAIN];
-    // ERROR_NOT_ENOUGH_MEMORY, ERROR_OUTOFMEMORY, ERROR_NO_SYSTEM_RESOURCES.
     #[cfg(windows)]
-    let exhausted = [8, 14, 1450];
+    let exhausted = {
+        use windows_sys::Win32::Foundation::{
+            ERROR_NOT_ENOUGH_MEMORY, ERROR_NO_SYSTEM_RESOURCES, ERROR_OUTOFMEMORY,
+        };
+        [
+            ERROR_NOT_ENOUGH_MEMORY,
+            ERROR_OUTOFMEMORY,
+            ERROR_NO_SYSTEM_RESOURCES,
+        ]
+        .map(|code| code as i32)
+    };
     let errno = err.raw_os_error()?;
     exhausted
         .contains(&errno)
@@ -154,7 +178,7 @@ fn exit_status(state: &ProcessState, timed_out: bool, preserve_status: bool) -> 
 struct Watch<'a> {
     process: &'a Process,
     containment: &'a Containment,
-    inbox: Inbox,
+    relay: Relay,
     /// CMD's name, for `--verbose`.
     name: String,
     /// What the next alarm sends: `--signal`, then `SIGKILL` once the
@@ -170,20 +194,15 @@ struct Watch<'a> {
 
 impl Watch<'_> {
     /// Forwards signals and fires the alarm until CMD exits; does not reap.
-    fn until_exit(&mut self) -> std::io::Result<()> {
+    fn until_exit(&mut self) -> prochandle::Result<()> {
         loop {
-            if inbox::has_exited(self.process)? {
-                return Ok(());
-            }
-            let now = Instant::now();
-            if self.alarm.is_some_and(|alarm| alarm <= now) {
-                self.alarm = None;
-                self.on_signal(Signal::ALRM)?;
-                continue;
-            }
-            let timeout = self.alarm.map(|alarm| alarm - now);
-            for signal in self.inbox.wait(self.process, timeout)? {
-                self.on_signal(signal)?;
+            match self.relay.wait(self.process, self.alarm)? {
+                Event::Exited => return Ok(()),
+                Event::Signal(signal) => self.on_signal(signal)?,
+                Event::TimedOut => {
+                    self.alarm = None;
+                    self.on_signal(Signal::ALRM)?;
+                }
             }
         }
     }
@@ -191,7 +210,7 @@ impl Watch<'_> {
     /// timeout(1)'s reaction to a signal: `SIGALRM` means the timeout ran
     /// out and sends the timeout signal; any other is passed on as it is.
     /// The first one sent starts the `--kill-after` delay.
-    fn on_signal(&mut self, received: Signal) -> std::io::Result<()> {
+    fn on_signal(&mut self, received: Signal) -> prochandle::Result<()> {
         let mut signal = received;
         if received == Signal::ALRM {
             self.timed_out = true;
@@ -208,9 +227,7 @@ impl Watch<'_> {
                 self.name
             ));
         }
-        self.containment
-            .signal(self.process, signal)
-            .map_err(std::io::Error::other)
+        self.containment.signal(self.process, signal)
     }
 }
 

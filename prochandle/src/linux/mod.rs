@@ -296,6 +296,21 @@ pub fn peer_process(stream: &UnixStream) -> Result<Process> {
     imp::peer::peer_process(stream.as_fd()).map(Process::from_sys)
 }
 
+/// The user ID of the user named `name` in the user database
+/// (`getpwnam_r`: `/etc/passwd`, or whatever NSS is configured with);
+/// `Ok(None)` when there is no such user.
+///
+/// ```
+/// assert_eq!(prochandle::linux::user_id("root")?, Some(0));
+/// assert_eq!(prochandle::linux::user_id("no such user")?, None);
+/// # Ok::<(), prochandle::Error>(())
+/// ```
+#[doc(alias = "getpwnam")]
+#[doc(alias = "uid")]
+pub fn user_id(name: &str) -> Result<Option<u32>> {
+    imp::users::uid_by_name(name).map_err(|e| crate::Error::os("getpwnam_r", e))
+}
+
 /// Linux-only settings of a [`Command`]. Sealed: implemented for `Command`
 /// only.
 pub trait CommandExt: private::Sealed {
@@ -343,6 +358,38 @@ pub trait CommandExt: private::Sealed {
         process: &Process,
         namespaces: Namespaces,
     ) -> Result<&mut Command>;
+
+    /// Gives the child `fd` as its descriptor `number` (inherited across
+    /// `exec`, unlike every descriptor this crate opens). The `Command`
+    /// owns `fd` until it is dropped; drop it after `spawn` so that only
+    /// the child keeps the descriptor.
+    ///
+    /// `fd` is moved to `number` in this process already, close-on-exec,
+    /// when that number is free, so that nothing opened for the spawn
+    /// itself can take it; the child then only clears close-on-exec.
+    /// Otherwise the child `dup2`s it into place just before `exec`. For 0,
+    /// 1 and 2, std's `stdin`/`stdout`/`stderr` say the same more plainly
+    /// (and win: they are applied earlier).
+    ///
+    /// ```
+    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::io::Read;
+    /// use std::os::unix::net::UnixStream;
+    /// use std::process::Command;
+    /// use prochandle::linux::CommandExt;
+    ///
+    /// let (mut ours, theirs) = UnixStream::pair()?;
+    /// let mut command = Command::new("sh");
+    /// command.args(["-c", "echo hello >&7"]).pass_fd(theirs.into(), 7)?;
+    /// let status = command.status()?;
+    /// drop(command); // our copy of their end: now only EOF is left
+    /// let mut said = String::new();
+    /// ours.read_to_string(&mut said)?;
+    /// assert!(status.success());
+    /// assert_eq!(said, "hello\n");
+    /// # Ok(()) }
+    /// ```
+    fn pass_fd(&mut self, fd: OwnedFd, number: RawFd) -> Result<&mut Command>;
 }
 
 impl CommandExt for Command {
@@ -352,6 +399,17 @@ impl CommandExt for Command {
         namespaces: Namespaces,
     ) -> Result<&mut Command> {
         imp::namespaces::join_in_child(self, process.sys(), namespaces.bits())?;
+        Ok(self)
+    }
+
+    fn pass_fd(&mut self, fd: OwnedFd, number: RawFd) -> Result<&mut Command> {
+        if number < 0 {
+            return Err(crate::Error::invalid_input(
+                "pass_fd",
+                format!("{number} is not a descriptor number"),
+            ));
+        }
+        imp::pass_fd::pass_fd(self, fd, number).map_err(|e| crate::Error::os("fcntl", e))?;
         Ok(self)
     }
 }

@@ -2,11 +2,13 @@
 //! the same things: a `Process` (`open`, `current`, `from_child`,
 //! `from_handle`, `pid`, `handle`, `into_handle`, `is_child`, `signal`,
 //! `try_wait`, `wait_until`), the handle types, and `capabilities()`, the
-//! probe's cached report; and a `Poller` for the watcher (`poll.rs`).
+//! probe's cached report; a `Poller` for the watcher (`poll.rs`); and the
+//! relay's signal `Receiver` (`relay/`).
 //! Nothing here imports the portable layer above.
 
 pub(crate) mod container;
 pub(crate) mod poll;
+pub(crate) mod relay;
 pub(crate) mod self_wait;
 #[cfg(unix)]
 pub(crate) mod unix;

@@ -10,6 +10,7 @@ mod backend;
 pub(crate) mod bsd;
 mod choose;
 pub(crate) mod container;
+pub(crate) mod disposition;
 pub(crate) mod errno;
 mod guarded;
 #[cfg(target_os = "linux")]

@@ -377,6 +377,19 @@ impl<B: Backend> Process<B> {
         B::sleep_until_exit_guarded(self.pid, deadline, || self.exited_now())
     }
 
+    /// Whether the process has exited, without reaping it: the public
+    /// `has_exited`. A child is asked under the reap lock, so that a PID
+    /// target cannot be reaped (and its PID reused) by another thread's
+    /// wait while `waitid(WNOWAIT)` looks at it; once reaped, the stored
+    /// state answers.
+    pub(crate) fn has_exited(&self) -> Result<bool> {
+        if self.relation == Relation::Child {
+            let _lock = self.reap_lock.lock().unwrap_or_else(|e| e.into_inner());
+            return self.exited_now();
+        }
+        self.exited_now()
+    }
+
     /// Whether the process has exited, without reaping it.
     fn exited_now(&self) -> Result<bool> {
         if self.state.get().is_some() {

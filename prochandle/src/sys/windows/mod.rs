@@ -258,6 +258,13 @@ impl Process {
             .map_err(|e| wait_error("GetExitCodeProcess", e))
     }
 
+    /// Whether the process has exited: its handle is signalled (a wait of
+    /// 0 ms), or it has an exit code. Windows reaps nothing: the handle
+    /// keeps the exit code until it is closed.
+    pub(crate) fn has_exited(&self) -> Result<bool> {
+        self.exited_now("WaitForSingleObject")
+    }
+
     pub(crate) fn try_wait(&self) -> Result<Option<ProcessState>> {
         if let Some(state) = self.state.get() {
             return Ok(Some(*state));

@@ -11,6 +11,7 @@ pub(crate) mod guardian;
 pub(crate) mod identity;
 pub(crate) mod info;
 pub(crate) mod namespaces;
+pub(crate) mod pass_fd;
 pub(crate) mod peer;
 pub(crate) mod poller;
 mod probe;
@@ -26,6 +27,7 @@ pub(crate) mod subreaper;
 pub(crate) mod syscalls;
 pub(crate) mod thread;
 pub(crate) mod tree;
+pub(crate) mod users;
 mod verdict;
 
 use std::io;
