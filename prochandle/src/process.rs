@@ -338,7 +338,6 @@ impl Process {
         inner.into_iter().map(Process::from_sys).collect()
     }
 
-    #[cfg(target_os = "linux")]
     pub(crate) fn sys(&self) -> &sys::Process {
         &self.inner
     }

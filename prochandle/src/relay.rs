@@ -55,8 +55,9 @@
 //!   `signalfd`; on macOS and FreeBSD each signal gets a handler that does
 //!   nothing and a kqueue `EVFILT_SIGNAL` filter records it. No global
 //!   `SIGCHLD` handler is installed: the child's exit is seen through its
-//!   pidfd, a kqueue `NOTE_EXIT` filter, or (Linux without pidfds) a
-//!   blocked `SIGCHLD` read from the same `signalfd`.
+//!   pidfd, a kqueue `NOTE_EXIT` filter or the process handle (Windows);
+//!   on Linux without pidfds through a blocked `SIGCHLD` read from the
+//!   same `signalfd`, and a re-check every 50 ms.
 //! - **The exit is not reaped.** [`Event::Exited`] leaves the child a
 //!   zombie, like [`Process::has_exited`]: its PID and process group stay
 //!   its own until [`Process::wait`], so what is left of its tree can still
@@ -143,9 +144,9 @@ impl Relay {
     /// Sleeps until a signal of the set arrives, `child` exits or
     /// `deadline` passes (`None`: no deadline). A signal received before
     /// the exit is returned first; after [`Event::Exited`] the child is
-    /// still unreaped. `child` may be any process, though only our own
-    /// children and processes held by a handle are noticed without a
-    /// short poll.
+    /// still unreaped. `child` may be any process: its exit is seen at
+    /// once through its handle (a pidfd, a Windows `HANDLE`) or a kqueue
+    /// filter, and otherwise within 50 ms.
     pub fn wait(&self, child: &Process, deadline: Option<Instant>) -> Result<Event> {
         loop {
             if let Some(signal) = self.take_pending() {

@@ -8,8 +8,8 @@
 //! The process's exit wakes the wait through its pidfd. Where there is
 //! none, `SIGCHLD` is blocked and read the same way, only to wake the
 //! wait: no handler is installed for it, so nothing else in the process
-//! sees a change. A process that is neither ours nor held by a pidfd is
-//! re-checked on the crate's longest backoff pause.
+//! sees a change. A process not held by a pidfd is also re-checked on the
+//! crate's longest backoff pause.
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
@@ -91,7 +91,10 @@ impl Receiver {
         // Readable once the process exits; without one, a child's exit
         // comes as SIGCHLD, and any other process is re-checked.
         fds.extend(process.handle());
-        let timeout = if process.handle().is_none() && !process.is_child() {
+        // Without a pidfd, also re-check on the crate's longest pause: a
+        // non-child sends us nothing, and a child's SIGCHLD goes to any
+        // thread that does not block it, which may not be this one.
+        let timeout = if process.handle().is_none() {
             Some(timeout.map_or(MAX_PAUSE, |t| t.min(MAX_PAUSE)))
         } else {
             timeout
