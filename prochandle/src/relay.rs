@@ -186,3 +186,9 @@ impl std::fmt::Debug for Relay {
             .finish_non_exhaustive()
     }
 }
+
+// A relay is shared by reference (or `Arc`) with whichever thread waits.
+const _: () = {
+    const fn send_and_sync<T: Send + Sync>() {}
+    send_and_sync::<Relay>();
+};
