@@ -106,6 +106,7 @@ mod error;
 mod fd_limit;
 #[cfg(target_os = "linux")]
 pub mod linux;
+mod mechanism;
 mod probe;
 mod process;
 pub mod relay;

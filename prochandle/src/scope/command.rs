@@ -12,6 +12,8 @@ use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use crate::sys::scope::{Spec, Stdio};
+
 /// Where a standard stream of a [`ScopeCommand`]'s child comes from.
 ///
 /// ```
@@ -213,16 +215,17 @@ impl ScopeCommand {
         Ok(command)
     }
 
-    /// The command as the Linux fast spawn reads it.
-    #[cfg(target_os = "linux")]
-    pub(crate) fn spec(&self) -> crate::sys::linux::spawn::Spec<'_> {
-        use crate::sys::linux::spawn::{Spec, Stdio};
-        use std::os::fd::AsFd;
+    /// The command as a mechanism's own spawn reads it
+    /// (`ScopeMechanism::spawn_direct`).
+    pub(crate) fn spec(&self) -> Spec<'_> {
         fn stdio(s: &ChildStdio) -> Stdio<'_> {
             match s {
                 ChildStdio::Inherit => Stdio::Inherit,
                 ChildStdio::Null => Stdio::Null,
-                ChildStdio::Fd(fd) => Stdio::Fd(fd.as_fd()),
+                #[cfg(unix)]
+                ChildStdio::Fd(fd) => Stdio::Given(std::os::fd::AsFd::as_fd(fd)),
+                #[cfg(windows)]
+                ChildStdio::Handle(h) => Stdio::Given(std::os::windows::io::AsHandle::as_handle(h)),
             }
         }
         Spec {

@@ -1,24 +1,24 @@
 //! [`Scope`]: a container for a whole process tree.
 //!
-//! The portable layer: it chooses nothing itself, it wraps the OS
-//! container (`sys::Container`) and turns what that returns into
-//! [`Process`]es and reports.
+//! The portable layer: it chooses nothing itself, it holds the mechanism
+//! the OS layer chose (`sys::scope::ScopeMechanism`) and turns what that
+//! returns into [`Process`]es and reports.
 
 mod command;
-mod mechanism;
 mod options;
 
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+pub use crate::mechanism::{Mechanism, MechanismKind, PassedOver};
 pub use command::{ChildStdio, ScopeCommand};
-pub use mechanism::{Mechanism, MechanismKind, PassedOver};
 pub use options::ScopeOptions;
 
 use crate::error::{Error, Result};
 use crate::process::Process;
 use crate::signal::Signal;
 use crate::sys;
+use crate::sys::scope::ScopeMechanism;
 
 /// A container for a process tree: every process spawned into it, and
 /// every descendant of those, stays in it (where the mechanism allows, also
@@ -53,7 +53,7 @@ use crate::sys;
 /// # Ok(()) }
 /// ```
 pub struct Scope {
-    inner: sys::Container,
+    inner: Box<dyn ScopeMechanism>,
     mechanism: Mechanism,
     passed_over: Vec<PassedOver>,
 }
@@ -75,21 +75,11 @@ impl Scope {
     /// # Ok(()) }
     /// ```
     pub fn with_options(options: &ScopeOptions) -> Result<Scope> {
-        let inner = sys::Container::new(&options.request())?;
-        let mechanism = Mechanism::from_sys(&inner.chosen);
-        let passed_over = inner
-            .chosen
-            .passed_over
-            .iter()
-            .map(|(kind, reason)| PassedOver {
-                kind: MechanismKind::from_sys(*kind),
-                reason: reason.clone(),
-            })
-            .collect();
+        let chosen = sys::new_scope(&options.request())?;
         Ok(Scope {
-            inner,
-            mechanism,
-            passed_over,
+            inner: chosen.mechanism,
+            mechanism: chosen.report,
+            passed_over: chosen.passed_over,
         })
     }
 
@@ -180,7 +170,6 @@ impl Scope {
     /// # Ok(()) }
     /// ```
     pub fn spawn_command(&self, command: &ScopeCommand) -> Result<Process> {
-        #[cfg(target_os = "linux")]
         if let Some(child) = self.inner.spawn_direct(&command.spec())? {
             return Ok(Process::from_sys(child));
         }
@@ -306,32 +295,19 @@ impl Scope {
         self.inner.events_fd()
     }
 
-    /// Cgroup modes: a new `cgroup.events` descriptor for a watcher of its
-    /// own (see `sys::Container::open_events`); `None` elsewhere.
+    /// Cgroup modes: a new `cgroup.events` descriptor for the async
+    /// futures' own reactor (see [`empty_notifier`](Scope::empty_notifier)).
     #[cfg(target_os = "linux")]
     pub(crate) fn open_events(&self) -> Result<Option<std::os::fd::OwnedFd>> {
-        self.inner.open_events()
-    }
-
-    /// Windows: a listener rung at each emptiness of the job (from its
-    /// completion port), for a watcher of its own; `None` when the job has
-    /// no port and must be polled.
-    #[cfg(windows)]
-    pub(crate) fn listen_empty(&self) -> Result<Option<sys::windows::empty::Listener>> {
-        self.inner.listen_empty()
+        self.empty_notifier()
     }
 
     /// What tells a watcher's poller of this scope's emptiness, opened for
-    /// it alone: [`open_events`](Scope::open_events) on Linux,
-    /// [`listen_empty`](Scope::listen_empty) on Windows; `None` where the
-    /// scope must be re-checked (and always on macOS and FreeBSD).
+    /// it alone: a new `cgroup.events` descriptor (Linux cgroup modes), a
+    /// listener rung by the job's completion port (Windows); `None` where
+    /// the scope must be re-checked (every other mode).
     pub(crate) fn empty_notifier(&self) -> Result<Option<sys::EmptyNotifier>> {
-        #[cfg(target_os = "linux")]
-        return self.open_events();
-        #[cfg(windows)]
-        return self.listen_empty();
-        #[cfg(any(target_os = "macos", target_os = "freebsd"))]
-        return Ok(None);
+        self.inner.empty_notifier()
     }
 }
 

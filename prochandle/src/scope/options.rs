@@ -1,10 +1,10 @@
 //! [`ScopeOptions`]: how a [`Scope`] is made.
 
-use super::mechanism::MechanismKind;
 use super::Scope;
 use crate::error::Result;
+use crate::mechanism::MechanismKind;
 use crate::signal::Signal;
-use crate::sys::container::Request;
+use crate::sys::scope::Request;
 
 /// How a [`Scope`] is made: a builder, ended by [`create`](ScopeOptions::create).
 ///
@@ -111,7 +111,7 @@ impl ScopeOptions {
 
     pub(crate) fn request(&self) -> Request {
         Request {
-            force: self.force.map(MechanismKind::to_sys),
+            force: self.force,
             allow_subreaper: self.allow_subreaper,
             guardian: self.guardian,
             death_signal: self.death_signal.map(Signal::as_raw),

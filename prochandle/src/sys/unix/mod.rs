@@ -3,19 +3,19 @@
 //! `bsd/` (macOS and FreeBSD: guarded PIDs, kqueue).
 //!
 //! The shared pieces beside the state machine: `guarded.rs` (the PID
-//! mode's identity checks) and `errno.rs` (the one errno table).
+//! mode's identity checks) and `errno.rs` (the one errno table). Scopes:
+//! `pgroup.rs`, the process group every Unix has; Linux chooses among its
+//! mechanisms in `linux/scope/`, macOS and FreeBSD take the group.
 
 mod backend;
 #[cfg(any(target_os = "macos", target_os = "freebsd"))]
 pub(crate) mod bsd;
-mod choose;
-pub(crate) mod container;
 pub(crate) mod disposition;
 pub(crate) mod errno;
 mod guarded;
 #[cfg(target_os = "linux")]
 pub(crate) mod linux;
-mod pgroup;
+pub(crate) mod pgroup;
 mod pin;
 mod process;
 #[cfg(any(feature = "tokio", feature = "async-io"))]
@@ -30,11 +30,11 @@ use std::os::fd::{BorrowedFd, OwnedFd};
 #[cfg(any(target_os = "macos", target_os = "freebsd"))]
 pub(crate) use bsd::poller::{EmptyNotifier, Poller, ScopeWatch};
 #[cfg(any(target_os = "macos", target_os = "freebsd"))]
-pub(crate) use bsd::{capabilities, Process};
+pub(crate) use bsd::{capabilities, new_scope, Process};
 #[cfg(target_os = "linux")]
 pub(crate) use linux::poller::{EmptyNotifier, Poller, ScopeWatch};
 #[cfg(target_os = "linux")]
-pub(crate) use linux::{capabilities, Process};
+pub(crate) use linux::{capabilities, scope::new_scope, Process};
 
 /// The owned handle type on Unix.
 pub(crate) type OwnedHandle = OwnedFd;

@@ -1,4 +1,4 @@
-//! The Windows container behind `Scope`: a job object.
+//! The one scope mechanism of Windows: a job object.
 //!
 //! Every process created by a member is in the job too (nested jobs since
 //! Windows 8; breakaway is off). The child is started suspended, assigned,
@@ -31,17 +31,17 @@ use super::api::{check, job_active_processes, raw};
 use super::empty::{EmptyWatch, Listener};
 use super::{Process, KILL_EXIT_CODE};
 use crate::error::{Error, ErrorKind, Result};
-use crate::sys::container::{Chosen, Kind, Request};
+use crate::mechanism::{Mechanism, MechanismKind, PassedOver};
+use crate::sys::scope::{Chosen, Request, ScopeMechanism};
 
 /// One job object holding a tree.
 #[derive(Debug)]
-pub(crate) struct Container {
+pub(crate) struct Job {
     /// Shared with the emptiness thread, for its accounting checks.
     job: Arc<OwnedHandle>,
     /// The job's completion port and its reader; `None` if the port could
     /// not be set up, and then emptiness is polled.
     empty: Option<EmptyWatch>,
-    pub(crate) chosen: Chosen,
     kill_on_drop: bool,
 }
 
@@ -49,9 +49,19 @@ fn os(op: &'static str) -> impl FnOnce(io::Error) -> Error {
     move |e| Error::os(op, e)
 }
 
-impl Container {
-    pub(crate) fn new(request: &Request) -> Result<Container> {
-        if request.force.is_some_and(|k| k != Kind::JobObject) {
+/// A job object, unless another mechanism is forced.
+pub(crate) fn new_scope(request: &Request) -> Result<Chosen> {
+    let (job, passed_over) = Job::new(request)?;
+    Ok(Chosen {
+        mechanism: Box::new(job),
+        report: Mechanism::JobObject,
+        passed_over,
+    })
+}
+
+impl Job {
+    fn new(request: &Request) -> Result<(Job, Vec<PassedOver>)> {
+        if !request.wants(MechanismKind::JobObject) {
             return Err(Error::unsupported(
                 "scope",
                 "on Windows the only mechanism is the job object",
@@ -67,32 +77,29 @@ impl Container {
         // Before any process joins: a message for an exit before the
         // association could be lost.
         let empty = EmptyWatch::start(&job);
-        Container::assemble(job, empty, request)
+        Job::assemble(job, empty, request)
     }
 
-    /// The container of a new `job`, told of its emptiness by `empty` or,
+    /// The mechanism of a new `job`, told of its emptiness by `empty` or,
     /// if that could not be set up, polling it (and saying so).
     fn assemble(
         job: Arc<OwnedHandle>,
         empty: io::Result<EmptyWatch>,
         request: &Request,
-    ) -> Result<Container> {
+    ) -> Result<(Job, Vec<PassedOver>)> {
         let mut passed_over = Vec::new();
         let empty = empty
-            .inspect_err(|e| passed_over.push((Kind::JobObject, no_port(e))))
+            .inspect_err(|e| {
+                passed_over.push(PassedOver::new(MechanismKind::JobObject, no_port(e)))
+            })
             .ok();
-        let container = Container {
+        let job = Job {
             job,
             empty,
-            chosen: Chosen {
-                kind: Kind::JobObject,
-                cgroup: None,
-                passed_over,
-            },
             kill_on_drop: request.kill_on_drop,
         };
-        container.set_kill_on_close(request.kill_on_drop)?;
-        Ok(container)
+        job.set_kill_on_close(request.kill_on_drop)?;
+        Ok((job, passed_over))
     }
 
     fn set_kill_on_close(&self, on: bool) -> Result<()> {
@@ -113,14 +120,22 @@ impl Container {
         .map_err(os("SetInformationJobObject"))
     }
 
+    /// The PIDs in the job right now.
+    fn pids(&self) -> Result<Vec<u32>> {
+        super::api::job_process_ids(self.job.as_handle())
+            .map_err(|e| Error::os("QueryInformationJobObject", e))
+    }
+}
+
+impl ScopeMechanism for Job {
     /// Starts children suspended, to be assigned before they run. The
     /// creation flags set on `command` before are replaced.
-    pub(crate) fn prepare(&self, command: &mut Command) {
+    fn prepare(&self, command: &mut Command) {
         command.creation_flags(CREATE_SUSPENDED);
     }
 
     /// Assigns the suspended child to the job, then lets it run.
-    pub(crate) fn started(&self, child: &Child) -> Result<()> {
+    fn started(&self, child: &Child) -> Result<()> {
         // SAFETY: valid job and process handles.
         check(unsafe {
             AssignProcessToJobObject(raw(self.job.as_handle()), raw(child.as_handle()))
@@ -130,14 +145,14 @@ impl Container {
     }
 
     /// Job accounting: no active process.
-    pub(crate) fn is_empty(&self) -> Result<bool> {
+    fn is_empty(&self) -> Result<bool> {
         let active =
             job_active_processes(self.job.as_handle()).map_err(os("QueryInformationJobObject"))?;
         Ok(active == 0)
     }
 
     /// The live members, each held by a `HANDLE`.
-    pub(crate) fn members(&self) -> Result<Vec<Process>> {
+    fn members(&self) -> Result<Vec<Process>> {
         let mut out = Vec::new();
         for pid in self.pids()? {
             match Process::open(pid) {
@@ -150,14 +165,8 @@ impl Container {
         Ok(out)
     }
 
-    /// The PIDs in the job right now.
-    fn pids(&self) -> Result<Vec<u32>> {
-        super::api::job_process_ids(self.job.as_handle())
-            .map_err(|e| Error::os("QueryInformationJobObject", e))
-    }
-
     /// Only `KILL` exists here: `TerminateJobObject`.
-    pub(crate) fn signal(&self, sig: i32) -> Result<()> {
+    fn signal(&self, sig: i32) -> Result<()> {
         if sig != 9 {
             return Err(Error::unsupported(
                 "signal",
@@ -169,15 +178,22 @@ impl Container {
             .map_err(os("TerminateJobObject"))
     }
 
-    pub(crate) fn kill(&self) -> Result<()> {
-        self.signal(9)?;
-        self.wait_empty(None).map(drop)
+    /// `TerminateJobObject` until the job is empty: a process a member
+    /// was creating meanwhile is in the job, and the next call ends it.
+    fn kill(&self) -> Result<()> {
+        loop {
+            self.signal(9)?;
+            let soon = Instant::now() + std::time::Duration::from_secs(1);
+            if self.wait_empty(Some(soon))? {
+                return Ok(());
+            }
+        }
     }
 
     /// A listener rung at each emptiness of the job from now on (see
     /// `empty.rs`); `None` if the job has no completion port, and then
-    /// [`is_empty`](Container::is_empty) has to be polled.
-    pub(crate) fn listen_empty(&self) -> Result<Option<Listener>> {
+    /// [`is_empty`](ScopeMechanism::is_empty) has to be polled.
+    fn empty_notifier(&self) -> Result<Option<Listener>> {
         let Some(watch) = &self.empty else {
             return Ok(None);
         };
@@ -187,10 +203,10 @@ impl Container {
     /// Sleeps on the job's completion port (through a listener) until the
     /// accounting shows no active process, or `deadline`; without a port,
     /// re-checks the accounting with backoff.
-    pub(crate) fn wait_empty(&self, deadline: Option<Instant>) -> Result<bool> {
+    fn wait_empty(&self, deadline: Option<Instant>) -> Result<bool> {
         // A listener that cannot be made (no event handle left) leaves
         // this wait to polling rather than failing it: `kill` relies on it.
-        let Some(listener) = self.listen_empty().ok().flatten() else {
+        let Some(listener) = self.empty_notifier().ok().flatten() else {
             let found = crate::backoff::poll_until(deadline, || {
                 self.is_empty().map(|empty| empty.then_some(()))
             })?;
@@ -262,7 +278,7 @@ fn resume_threads(pid: u32) -> io::Result<()> {
     Ok(())
 }
 
-impl Drop for Container {
+impl Drop for Job {
     fn drop(&mut self) {
         if self.kill_on_drop {
             let _ = self.kill();
@@ -291,13 +307,14 @@ mod tests {
             kill_on_drop: true,
         };
         let refused = io::Error::other("no port here");
-        let container = Container::assemble(Arc::new(job()), Err(refused), &request).unwrap();
-        let [(kind, reason)] = &container.chosen.passed_over[..] else {
-            panic!("{:?}", container.chosen.passed_over);
+        let (container, passed_over) =
+            Job::assemble(Arc::new(job()), Err(refused), &request).unwrap();
+        let [PassedOver { kind, reason, .. }] = &passed_over[..] else {
+            panic!("{passed_over:?}");
         };
-        assert_eq!(*kind, Kind::JobObject);
+        assert_eq!(*kind, MechanismKind::JobObject);
         assert!(reason.contains("no port here"), "{reason}");
-        assert!(container.listen_empty().unwrap().is_none());
+        assert!(container.empty_notifier().unwrap().is_none());
 
         let mut command = pinger();
         container.prepare(&mut command);

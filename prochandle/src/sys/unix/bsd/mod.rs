@@ -10,6 +10,7 @@
 mod kinfo;
 pub(crate) mod kqueue;
 pub(crate) mod poller;
+mod scope;
 
 use std::io;
 use std::mem::MaybeUninit;
@@ -21,6 +22,8 @@ use crate::capabilities::{forced_pid, Availability, Capabilities, Feature};
 use crate::error::{Error, Result};
 use crate::signal::Signal;
 use crate::state::{status_from_wait_word, Coredump, ExitStatus, ResourceUsage};
+
+pub(crate) use scope::new_scope;
 
 /// The macOS/FreeBSD backend.
 #[derive(Debug)]

@@ -21,6 +21,7 @@ pub(crate) mod procfs;
 #[cfg(test)]
 mod proptests;
 pub(crate) mod recheck;
+pub(crate) mod scope;
 pub(crate) mod sigsys_guard;
 pub(crate) mod spawn;
 pub(crate) mod subreaper;

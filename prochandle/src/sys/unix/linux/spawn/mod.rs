@@ -26,36 +26,11 @@ use std::ffi::{CString, OsStr, OsString};
 use std::io;
 use std::os::fd::{AsRawFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::ffi::OsStrExt;
-use std::path::Path;
 use std::ptr;
 
 use libc::c_char;
 
-/// Where a standard descriptor of the child comes from.
-#[derive(Debug, Clone, Copy)]
-pub(crate) enum Stdio<'a> {
-    /// This process's own.
-    Inherit,
-    /// `/dev/null`.
-    Null,
-    /// This descriptor.
-    Fd(BorrowedFd<'a>),
-}
-
-/// What to run, as the portable layer's command describes it.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Spec<'a> {
-    pub program: &'a OsStr,
-    pub args: &'a [OsString],
-    /// Start from an empty environment instead of this process's.
-    pub env_clear: bool,
-    /// Variables set (`Some`) or removed (`None`).
-    pub env: &'a BTreeMap<OsString, Option<OsString>>,
-    pub cwd: Option<&'a Path>,
-    pub stdio: [Stdio<'a>; 3],
-    /// `PR_SET_PDEATHSIG` for the child.
-    pub death_signal: Option<i32>,
-}
+pub(crate) use crate::sys::scope::{Spec, Stdio};
 
 /// Where the child goes, besides being our child.
 #[derive(Debug, Clone, Copy)]
@@ -204,13 +179,13 @@ fn standard_fds(stdio: &[Stdio<'_>; 3]) -> io::Result<StandardFds> {
                 }
                 null.as_ref().map_or(-1, AsRawFd::as_raw_fd)
             }
-            Stdio::Fd(fd) if fd.as_raw_fd() < 3 && fd.as_raw_fd() != slot as RawFd => {
+            Stdio::Given(fd) if fd.as_raw_fd() < 3 && fd.as_raw_fd() != slot as RawFd => {
                 let copy = rustix::io::fcntl_dupfd_cloexec(fd, 3)?;
                 let raw = copy.as_raw_fd();
                 moved.push(copy);
                 raw
             }
-            Stdio::Fd(fd) => fd.as_raw_fd(),
+            Stdio::Given(fd) => fd.as_raw_fd(),
         };
     }
     Ok((null, moved, out))

@@ -1,10 +1,9 @@
 //! What a [`Scope`](crate::Scope) got: the mechanism, and why each better
-//! one was passed over.
+//! one was passed over. Plain data, shared by the portable layer and the
+//! OS layer (`sys`), which reports in these types directly.
 
 use std::fmt;
 use std::path::{Path, PathBuf};
-
-use crate::sys::container::{Chosen, Kind};
 
 /// A containment mechanism, without its details: to ask for one
 /// ([`ScopeOptions::mechanism`](crate::ScopeOptions::mechanism)) and to
@@ -36,26 +35,6 @@ impl MechanismKind {
     /// contained. Only the process group lets it go.
     pub fn holds_setsid(self) -> bool {
         self != MechanismKind::ProcessGroup
-    }
-
-    pub(crate) fn from_sys(kind: Kind) -> MechanismKind {
-        match kind {
-            Kind::Cgroup => MechanismKind::Cgroup,
-            Kind::CgroupFreeze => MechanismKind::CgroupFreeze,
-            Kind::Subreaper => MechanismKind::Subreaper,
-            Kind::JobObject => MechanismKind::JobObject,
-            Kind::ProcessGroup => MechanismKind::ProcessGroup,
-        }
-    }
-
-    pub(crate) fn to_sys(self) -> Kind {
-        match self {
-            MechanismKind::Cgroup => Kind::Cgroup,
-            MechanismKind::CgroupFreeze => Kind::CgroupFreeze,
-            MechanismKind::Subreaper => Kind::Subreaper,
-            MechanismKind::JobObject => Kind::JobObject,
-            MechanismKind::ProcessGroup => Kind::ProcessGroup,
-        }
     }
 }
 
@@ -122,18 +101,6 @@ impl Mechanism {
             _ => None,
         }
     }
-
-    pub(crate) fn from_sys(chosen: &Chosen) -> Mechanism {
-        match (chosen.kind, &chosen.cgroup) {
-            (Kind::Cgroup | Kind::CgroupFreeze, Some(path)) => Mechanism::Cgroup {
-                path: path.clone(),
-                kill_file: chosen.kind == Kind::Cgroup,
-            },
-            (Kind::Subreaper, _) => Mechanism::Subreaper,
-            (Kind::JobObject, _) => Mechanism::JobObject,
-            _ => Mechanism::ProcessGroup,
-        }
-    }
 }
 
 impl fmt::Display for Mechanism {
@@ -154,4 +121,13 @@ pub struct PassedOver {
     /// Why it was not used ("cannot create a cgroup under ...: permission
     /// denied", "not allowed: ...").
     pub reason: String,
+}
+
+impl PassedOver {
+    pub(crate) fn new(kind: MechanismKind, reason: impl Into<String>) -> PassedOver {
+        PassedOver {
+            kind,
+            reason: reason.into(),
+        }
+    }
 }

@@ -1,0 +1,148 @@
+//! The process group on Linux: the floor (`../../pgroup.rs`), listed
+//! through `/proc` so that each member is pinned (pidfd) before it is
+//! signalled rather than reached by `kill(-pgid)`, whose group ID could,
+//! once the whole group is gone and reaped, name a stranger's group.
+
+use std::io;
+use std::os::unix::process::CommandExt;
+use std::process::{Child, Command};
+use std::time::Instant;
+
+use super::super::guardian::{Action, Guardian};
+use super::super::spawn::{Place, Spec};
+use super::owner::Owner;
+use super::{kill_listed, pin_listed, signal_each};
+use crate::error::{Error, Result};
+use crate::sys::scope::{Request, ScopeMechanism};
+use crate::sys::unix::pgroup::Group;
+use crate::sys::Process;
+
+#[derive(Debug)]
+pub(super) struct ListedGroup {
+    group: Group,
+    owner: Owner,
+    kill_on_drop: bool,
+}
+
+impl ListedGroup {
+    pub(super) fn new(request: &Request) -> ListedGroup {
+        ListedGroup {
+            group: Group::default(),
+            owner: Owner::new(request),
+            kill_on_drop: request.kill_on_drop,
+        }
+    }
+
+    fn started_pid(&self, pid: u32) -> Result<()> {
+        self.group.started(pid);
+        let pgid = self.group.first().unwrap_or(0);
+        self.owner
+            .guard(|| Guardian::start(Action::KillGroup(pgid)))
+            .map(drop)
+    }
+
+    /// The live (non-zombie) members' PIDs.
+    fn pids(&self) -> io::Result<Vec<i32>> {
+        live_in_groups(&self.group.all())
+    }
+}
+
+impl ScopeMechanism for ListedGroup {
+    fn prepare(&self, command: &mut Command) {
+        command.process_group(0);
+        self.owner.hook(command, None);
+    }
+
+    fn started(&self, child: &Child) -> Result<()> {
+        self.started_pid(child.id())
+    }
+
+    fn spawn_direct(&self, spec: &Spec<'_>) -> Result<Option<Process>> {
+        let death = self.owner.death_signal;
+        super::spawn_direct(Place::NewGroup, spec, death, |pid| self.started_pid(pid))
+    }
+
+    fn members(&self) -> Result<Vec<Process>> {
+        pin_listed(|| self.pids())
+    }
+
+    fn signal(&self, sig: i32) -> Result<()> {
+        signal_each(&self.members()?, sig)
+    }
+
+    /// Pass after pass of pinned `SIGKILL`s until a pass lists nobody: a
+    /// member forked during a pass is in the group, and the next pass
+    /// lists it.
+    fn kill(&self) -> Result<()> {
+        kill_listed(|| self.pids())
+    }
+
+    fn is_empty(&self) -> Result<bool> {
+        Ok(self
+            .pids()
+            .map_err(|e| Error::os("list members", e))?
+            .is_empty())
+    }
+
+    fn wait_empty(&self, deadline: Option<Instant>) -> Result<bool> {
+        let found = crate::backoff::poll_until(deadline, || {
+            self.is_empty().map(|empty| empty.then_some(()))
+        })?;
+        Ok(found.is_some())
+    }
+}
+
+impl Drop for ListedGroup {
+    fn drop(&mut self) {
+        if self.kill_on_drop {
+            let _ = self.kill();
+        }
+    }
+}
+
+/// Every live process whose `/proc/<pid>/stat` names one of `pgids` as
+/// its group.
+fn live_in_groups(pgids: &[i32]) -> io::Result<Vec<i32>> {
+    if pgids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir("/proc")? {
+        let Some(pid) = entry?
+            .file_name()
+            .to_str()
+            .and_then(|s| s.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read(format!("/proc/{pid}/stat")) else {
+            continue;
+        };
+        if let Some((state, pgrp)) = state_and_group(&stat) {
+            if pgids.contains(&pgrp) && state != b'Z' {
+                out.push(pid);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// Fields 3 (state) and 5 (process group) of a `stat` line, split after
+/// the last `)` (the command name may hold anything).
+fn state_and_group(stat: &[u8]) -> Option<(u8, i32)> {
+    let close = stat.iter().rposition(|&b| b == b')')?;
+    let rest = std::str::from_utf8(&stat[close + 1..]).ok()?;
+    let mut fields = rest.split_ascii_whitespace();
+    let state = *fields.next()?.as_bytes().first()?;
+    let pgrp = fields.nth(1)?.parse().ok()?;
+    Some((state, pgrp))
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_group_is_read_after_the_last_parenthesis() {
+        let line = b"42 (a) b) S 1 77 77 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 9 0";
+        assert_eq!(super::state_and_group(line), Some((b'S', 77)));
+    }
+}

@@ -1,0 +1,77 @@
+//! Owner-death protection, shared by the Linux mechanisms: the death
+//! signal armed in each first child (`PR_SET_PDEATHSIG`) and the guardian
+//! started with the first spawn, if asked for. Each mechanism says what its
+//! guardian does (`cgroup.kill`, or `SIGKILL` to the first process group).
+
+use std::io;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+use std::sync::{Arc, OnceLock};
+
+use super::super::cgroup;
+use super::super::guardian::Guardian;
+use crate::error::Result;
+use crate::sys::scope::Request;
+
+#[derive(Debug)]
+pub(super) struct Owner {
+    pub(super) death_signal: Option<i32>,
+    wants_guardian: bool,
+    guardian: OnceLock<Guardian>,
+}
+
+impl Owner {
+    pub(super) fn new(request: &Request) -> Owner {
+        Owner {
+            death_signal: request.death_signal,
+            wants_guardian: request.guardian,
+            guardian: OnceLock::new(),
+        }
+    }
+
+    /// Adds the pre-exec hook that joins the cgroup behind `procs` (if
+    /// any) and arms the death signal (if any). With neither, no hook:
+    /// std keeps its `posix_spawn` path (vfork-like).
+    pub(super) fn hook(&self, command: &mut Command, procs: Option<Arc<OwnedFd>>) {
+        let death = self.death_signal;
+        if procs.is_none() && death.is_none() {
+            return;
+        }
+        let parent = std::process::id() as i32;
+        let hook = move || -> io::Result<()> {
+            if let Some(procs) = &procs {
+                cgroup::join(procs.as_fd())?;
+            }
+            if let Some(sig) = death {
+                // SAFETY: prctl and getppid are async-signal-safe; no pointers.
+                unsafe {
+                    if libc::prctl(libc::PR_SET_PDEATHSIG, sig as libc::c_ulong) != 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                    // The parent died before the death signal was armed.
+                    if libc::getppid() != parent {
+                        return Err(io::Error::from_raw_os_error(libc::ESRCH));
+                    }
+                }
+            }
+            Ok(())
+        };
+        // SAFETY: the hook makes only async-signal-safe calls and
+        // allocates nothing (the Arc was cloned before the fork).
+        unsafe { command.pre_exec(hook) };
+    }
+
+    /// Starts the guardian with `start` on the first spawn, if asked for;
+    /// returns the new guardian's PID (`None` if none was started now).
+    pub(super) fn guard(&self, start: impl FnOnce() -> Result<Guardian>) -> Result<Option<u32>> {
+        if !self.wants_guardian || self.guardian.get().is_some() {
+            return Ok(None);
+        }
+        let guardian = start()?;
+        let pid = guardian.pid();
+        // A second guardian started by a racing first spawn is dropped
+        // (killed and reaped) here.
+        Ok(self.guardian.set(guardian).is_ok().then_some(pid))
+    }
+}
