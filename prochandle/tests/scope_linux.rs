@@ -419,8 +419,11 @@ fn the_process_group_floor_lets_a_setsid_daemon_escape_as_documented() {
             "setsid sleep 1000 <&- >&- 2>&- & exec sleep 1000",
         ))
         .unwrap();
-    eventually("two live processes", || {
-        (mark.live().len() == 2).then_some(())
+    // Two live processes, one of them already in a session of its own
+    // (alive is not enough: `setsid` may not have run yet).
+    eventually("two live processes, one a session leader", || {
+        let live = mark.live();
+        (live.len() == 2 && live.iter().any(|&pid| leads_a_session(pid))).then_some(())
     });
     scope.kill().unwrap();
     first.wait().unwrap();
@@ -448,4 +451,16 @@ fn a_scope_told_not_to_kill_on_drop_leaves_the_tree_and_its_cgroup() {
     assert_eq!(mark.live().len(), 1, "the tree outlives the scope");
     assert!(path.exists(), "a cgroup with members stays");
     // `_cleanup` and `mark` kill it and remove the cgroup.
+}
+
+/// Whether `pid` is the leader of its session (field 6 of its `stat`, after
+/// the command name's last parenthesis, is its own PID).
+fn leads_a_session(pid: u32) -> bool {
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return false;
+    };
+    let Some(close) = stat.rfind(')') else {
+        return false;
+    };
+    stat[close + 1..].split_whitespace().nth(3) == Some(&pid.to_string())
 }
