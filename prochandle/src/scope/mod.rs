@@ -33,7 +33,7 @@ use crate::sys::scope::ScopeMechanism;
 /// | Linux, cgroup v2 writable | a new cgroup leaf | no | `cgroup.kill`, or freeze + signal + thaw | death signal to the first child; the whole tree with [`guardian`](ScopeOptions::guardian) |
 /// | Linux, opted in | this process as child subreaper, plus a process group | no | sweeps until one finds nothing | death signal; the group with the guardian |
 /// | Windows | a job object (the child is assigned before it runs) | no | `TerminateJobObject` | the job dies with its last handle |
-/// | macOS, FreeBSD, Linux otherwise | a process group | **yes** | `kill(-pgid)` | nothing |
+/// | macOS, FreeBSD, Linux otherwise | a process group | **yes** | `kill(-pgid)` (Linux: each pinned member), pass after pass | nothing |
 ///
 /// A `Scope` is `Send + Sync`: share it (`Arc`) with a thread that
 /// forwards signals to it or waits for it to empty.
@@ -211,12 +211,14 @@ impl Scope {
     }
 
     /// Kills every member and returns when none is left alive, also when
-    /// the tree forks while it is being killed (`cgroup.kill`; freeze,
-    /// signal, thaw; sweeps until one finds nothing; `TerminateJobObject`).
-    /// Orphans re-parented to this process (subreaper mode) are reaped;
-    /// the first children stay for their [`Process`] to reap. The
-    /// process-group mode reaches only the group (and on macOS and FreeBSD
-    /// does not wait).
+    /// the tree forks while it is being killed: every mode repeats until a
+    /// pass finds nobody (`cgroup.kill`; freeze, signal, thaw; sweeps;
+    /// `TerminateJobObject`; pinned group members on Linux, `kill(-pgid)`
+    /// elsewhere). Orphans re-parented to this process (subreaper mode) are
+    /// reaped; the first children stay for their [`Process`] to reap. The
+    /// process-group mode reaches only the group; on macOS and FreeBSD,
+    /// which cannot tell a zombie member from a live one, its passes end
+    /// once the group is empty or a few passes after its leader exited.
     ///
     /// ```
     /// # fn main() -> prochandle::Result<()> {
