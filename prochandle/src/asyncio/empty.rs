@@ -86,7 +86,7 @@ impl<'a, R: Reactor> EmptyFuture<'a, R> {
         // Only Linux has cgroups, and so the file.
         #[cfg(target_os = "linux")]
         let events = if R::PRIORITY {
-            self.scope.open_events()?
+            self.scope.empty_notifier()?
         } else {
             None
         };

@@ -297,15 +297,8 @@ impl Scope {
         self.inner.events_fd()
     }
 
-    /// Cgroup modes: a new `cgroup.events` descriptor for the async
-    /// futures' own reactor (see [`empty_notifier`](Scope::empty_notifier)).
-    #[cfg(target_os = "linux")]
-    pub(crate) fn open_events(&self) -> Result<Option<std::os::fd::OwnedFd>> {
-        self.empty_notifier()
-    }
-
-    /// What tells a watcher's poller of this scope's emptiness, opened for
-    /// it alone: a new `cgroup.events` descriptor (Linux cgroup modes), a
+    /// What tells a watcher's poller (or the async futures' reactor) of
+    /// this scope's emptiness, opened for it alone: a new `cgroup.events` descriptor (Linux cgroup modes), a
     /// listener rung by the job's completion port (Windows); `None` where
     /// the scope must be re-checked (every other mode).
     pub(crate) fn empty_notifier(&self) -> Result<Option<sys::EmptyNotifier>> {
