@@ -89,6 +89,16 @@ pub enum Command {
         /// bash, zsh, fish, elvish or powershell.
         shell: clap_complete::Shell,
     },
+    /// Makes DIR/timeout, kill, pgrep, pkill and pidwait symbolic links to
+    /// this binary: run under those names it takes their command lines.
+    InstallLinks {
+        /// The directory for the links (created if missing), e.g.
+        /// /usr/local/bin.
+        dir: std::path::PathBuf,
+        /// Replace files already there.
+        #[arg(long)]
+        force: bool,
+    },
     /// Writes the manual pages (prochandle.1 and one per subcommand) into
     /// DIR, e.g. /usr/local/share/man/man1.
     Manpages {

@@ -37,6 +37,7 @@ mod exit_codes;
 #[cfg(all(test, target_os = "linux"))]
 mod no_panic;
 mod output;
+mod personality;
 #[cfg(target_os = "linux")]
 mod selection;
 mod target;
@@ -45,7 +46,13 @@ use std::process::ExitCode;
 
 fn main() -> ExitCode {
     restore_sigpipe();
-    let plan = match plan(std::env::args_os().collect()) {
+    let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    // Run as `timeout`, `pgrep`... (or `prochandle pgrep ...`): that
+    // tool's own command line, not clap's.
+    if let Some(code) = personality::dispatch(&args) {
+        return ExitCode::from(code);
+    }
+    let plan = match plan(args) {
         Ok(plan) => plan,
         Err(Usage::Clap(err)) => return ExitCode::from(report_usage_error(err)),
         Err(Usage::Plan(message)) => {

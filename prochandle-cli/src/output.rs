@@ -69,10 +69,58 @@ pub trait Subject: fmt::Display {
     fn pid(&self) -> u32;
 }
 
-/// Prints `prochandle: MESSAGE` on stderr. A stderr that cannot be
-/// written to is ignored: the message has nowhere else to go.
+/// The name messages begin with: `prochandle`, or the tool a
+/// personality stands in for (`timeout`, `kill`...), as scripts read it.
+static PROGRAM: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// Makes messages begin with `name:` instead of `prochandle:`; set once,
+/// before anything is printed.
+pub fn set_program(name: &'static str) {
+    let _ = PROGRAM.set(name);
+}
+
+/// The name messages begin with.
+pub fn program() -> &'static str {
+    PROGRAM.get().copied().unwrap_or("prochandle")
+}
+
+/// Prints `prochandle: MESSAGE` on stderr (or the personality's name). A
+/// stderr that cannot be written to is ignored: the message has nowhere
+/// else to go.
 pub fn error(message: impl fmt::Display) {
-    let _ = writeln!(std::io::stderr().lock(), "prochandle: {message}");
+    let _ = writeln!(std::io::stderr().lock(), "{}: {message}", program());
+}
+
+/// `text` quoted as GNU tools quote names in messages: `‘text’` under a
+/// UTF-8 locale, `'text'` otherwise (what scripts compare against).
+pub fn quoted(text: &str) -> String {
+    if utf8_locale() {
+        format!("\u{2018}{text}\u{2019}")
+    } else {
+        format!("'{text}'")
+    }
+}
+
+/// Whether messages are in a UTF-8 locale: the first of `LC_ALL`,
+/// `LC_MESSAGES`, `LANG` that is set and not empty names one.
+fn utf8_locale() -> bool {
+    ["LC_ALL", "LC_MESSAGES", "LANG"]
+        .iter()
+        .find_map(|name| std::env::var(name).ok().filter(|v| !v.is_empty()))
+        .is_some_and(|value| {
+            let value = value.to_ascii_lowercase();
+            value.contains("utf-8") || value.contains("utf8")
+        })
+}
+
+/// The C library's text for an OS error (`No such file or directory`),
+/// without Rust's ` (os error 2)`.
+pub fn os_message(err: &std::io::Error) -> String {
+    let text = err.to_string();
+    match text.rfind(" (os error ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
 }
 
 /// Prints one line on stdout; the one way the commands print.

@@ -26,7 +26,7 @@ mod manpages;
 #[cfg(target_os = "linux")]
 mod nsenter;
 mod progress;
-mod run;
+pub mod run;
 mod sending;
 mod signal_list;
 mod spawn;
@@ -100,6 +100,7 @@ fn run_other(command: Command) -> u8 {
         Command::Tree { json, target } => tree::run(json, &target),
         Command::Completions { shell } => completions::run(shell),
         Command::Manpages { dir } => manpages::run(&dir),
+        Command::InstallLinks { dir, force } => crate::personality::install(&dir, force),
         // Planned above (or refused there, off Linux).
         _ => crate::exit_codes::USAGE,
     }

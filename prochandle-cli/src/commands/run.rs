@@ -11,6 +11,7 @@
 //! running out; 124 after a timeout unless `--preserve-status`; 137 when
 //! `SIGKILL` ended CMD after a timeout, even with `--preserve-status`.
 
+use std::ffi::OsString;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -23,6 +24,44 @@ use crate::containment::Containment;
 use crate::exit_codes;
 use crate::output::{self, Exit};
 
+/// One `run` (or `timeout` personality) ready to go: the command line
+/// checked, nothing started yet.
+#[derive(Debug)]
+pub struct Job {
+    /// CMD and its arguments; never empty.
+    pub command: Vec<OsString>,
+    /// `None`: no timeout.
+    pub timeout: Option<Duration>,
+    /// `None` or zero: no `SIGKILL` after the first signal.
+    pub kill_after: Option<Duration>,
+    pub signal: Signal,
+    pub preserve_status: bool,
+    pub foreground: bool,
+    pub child_only: bool,
+    pub guardian: bool,
+    pub verbose: bool,
+    pub time: bool,
+    pub voice: Voice,
+}
+
+/// Whose words `run` speaks: its own, or timeout(1)'s (which scripts
+/// read: `sending signal TERM to command 'sleep'`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Voice {
+    Native,
+    Timeout,
+}
+
+impl Voice {
+    /// What this voice's messages begin with (after the program name).
+    fn prefix(self) -> &'static str {
+        match self {
+            Voice::Native => "run: ",
+            Voice::Timeout => "",
+        }
+    }
+}
+
 pub fn run(args: RunArgs) -> u8 {
     let plan = match args.split() {
         Ok(plan) => plan,
@@ -31,29 +70,53 @@ pub fn run(args: RunArgs) -> u8 {
             return exit_codes::USAGE;
         }
     };
-    let containment = match containment_for(&args) {
+    execute(&Job {
+        command: plan.command,
+        timeout: plan.timeout,
+        kill_after: args.kill_after,
+        signal: args.signal,
+        preserve_status: args.preserve_status,
+        foreground: args.foreground,
+        child_only: args.child_only,
+        guardian: args.guardian,
+        verbose: args.verbose,
+        time: args.time,
+        voice: Voice::Native,
+    })
+}
+
+/// Runs CMD, held, until it ends; returns the exit status.
+pub fn execute(job: &Job) -> u8 {
+    let say = job.voice.prefix();
+    let containment = match containment_for(job) {
         Ok(containment) => containment,
         Err(err) => {
-            output::error(format!("run: cannot hold the command's tree: {err}"));
+            output::error(format!("{say}cannot hold the command's tree: {err}"));
             return exit_codes::CANNOT_PREPARE;
         }
     };
     // Received before CMD starts: a signal that comes at any moment from
     // here on is read and forwarded, never lost and never fatal to us.
     let mut wanted = FORWARDED.to_vec();
-    wanted.push(args.signal);
+    wanted.push(job.signal);
     let relay = match Relay::open(&wanted) {
         Ok(relay) => relay,
         Err(err) => {
-            output::error(format!("run: cannot receive signals: {err}"));
+            output::error(format!("{say}cannot receive signals: {err}"));
             return exit_codes::CANNOT_PREPARE;
         }
     };
-    let mut command = spawn::command(&plan.command);
+    let mut command = spawn::command(&job.command);
     relay.restore_in_child(&mut command);
     let started = Instant::now();
     let start = |command: &mut Command| containment.spawn(command);
-    let process = match spawn::spawn_with(&mut command, "run", out_of_resources, start) {
+    let spawned = match job.voice {
+        Voice::Native => spawn::spawn_with(&mut command, "run", out_of_resources, start),
+        Voice::Timeout => {
+            spawn::spawn_saying(&mut command, "", timeout_failure, out_of_resources, start)
+        }
+    };
+    let process = match spawned {
         Ok(process) => process,
         Err(code) => return code,
     };
@@ -61,49 +124,59 @@ pub fn run(args: RunArgs) -> u8 {
         process: &process,
         containment: &containment,
         relay,
-        name: plan.command[0].to_string_lossy().into_owned(),
-        term_signal: args.signal,
-        kill_after: args.kill_after.filter(|d| !d.is_zero()),
-        alarm: plan.timeout.and_then(|t| started.checked_add(t)),
+        name: job.command[0].to_string_lossy().into_owned(),
+        term_signal: job.signal,
+        kill_after: job.kill_after.filter(|d| !d.is_zero()),
+        alarm: job.timeout.and_then(|t| started.checked_add(t)),
         timed_out: false,
-        verbose: args.verbose,
+        verbose: job.verbose,
+        voice: job.voice,
     };
     let watched = watch.until_exit();
     let timed_out = watch.timed_out;
     // CMD has exited (or could not be watched) and is not reaped yet, so
     // its group ID is still its own: end the rest of the tree, then reap.
     if let Err(err) = &watched {
-        output::error(format!("run: watching the command failed: {err}"));
+        output::error(format!("{say}watching the command failed: {err}"));
         let _ = containment.signal(&process, Signal::KILL);
     }
     if let Err(err) = containment.finish() {
-        output::error(format!("run: ending the command's tree failed: {err}"));
+        output::error(format!("{say}ending the command's tree failed: {err}"));
     }
     let state = match process.wait() {
         Ok(state) => state,
         Err(err) => {
-            output::error(format!("run: waiting for the command failed: {err}"));
+            output::error(format!("{say}waiting for the command failed: {err}"));
             return exit_codes::CANNOT_PREPARE;
         }
     };
     if watched.is_err() {
         return exit_codes::CANNOT_PREPARE;
     }
-    if args.time {
+    if job.time {
         print_times(&state, started.elapsed());
     }
-    exit_status(&state, timed_out, args.preserve_status)
+    exit_status(&state, timed_out, job.preserve_status)
+}
+
+/// timeout(1)'s line for a CMD that could not be started.
+fn timeout_failure(program: &str, err: &std::io::Error) -> String {
+    format!(
+        "failed to run command {}: {}",
+        output::quoted(program),
+        output::os_message(err)
+    )
 }
 
 /// `--foreground` as timeout(1) has it (CMD in our group, signalled
 /// alone), `--child-only`, or by default CMD's whole tree.
-fn containment_for(args: &RunArgs) -> prochandle::Result<Containment> {
-    Ok(if args.foreground {
+fn containment_for(job: &Job) -> prochandle::Result<Containment> {
+    Ok(if job.foreground {
         Containment::ChildOnly { own_group: false }
-    } else if args.child_only {
+    } else if job.child_only {
         Containment::ChildOnly { own_group: true }
     } else {
-        Containment::tree(args.guardian)?
+        Containment::tree(job.guardian)?
     })
 }
 
@@ -190,6 +263,7 @@ struct Watch<'a> {
     alarm: Option<Instant>,
     timed_out: bool,
     verbose: bool,
+    voice: Voice,
 }
 
 impl Watch<'_> {
@@ -221,11 +295,23 @@ impl Watch<'_> {
             self.alarm = Instant::now().checked_add(delay);
         }
         if self.verbose {
-            output::error(format!(
-                "run: sending signal {} to command {:?}",
-                short_name(signal),
-                self.name
-            ));
+            output::error(match self.voice {
+                Voice::Native => format!(
+                    "run: sending signal {} to command {:?}",
+                    short_name(signal),
+                    self.name
+                ),
+                // timeout(1) names signal 0 `EXIT`, as sig2str does.
+                Voice::Timeout => format!(
+                    "sending signal {} to command {}",
+                    if signal.as_raw() == 0 {
+                        "EXIT".to_owned()
+                    } else {
+                        short_name(signal)
+                    },
+                    output::quoted(&self.name)
+                ),
+            });
         }
         self.containment.signal(self.process, signal)
     }

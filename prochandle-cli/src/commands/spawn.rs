@@ -38,6 +38,20 @@ pub fn spawn_with(
     setup_error: impl Fn(&io::Error) -> Option<String>,
     start: impl FnOnce(&mut Command) -> io::Result<Child>,
 ) -> Result<Process, u8> {
+    let cannot_run =
+        |program: &str, err: &io::Error| format!("{name}: cannot run {program:?}: {err}");
+    spawn_saying(command, name, cannot_run, setup_error, start)
+}
+
+/// [`spawn_with`], with `cannot_run` wording the line for a CMD that could
+/// not be started (from its name and the error).
+pub fn spawn_saying(
+    command: &mut Command,
+    name: &str,
+    cannot_run: impl Fn(&str, &io::Error) -> String,
+    setup_error: impl Fn(&io::Error) -> Option<String>,
+    start: impl FnOnce(&mut Command) -> io::Result<Child>,
+) -> Result<Process, u8> {
     let program = command.get_program().to_string_lossy().into_owned();
     let mut child = match start(command) {
         Ok(child) => child,
@@ -51,7 +65,7 @@ pub fn spawn_with(
             } else {
                 exit_codes::CANNOT_EXECUTE
             };
-            output::error(format!("{name}: cannot run {program:?}: {err}"));
+            output::error(cannot_run(&program, &err));
             return Err(code);
         }
     };

@@ -207,6 +207,24 @@ pub trait ProcessExt: private::Sealed {
     /// ```
     fn signal_process_group(&self, signal: Signal) -> Result<()>;
 
+    /// Sends `signal` with a value, as `sigqueue(3)` does: the receiver
+    /// finds `value` in `si_value` (and `si_code` `SI_QUEUE`) if it handles
+    /// the signal with `SA_SIGINFO`. Through the pidfd (or `/proc`
+    /// directory) that pins the process, so a recycled PID is never hit;
+    /// by PID after the guard otherwise. Real-time signals queue one per
+    /// send, each with its value.
+    ///
+    /// ```
+    /// use prochandle::linux::ProcessExt;
+    /// use prochandle::{Process, Signal};
+    ///
+    /// let child = Process::spawn(std::process::Command::new("sleep").arg("10"))?;
+    /// child.signal_with_value(Signal::TERM, 42)?;
+    /// assert_eq!(child.wait()?.signal(), Some(Signal::TERM));
+    /// # Ok::<(), prochandle::Error>(())
+    /// ```
+    fn signal_with_value(&self, signal: Signal, value: i32) -> Result<()>;
+
     /// The `/proc/<pid>` directory descriptor that pins the process in the
     /// middle tier ([`PinMode::ProcDir`](crate::PinMode::ProcDir)), lent
     /// for the life of the borrow; `None` in the other tiers.
@@ -265,6 +283,10 @@ impl ProcessExt for Process {
 
     fn signal_process_group(&self, signal: Signal) -> Result<()> {
         imp::thread::signal_process_group(self.sys(), signal.as_raw())
+    }
+
+    fn signal_with_value(&self, signal: Signal, value: i32) -> Result<()> {
+        imp::queue::signal_with_value(self.sys(), signal.as_raw(), value)
     }
 
     fn proc_dir(&self) -> Option<BorrowedFd<'_>> {

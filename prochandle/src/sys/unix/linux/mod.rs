@@ -20,6 +20,7 @@ pub(crate) mod procdir;
 pub(crate) mod procfs;
 #[cfg(test)]
 mod proptests;
+pub(crate) mod queue;
 pub(crate) mod recheck;
 pub(crate) mod scope;
 pub(crate) mod sigsys_guard;

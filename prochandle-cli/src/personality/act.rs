@@ -1,0 +1,143 @@
+//! What pgrep prints, pkill sends and pidwait waits for, once the
+//! matches are pinned.
+
+use prochandle::linux::ProcessExt;
+use prochandle::ErrorKind;
+
+use super::kill::errno_text;
+use super::pgrep::{Mode, Request};
+use super::procs::Pinned;
+use crate::output;
+use crate::target::Target;
+
+/// Acts on the matches; the exit status (0 if something matched and, for
+/// pkill, was signalled).
+pub fn act(request: &Request, found: Vec<Pinned>) -> u8 {
+    if found.is_empty() {
+        warn_long_name(request);
+    }
+    let done = match request.mode {
+        Mode::Pgrep => print(request, &found),
+        Mode::Pkill => signal(request, &found),
+        Mode::Pidwait => wait(request, &found),
+    };
+    u8::from(done == 0)
+}
+
+/// A name longer than the kernel keeps (15 bytes) matches nothing
+/// without `-f`: say so, as procps does.
+fn warn_long_name(request: &Request) {
+    let long = request.pattern_text.as_ref().is_some_and(|p| p.len() > 15);
+    if long && !request.criteria.full {
+        output::error(
+            "pattern that searches for process name longer than 15 characters will result in zero matches",
+        );
+        eprintln!(
+            "Try `{} -f' option to match against the complete command line.",
+            request.mode.name()
+        );
+    }
+}
+
+/// The ID pgrep prints: the PID, or with `--identity` the identity.
+fn id_of(request: &Request, found: &Pinned) -> String {
+    if request.identity {
+        Target::of_process(&found.process).to_string()
+    } else {
+        found.proc.pid.to_string()
+    }
+}
+
+fn print(request: &Request, found: &[Pinned]) -> usize {
+    if request.count {
+        output::line(found.len());
+        return found.len();
+    }
+    if request.quiet || found.is_empty() {
+        return found.len();
+    }
+    let mut entries = Vec::new();
+    for m in found {
+        let ids = if request.lightweight {
+            threads(m.proc.pid)
+        } else {
+            vec![id_of(request, m)]
+        };
+        for id in ids {
+            entries.push(if request.list_full {
+                format!("{id} {}", m.proc.command_line())
+            } else if request.list_name {
+                format!("{id} {}", m.proc.comm)
+            } else {
+                id
+            });
+        }
+    }
+    output::line(entries.join(&request.delimiter));
+    found.len()
+}
+
+/// The thread IDs of a process (`-w`), in order.
+fn threads(pid: u32) -> Vec<String> {
+    let mut tids: Vec<u32> = std::fs::read_dir(format!("/proc/{pid}/task"))
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
+        .collect();
+    tids.sort_unstable();
+    tids.iter().map(u32::to_string).collect()
+}
+
+/// Signals each match through its pin; the number signalled. One that
+/// has exited but is not yet reaped takes the signal, as kill(2) lets it.
+fn signal(request: &Request, found: &[Pinned]) -> usize {
+    let mut sent = 0;
+    for m in found {
+        let result = match request.value {
+            Some(value) => m.process.signal_with_value(request.signal, value),
+            None => m.process.signal(request.signal),
+        };
+        match result {
+            Err(err) if err.kind() != ErrorKind::Done => {
+                output::error(format!(
+                    "killing pid {} failed: {}",
+                    m.proc.pid,
+                    errno_text(&err)
+                ));
+                continue;
+            }
+            _ => sent += 1,
+        }
+        if request.echo {
+            output::line(format_args!("{} killed (pid {})", m.proc.comm, m.proc.pid));
+        }
+    }
+    if request.count {
+        output::line(sent);
+    }
+    sent
+}
+
+/// Waits for every match to exit, each through its pin; the number
+/// matched.
+fn wait(request: &Request, found: &[Pinned]) -> usize {
+    if request.echo {
+        for m in found {
+            output::line(format_args!(
+                "waiting for {} (pid {})",
+                m.proc.comm, m.proc.pid
+            ));
+        }
+    }
+    if request.count {
+        output::line(found.len());
+    }
+    for m in found {
+        if let Err(err) = m.process.wait() {
+            if err.kind() != ErrorKind::Done {
+                output::error(format!("waiting for pid {} failed: {err}", m.proc.pid));
+            }
+        }
+    }
+    found.len()
+}

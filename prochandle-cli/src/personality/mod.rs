@@ -1,0 +1,112 @@
+//! Personalities: the binary answers to the names of the tools it
+//! replaces, with their command lines, output and exit statuses, so that
+//! scripts written for them run unchanged. Chosen by the name it is run
+//! as (`ln -s prochandle timeout`), by `prochandle timeout|pgrep|pkill|
+//! pidwait ARGS`, or by `prochandle as NAME ARGS` (`prochandle kill` is
+//! the native command). Inside, everything stays race-free: each process
+//! is pinned by a handle before it is signalled or waited for.
+//!
+//! `timeout` works wherever `run` does; `kill`, `pgrep`, `pkill` and
+//! `pidwait` read `/proc` and are Linux's.
+
+#[cfg(target_os = "linux")]
+mod act;
+#[cfg(target_os = "linux")]
+mod criteria;
+mod getopt;
+#[cfg(target_os = "linux")]
+mod kill;
+mod links;
+#[cfg(target_os = "linux")]
+mod pgrep;
+#[cfg(target_os = "linux")]
+mod pidfile;
+#[cfg(target_os = "linux")]
+mod procs;
+mod signals;
+mod strtod;
+#[cfg(target_os = "linux")]
+mod tables;
+mod timeout;
+#[cfg(target_os = "linux")]
+mod tool;
+
+use std::ffi::OsString;
+use std::path::Path;
+
+pub use links::install;
+
+/// The tools the binary can stand in for.
+pub const NAMES: [&str; 5] = ["timeout", "kill", "pgrep", "pkill", "pidwait"];
+
+/// The word after `prochandle` that names a personality whatever comes
+/// next (`kill` alone is the native command).
+const AS: &str = "as";
+
+/// Runs the personality the command line asks for, if it asks for one:
+/// by the program's own name, or `prochandle NAME` / `prochandle as
+/// NAME`. `None`: the native command line.
+pub fn dispatch(args: &[OsString]) -> Option<u8> {
+    let invoked = args.first().and_then(|arg| tool_name(arg));
+    if let Some(name) = invoked {
+        return Some(run(name, &args[1..]));
+    }
+    let word = args.get(1)?.to_str()?;
+    if word == AS {
+        let name = args.get(2).and_then(|a| a.to_str()).and_then(known);
+        return Some(match name {
+            Some(name) => run(name, &args[3..]),
+            None => {
+                crate::output::error(format!("as: name one of {}", NAMES.join(", ")));
+                crate::exit_codes::USAGE
+            }
+        });
+    }
+    let name = known(word).filter(|&name| name != "kill")?;
+    Some(run(name, &args[2..]))
+}
+
+/// The personality a program path names (`/usr/local/bin/pgrep`,
+/// `timeout.exe`), if any.
+fn tool_name(program: &OsString) -> Option<&'static str> {
+    let stem = Path::new(program).file_stem()?.to_str()?;
+    known(stem)
+}
+
+fn known(word: &str) -> Option<&'static str> {
+    NAMES.iter().copied().find(|&name| name == word)
+}
+
+/// Runs one personality; its exit status.
+fn run(name: &'static str, args: &[OsString]) -> u8 {
+    crate::output::set_program(name);
+    match name {
+        "timeout" => timeout::main(args),
+        #[cfg(target_os = "linux")]
+        "kill" => kill::main(args),
+        #[cfg(target_os = "linux")]
+        "pgrep" => pgrep::main(pgrep::Mode::Pgrep, args),
+        #[cfg(target_os = "linux")]
+        "pkill" => pgrep::main(pgrep::Mode::Pkill, args),
+        #[cfg(target_os = "linux")]
+        "pidwait" => pgrep::main(pgrep::Mode::Pidwait, args),
+        _ => {
+            crate::output::error("needs Linux (/proc)");
+            crate::exit_codes::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_by_path_and_word() {
+        assert_eq!(tool_name(&"/usr/local/bin/pgrep".into()), Some("pgrep"));
+        assert_eq!(tool_name(&"timeout.exe".into()), Some("timeout"));
+        assert_eq!(tool_name(&"prochandle".into()), None);
+        assert_eq!(known("kill"), Some("kill"));
+        assert_eq!(known("list"), None);
+    }
+}

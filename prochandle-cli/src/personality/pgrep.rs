@@ -1,0 +1,305 @@
+//! The `pgrep`, `pkill` and `pidwait` personalities: procps-ng 4.0.2's
+//! command lines and output (a PID per line, `-d`, `-l`, `-a`, `-c`,
+//! `-e`...). Every match is pinned by a handle and judged again before it
+//! is printed, signalled or waited for (see `procs`). `--identity` (ours)
+//! prints `PID:INODE` instead of the PID, a form `kill` takes back
+//! without the risk of a recycled PID.
+
+use std::ffi::OsString;
+
+use super::criteria::{self, Criteria};
+use super::getopt::{self, Item, Spec, Value};
+use super::pidfile;
+use super::procs::{self, Pinned};
+use super::signals;
+use super::tool;
+use crate::output;
+
+/// Which of the three tools.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Pgrep,
+    Pkill,
+    Pidwait,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Pgrep => "pgrep",
+            Mode::Pkill => "pkill",
+            Mode::Pidwait => "pidwait",
+        }
+    }
+
+    fn spec(self) -> Spec {
+        Spec {
+            shorts: match self {
+                Mode::Pgrep => "d:lavwcfg:G:inoO:P:s:t:u:U:xF:Lr:AhVqI",
+                Mode::Pkill => "eq:cfg:G:inoO:P:s:t:u:U:xF:Lr:AhV",
+                Mode::Pidwait => "ecfg:G:inoO:P:s:t:u:U:xF:Lr:AhV",
+            },
+            longs: LONGS,
+            stop_at_operand: false,
+            negative_numbers: false,
+        }
+    }
+}
+
+/// Long options of all three; those a tool lacks are refused by
+/// [`check_mode`].
+const LONGS: &[getopt::Long] = &[
+    ("delimiter", Value::Required, 'd'),
+    ("list-name", Value::None, 'l'),
+    ("list-full", Value::None, 'a'),
+    ("inverse", Value::None, 'v'),
+    ("lightweight", Value::None, 'w'),
+    ("count", Value::None, 'c'),
+    ("full", Value::None, 'f'),
+    ("pgroup", Value::Required, 'g'),
+    ("group", Value::Required, 'G'),
+    ("ignore-case", Value::None, 'i'),
+    ("newest", Value::None, 'n'),
+    ("oldest", Value::None, 'o'),
+    ("older", Value::Required, 'O'),
+    ("parent", Value::Required, 'P'),
+    ("session", Value::Required, 's'),
+    ("terminal", Value::Required, 't'),
+    ("euid", Value::Required, 'u'),
+    ("uid", Value::Required, 'U'),
+    ("exact", Value::None, 'x'),
+    ("pidfile", Value::Required, 'F'),
+    ("logpidfile", Value::None, 'L'),
+    ("runstates", Value::Required, 'r'),
+    ("ignore-ancestors", Value::None, 'A'),
+    ("signal", Value::Required, 'S'),
+    ("queue", Value::Required, 'q'),
+    ("quiet", Value::None, 'Q'),
+    ("echo", Value::None, 'e'),
+    ("identity", Value::None, 'I'),
+    ("help", Value::None, 'h'),
+    ("version", Value::None, 'V'),
+];
+
+/// The long-only and mode-specific keys each tool has.
+fn check_mode(mode: Mode, key: char) -> bool {
+    match key {
+        'd' | 'l' | 'a' | 'v' | 'w' | 'Q' | 'I' => mode == Mode::Pgrep,
+        'S' | 'q' => mode == Mode::Pkill,
+        'e' => mode != Mode::Pgrep,
+        _ => true,
+    }
+}
+
+/// Everything the command line asked for.
+pub struct Request {
+    pub mode: Mode,
+    pub criteria: Criteria,
+    pub pattern_text: Option<String>,
+    pub newest: bool,
+    pub oldest: bool,
+    pub ancestors: bool,
+    pub pidfile: Option<String>,
+    pub pidfile_locked: bool,
+    pub delimiter: String,
+    pub list_name: bool,
+    pub list_full: bool,
+    pub lightweight: bool,
+    pub count: bool,
+    pub quiet: bool,
+    pub echo: bool,
+    pub identity: bool,
+    pub signal: prochandle::Signal,
+    pub value: Option<i32>,
+}
+
+/// Runs the tool on `args` (without the program name).
+pub fn main(mode: Mode, args: &[OsString]) -> u8 {
+    let mut args = args.to_vec();
+    let signal = (mode == Mode::Pkill)
+        .then(|| tool::take_signal_word(&mut args))
+        .flatten();
+    let request = match plan(mode, &args, signal) {
+        Ok(Some(request)) => request,
+        Ok(None) => return 0,
+        Err(tool::Refusal {
+            message,
+            usage,
+            hint,
+        }) => {
+            if let Some(message) = message {
+                output::error(message);
+            }
+            if usage {
+                eprintln!("{}", tool::usage(mode));
+            } else if hint {
+                eprintln!("Try `{} --help' for more information.", mode.name());
+            }
+            return 2;
+        }
+    };
+    let found = match select(&request) {
+        Ok(found) => found,
+        Err(message) => {
+            // A bad PID file: procps says so with the hint, status 1.
+            output::error(message);
+            eprintln!("Try `{} --help' for more information.", mode.name());
+            return 1;
+        }
+    };
+    super::act::act(&request, found)
+}
+
+fn plan(
+    mode: Mode,
+    args: &[OsString],
+    signal: Option<prochandle::Signal>,
+) -> Result<Option<Request>, tool::Refusal> {
+    let items = getopt::parse(&mode.spec(), args).map_err(tool::Refusal::usage)?;
+    let mut request = Request {
+        mode,
+        criteria: Criteria::default(),
+        pattern_text: None,
+        newest: false,
+        oldest: false,
+        ancestors: false,
+        pidfile: None,
+        pidfile_locked: false,
+        delimiter: "\n".to_owned(),
+        list_name: false,
+        list_full: false,
+        lightweight: false,
+        count: false,
+        quiet: false,
+        echo: false,
+        identity: false,
+        signal: signal.unwrap_or(prochandle::Signal::TERM),
+        value: None,
+    };
+    let (mut exact, mut ignore_case) = (false, false);
+    let mut patterns = Vec::new();
+    for item in items {
+        let (key, value) = match item {
+            Item::Operand(word) => {
+                patterns.push(word.to_string_lossy().into_owned());
+                continue;
+            }
+            Item::Opt(key, value) => (key, value.unwrap_or_default()),
+        };
+        if !check_mode(mode, key) {
+            return Err(tool::Refusal::usage(format!("unrecognized option '{key}'")));
+        }
+        match key {
+            'x' => exact = true,
+            'i' => ignore_case = true,
+            'h' => {
+                output::line(tool::usage(mode));
+                return Ok(None);
+            }
+            'V' => {
+                output::line(format_args!(
+                    "{} from prochandle {}",
+                    mode.name(),
+                    env!("CARGO_PKG_VERSION")
+                ));
+                return Ok(None);
+            }
+            _ => option(&mut request, key, &value).map_err(tool::Refusal::message)?,
+        }
+    }
+    if patterns.len() > 1 {
+        return Err(tool::Refusal::message("only one pattern can be provided"));
+    }
+    if let Some(text) = patterns.pop() {
+        request.criteria.pattern =
+            Some(criteria::compile(&text, exact, ignore_case).map_err(tool::Refusal::bare)?);
+        request.pattern_text = Some(text);
+    }
+    let criteria = &request.criteria;
+    if criteria.pattern.is_none() && !criteria.has_lists() && request.pidfile.is_none() {
+        return Err(tool::Refusal::message("no matching criteria specified"));
+    }
+    Ok(Some(request))
+}
+
+/// One option with its value; the error is procps' message.
+fn option(request: &mut Request, key: char, value: &str) -> Result<(), String> {
+    let me = procs::Proc::read(std::process::id()).unwrap_or_default();
+    let number = |s: &str| s.parse::<u32>().ok();
+    let c = &mut request.criteria;
+    match key {
+        'd' => request.delimiter = value.to_owned(),
+        'l' => request.list_name = true,
+        'a' => request.list_full = true,
+        'v' => c.invert = true,
+        'w' => request.lightweight = true,
+        'c' => request.count = true,
+        'f' => c.full = true,
+        'g' => {
+            c.groups = criteria::list(value, |s| {
+                number(s).map(|g| if g == 0 { me.pgrp } else { g })
+            })?
+        }
+        'G' => c.rgids = criteria::list(value, criteria::group)?,
+        'n' => request.newest = true,
+        'o' => request.oldest = true,
+        'O' => {
+            let secs: u64 = value
+                .parse()
+                .map_err(|_| format!("invalid argument: '{value}'"))?;
+            c.older_ticks = Some(secs.saturating_mul(procs::TICKS_PER_SECOND));
+        }
+        'P' => c.parents = criteria::list(value, number)?,
+        's' => {
+            c.sessions = criteria::list(value, |s| {
+                number(s).map(|g| if g == 0 { me.session } else { g })
+            })?
+        }
+        't' => c.ttys = criteria::list(value, |s| Some(criteria::tty(s)))?,
+        'u' => c.euids = criteria::list(value, criteria::user)?,
+        'U' => c.ruids = criteria::list(value, criteria::user)?,
+        'F' => request.pidfile = Some(value.to_owned()),
+        'L' => request.pidfile_locked = true,
+        'r' => c.states = Some(value.to_owned()),
+        'A' => request.ancestors = true,
+        'S' => {
+            request.signal =
+                signals::procps(value).ok_or_else(|| format!("Unknown signal \"{value}\"."))?
+        }
+        'q' => {
+            request.value = Some(value.trim_start().parse().map_err(|_| {
+                format!("must be an integer value to be passed with the signal.: '{value}'")
+            })?)
+        }
+        'Q' => request.quiet = true,
+        'e' => request.echo = true,
+        _ => request.identity = true,
+    }
+    Ok(())
+}
+
+/// The matching processes, pinned, after `-n`/`-o`.
+fn select(request: &Request) -> Result<Vec<Pinned>, String> {
+    let skip = if request.ancestors {
+        procs::ancestors()
+    } else {
+        vec![std::process::id()]
+    };
+    let now = procs::uptime_ticks();
+    let judge = |p: &procs::Proc| request.criteria.matches(p, now);
+    let mut found = match &request.pidfile {
+        Some(path) => pidfile::candidates(path, request.pidfile_locked)?
+            .into_iter()
+            .filter(|process| !skip.contains(&process.pid()))
+            .filter_map(|process| procs::judge_pinned(process, judge))
+            .collect(),
+        None => procs::select(&skip, judge),
+    };
+    found.sort_by_key(|m| (m.proc.start, m.proc.pid));
+    if request.newest {
+        found = found.pop().into_iter().collect();
+    } else if request.oldest {
+        found.truncate(1);
+    }
+    Ok(found)
+}
