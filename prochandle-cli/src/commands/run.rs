@@ -108,6 +108,13 @@ pub fn execute(job: &Job) -> u8 {
     };
     let mut command = spawn::command(&job.command);
     relay.restore_in_child(&mut command);
+    // A caller's ignored SIGPIPE stays ignored for CMD, as across exec
+    // (coreutils 9.9's timeout does the same; 9.1's reset it).
+    #[cfg(target_os = "linux")]
+    if prochandle::linux::sigpipe_ignored_at_start() {
+        use prochandle::linux::CommandExt as _;
+        command.keep_sigpipe_ignored();
+    }
     let started = Instant::now();
     let start = |command: &mut Command| containment.spawn(command);
     let spawned = match job.voice {

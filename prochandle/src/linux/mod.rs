@@ -412,9 +412,49 @@ pub trait CommandExt: private::Sealed {
     /// # Ok(()) }
     /// ```
     fn pass_fd(&mut self, fd: OwnedFd, number: RawFd) -> Result<&mut Command>;
+
+    /// Makes the command start with `SIGPIPE` ignored. std's children
+    /// start with it at its default action (the Rust runtime ignores it in
+    /// the parent and std undoes that); a wrapper whose own caller ignored
+    /// it (see [`sigpipe_ignored_at_start`]) passes that on this way, as
+    /// `execve` would have.
+    ///
+    /// ```
+    /// use std::process::Command;
+    /// use prochandle::linux::CommandExt;
+    ///
+    /// let out = Command::new("grep")
+    ///     .args(["SigIgn", "/proc/self/status"])
+    ///     .keep_sigpipe_ignored()
+    ///     .output()?;
+    /// let mask = String::from_utf8_lossy(&out.stdout);
+    /// let mask = u64::from_str_radix(mask.trim_start_matches("SigIgn:").trim(), 16)?;
+    /// // SIGPIPE is signal 13: bit 12 of the mask.
+    /// assert_ne!(mask & (1 << 12), 0);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    fn keep_sigpipe_ignored(&mut self) -> &mut Command;
+}
+
+/// Whether `SIGPIPE` was ignored when this program started (read before
+/// `main`, before the Rust runtime ignores it for itself): what a caller
+/// such as a shell's `trap '' PIPE` asked of the program and of what it
+/// runs.
+///
+/// ```
+/// // cargo's test runner does not ignore it.
+/// assert!(!prochandle::linux::sigpipe_ignored_at_start());
+/// ```
+pub fn sigpipe_ignored_at_start() -> bool {
+    imp::sigpipe::ignored_at_start()
 }
 
 impl CommandExt for Command {
+    fn keep_sigpipe_ignored(&mut self) -> &mut Command {
+        imp::sigpipe::keep_ignored(self);
+        self
+    }
+
     fn join_namespaces(
         &mut self,
         process: &Process,

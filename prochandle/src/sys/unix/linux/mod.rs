@@ -23,6 +23,7 @@ mod proptests;
 pub(crate) mod queue;
 pub(crate) mod recheck;
 pub(crate) mod scope;
+pub(crate) mod sigpipe;
 pub(crate) mod sigsys_guard;
 pub(crate) mod spawn;
 pub(crate) mod subreaper;

@@ -1,0 +1,52 @@
+//! Whether `SIGPIPE` was ignored when this program started, before the
+//! Rust runtime set it to ignored for its own use (which leaves no trace
+//! of what the caller wanted). A function in `.init_array` runs before
+//! `main`, and so before the runtime, and reads the disposition once.
+//!
+//! A caller that ignores `SIGPIPE` (`trap '' PIPE` in a shell) expects
+//! the commands it runs through a wrapper to ignore it too: std resets it
+//! to the default in every child, so a wrapper that wants to pass the
+//! caller's choice on needs to know it.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+
+static IGNORED_AT_START: AtomicBool = AtomicBool::new(false);
+
+extern "C" fn capture() {
+    // SAFETY: a null new action only reads the current one into `old`, a
+    // zeroed sigaction (a valid value) that outlives the call.
+    let ignored = unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGPIPE, std::ptr::null(), &mut old) == 0
+            && old.sa_sigaction == libc::SIG_IGN
+    };
+    IGNORED_AT_START.store(ignored, Ordering::Relaxed);
+}
+
+/// Run by the dynamic loader (or the static start code) before `main`.
+#[used]
+#[link_section = ".init_array"]
+static CAPTURE: extern "C" fn() = capture;
+
+/// Whether `SIGPIPE` was ignored when the program started.
+pub(crate) fn ignored_at_start() -> bool {
+    // Naming the constructor keeps its object, and so its `.init_array`
+    // entry, in the link.
+    std::hint::black_box(&CAPTURE);
+    IGNORED_AT_START.load(Ordering::Relaxed)
+}
+
+/// Makes the child of `command` ignore `SIGPIPE`, after std has reset it
+/// to the default (std runs `pre_exec` closures after its reset).
+pub(crate) fn keep_ignored(command: &mut std::process::Command) {
+    use std::os::unix::process::CommandExt as _;
+    // SAFETY: the closure runs in the child between fork and exec, where
+    // only async-signal-safe calls are allowed: `signal` is one, and the
+    // closure allocates nothing.
+    unsafe {
+        command.pre_exec(|| {
+            libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+            Ok(())
+        });
+    }
+}
