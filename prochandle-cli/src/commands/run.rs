@@ -88,6 +88,13 @@ pub fn run(args: RunArgs) -> u8 {
 /// Runs CMD, held, until it ends; returns the exit status.
 pub fn execute(job: &Job) -> u8 {
     let say = job.voice.prefix();
+    // Started with SIGCHLD ignored, CMD would be reaped by the kernel the
+    // moment it exits; timeout(1) restores the default, and so does run.
+    #[cfg(target_os = "linux")]
+    if let Err(err) = prochandle::linux::reset_ignored_sigchld() {
+        output::error(format!("{say}cannot restore SIGCHLD: {err}"));
+        return exit_codes::CANNOT_PREPARE;
+    }
     let containment = match containment_for(job) {
         Ok(containment) => containment,
         Err(err) => {

@@ -44,7 +44,8 @@ pub fn spawn_with(
 }
 
 /// [`spawn_with`], with `cannot_run` wording the line for a CMD that could
-/// not be started (from its name and the error).
+/// not be started (from its name and the error); `name` (which may be
+/// empty) begins the other lines.
 pub fn spawn_saying(
     command: &mut Command,
     name: &str,
@@ -71,7 +72,12 @@ pub fn spawn_saying(
     };
     // Our own unreaped child keeps its PID, so this is race-free.
     Process::from_child(&child).map_err(|err| {
-        output::error(format!("{name}: cannot hold {program:?}: {err}"));
+        let prefix = if name.is_empty() {
+            String::new()
+        } else {
+            format!("{name}: ")
+        };
+        output::error(format!("{prefix}cannot hold {program:?}: {err}"));
         let _ = child.kill();
         let _ = child.wait();
         exit_codes::CANNOT_PREPARE

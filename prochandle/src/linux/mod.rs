@@ -446,12 +446,29 @@ pub trait CommandExt: private::Sealed {
 /// assert!(!prochandle::linux::sigpipe_ignored_at_start());
 /// ```
 pub fn sigpipe_ignored_at_start() -> bool {
-    imp::sigpipe::ignored_at_start()
+    imp::inherited::ignored_at_start()
+}
+
+/// Puts `SIGCHLD` back to its default action if this process was started
+/// with it ignored (`SIG_IGN` or `SA_NOCLDWAIT`, as `trap '' CHLD` in a
+/// shell leaves it): with it ignored the kernel reaps children the moment
+/// they exit, so their PIDs may be reused before anyone looks, and the
+/// library refuses to hold them. Call it at the start of a program that
+/// runs commands (as timeout(1) does), before any thread starts. No
+/// handler is installed. Returns whether it was ignored.
+///
+/// ```
+/// // Not ignored under cargo's test runner: nothing to do.
+/// assert!(!prochandle::linux::reset_ignored_sigchld()?);
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn reset_ignored_sigchld() -> std::io::Result<bool> {
+    imp::inherited::reset_ignored_sigchld()
 }
 
 impl CommandExt for Command {
     fn keep_sigpipe_ignored(&mut self) -> &mut Command {
-        imp::sigpipe::keep_ignored(self);
+        imp::inherited::keep_ignored(self);
         self
     }
 

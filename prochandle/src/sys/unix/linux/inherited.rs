@@ -1,3 +1,6 @@
+//! Signal dispositions a program inherits and a supervisor must not
+//! keep or lose by accident.
+//!
 //! Whether `SIGPIPE` was ignored when this program started, before the
 //! Rust runtime set it to ignored for its own use (which leaves no trace
 //! of what the caller wanted). A function in `.init_array` runs before
@@ -48,5 +51,30 @@ pub(crate) fn keep_ignored(command: &mut std::process::Command) {
             libc::signal(libc::SIGPIPE, libc::SIG_IGN);
             Ok(())
         });
+    }
+}
+
+/// Puts `SIGCHLD` back to its default when this process was started with
+/// it ignored (or with `SA_NOCLDWAIT`): then the kernel reaps children at
+/// once and their PIDs are free for reuse before they can be waited for.
+/// The default installs no handler. Whether it was ignored.
+pub(crate) fn reset_ignored_sigchld() -> std::io::Result<bool> {
+    // SAFETY: a null new action only reads the current one into `old`; a
+    // zeroed sigaction is a valid value (SIG_DFL, no flags, empty mask),
+    // and setting it installs no handler.
+    unsafe {
+        let mut old: libc::sigaction = std::mem::zeroed();
+        if libc::sigaction(libc::SIGCHLD, std::ptr::null(), &mut old) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        let ignored = old.sa_sigaction == libc::SIG_IGN || old.sa_flags & libc::SA_NOCLDWAIT != 0;
+        if !ignored {
+            return Ok(false);
+        }
+        let default: libc::sigaction = std::mem::zeroed();
+        if libc::sigaction(libc::SIGCHLD, &default, std::ptr::null_mut()) != 0 {
+            return Err(std::io::Error::last_os_error());
+        }
+        Ok(true)
     }
 }
