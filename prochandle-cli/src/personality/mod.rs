@@ -49,6 +49,10 @@ const AS: &str = "as";
 pub fn dispatch(args: &[OsString]) -> Option<u8> {
     let invoked = args.first().and_then(|arg| tool_name(arg));
     if let Some(name) = invoked {
+        // Messages begin with the name as it was typed (`/usr/bin/kill:`),
+        // as the C tools print theirs.
+        let typed = args[0].to_string_lossy().into_owned();
+        crate::output::set_program(Box::leak(typed.into_boxed_str()));
         return Some(run(name, &args[1..]));
     }
     let word = args.get(1)?.to_str()?;
@@ -80,8 +84,9 @@ fn known(word: &str) -> Option<&'static str> {
 /// Runs one personality; its exit status.
 fn run(name: &'static str, args: &[OsString]) -> u8 {
     crate::output::set_program(name);
+    let program = crate::output::program();
     match name {
-        "timeout" => timeout::main(args),
+        "timeout" => timeout::main(program, args),
         #[cfg(target_os = "linux")]
         "kill" => kill::main(args),
         #[cfg(target_os = "linux")]

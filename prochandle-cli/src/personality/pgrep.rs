@@ -133,7 +133,7 @@ pub fn main(mode: Mode, args: &[OsString]) -> u8 {
             if usage {
                 eprintln!("{}", tool::usage(mode));
             } else if hint {
-                eprintln!("Try `{} --help' for more information.", mode.name());
+                eprintln!("Try `{} --help' for more information.", output::program());
             }
             return 2;
         }
@@ -143,7 +143,7 @@ pub fn main(mode: Mode, args: &[OsString]) -> u8 {
         Err(message) => {
             // A bad PID file: procps says so with the hint, status 1.
             output::error(message);
-            eprintln!("Try `{} --help' for more information.", mode.name());
+            eprintln!("Try `{} --help' for more information.", output::program());
             return 1;
         }
     };

@@ -59,8 +59,9 @@ Exit status: 124 timed out (unless --preserve-status), 125 timeout failed,
 126 COMMAND not executable, 127 COMMAND not found, 137 COMMAND was killed
 (KILL); otherwise COMMAND's status.";
 
-/// Runs `timeout ARGS...` (without the program name).
-pub fn main(args: &[OsString]) -> u8 {
+/// Runs `timeout ARGS...` (without the program name); `program` is the
+/// name it was called by, for the hint.
+pub fn main(program: &str, args: &[OsString]) -> u8 {
     match plan(args) {
         Ok(Some(job)) => run::execute(&job),
         Ok(None) => exit_codes::SUCCESS,
@@ -68,7 +69,7 @@ pub fn main(args: &[OsString]) -> u8 {
             if let Some(message) = message {
                 output::error(message);
             }
-            eprintln!("Try 'timeout --help' for more information.");
+            eprintln!("Try '{program} --help' for more information.");
             exit_codes::CANNOT_PREPARE
         }
     }

@@ -151,3 +151,116 @@ pub fn recycled_in_pid_namespace(script: &str) -> Option<Recycled> {
     );
     Some(recycled)
 }
+
+/// `prochandle as NAME ARGS`: a personality, with messages in the C
+/// locale (GNU quotes names as 'NAME' there).
+pub fn persona(name: &str, args: &[&str]) -> Command {
+    let mut command = prochandle();
+    command.args(["as", name]).args(args).env("LC_ALL", "C");
+    command
+}
+
+/// The installed tool `name` (`/usr/bin/timeout`, procps' `kill`...)
+/// with `args`, if it is installed: the differential tests compare with
+/// it where it is, and check our own expectations everywhere.
+pub fn real(name: &str, args: &[&str]) -> Option<Command> {
+    let path = ["/usr/bin", "/bin"]
+        .iter()
+        .map(|dir| std::path::Path::new(dir).join(name))
+        .find(|path| path.is_file())?;
+    if name == "kill" {
+        // Only procps' kill(1) is the reference here.
+        let version = Command::new(&path).arg("-V").output().ok()?;
+        if !String::from_utf8_lossy(&version.stdout).contains("procps") {
+            return None;
+        }
+    }
+    // By name, as scripts call it: its messages begin with the name typed.
+    let _ = path;
+    let mut command = Command::new(name);
+    command.args(args).env("LC_ALL", "C");
+    Some(command)
+}
+
+/// Runs ours, and the real tool where it is installed: their outputs.
+pub fn both(name: &str, args: &[&str]) -> Vec<(&'static str, Output)> {
+    let mut outputs = vec![("ours", persona(name, args).output().expect("run ours"))];
+    if let Some(mut real) = real(name, args) {
+        outputs.push(("real", real.output().expect("run the real tool")));
+    }
+    outputs
+}
+
+/// The environment variable that makes a test binary a receiver of
+/// queued signals (see [`receiver`]).
+pub const RECEIVER: &str = "PROCHANDLE_TEST_RECEIVER";
+
+#[cfg(target_os = "linux")]
+/// The body of an `#[ignore]`d test named `queued_value_receiver` that
+/// each suite using [`receiver`] has: records `SIGUSR1`'s siginfo, says
+/// `ready`, then prints `SIG N code=C value=V` and exits.
+pub fn receive_queued() {
+    use std::io::Write;
+    if std::env::var_os(RECEIVER).is_none() {
+        return;
+    }
+    prochandle_test_support::signals::record_queued(libc::SIGUSR1);
+    println!("ready");
+    let _ = std::io::stdout().flush();
+    let got = prochandle_test_support::signals::queued_within(std::time::Duration::from_secs(20));
+    if let Some((sig, code, value)) = got {
+        println!("SIG {sig} code={code} value={value}");
+    }
+    let _ = std::io::stdout().flush();
+    std::process::exit(0);
+}
+
+#[cfg(target_os = "linux")]
+/// This test binary, re-run as a receiver (its argv holds `marker`, for
+/// pkill -f); returned once it handles `SIGUSR1`, with its stdout.
+pub fn receiver(
+    marker: &str,
+) -> (
+    prochandle_test_support::Reaped<Child>,
+    std::io::BufReader<std::process::ChildStdout>,
+) {
+    use std::io::BufRead;
+    let exe = std::env::current_exe().expect("the test binary");
+    let mut child = prochandle_test_support::Reaped::child(
+        Command::new(exe)
+            .args([
+                "queued_value_receiver",
+                "--exact",
+                "--ignored",
+                "--nocapture",
+                "--test-threads=1",
+                marker,
+            ])
+            .env(RECEIVER, "1")
+            .stdin(std::process::Stdio::null())
+            .stdout(std::process::Stdio::piped()),
+    );
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("piped"));
+    let mut line = String::new();
+    while lines.read_line(&mut line).expect("read the receiver") > 0 {
+        if line.trim() == "ready" {
+            return (child, lines);
+        }
+        line.clear();
+    }
+    panic!("the receiver never got ready");
+}
+
+#[cfg(target_os = "linux")]
+/// What the receiver reported: `SIG N code=C value=V`.
+pub fn received(lines: &mut std::io::BufReader<std::process::ChildStdout>) -> String {
+    use std::io::BufRead;
+    let mut line = String::new();
+    while lines.read_line(&mut line).expect("read the receiver") > 0 {
+        if line.starts_with("SIG ") {
+            return line.trim().to_owned();
+        }
+        line.clear();
+    }
+    String::new()
+}
