@@ -243,7 +243,7 @@ pub fn receiver(
     let mut lines = std::io::BufReader::new(child.stdout.take().expect("piped"));
     let mut line = String::new();
     while lines.read_line(&mut line).expect("read the receiver") > 0 {
-        if line.trim() == "ready" {
+        if line.trim_end().ends_with("ready") {
             return (child, lines);
         }
         line.clear();
