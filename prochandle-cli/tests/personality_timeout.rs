@@ -48,18 +48,8 @@ fn durations_as_strtod_reads_them() {
     }
     // A non-zero underflow is the shortest timeout, not none (coreutils
     // 9.5 and later; 9.1 read it as 0, no timeout).
-    for (who, out) in [(
-        "ours",
-        persona("timeout", &["1e-10000", "sleep", "10"])
-            .output()
-            .unwrap(),
-    )] {
-        assert_eq!(
-            prochandle_test_support::shell_status(out.status),
-            124,
-            "{who}"
-        );
-    }
+    let out = persona("timeout", &["1e-10000", "sleep", "10"]).output().unwrap();
+    assert_eq!(prochandle_test_support::shell_status(out.status), 124);
 }
 
 #[test]
