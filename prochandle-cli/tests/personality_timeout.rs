@@ -48,7 +48,9 @@ fn durations_as_strtod_reads_them() {
     }
     // A non-zero underflow is the shortest timeout, not none (coreutils
     // 9.5 and later; 9.1 read it as 0, no timeout).
-    let out = persona("timeout", &["1e-10000", "sleep", "10"]).output().unwrap();
+    let out = persona("timeout", &["1e-10000", "sleep", "10"])
+        .output()
+        .unwrap();
     assert_eq!(prochandle_test_support::shell_status(out.status), 124);
 }
 

@@ -184,6 +184,8 @@ fn plan(
                 patterns.push(word.to_string_lossy().into_owned());
                 continue;
             }
+            // pgrep's -q is --quiet (procps 4.0.4); pkill's is --queue.
+            Item::Opt('q', _) if mode == Mode::Pgrep => ('Q', String::new()),
             Item::Opt(key, value) => (key, value.unwrap_or_default()),
         };
         if !check_mode(mode, key) {
