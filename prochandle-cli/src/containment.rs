@@ -35,10 +35,15 @@ impl Containment {
     /// The whole tree, in the best scope this system and user allow; with
     /// `guardian`, a helper process kills the tree should prochandle itself
     /// be killed (`SIGKILL`) before it could.
-    pub fn tree(guardian: bool) -> prochandle::Result<Containment> {
+    ///
+    /// Should prochandle die without a chance to clean up, CMD gets
+    /// `death_signal` (Linux: `PR_SET_PDEATHSIG`; `KILL` for `run`, the
+    /// timeout signal for the `timeout` personality, as GNU's arms it).
+    pub fn tree(guardian: bool, death_signal: Signal) -> prochandle::Result<Containment> {
         ScopeOptions::new()
             .allow_subreaper(true)
             .guardian(guardian)
+            .death_signal(Some(death_signal))
             .create()
             .map(|scope| Containment::Tree(Box::new(scope)))
     }

@@ -205,3 +205,62 @@ fn answers_to_its_name_and_to_prochandle_timeout() {
         .unwrap();
     assert!(stdout(&out).starts_with("timeout "), "{}", stdout(&out));
 }
+
+#[test]
+fn a_closed_stderr_does_not_kill_timeout() {
+    // coreutils 9.9: the -v line written to a closed pipe fails, and the
+    // status is still the timeout's (9.1 died of SIGPIPE: 141).
+    let (_links, paths) = timeout_paths();
+    let status = prochandle_test_support::temp_path("closed-stderr");
+    let script = format!(
+        "{{ {} -v .1 sleep 10 2>&1; echo $? > {}; }} | :",
+        paths[0],
+        status.display()
+    );
+    std::process::Command::new("sh")
+        .args(["-c", &script])
+        .status()
+        .unwrap();
+    assert_eq!(std::fs::read_to_string(&status).unwrap().trim(), "124");
+    let _ = std::fs::remove_file(&status);
+}
+
+#[test]
+fn the_command_gets_the_timeout_signal_should_timeout_be_killed() {
+    let dir = prochandle_test_support::temp_path("death-signal");
+    std::fs::create_dir_all(&dir).unwrap();
+    // Bounded: without the signal the script ends by itself in 20 s.
+    let script = "trap 'touch received; exit' USR1; echo $$ > running; \
+                  i=0; while [ $i -lt 200 ] && [ ! -e received ]; do sleep 0.1; i=$((i+1)); done";
+    let mut timeout = prochandle_test_support::Reaped::child(
+        persona("timeout", &["-sUSR1", "25", "sh", "-c", script])
+            .current_dir(&dir)
+            .stdin(std::process::Stdio::null()),
+    );
+    let pid = prochandle_test_support::eventually("the command to start", || {
+        let text = std::fs::read_to_string(dir.join("running")).ok()?;
+        text.trim().parse::<u32>().ok()
+    });
+    // The scope's cgroup (where one was made) outlives a killed timeout:
+    // removed when this test ends.
+    let _cgroup = cgroup_of(pid)
+        .filter(|path| Some(path) != cgroup_of(std::process::id()).as_ref())
+        .map(|path| {
+            prochandle_test_support::CgroupCleanup(
+                std::path::Path::new("/sys/fs/cgroup").join(path),
+            )
+        });
+    timeout.kill().unwrap();
+    timeout.wait_status();
+    prochandle_test_support::eventually("the command to get USR1", || {
+        dir.join("received").exists().then_some(())
+    });
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// The cgroup v2 path of a process (`0::/...`, without the slash).
+fn cgroup_of(pid: u32) -> Option<String> {
+    let text = std::fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    let path = text.lines().find_map(|l| l.strip_prefix("0::/"))?;
+    Some(path.to_owned())
+}

@@ -106,6 +106,11 @@ pub fn execute(job: &Job) -> u8 {
     // here on is read and forwarded, never lost and never fatal to us.
     let mut wanted = FORWARDED.to_vec();
     wanted.push(job.signal);
+    // Also SIGPIPE, as coreutils 9.9's timeout: a `-v` line written to a
+    // closed stderr must not kill us (the write fails instead); a SIGPIPE
+    // sent to us is passed on like the other signals.
+    #[cfg(unix)]
+    wanted.push(Signal::PIPE);
     let relay = match Relay::open(&wanted) {
         Ok(relay) => relay,
         Err(err) => {
@@ -190,7 +195,12 @@ fn containment_for(job: &Job) -> prochandle::Result<Containment> {
     } else if job.child_only {
         Containment::ChildOnly { own_group: true }
     } else {
-        Containment::tree(job.guardian)?
+        // timeout(1) arms its timeout signal; run keeps the scope's KILL.
+        let death = match job.voice {
+            Voice::Native => Signal::KILL,
+            Voice::Timeout => job.signal,
+        };
+        Containment::tree(job.guardian, death)?
     })
 }
 
