@@ -34,7 +34,7 @@ fn warn_long_name(request: &Request) {
         );
         eprintln!(
             "Try `{} -f' option to match against the complete command line.",
-            request.mode.name()
+            output::program()
         );
     }
 }

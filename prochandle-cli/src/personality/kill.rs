@@ -192,7 +192,9 @@ fn send_all(request: &Request) -> u8 {
         let pinned = match resolve(text, request, &me) {
             Ok(pinned) => pinned,
             Err(message) => {
-                output::error(message);
+                if !message.is_empty() {
+                    output::error(message);
+                }
                 failed = true;
                 continue;
             }
@@ -284,7 +286,13 @@ fn resolve(text: &str, request: &Request, me: &Proc) -> Result<Vec<Process>, Str
         p.comm == wanted && (request.all_users || mine(p))
     });
     if found.is_empty() {
-        return Err(format!("cannot find process \"{text}\""));
+        // util-linux's message, under its short name (`kill:`), as
+        // util-linux prints it.
+        let short = std::path::Path::new(output::program())
+            .file_name()
+            .map_or_else(|| "kill".into(), |n| n.to_string_lossy());
+        eprintln!("{short}: cannot find process \"{text}\"");
+        return Err(String::new());
     }
     Ok(found.into_iter().map(|m| m.process).collect())
 }

@@ -49,10 +49,18 @@ const AS: &str = "as";
 pub fn dispatch(args: &[OsString]) -> Option<u8> {
     let invoked = args.first().and_then(|arg| tool_name(arg));
     if let Some(name) = invoked {
-        // Messages begin with the name as it was typed (`/usr/bin/kill:`),
-        // as the C tools print theirs.
+        // Messages begin with the name as the C tool prints it: as typed
+        // for timeout and kill (`/usr/bin/kill:`), the file name alone for
+        // the pgrep family (`pgrep:`).
         let typed = args[0].to_string_lossy().into_owned();
-        crate::output::set_program(Box::leak(typed.into_boxed_str()));
+        let shown = if matches!(name, "timeout" | "kill") {
+            typed
+        } else {
+            Path::new(&typed)
+                .file_name()
+                .map_or(typed.clone(), |n| n.to_string_lossy().into_owned())
+        };
+        crate::output::set_program(Box::leak(shown.into_boxed_str()));
         return Some(run(name, &args[1..]));
     }
     let word = args.get(1)?.to_str()?;
@@ -77,7 +85,12 @@ fn tool_name(program: &OsString) -> Option<&'static str> {
     known(stem)
 }
 
+/// `pwait`: pidwait's name before procps 3.3.17, still installed by some
+/// systems and used by procps' own test suite.
 fn known(word: &str) -> Option<&'static str> {
+    if word == "pwait" {
+        return Some("pidwait");
+    }
     NAMES.iter().copied().find(|&name| name == word)
 }
 

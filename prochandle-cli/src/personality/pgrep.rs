@@ -227,7 +227,13 @@ fn plan(
 /// One option with its value; the error is procps' message.
 fn option(request: &mut Request, key: char, value: &str) -> Result<(), String> {
     let me = procs::Proc::read(std::process::id()).unwrap_or_default();
-    let number = |s: &str| s.parse::<u32>().ok();
+    // procps reads list items as signed numbers: a negative one is valid
+    // and matches no process.
+    let number = |s: &str| match s.parse::<i64>() {
+        Ok(n) if n < 0 => Some(u32::MAX),
+        Ok(n) => u32::try_from(n).ok(),
+        Err(_) => None,
+    };
     let c = &mut request.criteria;
     match key {
         'd' => request.delimiter = value.to_owned(),

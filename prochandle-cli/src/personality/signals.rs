@@ -46,6 +46,7 @@ pub fn by_name(text: &str) -> Option<Signal> {
 
 /// procps' signal argument (`kill -s`, `-SIG`, `pkill --signal`): a
 /// plain number up to the bound, or a name.
+#[cfg(target_os = "linux")]
 pub fn procps(text: &str) -> Option<Signal> {
     if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
         let n: i32 = text.parse().ok()?;
@@ -56,6 +57,7 @@ pub fn procps(text: &str) -> Option<Signal> {
 
 /// The name procps prints: `TERM`, `POLL` for `IO`, `RTMIN+1`; the
 /// number for one without a name.
+#[cfg(target_os = "linux")]
 pub fn procps_name(signal: Signal) -> String {
     if signal == Signal::IO {
         return "POLL".to_owned();
@@ -84,6 +86,7 @@ mod tests {
     }
 
     #[test]
+    #[cfg(target_os = "linux")]
     fn procps_forms() {
         assert_eq!(procps("USR1"), Some(Signal::USR1));
         assert_eq!(procps("SIGUSR2"), Some(Signal::USR2));

@@ -108,7 +108,7 @@ pub fn usage(mode: Mode) -> String {
 -A, --ignore-ancestors    leave out our ancestors\n\n \
 -h, --help     display this help and exit\n \
 -V, --version  output version information and exit",
-        mode.name()
+        crate::output::program()
     )
 }
 
