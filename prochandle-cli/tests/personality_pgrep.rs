@@ -152,6 +152,7 @@ fn pidfiles_hold_pids_or_identities() {
     let named = NamedSleep::new("pfl");
     let mut child = named.spawn(30);
     let file = prochandle_test_support::temp_path("pidfile");
+    let _removed = Removed(file.clone());
     std::fs::write(&file, format!("{}\n", child.pid())).unwrap();
     let path = file.to_str().unwrap();
     prints("pgrep", &["-F", path], &format!("{}\n", child.pid()), 0);
@@ -179,7 +180,15 @@ fn pidfiles_hold_pids_or_identities() {
             "{who}"
         );
     }
-    let _ = std::fs::remove_file(&file);
+}
+
+/// Removes a file when the test ends, also when it fails.
+struct Removed(std::path::PathBuf);
+
+impl Drop for Removed {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
 }
 
 #[test]
