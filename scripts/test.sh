@@ -2,9 +2,11 @@
 # The whole test suite, with its set-up, on a fresh machine of this kind.
 # Runs: rustfmt and clippy checks, every test in each of the three tiers
 # (pidfds; /proc/<pid> directories, PROCHANDLE_FORCE_PID=1; the bare
-# guarded PID, PROCHANDLE_FORCE_PID=bare), the examples, doctests, the docs build with warnings
-# denied, clippy for Windows, macOS, FreeBSD and Linux on aarch64 and
-# powerpc64le (each with all features and with the default ones), and the
+# guarded PID, PROCHANDLE_FORCE_PID=bare), cargo test as well as nextest,
+# the examples, doctests, the docs build with warnings denied, clippy of
+# each feature alone, clippy for Windows, macOS, FreeBSD and Linux on
+# aarch64 and powerpc64le (each with all features and with the default
+# ones; Windows also each feature alone), and the
 # Windows tests of the library and the CLI under Wine (installing mingw-w64,
 # Wine and the Rust targets it needs).
 set -euo pipefail
@@ -21,6 +23,26 @@ cargo fmt --all -- --check
 step "cargo clippy"
 cargo clippy --workspace --all-targets --all-features -- -D warnings
 
+# Each crate's features, one per line, read from its [features] table.
+features_of() {
+  awk '/^\[/ { on = ($0 == "[features]") } on && /^[A-Za-z0-9_-]+ *=/ { print $1 }' "$1/Cargo.toml"
+}
+# Code that only some features use is dead with the others: lint each
+# feature alone, as a user who enables only it builds the crate.
+clippy_each_feature() {
+  local crate feature
+  for crate in prochandle prochandle-cli; do
+    for feature in $(features_of "$crate"); do
+      echo "--- clippy -p $crate --features $feature $*"
+      cargo clippy -p "$crate" --all-targets --no-default-features --features "$feature" "$@" \
+        -- -D warnings
+    done
+  done
+}
+
+step "cargo clippy, each feature alone"
+clippy_each_feature
+
 if cargo nextest --version >/dev/null 2>&1; then
   run_tests() { cargo nextest run --workspace --all-features --no-fail-fast "$@"; }
 else
@@ -35,6 +57,14 @@ PROCHANDLE_FORCE_PID=1 run_tests
 
 step "tests in the bare guarded-PID tier (PROCHANDLE_FORCE_PID=bare)"
 PROCHANDLE_FORCE_PID=bare run_tests
+
+step "cargo test (one process per test binary, its tests as threads)"
+# nextest runs each test in a process of its own; cargo test shares one
+# process among a binary's tests (descriptors, environment, signal
+# dispositions), which is how users run them: both must pass.
+if cargo nextest --version >/dev/null 2>&1; then
+  cargo test --workspace --all-features --no-fail-fast
+fi
 
 step "doctests"
 cargo test --workspace --all-features --doc
@@ -93,6 +123,8 @@ if rustup target add "${CROSS_TARGETS[@]}" >"$cross_log" 2>&1; then
         --target "$target" -- -D warnings
     done
   done
+  # Each feature alone on one target besides Linux's own.
+  clippy_each_feature --target x86_64-pc-windows-gnu
 elif grep -qiE 'could not download|failed to download|error sending request|dns error|resolve|timed out|connection|network' "$cross_log"; then
   echo "WARNING: cross checks not run: rustup target add could not download the standard libraries"
 else

@@ -24,6 +24,11 @@ const BOUND: Duration = Duration::from_secs(30);
 const FORK_LOOP: &str = "while :; do sleep 900 & (sleep 900 &); sleep 0.001; done";
 
 fn a_forking_tree_is_killed(kind: MechanismKind) {
+    // `cargo test` runs these tests as threads of one process, where the
+    // subreaper flag is process-wide: one at a time, so that no tree's
+    // orphans are adopted (and swept) by another test's scope.
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _serial = SERIAL.lock().unwrap_or_else(|e| e.into_inner());
     let Some(scope) = scope_of(kind) else { return };
     let scope = Arc::new(scope);
     let mark = TreeMark::new();

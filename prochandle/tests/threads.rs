@@ -1,14 +1,24 @@
 //! One `Process` shared by many threads.
 #![cfg(target_os = "linux")]
 
-use std::sync::{Arc, Barrier};
+use std::sync::{Arc, Barrier, Mutex, MutexGuard};
 use std::time::Duration;
 
 use prochandle::{ErrorKind, Signal};
 use prochandle_test_support::{exit_with, expect_handles, open_fds, Reaped};
 
+/// `cargo test` runs this binary's tests as threads of one process: a test
+/// that counts the process's descriptors holds this lock, and so does every
+/// test that opens any, so no other test's descriptors come or go between
+/// its two counts.
+fn descriptors_still() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 #[test]
 fn eight_threads_share_one_process_while_another_waits() {
+    let _still = descriptors_still();
     expect_handles();
     let before = open_fds();
     for round in 0..20 {
@@ -73,6 +83,7 @@ fn eight_threads_share_one_process_while_another_waits() {
 
 #[test]
 fn concurrent_waiters_all_get_the_same_state() {
+    let _still = descriptors_still();
     expect_handles();
     let p = Arc::new(Reaped::spawn(exit_with(9)));
     let waiters: Vec<_> = (0..8)

@@ -5,13 +5,11 @@
 
 use crate::cli::Command;
 
-/// The line to print if `command` needs what this platform lacks.
+/// The line to print if an option of `command` needs what this platform
+/// lacks. The commands that are Linux-only as a whole are refused by
+/// `commands::plan`, which matches every command, with [`needs`].
 pub fn refusal(command: &Command) -> Option<String> {
     let (what, why) = match command {
-        Command::List(_) => ("list", PROC),
-        Command::Tree { .. } => ("tree", PROC),
-        Command::Getfd(_) => ("getfd", "pidfd_getfd(2), a Linux call"),
-        Command::Nsenter(_) => ("nsenter", "Linux namespaces"),
         Command::Wait(args) if args.matching => ("wait --match", PROC),
         Command::Kill(args) if args.matching => ("kill --match", PROC),
         Command::Kill(args) if args.tree => ("kill --tree", PROC),
@@ -22,11 +20,20 @@ pub fn refusal(command: &Command) -> Option<String> {
         }
         _ => return None,
     };
-    Some(format!(
+    Some(needs(what, why))
+}
+
+/// The line that refuses `what`, which needs `why`.
+pub fn needs(what: &str, why: &str) -> String {
+    format!(
         "{what}: not available on {}: it needs {why}",
         std::env::consts::OS
-    ))
+    )
 }
 
 /// Why matching and tree walks are Linux-only.
-const PROC: &str = "/proc to find processes by name or parent";
+pub const PROC: &str = "/proc to find processes by name or parent";
+/// Why `getfd` is.
+pub const GETFD: &str = "pidfd_getfd(2), a Linux call";
+/// Why `nsenter` is.
+pub const NAMESPACES: &str = "Linux namespaces";

@@ -39,9 +39,17 @@ mod tree_sweep;
 mod wait;
 mod waiting;
 
-use crate::cli::Command;
+use std::path::PathBuf;
 
-/// A command, checked and ready to run.
+use crate::cli::{Command, RunArgs};
+#[cfg(target_os = "linux")]
+use crate::cli::{GetfdArgs, NsenterArgs};
+use crate::target::Target;
+
+/// A command, checked and ready to run: one variant per subcommand, so
+/// that [`plan`] and [`execute`] each match every one of them with no
+/// catch-all, and a subcommand added to `cli::Command` without being
+/// planned and run does not compile.
 #[derive(Debug)]
 pub enum Plan {
     Wait(wait::Plan),
@@ -51,8 +59,34 @@ pub enum Plan {
     /// What this platform cannot do: the one line that says so.
     #[cfg(not(target_os = "linux"))]
     Unsupported(String),
-    /// Commands whose arguments clap checks in full.
-    Other(Command),
+    // The commands below are run as clap checked them.
+    Check {
+        json: bool,
+    },
+    Info {
+        json: bool,
+        targets: Vec<Target>,
+    },
+    #[cfg(target_os = "linux")]
+    Getfd(GetfdArgs),
+    #[cfg(target_os = "linux")]
+    Nsenter(NsenterArgs),
+    Run(RunArgs),
+    #[cfg(target_os = "linux")]
+    Tree {
+        json: bool,
+        target: Target,
+    },
+    Completions {
+        shell: clap_complete::Shell,
+    },
+    Manpages {
+        dir: PathBuf,
+    },
+    InstallLinks {
+        dir: PathBuf,
+        force: bool,
+    },
 }
 
 /// Checks the command line of one subcommand: `Err` is the one-line
@@ -67,7 +101,28 @@ pub fn plan(command: Command) -> Result<Plan, String> {
         Command::Kill(args) => Plan::Kill(kill::plan(args)?),
         #[cfg(target_os = "linux")]
         Command::List(args) => Plan::List(list::plan(args)?),
-        other => Plan::Other(other),
+        Command::Check { json } => Plan::Check { json },
+        Command::Info { json, targets } => Plan::Info { json, targets },
+        #[cfg(target_os = "linux")]
+        Command::Getfd(args) => Plan::Getfd(args),
+        #[cfg(target_os = "linux")]
+        Command::Nsenter(args) => Plan::Nsenter(args),
+        Command::Run(args) => Plan::Run(args),
+        #[cfg(target_os = "linux")]
+        Command::Tree { json, target } => Plan::Tree { json, target },
+        Command::Completions { shell } => Plan::Completions { shell },
+        Command::Manpages { dir } => Plan::Manpages { dir },
+        Command::InstallLinks { dir, force } => Plan::InstallLinks { dir, force },
+        #[cfg(not(target_os = "linux"))]
+        Command::List(_) => Plan::Unsupported(elsewhere::needs("list", elsewhere::PROC)),
+        #[cfg(not(target_os = "linux"))]
+        Command::Tree { .. } => Plan::Unsupported(elsewhere::needs("tree", elsewhere::PROC)),
+        #[cfg(not(target_os = "linux"))]
+        Command::Getfd(_) => Plan::Unsupported(elsewhere::needs("getfd", elsewhere::GETFD)),
+        #[cfg(not(target_os = "linux"))]
+        Command::Nsenter(_) => {
+            Plan::Unsupported(elsewhere::needs("nsenter", elsewhere::NAMESPACES))
+        }
     })
 }
 
@@ -83,25 +138,17 @@ pub fn execute(plan: Plan) -> u8 {
             crate::output::error(line);
             crate::exit_codes::FAILURE
         }
-        Plan::Other(command) => run_other(command),
-    }
-}
-
-fn run_other(command: Command) -> u8 {
-    match command {
-        Command::Check { json } => check::run(json),
-        Command::Info { json, targets } => info::run(json, &targets),
+        Plan::Check { json } => check::run(json),
+        Plan::Info { json, targets } => info::run(json, &targets),
         #[cfg(target_os = "linux")]
-        Command::Getfd(args) => getfd::run(args),
+        Plan::Getfd(args) => getfd::run(args),
         #[cfg(target_os = "linux")]
-        Command::Nsenter(args) => nsenter::run(args),
-        Command::Run(args) => run::run(args),
+        Plan::Nsenter(args) => nsenter::run(args),
+        Plan::Run(args) => run::run(args),
         #[cfg(target_os = "linux")]
-        Command::Tree { json, target } => tree::run(json, &target),
-        Command::Completions { shell } => completions::run(shell),
-        Command::Manpages { dir } => manpages::run(&dir),
-        Command::InstallLinks { dir, force } => crate::personality::install(&dir, force),
-        // Planned above (or refused there, off Linux).
-        _ => crate::exit_codes::USAGE,
+        Plan::Tree { json, target } => tree::run(json, &target),
+        Plan::Completions { shell } => completions::run(shell),
+        Plan::Manpages { dir } => manpages::run(&dir),
+        Plan::InstallLinks { dir, force } => crate::personality::install(&dir, force),
     }
 }

@@ -14,6 +14,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::sync::OnceLock;
 use std::time::Instant;
 
+use super::guarded;
 use crate::backoff;
 use crate::capabilities::Capabilities;
 use crate::error::Result;
@@ -33,6 +34,15 @@ pub(crate) trait Backend {
 
     /// Probes what this system offers (run once, cached by `sys`).
     fn probe() -> Capabilities;
+
+    /// The probe's report, probed on the first call and then cached for
+    /// the life of the process. There is one OS backend per build, so one
+    /// cache; the scripted backend of the unit tests answers with its own
+    /// report instead, and must not fill the OS backend's cache.
+    fn capabilities() -> &'static Capabilities {
+        static CAPS: OnceLock<Capabilities> = OnceLock::new();
+        CAPS.get_or_init(Self::probe)
+    }
 
     /// Opens a handle on `pid`. Called only when the probe says handles
     /// work.
@@ -57,6 +67,12 @@ pub(crate) trait Backend {
     /// Refuses `pid` with `InvalidInput` if it names a thread of another
     /// process rather than a process; `Ok` when it cannot tell.
     fn refuse_thread(pid: i32) -> Result<()>;
+
+    /// `kill(2)`: the signal by PID, for the tiers whose pin cannot carry
+    /// it. Reaches whoever holds `pid` now.
+    fn kill(pid: i32, sig: i32) -> io::Result<()> {
+        guarded::kill(pid, sig)
+    }
 
     /// Whether the handle's process has not been reaped yet (signal 0).
     fn handle_alive(handle: &Self::Handle) -> bool;
@@ -148,12 +164,9 @@ pub(crate) struct Waited {
     pub usage: ResourceUsage,
 }
 
-/// The probe's report for backend `B`: probed on the first call, then
-/// cached for the life of the process. (There is one backend per build, so
-/// one cache.)
+/// The probe's report for backend `B` ([`Backend::capabilities`]).
 pub(crate) fn capabilities<B: Backend>() -> &'static Capabilities {
-    static CAPS: OnceLock<Capabilities> = OnceLock::new();
-    CAPS.get_or_init(B::probe)
+    B::capabilities()
 }
 
 /// The wait of last resort, for a process we hold no handle to and cannot

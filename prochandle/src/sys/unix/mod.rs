@@ -6,18 +6,24 @@
 //! mode's identity checks) and `errno.rs` (the one errno table). Scopes:
 //! `pgroup.rs`, the process group every Unix has; Linux chooses among its
 //! mechanisms in `linux/scope/`, macOS and FreeBSD take the group.
+//! The state machine's unit tests (`process_tests.rs`) run it over a
+//! scripted OS (`fake_backend.rs`).
 
 mod backend;
 #[cfg(any(target_os = "macos", target_os = "freebsd"))]
 pub(crate) mod bsd;
 pub(crate) mod disposition;
 pub(crate) mod errno;
+#[cfg(test)]
+mod fake_backend;
 mod guarded;
 #[cfg(target_os = "linux")]
 pub(crate) mod linux;
 pub(crate) mod pgroup;
 mod pin;
 mod process;
+#[cfg(test)]
+mod process_tests;
 #[cfg(any(feature = "tokio", feature = "async-io"))]
 pub(crate) mod reactor_fd;
 pub(crate) mod rlimit;

@@ -306,7 +306,7 @@ impl<B: Backend> Process<B> {
         {
             return Err(Error::done(OP));
         }
-        guarded::kill(self.pid, sig).map_err(|e| errno::os_error(Call::Signal, OP, e))
+        B::kill(self.pid, sig).map_err(|e| errno::os_error(Call::Signal, OP, e))
     }
 
     pub(crate) fn try_wait(&self) -> Result<Option<ProcessState>> {
@@ -407,12 +407,12 @@ impl<B: Backend> Process<B> {
                 if let Pin::Handle(handle) = &self.pin {
                     let readable = B::poll_exit(handle, Some(Instant::now()))
                         .map_err(|e| Error::os("poll", e))?;
-                    if !readable {
-                        return Ok(false);
+                    // Reaped (signal 0 through the handle fails): exited, even
+                    // if a newcomer of the same clock tick holds the PID. Else
+                    // confirm by identity below: ptrace can wake a poll early.
+                    if !readable || !B::handle_alive(handle) {
+                        return Ok(readable);
                     }
-                    // Confirm through the identity check below: readiness
-                    // can be spurious under ptrace. Once reaped the PID may
-                    // be reused, but then the start time differs.
                 }
                 Ok(!pin::running_unhandled::<B>(
                     &self.pin,
