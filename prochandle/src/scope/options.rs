@@ -11,7 +11,7 @@ use crate::sys::scope::Request;
 /// | option | default | meaning |
 /// | --- | --- | --- |
 /// | [`kill_on_drop`](ScopeOptions::kill_on_drop) | `true` | dropping the scope kills the tree; `false` leaves it running (and, on Linux, its cgroup in place) |
-/// | [`guardian`](ScopeOptions::guardian) | `false` | Linux: a tiny process outside the tree kills it when this process dies without dropping the scope |
+/// | [`guardian`](ScopeOptions::guardian) | as `kill_on_drop` | Linux: a tiny process outside the tree kills it when this process dies without dropping the scope (`SIGKILL` included) |
 /// | [`allow_subreaper`](ScopeOptions::allow_subreaper) | `false` | Linux: without a writable cgroup, make *this process* the child subreaper (process-wide, for good) |
 /// | [`death_signal`](ScopeOptions::death_signal) | `Some(KILL)` | Linux: `PR_SET_PDEATHSIG` for each first child |
 /// | [`mechanism`](ScopeOptions::mechanism) | the best available | exactly this mechanism, or an error |
@@ -28,7 +28,8 @@ use crate::sys::scope::Request;
 pub struct ScopeOptions {
     force: Option<MechanismKind>,
     allow_subreaper: bool,
-    guardian: bool,
+    /// `None`: follow `kill_on_drop`.
+    guardian: Option<bool>,
     death_signal: Option<Signal>,
     kill_on_drop: bool,
 }
@@ -38,7 +39,7 @@ impl Default for ScopeOptions {
         ScopeOptions {
             force: None,
             allow_subreaper: false,
-            guardian: false,
+            guardian: None,
             death_signal: Some(Signal::KILL),
             kill_on_drop: true,
         }
@@ -62,7 +63,13 @@ impl ScopeOptions {
 
     /// Linux: starts a guardian with the first spawn, a small forked
     /// process outside the tree that kills the tree when this process dies
-    /// without dropping the scope (a crash, `SIGKILL`). Default `false`.
+    /// without dropping the scope (a crash, `SIGKILL`). Default: on when
+    /// [`kill_on_drop`](ScopeOptions::kill_on_drop) is (the default), so
+    /// that a tree the scope would kill on drop also dies with its owner;
+    /// `guardian(false)` opts out (it saves one `fork` per scope). A
+    /// guardian left on by default is skipped where it cannot work (a
+    /// cgroup without `cgroup.kill`, before Linux 5.14); one asked for
+    /// with `guardian(true)` is then an error.
     ///
     /// What it reaches: in the cgroup modes the whole tree (`cgroup.kill`);
     /// in the subreaper and process-group modes the first child's process
@@ -71,7 +78,7 @@ impl ScopeOptions {
     /// job is closed, and so killed, with this process anyway; macOS and
     /// FreeBSD have no such guarantee.
     pub fn guardian(mut self, guardian: bool) -> ScopeOptions {
-        self.guardian = guardian;
+        self.guardian = Some(guardian);
         self
     }
 
@@ -113,7 +120,8 @@ impl ScopeOptions {
         Request {
             force: self.force,
             allow_subreaper: self.allow_subreaper,
-            guardian: self.guardian,
+            guardian: self.guardian.unwrap_or(self.kill_on_drop),
+            guardian_asked: self.guardian == Some(true),
             death_signal: self.death_signal.map(Signal::as_raw),
             kill_on_drop: self.kill_on_drop,
         }

@@ -26,6 +26,9 @@ pub(crate) struct Request {
     pub allow_subreaper: bool,
     /// Start a guardian that kills the tree when the owner dies.
     pub guardian: bool,
+    /// The caller asked for the guardian (rather than taking the default):
+    /// a guardian that cannot start is then an error, not skipped.
+    pub guardian_asked: bool,
     /// The signal the first children get when the spawning thread dies.
     pub death_signal: Option<i32>,
     /// Kill the tree when the mechanism is dropped.

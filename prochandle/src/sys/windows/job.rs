@@ -303,6 +303,7 @@ mod tests {
             force: None,
             allow_subreaper: false,
             guardian: false,
+            guardian_asked: false,
             death_signal: None,
             kill_on_drop: true,
         };

@@ -162,15 +162,15 @@ fn open_optional(path: &Path) -> io::Result<Option<File>> {
 }
 
 impl Cgroup {
-    /// Creates a new child of `parent`, named after this process.
+    /// Creates a new child of `parent`, named after this process (see
+    /// `cgroup_names`), first removing the empty ones that dead owners
+    /// left there.
     pub(crate) fn create(parent: &Path) -> io::Result<Cgroup> {
         static SERIAL: AtomicU32 = AtomicU32::new(0);
-        let name = format!(
-            "prochandle-{}-{}",
-            std::process::id(),
-            SERIAL.fetch_add(1, Ordering::Relaxed)
-        );
-        let dir = parent.join(name);
+        super::cgroup_names::remove_stale(parent);
+        let dir = parent.join(super::cgroup_names::scope_name(
+            SERIAL.fetch_add(1, Ordering::Relaxed),
+        ));
         std::fs::create_dir(&dir)?;
         let opened = (|| {
             let dir_fd = open_dir(&dir)?;

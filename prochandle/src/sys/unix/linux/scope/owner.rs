@@ -18,6 +18,8 @@ use crate::sys::scope::Request;
 pub(super) struct Owner {
     pub(super) death_signal: Option<i32>,
     wants_guardian: bool,
+    /// Asked for, not left on by default: failing to start it is an error.
+    guardian_asked: bool,
     guardian: OnceLock<Guardian>,
 }
 
@@ -26,6 +28,7 @@ impl Owner {
         Owner {
             death_signal: request.death_signal,
             wants_guardian: request.guardian,
+            guardian_asked: request.guardian_asked,
             guardian: OnceLock::new(),
         }
     }
@@ -62,13 +65,21 @@ impl Owner {
         unsafe { command.pre_exec(hook) };
     }
 
-    /// Starts the guardian with `start` on the first spawn, if asked for;
-    /// returns the new guardian's PID (`None` if none was started now).
+    /// Starts the guardian with `start` on the first spawn, if asked for
+    /// (or left on by default); returns the new guardian's PID (`None` if
+    /// none was started now). A default guardian that cannot start (no
+    /// `cgroup.kill`, a `fork` refused by a filter or a process limit) is
+    /// skipped, and tried again at the next spawn; one asked for is an
+    /// error.
     pub(super) fn guard(&self, start: impl FnOnce() -> Result<Guardian>) -> Result<Option<u32>> {
         if !self.wants_guardian || self.guardian.get().is_some() {
             return Ok(None);
         }
-        let guardian = start()?;
+        let guardian = match start() {
+            Ok(guardian) => guardian,
+            Err(_) if !self.guardian_asked => return Ok(None),
+            Err(err) => return Err(err),
+        };
         let pid = guardian.pid();
         // A second guardian started by a racing first spawn is dropped
         // (killed and reaped) here.
