@@ -406,11 +406,18 @@ pub struct RunArgs {
     /// group; CMD still gets its own group unless --foreground).
     #[arg(long)]
     pub child_only: bool,
-    /// Should prochandle itself be killed (SIGKILL) before it can clean
-    /// up, a small helper process kills CMD's whole tree (Linux; on
-    /// Windows the job object does this anyway).
-    #[arg(long, conflicts_with_all = ["child_only", "foreground"])]
+    /// Insist on what is the default on Linux: should prochandle itself be
+    /// killed (SIGKILL) before it can clean up, CMD's whole tree dies too
+    /// (a small helper process kills the cgroup, or, without one, a keeper
+    /// that is the tree's subreaper ends it; on Windows the job object does
+    /// this anyway). Refused where the system cannot promise it.
+    #[arg(long, conflicts_with_all = ["child_only", "foreground", "no_guardian"])]
     pub guardian: bool,
+    /// Do without that protection: the tree then outlives a prochandle
+    /// killed with SIGKILL (it saves a fork, and, without a cgroup, keeps
+    /// prochandle itself the tree's subreaper and CMD's parent).
+    #[arg(long)]
+    pub no_guardian: bool,
     /// Say on stderr each signal sent to CMD.
     #[arg(short, long)]
     pub verbose: bool,

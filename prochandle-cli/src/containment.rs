@@ -1,13 +1,19 @@
 //! How `run` holds CMD's process tree: how CMD is started, what a signal
 //! reaches, and what is cleaned up when CMD ends.
 //!
-//! By default the tree is a library [`Scope`]: a cgroup where this user
-//! may make one, else (the tool owns its process, so it may opt in) this
-//! process as child subreaper, else a process group. Every descendant
-//! stays in it, through `setsid` and double forks where the mechanism
-//! holds them, and nothing of it outlives `run`. `--child-only` and
-//! `--foreground` hold CMD alone. `run` only calls `spawn`, `signal` and
-//! `finish`, so a new way of holding a tree is one more variant here.
+//! By default the tree is a library [`Scope`] in a cgroup where this user
+//! may make one, with the scope's guardian, which kills the cgroup should
+//! `run` be killed. On Linux without a writable cgroup, CMD is spawned
+//! under a keeper ([`Keeper`]): a child of `run` that is the tree's
+//! subreaper and CMD's parent, so that every descendant, `setsid`
+//! escapers included, stays below it, and that ends the tree when `run`
+//! goes, however `run` goes. Without the guardian (`--no-guardian`, the
+//! `timeout` personality) `run` is the subreaper itself, as a scope, else
+//! a process group holds the tree. Every descendant stays in it, through
+//! `setsid` and double forks where the mechanism holds them, and nothing
+//! of it outlives `run`. `--child-only` and `--foreground` hold CMD alone.
+//! `run` only calls `spawn`, `signal`, `finish` and `command_state`, so a
+//! new way of holding a tree is one more variant here.
 //!
 //! The scope is the best the platform has: on Windows a job object (that
 //! also ends the tree should prochandle itself be killed), on macOS and
@@ -17,14 +23,25 @@
 
 use std::io;
 use std::process::{Child, Command};
+#[cfg(target_os = "linux")]
+use std::sync::OnceLock;
 
-use prochandle::{Process, Scope, ScopeOptions, Signal};
+#[cfg(target_os = "linux")]
+use prochandle::linux::Keeper;
+use prochandle::{Process, ProcessState, Scope, ScopeOptions, Signal};
+
+use crate::commands::spawn;
 
 /// What `run` holds besides CMD itself.
 pub enum Containment {
     /// CMD and every descendant, in a [`Scope`]: signals go to every live
     /// member, and whatever is left when CMD ends is killed.
     Tree(Box<Scope>),
+    /// CMD and every descendant under a keeper (Linux, no cgroup): the
+    /// `Process` `run` watches is the keeper, which exits once CMD has
+    /// exited and the rest is killed; signals go through it.
+    #[cfg(target_os = "linux")]
+    Kept(OnceLock<Keeper>),
     /// CMD alone: `--child-only` (in a group of its own, so that a
     /// terminal's signals reach it only through `run`) or `--foreground`
     /// (in prochandle's group, as `timeout --foreground` leaves it).
@@ -33,27 +50,80 @@ pub enum Containment {
 
 impl Containment {
     /// The whole tree, in the best scope this system and user allow; with
-    /// `guardian`, a helper process kills the tree should prochandle itself
-    /// be killed (`SIGKILL`) before it could.
+    /// `guardian`, the tree also dies should prochandle itself be killed
+    /// (`SIGKILL`) before it could end it: the cgroup's guardian, or
+    /// without a cgroup the keeper.
     ///
     /// Should prochandle die without a chance to clean up, CMD gets
     /// `death_signal` (Linux: `PR_SET_PDEATHSIG`; `KILL` for `run`, the
     /// timeout signal for the `timeout` personality, as GNU's arms it).
     pub fn tree(guardian: bool, death_signal: Signal) -> prochandle::Result<Containment> {
-        ScopeOptions::new()
-            .allow_subreaper(true)
+        let options = ScopeOptions::new()
             .guardian(guardian)
-            .death_signal(Some(death_signal))
+            .death_signal(Some(death_signal));
+        #[cfg(target_os = "linux")]
+        if guardian {
+            // Without a cgroup (a process group was all that was left), the
+            // keeper; nothing is spawned into the probe.
+            let scope = options.create()?;
+            if scope.mechanism().cgroup_path().is_some() {
+                return Ok(Containment::Tree(Box::new(scope)));
+            }
+            return Ok(Containment::Kept(OnceLock::new()));
+        }
+        options
+            .allow_subreaper(true)
             .create()
             .map(|scope| Containment::Tree(Box::new(scope)))
     }
 
-    /// Starts `command` held this way.
-    pub fn spawn(&self, command: &mut Command) -> io::Result<Child> {
+    /// Starts `command` held this way and returns what `run` watches: CMD,
+    /// or its keeper. On failure says why (see [`spawn::failed`]: `name`
+    /// begins the lines, `cannot_run` words the one for a CMD that could
+    /// not start) and returns the exit code.
+    pub fn spawn(
+        &self,
+        command: &mut Command,
+        name: &str,
+        cannot_run: impl Fn(&str, &io::Error) -> String,
+        setup_error: impl Fn(&io::Error) -> Option<String>,
+    ) -> Result<Process, u8> {
+        #[cfg(target_os = "linux")]
+        if let Containment::Kept(keeper) = self {
+            let program = command.get_program().to_string_lossy().into_owned();
+            let (kept, process) = Keeper::spawn(command).map_err(|err| {
+                spawn::failed(&spawn_error(err), &program, cannot_run, setup_error)
+            })?;
+            let _ = keeper.set(kept);
+            return Ok(process);
+        }
+        spawn::spawn_saying(command, name, cannot_run, setup_error, |command| {
+            self.spawn_child(command)
+        })
+    }
+
+    fn spawn_child(&self, command: &mut Command) -> io::Result<Child> {
         match self {
             Containment::Tree(scope) => scope.spawn_child(command).map_err(spawn_error),
             Containment::ChildOnly { own_group: true } => own_group(command).spawn(),
+            #[cfg(target_os = "linux")]
+            Containment::ChildOnly { own_group: false } | Containment::Kept(_) => command.spawn(),
+            #[cfg(not(target_os = "linux"))]
             Containment::ChildOnly { own_group: false } => command.spawn(),
+        }
+    }
+
+    /// CMD's end, once `process` (what [`spawn`](Containment::spawn)
+    /// returned) has been reaped with `reaped`: the same, or what the
+    /// keeper reports.
+    pub fn command_state(&self, reaped: ProcessState) -> prochandle::Result<ProcessState> {
+        match self {
+            #[cfg(target_os = "linux")]
+            Containment::Kept(keeper) => match keeper.get() {
+                Some(keeper) => keeper.command_state(),
+                None => Ok(reaped),
+            },
+            _ => Ok(reaped),
         }
     }
 
@@ -80,6 +150,14 @@ impl Containment {
     }
 
     fn send(&self, process: &Process, signal: Signal) -> prochandle::Result<()> {
+        #[cfg(target_os = "linux")]
+        if let Containment::Kept(keeper) = self {
+            // `process` is the keeper: CMD and the tree are its to signal.
+            return match keeper.get().map(|k| k.signal(signal)) {
+                Some(Err(err)) if !err.is_done() => Err(err),
+                _ => Ok(()),
+            };
+        }
         match process.signal(signal) {
             Ok(()) => {}
             Err(err) if err.is_done() => {}
@@ -92,14 +170,20 @@ impl Containment {
                 Err(err) if !err.is_done() => Err(err),
                 _ => Ok(()),
             },
-            Containment::ChildOnly { .. } => Ok(()),
+            _ => Ok(()),
         }
     }
 
-    /// After CMD exited, before it is reaped: kills whatever is left.
+    /// After CMD exited, before it is reaped: kills whatever is left (the
+    /// keeper has done so before it exits).
     pub fn finish(&self) -> prochandle::Result<()> {
         match self {
             Containment::Tree(scope) => scope.kill(),
+            #[cfg(target_os = "linux")]
+            Containment::Kept(keeper) => {
+                keeper.get().map(Keeper::finish);
+                Ok(())
+            }
             Containment::ChildOnly { .. } => Ok(()),
         }
     }

@@ -29,7 +29,7 @@ mod progress;
 pub mod run;
 mod sending;
 mod signal_list;
-mod spawn;
+pub(crate) mod spawn;
 #[cfg(target_os = "linux")]
 mod threads;
 #[cfg(target_os = "linux")]

@@ -12,7 +12,6 @@
 //! `SIGKILL` ended CMD after a timeout, even with `--preserve-status`.
 
 use std::ffi::OsString;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 use prochandle::relay::{Event, Relay};
@@ -78,7 +77,8 @@ pub fn run(args: RunArgs) -> u8 {
         preserve_status: args.preserve_status,
         foreground: args.foreground,
         child_only: args.child_only,
-        guardian: args.guardian,
+        // On by default: the tree dies with `run`, SIGKILL included.
+        guardian: !args.no_guardian,
         verbose: args.verbose,
         time: args.time,
         voice: Voice::Native,
@@ -128,12 +128,13 @@ pub fn execute(job: &Job) -> u8 {
         command.keep_sigpipe_ignored();
     }
     let started = Instant::now();
-    let start = |command: &mut Command| containment.spawn(command);
     let spawned = match job.voice {
-        Voice::Native => spawn::spawn_with(&mut command, "run", out_of_resources, start),
-        Voice::Timeout => {
-            spawn::spawn_saying(&mut command, "", timeout_failure, out_of_resources, start)
+        Voice::Native => {
+            let cannot_run =
+                |program: &str, err: &std::io::Error| format!("run: cannot run {program:?}: {err}");
+            containment.spawn(&mut command, "run", cannot_run, out_of_resources)
         }
+        Voice::Timeout => containment.spawn(&mut command, "", timeout_failure, out_of_resources),
     };
     let process = match spawned {
         Ok(process) => process,
@@ -162,7 +163,10 @@ pub fn execute(job: &Job) -> u8 {
     if let Err(err) = containment.finish() {
         output::error(format!("{say}ending the command's tree failed: {err}"));
     }
-    let state = match process.wait() {
+    let state = match process
+        .wait()
+        .and_then(|reaped| containment.command_state(reaped))
+    {
         Ok(state) => state,
         Err(err) => {
             output::error(format!("{say}waiting for the command failed: {err}"));

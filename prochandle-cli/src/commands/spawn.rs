@@ -56,19 +56,7 @@ pub fn spawn_saying(
     let program = command.get_program().to_string_lossy().into_owned();
     let mut child = match start(command) {
         Ok(child) => child,
-        Err(err) => {
-            if let Some(message) = setup_error(&err) {
-                output::error(message);
-                return Err(exit_codes::CANNOT_PREPARE);
-            }
-            let code = if err.kind() == io::ErrorKind::NotFound {
-                exit_codes::NOT_FOUND
-            } else {
-                exit_codes::CANNOT_EXECUTE
-            };
-            output::error(cannot_run(&program, &err));
-            return Err(code);
-        }
+        Err(err) => return Err(failed(&err, &program, cannot_run, setup_error)),
     };
     // Our own unreaped child keeps its PID, so this is race-free.
     Process::from_child(&child).map_err(|err| {
@@ -82,6 +70,28 @@ pub fn spawn_saying(
         let _ = child.wait();
         exit_codes::CANNOT_PREPARE
     })
+}
+
+/// Says why `program` could not be started and returns the exit code:
+/// 125 if `setup_error` recognises a failure of prochandle's own set-up
+/// (and words it), else 127 if it was not found, 126 if it could not be
+/// executed, worded by `cannot_run`.
+pub fn failed(
+    err: &io::Error,
+    program: &str,
+    cannot_run: impl Fn(&str, &io::Error) -> String,
+    setup_error: impl Fn(&io::Error) -> Option<String>,
+) -> u8 {
+    if let Some(message) = setup_error(err) {
+        output::error(message);
+        return exit_codes::CANNOT_PREPARE;
+    }
+    output::error(cannot_run(program, err));
+    if err.kind() == io::ErrorKind::NotFound {
+        exit_codes::NOT_FOUND
+    } else {
+        exit_codes::CANNOT_EXECUTE
+    }
 }
 
 /// Waits for CMD and returns its status as a shell would: the exit code,

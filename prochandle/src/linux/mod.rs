@@ -41,6 +41,7 @@ use crate::sys::linux as imp;
 use crate::Process;
 
 pub use crate::sys::linux::info::{Ids, InfoSource, ProcessInfo};
+pub use crate::sys::linux::keeper::Keeper;
 pub use identity::ProcessId;
 pub use namespaces::Namespaces;
 pub use thread::Thread;

@@ -92,7 +92,11 @@ fn parse(name: &str) -> Option<Named> {
 /// Whether the owner a name records is certainly gone: it was in our PID
 /// namespace and no live process there has its PID and start time.
 fn owner_is_gone(named: &Named, here: Option<Owner>) -> bool {
-    let alive = |pid: u32| procfs::read_stat(pid as i32).ok().filter(|s| s.state != b'Z');
+    let alive = |pid: u32| {
+        procfs::read_stat(pid as i32)
+            .ok()
+            .filter(|s| s.state != b'Z')
+    };
     match named {
         Named::Full(owner) => {
             here.is_some_and(|h| h.pidns == owner.pidns)

@@ -1,0 +1,365 @@
+//! The keeper: a command's tree that dies with its owner without a
+//! cgroup, for callers that may not create one.
+//!
+//! A process tree escapes its owner's subreaper when the owner dies: the
+//! orphans go to the next subreaper up, or to init. So the subreaper must
+//! be a process that outlives the owner just long enough, and an ancestor
+//! of the whole tree: the keeper. The owner forks it; the keeper makes
+//! itself the child subreaper, spawns the command as its own child (in a
+//! subreaper [`Scope`], so with a death signal and in a process group of
+//! its own), and from then on every descendant, `setsid` escapers
+//! included, is either below the command or re-parented to the keeper.
+//!
+//! Two pipes, both close-on-exec, join them. On the control pipe the
+//! owner writes the signals it wants sent to the tree; it holds the only
+//! write end, so the kernel closes it whenever the owner dies, however it
+//! dies, and the keeper reads end-of-file: it then kills the tree by
+//! sweeps until none is left (every kill orphans the victim's children to
+//! the keeper, so stopped members, members that ignore signals and fork
+//! loops end too), reaps it and exits. On the report pipe the keeper tells
+//! the command's PID (or why it could not start) and, at the end, its
+//! exit status and resource usage. When the command exits, the keeper
+//! kills what is left of the tree, reports and exits, so it never outlives
+//! the tree; its owner reaps it, or, if the owner is dead, init does.
+//!
+//! The keeper runs ordinary Rust code after `fork` (it allocates, it
+//! spawns with std's `Command`): that is sound only if the owner has a
+//! single thread when it forks, so a caller with more threads is refused
+//! with [`Unsupported`](crate::ErrorKind::Unsupported).
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, OwnedFd};
+use std::process::Command;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use rustix::event::{poll, PollFd, PollFlags, Timespec};
+
+use super::procfs;
+use crate::error::{Error, Result};
+use crate::scope::{MechanismKind, ScopeOptions};
+use crate::signal::Signal;
+use crate::state::{status_from_wait_word, ExitStatus, ProcessState, ResourceUsage, UnknownReason};
+use crate::Process;
+
+/// A command spawned under a keeper: its tree dies with this process,
+/// even when this process is killed with `SIGKILL`, without a cgroup.
+///
+/// [`spawn`](Keeper::spawn) returns the keeper's [`Process`] (a child of
+/// ours, which exits once the command has exited and its tree is gone:
+/// watch and reap it as any child) and this handle, through which the
+/// tree is signalled and the command's own exit status is learnt. Linux
+/// only; the caller must have a single thread when it spawns.
+///
+/// ```no_run
+/// # fn main() -> prochandle::Result<()> {
+/// use std::process::Command;
+/// use prochandle::linux::Keeper;
+///
+/// let (keeper, process) = Keeper::spawn(Command::new("sh").args(["-c", "sleep 9 & exit 3"]))?;
+/// process.wait()?;                              // the command and its tree are gone
+/// assert_eq!(keeper.command_state()?.exit_code(), Some(3));
+/// # Ok(()) }
+/// ```
+#[derive(Debug)]
+pub struct Keeper {
+    command_pid: u32,
+    /// The owner's end of the control pipe; `None` once closed.
+    control: Mutex<Option<File>>,
+    report: Mutex<File>,
+}
+
+/// Report tags, keeper to owner (each message is one `write`, shorter
+/// than `PIPE_BUF`, so it arrives whole).
+const STARTED: u8 = b'P';
+const FAILED: u8 = b'E';
+const ENDED: u8 = b'S';
+const ENDED_LEN: usize = 1 + 4 + 8 + 8 + 8 + 1;
+
+impl Keeper {
+    /// Forks the keeper, which spawns `command` as its child.
+    ///
+    /// The spawn's own failure (not found, not executable) is returned as
+    /// an [`Error`] carrying the OS error; the keeper is reaped then.
+    pub fn spawn(command: &mut Command) -> Result<(Keeper, Process)> {
+        let threads = procfs::read_stat(std::process::id() as i32)
+            .map(|s| s.num_threads)
+            .unwrap_or(0);
+        if threads != 1 {
+            return Err(Error::unsupported(
+                "keeper",
+                "the keeper runs Rust code after fork: the caller must have one thread",
+            ));
+        }
+        let pipe = || {
+            rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
+                .map_err(|e| Error::os("pipe2", e.into()))
+        };
+        let (control_read, control_write) = pipe()?;
+        let (report_read, report_write) = pipe()?;
+        // SAFETY: fork from a single-threaded process (checked above): the
+        // child is a full copy in which any code may run; it never returns
+        // from `keep`.
+        let pid = unsafe { libc::fork() };
+        if pid < 0 {
+            return Err(Error::os("fork", io::Error::last_os_error()));
+        }
+        if pid == 0 {
+            drop(control_write);
+            drop(report_read);
+            keep(command, control_read, File::from(report_write));
+        }
+        drop(control_read);
+        drop(report_write);
+        let process = Process::from_sys(
+            super::Process::from_child_pid(pid).inspect_err(|_| super::spawn::reap(pid))?,
+        );
+        let mut report = File::from(report_read);
+        let mut first = [0u8; 5];
+        let read = report.read_exact(&mut first);
+        let value = i32::from_ne_bytes([first[1], first[2], first[3], first[4]]);
+        match (read, first[0]) {
+            (Ok(()), STARTED) => Ok((
+                Keeper {
+                    command_pid: value as u32,
+                    control: Mutex::new(Some(File::from(control_write))),
+                    report: Mutex::new(report),
+                },
+                process,
+            )),
+            (read, tag) => {
+                let _ = process.wait();
+                let err = match (read, tag) {
+                    (Ok(()), FAILED) if value > 0 => io::Error::from_raw_os_error(value),
+                    (Ok(()), _) => io::Error::other("the command could not be started"),
+                    (Err(e), _) => e,
+                };
+                Err(Error::os("spawn", err)
+                    .with_detail(format!("cannot start {:?}", command.get_program())))
+            }
+        }
+    }
+
+    /// The command's PID (a child of the keeper, not of ours).
+    pub fn command_pid(&self) -> u32 {
+        self.command_pid
+    }
+
+    /// Asks the keeper to send `signal` to the command and then to every
+    /// member of its tree. [`Done`](crate::ErrorKind::Done) once the keeper
+    /// is finishing. `KILL` kills the whole tree.
+    pub fn signal(&self, signal: Signal) -> Result<()> {
+        let mut control = self.control.lock().unwrap_or_else(|e| e.into_inner());
+        let Some(file) = control.as_mut() else {
+            return Err(Error::done("signal"));
+        };
+        match file.write_all(&signal.as_raw().to_ne_bytes()) {
+            Ok(()) => Ok(()),
+            Err(e) if e.raw_os_error() == Some(libc::EPIPE) => Err(Error::done("signal")),
+            Err(e) => Err(Error::os("write to the keeper", e)),
+        }
+    }
+
+    /// Tells the keeper to kill the tree and finish (closes the control
+    /// pipe, as this process's death would).
+    pub fn finish(&self) {
+        self.control
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+    }
+
+    /// The command's exit status and resource usage, as the keeper
+    /// reaped it. Blocks until the keeper reports it, that is until the
+    /// command has exited and the tree is gone (call
+    /// [`finish`](Keeper::finish) first to end it now).
+    pub fn command_state(&self) -> Result<ProcessState> {
+        let mut report = self.report.lock().unwrap_or_else(|e| e.into_inner());
+        let mut buf = [0u8; ENDED_LEN];
+        report
+            .read_exact(&mut buf)
+            .map_err(|e| Error::os("read the keeper's report", e))?;
+        decode_end(self.command_pid, &buf).ok_or_else(|| {
+            Error::os(
+                "read the keeper's report",
+                io::ErrorKind::InvalidData.into(),
+            )
+        })
+    }
+}
+
+impl Drop for Keeper {
+    fn drop(&mut self) {
+        self.finish();
+    }
+}
+
+/// The keeper's whole life, in the forked child.
+fn keep(command: &mut Command, control: OwnedFd, mut report: File) -> ! {
+    let mut control = File::from(control);
+    // SAFETY: setpgid on ourselves; integers only. Out of the owner's
+    // process group, a signal to that group (a terminal's Ctrl-C, a
+    // `kill -9 -PGID`) does not end the keeper with its owner.
+    unsafe { libc::setpgid(0, 0) };
+    let scope = ScopeOptions::new()
+        .mechanism(MechanismKind::Subreaper)
+        .allow_subreaper(true)
+        .guardian(false)
+        .create();
+    let started = scope.and_then(|scope| Ok((scope.spawn(command)?, scope)));
+    let (child, scope) = match started {
+        Ok(started) => started,
+        Err(err) => {
+            let errno = err.raw_os_error().unwrap_or(0);
+            let _ = report.write_all(&message(FAILED, errno));
+            exit_keeper()
+        }
+    };
+    let _ = report.write_all(&message(STARTED, child.pid() as i32));
+    loop {
+        match wait_for_work(&control, &child) {
+            Work::Signals => {
+                let mut buf = [0u8; 64];
+                match control.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => {
+                        for raw in buf[..n - n % 4].chunks_exact(4) {
+                            let raw = i32::from_ne_bytes([raw[0], raw[1], raw[2], raw[3]]);
+                            let signal = Signal::from_raw(raw);
+                            let _ = child.signal(signal);
+                            let _ = scope.signal(signal);
+                        }
+                    }
+                }
+            }
+            Work::CommandExited => break,
+            Work::Nothing => {}
+        }
+    }
+    // The command has exited (a zombie, its PID still its own) or the
+    // owner is gone: kill the rest, then reap the command.
+    let _ = scope.kill();
+    let state = child.wait();
+    let _ = scope.kill();
+    drop(scope);
+    let _ = report.write_all(&encode_end(state.ok().as_ref()));
+    exit_keeper()
+}
+
+/// Ends the keeper without running the owner's exit handlers or flushing
+/// its buffers (copies of the owner's, which are the owner's to flush).
+fn exit_keeper() -> ! {
+    // SAFETY: _exit ends this process at once; nothing of ours runs after.
+    unsafe { libc::_exit(0) }
+}
+
+enum Work {
+    Signals,
+    CommandExited,
+    Nothing,
+}
+
+/// Sleeps until the owner writes or goes, or the command exits (its
+/// pidfd turns readable; without one, checked every 20 ms).
+fn wait_for_work(control: &File, child: &Process) -> Work {
+    let handle = child.handle();
+    let pidfd = handle.as_ref().map(|h| h.as_fd());
+    let mut fds = vec![PollFd::new(control, PollFlags::IN)];
+    if let Some(fd) = &pidfd {
+        fds.push(PollFd::new(fd, PollFlags::IN));
+    }
+    let tick = Timespec::try_from(Duration::from_millis(20)).ok();
+    let timeout = if pidfd.is_some() { None } else { tick.as_ref() };
+    let _ = poll(&mut fds, timeout);
+    if !fds[0].revents().is_empty() {
+        return Work::Signals;
+    }
+    if has_exited(child.pid()) {
+        return Work::CommandExited;
+    }
+    Work::Nothing
+}
+
+/// Whether our child `pid` has exited, asked without reaping it.
+fn has_exited(pid: u32) -> bool {
+    // SAFETY: siginfo_t is plain data; all zeroes is a valid value.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
+    // SAFETY: waitid writes only into `info`. `pid` is our unreaped child.
+    let ret = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags) };
+    // SAFETY: filled in by waitid; 0 if the child has not changed state.
+    ret != 0 || unsafe { info.si_pid() } != 0
+}
+
+fn message(tag: u8, value: i32) -> [u8; 5] {
+    let v = value.to_ne_bytes();
+    [tag, v[0], v[1], v[2], v[3]]
+}
+
+/// The command's end as a wait word (-1: unknown) and its usage.
+fn encode_end(state: Option<&ProcessState>) -> [u8; ENDED_LEN] {
+    let word = match state.map(ProcessState::status) {
+        Some(ExitStatus::Exited(code)) => (code & 0xff) << 8,
+        Some(ExitStatus::Signaled {
+            signal,
+            core_dumped,
+        }) => signal.as_raw() | if core_dumped { 0x80 } else { 0 },
+        _ => -1,
+    };
+    let usage = state.and_then(ProcessState::usage);
+    let micros = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
+    let mut buf = [0u8; ENDED_LEN];
+    buf[0] = ENDED;
+    buf[1..5].copy_from_slice(&word.to_ne_bytes());
+    if let Some(u) = usage {
+        buf[5..13].copy_from_slice(&micros(u.user_time).to_ne_bytes());
+        buf[13..21].copy_from_slice(&micros(u.system_time).to_ne_bytes());
+        buf[21..29].copy_from_slice(&u.max_rss_bytes.unwrap_or(u64::MAX).to_ne_bytes());
+        buf[29] = 1;
+    }
+    buf
+}
+
+fn decode_end(pid: u32, buf: &[u8; ENDED_LEN]) -> Option<ProcessState> {
+    if buf[0] != ENDED {
+        return None;
+    }
+    let word = i32::from_ne_bytes(buf[1..5].try_into().ok()?);
+    let u64_at = |i: usize| buf[i..i + 8].try_into().ok().map(u64::from_ne_bytes);
+    let status = if word < 0 {
+        ExitStatus::Unknown(UnknownReason::NotOurChild)
+    } else {
+        status_from_wait_word(word)
+    };
+    let usage = (buf[29] == 1).then(|| ResourceUsage {
+        user_time: Duration::from_micros(u64_at(5).unwrap_or(0)),
+        system_time: Duration::from_micros(u64_at(13).unwrap_or(0)),
+        max_rss_bytes: u64_at(21).filter(|&b| b != u64::MAX),
+    });
+    Some(ProcessState::new(pid, status, usage))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_end_survives_the_pipe() {
+        for word in [0, 3 << 8, 9, 11 | 0x80] {
+            let state = ProcessState::new(
+                5,
+                status_from_wait_word(word),
+                Some(ResourceUsage {
+                    user_time: Duration::from_micros(1_234),
+                    system_time: Duration::from_micros(56),
+                    max_rss_bytes: Some(4096),
+                }),
+            );
+            assert_eq!(decode_end(5, &encode_end(Some(&state))), Some(state));
+        }
+        let unknown = decode_end(5, &encode_end(None)).unwrap();
+        assert!(!unknown.status_known());
+        assert!(unknown.usage().is_none());
+    }
+}
