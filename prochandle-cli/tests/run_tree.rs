@@ -1,9 +1,10 @@
 //! `prochandle run` holds the command's whole tree: a daemon started the
 //! classic way (a double fork and `setsid`, stdio closed) leaves the
 //! command's process group, and GNU `timeout` leaves it running; `run`
-//! ends it at the timeout, on a forwarded signal, and (with `--guardian`)
-//! when `run` itself is killed. As root the tree is a cgroup; as an
-//! unprivileged user `run` is the tree's subreaper.
+//! ends it at the timeout, on a forwarded signal, and when `run` itself is
+//! killed. As root the tree is a cgroup; as an unprivileged user a keeper,
+//! `run`'s child, is the tree's subreaper (`run` itself with
+//! `--no-guardian`). `run_owner_dies.rs` kills `run` with every tree shape.
 #![cfg(target_os = "linux")]
 
 mod common;
@@ -91,30 +92,45 @@ fn a_forwarded_sigterm_ends_the_daemon_too() {
 }
 
 #[test]
-fn as_an_unprivileged_user_run_is_the_trees_subreaper() {
+fn as_an_unprivileged_user_the_keeper_or_run_is_the_trees_subreaper() {
     if !require_root("setpriv to the user nobody") {
         return;
     }
-    let file = temp_path("daemon-nobody");
-    let mut setpriv = Command::new("setpriv");
-    setpriv
-        .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
-        .arg(prochandle_path())
-        .args(["run", "1", "sh", "-c", &daemon_script(&file)]);
-    let mut run = Supervised::start(&mut setpriv);
-    let daemon = escaped_daemon(&file);
-    // The orphaned daemon was re-parented to `run`, its subreaper.
-    let parent = std::fs::read_to_string(format!("/proc/{}/stat", daemon.pid())).unwrap();
-    let ppid: u32 = parent[parent.rfind(')').unwrap() + 2..]
+    // By default a keeper, run's child, is the subreaper (and so survives
+    // run to end the tree); with --no-guardian run is the subreaper itself.
+    for no_guardian in [false, true] {
+        let file = temp_path("daemon-nobody");
+        let mut setpriv = Command::new("setpriv");
+        setpriv
+            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
+            .arg(prochandle_path())
+            .arg("run")
+            .args(no_guardian.then_some("--no-guardian"))
+            .args(["1", "sh", "-c", &daemon_script(&file)]);
+        let mut run = Supervised::start(&mut setpriv);
+        let daemon = escaped_daemon(&file);
+        // The orphaned daemon was re-parented to its subreaper.
+        let subreaper = parent_of(daemon.pid());
+        if no_guardian {
+            assert_eq!(subreaper, run.pid(), "the daemon's parent is prochandle run");
+        } else {
+            assert_eq!(parent_of(subreaper), run.pid(), "the keeper is run's child");
+        }
+        assert_eq!(run.wait_status().code(), Some(124));
+        assert!(ends_within(&daemon, KILL_PATIENCE), "the daemon survived");
+        let _ = std::fs::remove_file(&file);
+    }
+}
+
+/// The parent of `pid`, from `/proc/<pid>/stat`.
+fn parent_of(pid: u32) -> u32 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    stat[stat.rfind(')').unwrap() + 2..]
         .split(' ')
         .nth(1)
         .unwrap()
         .parse()
-        .unwrap();
-    assert_eq!(ppid, run.pid(), "the daemon's parent is prochandle run");
-    assert_eq!(run.wait_status().code(), Some(124));
-    assert!(ends_within(&daemon, KILL_PATIENCE), "the daemon survived");
-    let _ = std::fs::remove_file(&file);
+        .unwrap()
 }
 
 #[test]
@@ -123,6 +139,7 @@ fn the_guardian_ends_the_tree_when_run_is_killed() {
         return;
     }
     let file = temp_path("daemon-guardian");
+    // The guardian is the default; --guardian is still accepted.
     let mut run = Supervised::start(prochandle().args([
         "run",
         "--guardian",

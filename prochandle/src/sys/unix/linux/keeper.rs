@@ -84,8 +84,8 @@ impl Keeper {
     /// an [`Error`] carrying the OS error; the keeper is reaped then.
     pub fn spawn(command: &mut Command) -> Result<(Keeper, Process)> {
         let threads = procfs::read_stat(std::process::id() as i32)
-            .map(|s| s.num_threads)
-            .unwrap_or(0);
+            .map_err(|e| Error::os("read /proc/self/stat", e))?
+            .num_threads;
         if threads != 1 {
             return Err(Error::unsupported(
                 "keeper",
