@@ -45,7 +45,9 @@ fn cgroups_left(parent: Option<&Path>, run_pid: u32) -> Vec<PathBuf> {
         return Vec::new();
     };
     let prefix = format!("prochandle-{run_pid}-");
-    prochandle_test_support::within(GONE, || cgroups_named(parent, &prefix).is_empty().then_some(()));
+    prochandle_test_support::within(GONE, || {
+        cgroups_named(parent, &prefix).is_empty().then_some(())
+    });
     let left = cgroups_named(parent, &prefix);
     for dir in &left {
         drop(CgroupCleanup(dir.clone()));
@@ -61,7 +63,10 @@ fn sigkill_every_shape(user: User) -> Vec<String> {
         let script = shape.script("exec sleep 900");
         let run = MarkedRun::start(&binary(), user, &["60", "sh", "-c", &script]);
         if !run.wait_members(shape.members(), ALIVE) {
-            failures.push(format!("{shape:?}: only {} members came alive", run.members()));
+            failures.push(format!(
+                "{shape:?}: only {} members came alive",
+                run.members()
+            ));
             continue;
         }
         let members = run.members();
@@ -75,7 +80,9 @@ fn sigkill_every_shape(user: User) -> Vec<String> {
             dirs.len()
         );
         if !survivors.is_empty() || !dirs.is_empty() {
-            failures.push(format!("{shape:?}: survivors {survivors:?}, cgroups {dirs:?}"));
+            failures.push(format!(
+                "{shape:?}: survivors {survivors:?}, cgroups {dirs:?}"
+            ));
         }
     }
     failures
@@ -214,7 +221,11 @@ fn soak_500_runs_ten_at_once_leave_nothing() {
     let elapsed = started.elapsed();
     eprintln!("{RUNS} runs, {AT_ONCE} at once, in {elapsed:?}");
     let failures = failures.into_inner().unwrap();
-    assert!(failures.is_empty(), "{} failures: {failures:#?}", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} failures: {failures:#?}",
+        failures.len()
+    );
     assert!(
         elapsed < Duration::from_secs(240),
         "the soak took {elapsed:?}, far beyond its two minutes"

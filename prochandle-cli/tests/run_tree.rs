@@ -112,7 +112,11 @@ fn as_an_unprivileged_user_the_keeper_or_run_is_the_trees_subreaper() {
         // The orphaned daemon was re-parented to its subreaper.
         let subreaper = parent_of(daemon.pid());
         if no_guardian {
-            assert_eq!(subreaper, run.pid(), "the daemon's parent is prochandle run");
+            assert_eq!(
+                subreaper,
+                run.pid(),
+                "the daemon's parent is prochandle run"
+            );
         } else {
             assert_eq!(parent_of(subreaper), run.pid(), "the keeper is run's child");
         }
