@@ -95,7 +95,8 @@ impl Guardian {
         }
         drop(read_end);
         // Unreaped, the guardian still owns its PID: killing it is safe.
-        let process = Process::open(pid as u32).inspect_err(|_| super::spawn::reap(pid))?;
+        // Our own unreaped child: its PID is its own until we reap it.
+        let process = Process::from_child_pid(pid).inspect_err(|_| super::spawn::reap(pid))?;
         Ok(Guardian {
             process,
             _owner_end: write_end,
