@@ -30,10 +30,10 @@ use crate::sys::scope::ScopeMechanism;
 ///
 /// | system | mechanism | `setsid` escapes | kill | owner dies |
 /// | --- | --- | --- | --- | --- |
-/// | Linux, cgroup v2 writable | a new cgroup leaf | no | `cgroup.kill`, or freeze + signal + thaw | death signal to the first child; the whole tree with [`guardian`](ScopeOptions::guardian) |
-/// | Linux, opted in | this process as child subreaper, plus a process group | no | sweeps until one finds nothing | death signal; the group with the guardian |
+/// | Linux, cgroup v2 writable | a new cgroup leaf | no | `cgroup.kill`, or freeze + signal + thaw | the whole tree (the [`guardian`](ScopeOptions::guardian), on by default; Linux 5.14+) |
+/// | Linux, opted in | this process as child subreaper, plus a process group | no | sweeps until one finds nothing | the first child's group (the guardian): `setsid` escapers survive |
 /// | Windows | a job object (the child is assigned before it runs) | no | `TerminateJobObject` | the job dies with its last handle |
-/// | macOS, FreeBSD, Linux otherwise | a process group | **yes** | `kill(-pgid)` (Linux: each pinned member), pass after pass | nothing |
+/// | macOS, FreeBSD, Linux otherwise | a process group | **yes** | `kill(-pgid)` (Linux: each pinned member), pass after pass | Linux: the group (the guardian); macOS, FreeBSD: nothing |
 ///
 /// A `Scope` is `Send + Sync`: share it (`Arc`) with a thread that
 /// forwards signals to it or waits for it to empty.
