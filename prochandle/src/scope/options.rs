@@ -68,8 +68,9 @@ impl ScopeOptions {
     /// that a tree the scope would kill on drop also dies with its owner;
     /// `guardian(false)` opts out (it saves one `fork` per scope). A
     /// guardian left on by default is skipped where it cannot work (a
-    /// cgroup without `cgroup.kill`, before Linux 5.14); one asked for
-    /// with `guardian(true)` is then an error.
+    /// cgroup without `cgroup.kill`, before Linux 5.14; a `fork` refused
+    /// by a seccomp filter or a process limit); one asked for with
+    /// `guardian(true)` is then an error.
     ///
     /// What it reaches: in the cgroup modes the whole tree (`cgroup.kill`);
     /// in the subreaper and process-group modes the first child's process
