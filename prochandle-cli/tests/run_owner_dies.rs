@@ -55,6 +55,19 @@ fn cgroups_left(parent: Option<&Path>, run_pid: u32) -> Vec<PathBuf> {
     left
 }
 
+/// Each PID with its command name, state and parent, for a failure.
+fn describe(pids: &[u32]) -> Vec<String> {
+    pids.iter()
+        .map(|pid| {
+            let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            format!(
+                "{pid}: {}",
+                stat.split(' ').take(4).collect::<Vec<_>>().join(" ")
+            )
+        })
+        .collect()
+}
+
 /// Kills `run` as `user` with each shape; returns one line per failure.
 fn sigkill_every_shape(user: User) -> Vec<String> {
     let parent = cgroup_parent();
@@ -181,7 +194,7 @@ fn soak_one(rng: &mut Rng, parent: Option<&Path>) -> Result<(), String> {
         _ => {}
     }
     let status = run.wait(Duration::from_secs(20));
-    let survivors = run.mark.wait_gone(GONE);
+    let survivors = describe(&run.mark.wait_gone(GONE));
     let dirs = cgroups_left(parent, run.pid());
     if status != Some(fate.status(shape)) || !survivors.is_empty() || !dirs.is_empty() {
         return Err(format!(

@@ -10,13 +10,13 @@
 //! its own), and from then on every descendant, `setsid` escapers
 //! included, is either below the command or re-parented to the keeper.
 //!
-//! Two pipes, both close-on-exec, join them. On the control pipe the
-//! owner writes the signals it wants sent to the tree; it holds the only
-//! write end, so the kernel closes it whenever the owner dies, however it
-//! dies, and the keeper reads end-of-file: it then kills the tree by
+//! A Unix socket pair, close-on-exec, joins them. On it the owner writes
+//! the signals it wants sent to the tree; it holds the only other end, so
+//! the kernel closes it whenever the owner dies, however it dies, and the
+//! keeper reads end-of-file: it then kills the tree by
 //! sweeps until none is left (every kill orphans the victim's children to
 //! the keeper, so stopped members, members that ignore signals and fork
-//! loops end too), reaps it and exits. On the report pipe the keeper tells
+//! loops end too), reaps it and exits. The other way the keeper tells
 //! the command's PID (or why it could not start) and, at the end, its
 //! exit status and resource usage. When the command exits, the keeper
 //! kills what is left of the tree, reports and exits, so it never outlives
@@ -27,9 +27,10 @@
 //! single thread when it forks, so a caller with more threads is refused
 //! with [`Unsupported`](crate::ErrorKind::Unsupported).
 
-use std::fs::File;
-use std::io::{self, Read, Write};
-use std::os::fd::{AsFd, OwnedFd};
+use std::io::{self, Read};
+use std::net::Shutdown;
+use std::os::fd::{AsFd, AsRawFd};
+use std::os::unix::net::UnixStream;
 use std::process::Command;
 use std::sync::Mutex;
 use std::time::Duration;
@@ -65,9 +66,10 @@ use crate::Process;
 #[derive(Debug)]
 pub struct Keeper {
     command_pid: u32,
-    /// The owner's end of the control pipe; `None` once closed.
-    control: Mutex<Option<File>>,
-    report: Mutex<File>,
+    /// The owner's end of the socket pair.
+    stream: UnixStream,
+    /// Set once the owner has shut its writing down.
+    finished: Mutex<bool>,
 }
 
 /// Report tags, keeper to owner (each message is one `write`, shorter
@@ -92,12 +94,9 @@ impl Keeper {
                 "the keeper runs Rust code after fork: the caller must have one thread",
             ));
         }
-        let pipe = || {
-            rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
-                .map_err(|e| Error::os("pipe2", e.into()))
-        };
-        let (control_read, control_write) = pipe()?;
-        let (report_read, report_write) = pipe()?;
+        // std makes both ends close-on-exec.
+        let (mut stream, keeper_end) =
+            UnixStream::pair().map_err(|e| Error::os("socketpair", e))?;
         // SAFETY: fork from a single-threaded process (checked above): the
         // child is a full copy in which any code may run; it never returns
         // from `keep`.
@@ -106,25 +105,22 @@ impl Keeper {
             return Err(Error::os("fork", io::Error::last_os_error()));
         }
         if pid == 0 {
-            drop(control_write);
-            drop(report_read);
-            keep(command, control_read, File::from(report_write));
+            drop(stream);
+            keep(command, keeper_end);
         }
-        drop(control_read);
-        drop(report_write);
+        drop(keeper_end);
         let process = Process::from_sys(
             super::Process::from_child_pid(pid).inspect_err(|_| super::spawn::reap(pid))?,
         );
-        let mut report = File::from(report_read);
         let mut first = [0u8; 5];
-        let read = report.read_exact(&mut first);
+        let read = stream.read_exact(&mut first);
         let value = i32::from_ne_bytes([first[1], first[2], first[3], first[4]]);
         match (read, first[0]) {
             (Ok(()), STARTED) => Ok((
                 Keeper {
                     command_pid: value as u32,
-                    control: Mutex::new(Some(File::from(control_write))),
-                    report: Mutex::new(report),
+                    stream,
+                    finished: Mutex::new(false),
                 },
                 process,
             )),
@@ -150,24 +146,25 @@ impl Keeper {
     /// member of its tree. [`Done`](crate::ErrorKind::Done) once the keeper
     /// is finishing. `KILL` kills the whole tree.
     pub fn signal(&self, signal: Signal) -> Result<()> {
-        let mut control = self.control.lock().unwrap_or_else(|e| e.into_inner());
-        let Some(file) = control.as_mut() else {
+        let finished = self.finished.lock().unwrap_or_else(|e| e.into_inner());
+        if *finished {
             return Err(Error::done("signal"));
-        };
-        match file.write_all(&signal.as_raw().to_ne_bytes()) {
+        }
+        match send_all(&self.stream, &signal.as_raw().to_ne_bytes()) {
             Ok(()) => Ok(()),
             Err(e) if e.raw_os_error() == Some(libc::EPIPE) => Err(Error::done("signal")),
             Err(e) => Err(Error::os("write to the keeper", e)),
         }
     }
 
-    /// Tells the keeper to kill the tree and finish (closes the control
-    /// pipe, as this process's death would).
+    /// Tells the keeper to kill the tree and finish (shuts our writing
+    /// down: the keeper reads end-of-file, as at this process's death).
     pub fn finish(&self) {
-        self.control
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take();
+        let mut finished = self.finished.lock().unwrap_or_else(|e| e.into_inner());
+        if !*finished {
+            *finished = true;
+            let _ = self.stream.shutdown(Shutdown::Write);
+        }
     }
 
     /// The command's exit status and resource usage, as the keeper
@@ -175,9 +172,8 @@ impl Keeper {
     /// command has exited and the tree is gone (call
     /// [`finish`](Keeper::finish) first to end it now).
     pub fn command_state(&self) -> Result<ProcessState> {
-        let mut report = self.report.lock().unwrap_or_else(|e| e.into_inner());
         let mut buf = [0u8; ENDED_LEN];
-        report
+        (&self.stream)
             .read_exact(&mut buf)
             .map_err(|e| Error::os("read the keeper's report", e))?;
         decode_end(self.command_pid, &buf).ok_or_else(|| {
@@ -196,8 +192,7 @@ impl Drop for Keeper {
 }
 
 /// The keeper's whole life, in the forked child.
-fn keep(command: &mut Command, control: OwnedFd, mut report: File) -> ! {
-    let mut control = File::from(control);
+fn keep(command: &mut Command, stream: UnixStream) -> ! {
     // SAFETY: setpgid on ourselves; integers only. Out of the owner's
     // process group, a signal to that group (a terminal's Ctrl-C, a
     // `kill -9 -PGID`) does not end the keeper with its owner.
@@ -212,19 +207,25 @@ fn keep(command: &mut Command, control: OwnedFd, mut report: File) -> ! {
         Ok(started) => started,
         Err(err) => {
             let errno = err.raw_os_error().unwrap_or(0);
-            let _ = report.write_all(&message(FAILED, errno));
+            let _ = send_all(&stream, &message(FAILED, errno));
             exit_keeper()
         }
     };
-    let _ = report.write_all(&message(STARTED, child.pid() as i32));
+    let _ = send_all(&stream, &message(STARTED, child.pid() as i32));
+    // A stream may split a signal's four bytes: the rest waits here.
+    let mut pending: Vec<u8> = Vec::new();
     loop {
-        match wait_for_work(&control, &child) {
+        match wait_for_work(&stream, &child) {
             Work::Signals => {
                 let mut buf = [0u8; 64];
-                match control.read(&mut buf) {
-                    Ok(0) | Err(_) => break,
+                match (&stream).read(&mut buf) {
+                    Ok(0) => break,
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => break,
                     Ok(n) => {
-                        for raw in buf[..n - n % 4].chunks_exact(4) {
+                        pending.extend_from_slice(&buf[..n]);
+                        let whole = pending.len() - pending.len() % 4;
+                        for raw in pending.drain(..whole).collect::<Vec<u8>>().chunks_exact(4) {
                             let raw = i32::from_ne_bytes([raw[0], raw[1], raw[2], raw[3]]);
                             let signal = Signal::from_raw(raw);
                             let _ = child.signal(signal);
@@ -243,7 +244,7 @@ fn keep(command: &mut Command, control: OwnedFd, mut report: File) -> ! {
     let state = child.wait();
     let _ = scope.kill();
     drop(scope);
-    let _ = report.write_all(&encode_end(state.ok().as_ref()));
+    let _ = send_all(&stream, &encode_end(state.ok().as_ref()));
     exit_keeper()
 }
 
@@ -262,7 +263,7 @@ enum Work {
 
 /// Sleeps until the owner writes or goes, or the command exits (its
 /// pidfd turns readable; without one, checked every 20 ms).
-fn wait_for_work(control: &File, child: &Process) -> Work {
+fn wait_for_work(control: &UnixStream, child: &Process) -> Work {
     let handle = child.handle();
     let pidfd = handle.as_ref().map(|h| h.as_fd());
     let mut fds = vec![PollFd::new(control, PollFlags::IN)];
@@ -290,6 +291,33 @@ fn has_exited(pid: u32) -> bool {
     let ret = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags) };
     // SAFETY: filled in by waitid; 0 if the child has not changed state.
     ret != 0 || unsafe { info.si_pid() } != 0
+}
+
+/// Writes all of `buf` with `MSG_NOSIGNAL`: a peer that is gone is
+/// `EPIPE`, never a `SIGPIPE` (which kills a process that, like a C tool,
+/// leaves it at its default).
+fn send_all(stream: &UnixStream, mut buf: &[u8]) -> io::Result<()> {
+    while !buf.is_empty() {
+        // SAFETY: send(2) reads at most `buf.len()` bytes of `buf`, which
+        // lives for the call, from a socket we own.
+        let n = unsafe {
+            libc::send(
+                stream.as_raw_fd(),
+                buf.as_ptr().cast(),
+                buf.len(),
+                libc::MSG_NOSIGNAL,
+            )
+        };
+        if n < 0 {
+            let err = io::Error::last_os_error();
+            if err.kind() == io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(err);
+        }
+        buf = &buf[n as usize..];
+    }
+    Ok(())
 }
 
 fn message(tag: u8, value: i32) -> [u8; 5] {

@@ -87,6 +87,11 @@ impl CgroupScope {
 
 impl ScopeMechanism for CgroupScope {
     fn prepare(&self, command: &mut Command) {
+        // The guardian needs only the leaf: started before the first
+        // child, the tree is never without it (an owner killed between
+        // the spawn and the guardian's fork would leave the tree). An
+        // error here is told by `started`, which tries again.
+        let _ = self.started_pid();
         self.owner.hook(command, Some(self.cgroup.procs_for_hook()));
     }
 
@@ -96,6 +101,8 @@ impl ScopeMechanism for CgroupScope {
 
     /// `CLONE_INTO_CGROUP`: the child starts inside the leaf.
     fn spawn_direct(&self, spec: &Spec<'_>) -> Result<Option<Process>> {
+        // The guardian before the child, as in `prepare`.
+        self.started_pid()?;
         let place = Place::Cgroup(self.cgroup.dir_fd());
         super::spawn_direct(place, spec, self.owner.death_signal, |_| self.started_pid())
     }
