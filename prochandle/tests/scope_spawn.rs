@@ -182,6 +182,10 @@ fn a_missing_program_is_not_found_and_leaves_no_child() {
     let err = scope.spawn_command(&bad_dir).unwrap_err();
     assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
     assert!(scope.is_empty().unwrap());
+    // The scope's guardian (on by default, started before the first
+    // spawn) is a child of ours until the scope is dropped: after the
+    // drop, any child left would be a failed spawn's.
+    drop(scope);
     let me = Process::current().unwrap();
     let children = prochandle::linux::ProcessExt::children(&me).unwrap();
     assert!(children.is_empty(), "children left: {children:?}");
