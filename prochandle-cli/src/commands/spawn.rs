@@ -31,7 +31,8 @@ pub fn spawn(
     spawn_with(command, name, setup_error, Command::spawn)
 }
 
-/// [`spawn`], with `start` doing the spawning (into a scope, say).
+/// [`spawn`], with `start` doing the spawning.
+#[cfg(target_os = "linux")]
 pub fn spawn_with(
     command: &mut Command,
     name: &str,
@@ -43,7 +44,7 @@ pub fn spawn_with(
     spawn_saying(command, name, cannot_run, setup_error, start)
 }
 
-/// [`spawn_with`], with `cannot_run` wording the line for a CMD that could
+/// `spawn_with`, with `cannot_run` wording the line for a CMD that could
 /// not be started (from its name and the error); `name` (which may be
 /// empty) begins the other lines.
 pub fn spawn_saying(
