@@ -101,6 +101,7 @@
 pub mod asyncio;
 mod backoff;
 mod capabilities;
+mod control;
 mod error;
 #[cfg(unix)]
 mod fd_limit;
@@ -128,7 +129,8 @@ pub use fd_limit::{fd_limit, raise_fd_limit};
 pub use probe::{capabilities, handles_available};
 pub use process::{BorrowedProcessHandle, OwnedProcessHandle, Process};
 pub use scope::{
-    ChildStdio, Mechanism, MechanismKind, PassedOver, Scope, ScopeCommand, ScopeOptions,
+    ChildStdio, Ending, Measure, Mechanism, MechanismKind, PassedOver, Scope, ScopeCommand,
+    ScopeLimits, ScopeOptions, ScopeStats, StopReport, StoppedMember,
 };
 pub use signal::{ParseSignalError, Signal};
 pub use state::{Coredump, CoredumpOwner, ExitStatus, ProcessState, ResourceUsage, UnknownReason};

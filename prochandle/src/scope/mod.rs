@@ -5,11 +5,14 @@
 //! returns into [`Process`]es and reports.
 
 mod command;
+mod control;
 mod options;
+mod stop;
 
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+pub use crate::control::{Ending, Measure, ScopeLimits, ScopeStats, StopReport, StoppedMember};
 pub use crate::mechanism::{Mechanism, MechanismKind, PassedOver};
 pub use command::{ChildStdio, ScopeCommand};
 pub use options::ScopeOptions;
@@ -76,6 +79,11 @@ impl Scope {
     /// ```
     pub fn with_options(options: &ScopeOptions) -> Result<Scope> {
         let chosen = sys::new_scope(&options.request())?;
+        if !options.get_limits().is_empty() {
+            // Before any member exists; a refusal drops (and removes) the
+            // new container: never a silently unlimited scope.
+            chosen.mechanism.set_limits(&options.get_limits())?;
+        }
         Ok(Scope {
             inner: chosen.mechanism,
             mechanism: chosen.report,

@@ -1,6 +1,7 @@
 //! [`ScopeOptions`]: how a [`Scope`] is made.
 
 use super::Scope;
+use crate::control::ScopeLimits;
 use crate::error::Result;
 use crate::mechanism::MechanismKind;
 use crate::signal::Signal;
@@ -15,6 +16,7 @@ use crate::sys::scope::Request;
 /// | [`allow_subreaper`](ScopeOptions::allow_subreaper) | `false` | Linux: without a writable cgroup, make *this process* the child subreaper (process-wide, for good) |
 /// | [`death_signal`](ScopeOptions::death_signal) | `Some(KILL)` | Linux: `PR_SET_PDEATHSIG` for each first child |
 /// | [`mechanism`](ScopeOptions::mechanism) | the best available | exactly this mechanism, or an error |
+/// | [`memory_max`](ScopeOptions::memory_max), [`tasks_max`](ScopeOptions::tasks_max), [`cpu_max`](ScopeOptions::cpu_max) | none | limits for the whole tree, or an error naming what is missing |
 ///
 /// ```
 /// # fn main() -> prochandle::Result<()> {
@@ -32,6 +34,7 @@ pub struct ScopeOptions {
     guardian: Option<bool>,
     death_signal: Option<Signal>,
     kill_on_drop: bool,
+    limits: ScopeLimits,
 }
 
 impl Default for ScopeOptions {
@@ -42,6 +45,7 @@ impl Default for ScopeOptions {
             guardian: None,
             death_signal: Some(Signal::KILL),
             kill_on_drop: true,
+            limits: ScopeLimits::new(),
         }
     }
 }
@@ -112,9 +116,51 @@ impl ScopeOptions {
         self
     }
 
+    /// Limits the whole tree's memory to `bytes` (cgroup `memory.max`,
+    /// Windows job memory). Where the limit cannot be enforced, creating
+    /// the scope fails with [`Unsupported`](crate::ErrorKind::Unsupported)
+    /// naming the missing controller: never a silently unlimited scope.
+    ///
+    /// ```
+    /// use prochandle::{ErrorKind, ScopeOptions};
+    /// match ScopeOptions::new().memory_max(64 << 20).create() {
+    ///     Ok(scope) => assert!(scope.is_empty().unwrap()),
+    ///     Err(e) => assert_eq!(e.kind(), ErrorKind::Unsupported, "{e}"),
+    /// }
+    /// ```
+    pub fn memory_max(mut self, bytes: u64) -> ScopeOptions {
+        self.limits = self.limits.memory_max(bytes);
+        self
+    }
+
+    /// Limits how many tasks (cgroup `pids.max`: threads count) or
+    /// processes (Windows job) may live in the tree at once; refused as
+    /// [`memory_max`](ScopeOptions::memory_max) is.
+    pub fn tasks_max(mut self, tasks: u64) -> ScopeOptions {
+        self.limits = self.limits.tasks_max(tasks);
+        self
+    }
+
+    /// Limits the tree's CPU to `percent` of one CPU (cgroup `cpu.max`,
+    /// Windows CPU rate); refused as [`memory_max`](ScopeOptions::memory_max) is.
+    pub fn cpu_max(mut self, percent: u32) -> ScopeOptions {
+        self.limits = self.limits.cpu_max(percent);
+        self
+    }
+
+    /// Every limit of `limits` at once (see [`ScopeLimits`]).
+    pub fn limits(mut self, limits: ScopeLimits) -> ScopeOptions {
+        self.limits = limits;
+        self
+    }
+
     /// Creates the scope.
     pub fn create(&self) -> Result<Scope> {
         Scope::with_options(self)
+    }
+
+    pub(crate) fn get_limits(&self) -> ScopeLimits {
+        self.limits
     }
 
     pub(crate) fn request(&self) -> Request {

@@ -13,6 +13,7 @@ use std::process::{Child, Command};
 use std::time::Instant;
 
 use super::{BorrowedHandle, Process};
+use crate::control::{ScopeLimits, ScopeStats};
 use crate::error::{Error, Result};
 use crate::mechanism::{Mechanism, MechanismKind, PassedOver};
 
@@ -130,6 +131,93 @@ pub(crate) trait ScopeMechanism: Send + Sync + fmt::Debug {
     fn empty_notifier(&self) -> Result<Option<super::EmptyNotifier>> {
         Ok(None)
     }
+
+    /// Stops every member where it stands, with no race against forks.
+    fn freeze(&self) -> Result<()> {
+        Err(Error::unsupported(
+            "freeze",
+            "this mechanism cannot freeze a tree",
+        ))
+    }
+
+    /// Lets a frozen tree run again.
+    fn thaw(&self) -> Result<()> {
+        Err(Error::unsupported(
+            "thaw",
+            "this mechanism cannot freeze a tree",
+        ))
+    }
+
+    /// Whether the tree is frozen.
+    fn is_frozen(&self) -> Result<bool> {
+        Err(Error::unsupported(
+            "is_frozen",
+            "this mechanism cannot freeze a tree",
+        ))
+    }
+
+    /// The whole tree's accounting.
+    fn stats(&self) -> Result<ScopeStats> {
+        Err(Error::unsupported(
+            "stats",
+            "this mechanism keeps no account of a tree",
+        ))
+    }
+
+    /// Applies every limit `limits` asks for, or none and an error naming
+    /// what is missing.
+    fn set_limits(&self, limits: &ScopeLimits) -> Result<()> {
+        let _ = limits;
+        Err(Error::unsupported(
+            "limits",
+            "this mechanism cannot limit a tree: limits need a cgroup v2 leaf with the \
+             controller delegated (Linux, cgroup modes) or a job object (Windows)",
+        ))
+    }
+
+    /// Moves the running `process`, and what it starts from then on, into
+    /// the scope.
+    fn adopt(&self, process: &Process) -> Result<()> {
+        let _ = process;
+        Err(Error::unsupported(
+            "adopt",
+            "this mechanism cannot take in a running process",
+        ))
+    }
+
+    /// The soft step of a graceful stop: `sig` to every member, each
+    /// listed with whether it was reached (`false`: gone before).
+    fn stop_signal(&self, sig: i32) -> Result<SoftStep> {
+        let mut listed = Vec::new();
+        for member in self.members()? {
+            let name = name_of(&member);
+            let reached = reach(&member, sig)?;
+            listed.push((member, name, reached));
+        }
+        Ok(SoftStep {
+            members: listed,
+            sent: true,
+        })
+    }
+}
+
+/// What the soft step of a stop reached.
+#[derive(Debug)]
+pub(crate) struct SoftStep {
+    /// Every member found, with its name (read before the signal) and
+    /// whether the signal reached it.
+    pub members: Vec<(Process, Option<String>, bool)>,
+    /// Whether a soft step was sent at all (else all are to be killed).
+    pub sent: bool,
+}
+
+/// `sig` to one pinned member: whether it reached it (`false`: gone).
+pub(crate) fn reach(member: &Process, sig: i32) -> Result<bool> {
+    match member.signal(sig) {
+        Ok(()) => Ok(true),
+        Err(e) if e.kind() == crate::ErrorKind::Done => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Where a standard stream of a directly spawned child comes from.
@@ -159,4 +247,39 @@ pub(crate) struct Spec<'a> {
     pub stdio: [Stdio<'a>; 3],
     /// `PR_SET_PDEATHSIG` for the child (Linux).
     pub death_signal: Option<i32>,
+}
+
+/// The name of a pinned member, read while it is known to be alive
+/// (Linux `comm`, Windows image file name).
+pub(crate) fn name_of(member: &Process) -> Option<String> {
+    #[cfg(target_os = "linux")]
+    {
+        let comm = std::fs::read_to_string(format!("/proc/{}/comm", member.pid())).ok()?;
+        // Read while alive: the PID was still this member's.
+        let alive = !member.has_exited().unwrap_or(true);
+        alive.then(|| comm.trim_end().to_owned())
+    }
+    #[cfg(windows)]
+    {
+        let path = super::windows::query::image_path(member.handle()?).ok()?;
+        Some(path.file_name()?.to_string_lossy().into_owned())
+    }
+    #[cfg(not(any(target_os = "linux", windows)))]
+    {
+        let _ = member;
+        None
+    }
+}
+
+/// The start time of a pinned member, where the system gives one.
+pub(crate) fn start_of(member: &Process) -> Option<u64> {
+    #[cfg(unix)]
+    {
+        member.start_time()
+    }
+    #[cfg(windows)]
+    {
+        let _ = member;
+        None
+    }
 }

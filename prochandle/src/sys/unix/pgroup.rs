@@ -19,7 +19,7 @@ use std::time::Instant;
 use super::errno::{self, Call};
 use super::Process;
 use crate::error::{Error, Result};
-use crate::sys::scope::{Request, ScopeMechanism};
+use crate::sys::scope::{Request, ScopeMechanism, SoftStep};
 
 /// The process groups of one scope: each first child leads its own (a
 /// later child cannot join the first one's group once that is gone).
@@ -130,6 +130,16 @@ impl ScopeMechanism for PlainGroup {
 
     fn signal(&self, sig: i32) -> Result<()> {
         self.pass(sig).map(drop)
+    }
+
+    /// `kill(-pgid, sig)`: the group cannot be listed, so the report of a
+    /// stop names no member.
+    fn stop_signal(&self, sig: i32) -> Result<SoftStep> {
+        self.pass(sig)?;
+        Ok(SoftStep {
+            members: Vec::new(),
+            sent: true,
+        })
     }
 
     /// Pass after pass of `kill(-pgid, SIGKILL)` until a pass reaches

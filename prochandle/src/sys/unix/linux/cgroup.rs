@@ -359,6 +359,32 @@ pub(crate) fn join(procs: BorrowedFd<'_>) -> io::Result<()> {
     }
 }
 
+/// Beyond containment: the freezer's state, the accounting and limit
+/// files, and taking in a running process.
+impl Cgroup {
+    /// Whether `cgroup.events` says `frozen 1`.
+    pub(crate) fn is_frozen(&self) -> io::Result<bool> {
+        self.event("frozen")
+    }
+
+    /// The contents of the control file `name`; `None` when it does not
+    /// exist (its controller is not enabled for this cgroup).
+    pub(crate) fn read_control(&self, name: &str) -> io::Result<Option<String>> {
+        match std::fs::read_to_string(self.dir.join(name)) {
+            Ok(text) => Ok(Some(text)),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Writes `pid` to `cgroup.procs`: the process, and what it starts
+    /// from then on, moves in (`ESRCH` when no process has that PID).
+    pub(crate) fn move_in(&self, pid: u32) -> io::Result<()> {
+        rustix::io::write(&*self.procs, pid.to_string().as_bytes())?;
+        Ok(())
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,14 +11,17 @@
 //! child (and is not excluded by name, as the guardian is). Each member is
 //! pinned (pidfd) before it is signalled; orphans are reaped here.
 
+use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
 use rustix::event::{poll, PollFd, PollFlags, Timespec};
 
 use super::recheck::owns_pid;
+use super::scope::accounting::{ticks_of, Ticks};
 use super::{procfs, tree, Process};
 use crate::backoff::Backoff;
+use crate::control::{Measure, ScopeStats};
 use crate::error::{Error, ErrorKind, Result};
 
 /// Sets `PR_SET_CHILD_SUBREAPER` on this process.
@@ -47,6 +50,15 @@ struct Roots {
 #[derive(Debug, Default)]
 pub(crate) struct Subreaper {
     roots: Mutex<Roots>,
+    /// The CPU time of the orphans reaped here (each with what it reaped).
+    reaped: Mutex<Ticks>,
+    /// The CPU time each first child was last seen with: its owner reaps
+    /// it, and its account with it.
+    roots_seen: Mutex<HashMap<u32, Ticks>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 fn is_zombie(p: &Process) -> bool {
@@ -106,11 +118,56 @@ impl Subreaper {
     fn reap_orphans(&self) -> Result<usize> {
         let mut reaped = 0;
         for (kid, root) in self.own_children()? {
-            if !root && is_zombie(&kid) && kid.try_wait()?.is_some() {
+            if root || !is_zombie(&kid) {
+                continue;
+            }
+            // Our unreaped child: the PID is its own until the reaping.
+            let ticks = ticks_of(kid.pid()).unwrap_or_default();
+            if kid.try_wait()?.is_some() {
                 reaped += 1;
+                lock(&self.reaped).add(ticks);
             }
         }
         Ok(reaped)
+    }
+
+    /// The tree's CPU time: the live members' (each with what it reaped),
+    /// the first children's as last seen, and the orphans reaped here.
+    pub(crate) fn stats(&self) -> Result<ScopeStats> {
+        self.reap_orphans()?;
+        let roots = lock(&self.roots).pids.clone();
+        let mut total = *lock(&self.reaped);
+        let mut seen = lock(&self.roots_seen);
+        let members = self.members()?;
+        for m in &members {
+            // Read while alive: the PID was this member's.
+            let Some(t) = ticks_of(m.pid()).filter(|_| !m.has_exited().unwrap_or(true)) else {
+                continue;
+            };
+            if roots.contains(&m.pid()) {
+                seen.insert(m.pid(), t);
+            } else {
+                total.add(t);
+            }
+        }
+        for (kid, root) in self.own_children()? {
+            // A first child that is our zombie: its final account.
+            if root && is_zombie(&kid) {
+                if let Some(t) = ticks_of(kid.pid()) {
+                    seen.insert(kid.pid(), t);
+                }
+            }
+        }
+        seen.values().for_each(|t| total.add(*t));
+        let (user, system) = total.durations();
+        let why = "without a cgroup the system keeps no such count for a tree";
+        Ok(ScopeStats {
+            cpu_user: Measure::Known(user),
+            cpu_system: Measure::Known(system),
+            live: Measure::Known(members.len() as u64),
+            started: Measure::absent(why),
+            peak_memory: Measure::absent(why),
+        })
     }
 
     /// The live (non-zombie) members, each pinned.

@@ -12,9 +12,10 @@ use super::super::cgroup::Cgroup;
 use super::super::guardian::{Action, Guardian};
 use super::super::spawn::{Place, Spec};
 use super::owner::Owner;
-use super::{pin_listed, signal_each};
-use crate::error::{Error, Result};
-use crate::sys::scope::{Request, ScopeMechanism};
+use super::{accounting, limits, pin_listed, signal_each};
+use crate::control::{ScopeLimits, ScopeStats};
+use crate::error::{Error, ErrorKind, Result};
+use crate::sys::scope::{name_of, reach, Request, ScopeMechanism, SoftStep};
 use crate::sys::unix::errno::{os_error, Call};
 use crate::sys::Process;
 
@@ -65,23 +66,41 @@ impl CgroupScope {
         })
     }
 
-    /// Signals every member while none can fork or exit (frozen), so that
-    /// the signal reaches the whole tree as it is at one instant.
-    fn signal_frozen(&self, sig: i32) -> Result<()> {
-        let frozen = self.cgroup.has_freeze_file();
+    /// Runs `f` over the pinned members while none can fork or exit
+    /// (frozen), so that it sees the whole tree as it is at one instant;
+    /// a tree frozen before stays frozen.
+    fn while_frozen<T>(&self, f: impl FnOnce(Vec<Process>) -> Result<T>) -> Result<T> {
         let freeze = |on| {
             self.cgroup
                 .set_frozen(on)
                 .map_err(|e| Error::os("cgroup.freeze", e))
         };
-        if frozen {
+        let was_frozen = self.cgroup.is_frozen().map_err(events_error)?;
+        let toggle = self.cgroup.has_freeze_file() && !was_frozen;
+        if toggle {
             freeze(true)?;
         }
-        let result = pin_listed(|| self.cgroup.pids()).and_then(|all| signal_each(&all, sig));
-        if frozen {
+        let result = pin_listed(|| self.cgroup.pids()).and_then(f);
+        if toggle {
             freeze(false)?;
         }
         result
+    }
+
+    /// Signals every member while none can fork or exit (frozen), so that
+    /// the signal reaches the whole tree as it is at one instant.
+    fn signal_frozen(&self, sig: i32) -> Result<()> {
+        self.while_frozen(|all| signal_each(&all, sig))
+    }
+
+    fn freezer(&self) -> Result<()> {
+        if self.cgroup.has_freeze_file() {
+            return Ok(());
+        }
+        Err(Error::unsupported(
+            "freeze",
+            "the cgroup has no cgroup.freeze (Linux 5.2+)",
+        ))
     }
 }
 
@@ -157,6 +176,78 @@ impl ScopeMechanism for CgroupScope {
         let file = std::fs::File::open(self.cgroup.path().join("cgroup.events"))
             .map_err(|e| os_error(Call::NewDescriptor, "open cgroup.events", e))?;
         Ok(Some(file.into()))
+    }
+
+    /// `cgroup.freeze`, and the wait for `frozen 1`.
+    fn freeze(&self) -> Result<()> {
+        self.freezer()?;
+        self.cgroup
+            .set_frozen(true)
+            .map_err(|e| Error::os("cgroup.freeze", e))
+    }
+
+    fn thaw(&self) -> Result<()> {
+        self.freezer()?;
+        self.cgroup
+            .set_frozen(false)
+            .map_err(|e| Error::os("cgroup.freeze", e))
+    }
+
+    fn is_frozen(&self) -> Result<bool> {
+        self.freezer()?;
+        self.cgroup.is_frozen().map_err(events_error)
+    }
+
+    fn stats(&self) -> Result<ScopeStats> {
+        accounting::cgroup_stats(&self.cgroup)
+    }
+
+    fn set_limits(&self, limits: &ScopeLimits) -> Result<()> {
+        limits::apply(self.cgroup.path(), limits)
+    }
+
+    /// Writes the PID to `cgroup.procs`, then confirms through the handle
+    /// that the process is still alive (so the PID was its own all along)
+    /// and listed in the cgroup.
+    fn adopt(&self, process: &Process) -> Result<()> {
+        let gone = || Error::done("adopt");
+        if process.has_exited()? {
+            return Err(gone());
+        }
+        match self.cgroup.move_in(process.pid()) {
+            Err(e) if e.raw_os_error() == Some(libc::ESRCH) => return Err(gone()),
+            Err(e) => return Err(Error::os("cgroup.procs", e)),
+            Ok(()) => {}
+        }
+        let listed = self
+            .cgroup
+            .pids()
+            .map_err(|e| Error::os("cgroup.procs", e))?;
+        if process.has_exited()? {
+            return Err(gone());
+        }
+        if !listed.contains(&(process.pid() as i32)) {
+            return Err(Error::new(ErrorKind::Other, "adopt")
+                .with_detail("the process is not in the cgroup after it was moved there"));
+        }
+        Ok(())
+    }
+
+    /// The signal to every member while the tree is frozen: no member
+    /// forks past it.
+    fn stop_signal(&self, sig: i32) -> Result<SoftStep> {
+        self.while_frozen(|all| {
+            let mut members = Vec::with_capacity(all.len());
+            for member in all {
+                let name = name_of(&member);
+                let reached = reach(&member, sig)?;
+                members.push((member, name, reached));
+            }
+            Ok(SoftStep {
+                members,
+                sent: true,
+            })
+        })
     }
 }
 

@@ -11,7 +11,9 @@ use std::time::Instant;
 use super::super::guardian::{Action, Guardian};
 use super::super::spawn::{Place, Spec};
 use super::owner::Owner;
+use super::stop_sweeps::StopSweeps;
 use super::{kill_listed, pin_listed, signal_each};
+use crate::control::{Measure, ScopeStats};
 use crate::error::{Error, Result};
 use crate::sys::scope::{Request, ScopeMechanism};
 use crate::sys::unix::pgroup::Group;
@@ -22,6 +24,7 @@ pub(super) struct ListedGroup {
     group: Group,
     owner: Owner,
     kill_on_drop: bool,
+    stops: StopSweeps,
 }
 
 impl ListedGroup {
@@ -30,6 +33,7 @@ impl ListedGroup {
             group: Group::default(),
             owner: Owner::new(request),
             kill_on_drop: request.kill_on_drop,
+            stops: StopSweeps::default(),
         }
     }
 
@@ -89,6 +93,37 @@ impl ScopeMechanism for ListedGroup {
             self.is_empty().map(|empty| empty.then_some(()))
         })?;
         Ok(found.is_some())
+    }
+
+    /// `SIGSTOP` sweeps (see `stop_sweeps.rs` for what they cannot promise).
+    fn freeze(&self) -> Result<()> {
+        self.stops.freeze(|| self.members())
+    }
+
+    fn thaw(&self) -> Result<()> {
+        self.stops.thaw(|| self.members())
+    }
+
+    fn is_frozen(&self) -> Result<bool> {
+        self.stops.is_frozen(|| self.members())
+    }
+
+    /// The live count only: members that ended were reaped by whoever
+    /// their parent was (init, for an orphan), their account with them.
+    fn stats(&self) -> Result<ScopeStats> {
+        let why = "a process group keeps no account of its members that ended";
+        let mut stats = ScopeStats::absent(why);
+        stats.live =
+            Measure::Known(self.pids().map_err(|e| Error::os("list members", e))?.len() as u64);
+        Ok(stats)
+    }
+
+    fn adopt(&self, _process: &Process) -> Result<()> {
+        Err(Error::unsupported(
+            "adopt",
+            "a process group can be joined only by a process of the same session, by its own \
+             or its parent's doing (a cgroup scope or a Windows job can adopt)",
+        ))
     }
 }
 

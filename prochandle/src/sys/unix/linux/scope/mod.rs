@@ -2,14 +2,19 @@
 //! killed by `cgroup.kill` or by freezing), this process as the child
 //! subreaper (`subreaper.rs`), a process group listed through `/proc`
 //! (`group.rs`). `choose.rs` ranks them; `owner.rs` is the owner-death
-//! protection they share (death signal, guardian). The raw pieces stay
+//! protection they share (death signal, guardian); `accounting.rs`,
+//! `limits.rs` and `stop_sweeps.rs` serve the control of a tree (stats,
+//! limits, freezing by signals). The raw pieces stay
 //! beside this directory: `../cgroup.rs`, `../subreaper.rs`,
 //! `../guardian.rs`.
 
+pub(super) mod accounting;
 mod cgroup;
 mod choose;
 mod group;
+mod limits;
 mod owner;
+mod stop_sweeps;
 mod subreaper;
 
 use std::collections::HashSet;

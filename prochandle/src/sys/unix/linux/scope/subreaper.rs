@@ -11,7 +11,9 @@ use super::super::guardian::{Action, Guardian};
 use super::super::spawn::{Place, Spec};
 use super::super::subreaper::Subreaper;
 use super::owner::Owner;
-use crate::error::Result;
+use super::stop_sweeps::StopSweeps;
+use crate::control::ScopeStats;
+use crate::error::{Error, Result};
 use crate::sys::scope::{Request, ScopeMechanism};
 use crate::sys::unix::pgroup::Group;
 use crate::sys::Process;
@@ -22,6 +24,7 @@ pub(super) struct SubreaperScope {
     group: Group,
     owner: Owner,
     kill_on_drop: bool,
+    stops: StopSweeps,
 }
 
 impl SubreaperScope {
@@ -31,6 +34,7 @@ impl SubreaperScope {
             group: Group::default(),
             owner: Owner::new(request),
             kill_on_drop: request.kill_on_drop,
+            stops: StopSweeps::default(),
         }
     }
 
@@ -83,6 +87,31 @@ impl ScopeMechanism for SubreaperScope {
 
     fn wait_empty(&self, deadline: Option<Instant>) -> Result<bool> {
         self.sweeps.wait_empty(deadline)
+    }
+
+    /// `SIGSTOP` sweeps (see `stop_sweeps.rs` for what they cannot promise).
+    fn freeze(&self) -> Result<()> {
+        self.stops.freeze(|| self.sweeps.members())
+    }
+
+    fn thaw(&self) -> Result<()> {
+        self.stops.thaw(|| self.sweeps.members())
+    }
+
+    fn is_frozen(&self) -> Result<bool> {
+        self.stops.is_frozen(|| self.sweeps.members())
+    }
+
+    fn stats(&self) -> Result<ScopeStats> {
+        self.sweeps.stats()
+    }
+
+    fn adopt(&self, _process: &Process) -> Result<()> {
+        Err(Error::unsupported(
+            "adopt",
+            "a subreaper collects only the orphans of its own descendants: a running process \
+             cannot be made one (a cgroup scope or a Windows job can adopt)",
+        ))
     }
 }
 

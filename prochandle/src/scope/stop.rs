@@ -1,0 +1,96 @@
+//! [`Scope::stop`]: a graceful stop that says, member by member, who
+//! needed the kill.
+
+use std::collections::HashSet;
+use std::time::{Duration, Instant};
+
+use super::Scope;
+use crate::control::{Ending, StopReport, StoppedMember};
+use crate::error::Result;
+use crate::signal::Signal;
+use crate::sys;
+
+impl Scope {
+    /// Stops the tree gracefully: `signal` to every member, up to `grace`
+    /// for the tree to empty, then [`kill`](Scope::kill) for the rest.
+    /// Returns when no member is left, with a report of each member found
+    /// (PID, start time, name) and how it ended: after the signal, by the
+    /// kill (also a member started after the signal), or gone before the
+    /// signal reached it.
+    ///
+    /// - cgroup modes: the signal goes to every member while the tree is
+    ///   frozen, so none forks past it; the tree is thawed to act on it.
+    /// - subreaper and process group: to every member one sweep finds
+    ///   (a frozen tree is thawed after the signal, to act on it).
+    /// - Windows has no signal to send: the report says
+    ///   [`soft_step`](StopReport::soft_step) `false`, and every member is
+    ///   ended by `TerminateJobObject`.
+    ///
+    /// ```
+    /// # fn main() -> prochandle::Result<()> {
+    /// # #[cfg(target_os = "linux")] {
+    /// use std::time::Duration;
+    /// use prochandle::{Ending, Scope, Signal};
+    /// let scope = Scope::new()?;
+    /// let child = scope.spawn(std::process::Command::new("sleep").arg("30"))?;
+    /// let report = scope.stop(Signal::TERM, Duration::from_secs(5))?;
+    /// assert_eq!(report.members[0].pid, child.pid());
+    /// assert_eq!(report.members[0].ending, Ending::Signal);
+    /// assert!(scope.is_empty()?);
+    /// # child.wait()?;
+    /// # }
+    /// # Ok(()) }
+    /// ```
+    pub fn stop(&self, signal: Signal, grace: Duration) -> Result<StopReport> {
+        let began = Instant::now();
+        let soft = self.inner.stop_signal(signal.as_raw())?;
+        if soft.sent && self.inner.is_frozen().unwrap_or(false) {
+            self.inner.thaw()?;
+        }
+        if soft.sent {
+            self.inner.wait_empty(began.checked_add(grace))?;
+        }
+        // Who is left: the listed members still alive, and any started
+        // after the listing; all of them are killed.
+        let late = self.inner.members()?;
+        let late_names: Vec<Option<String>> = late.iter().map(sys::scope::name_of).collect();
+        self.inner.kill()?;
+        let mut members = Vec::with_capacity(soft.members.len());
+        let mut listed = HashSet::new();
+        for (process, name, reached) in soft.members {
+            listed.insert(process.pid());
+            let alive = late.iter().any(|l| same(l, &process));
+            let ending = match (reached, alive || !soft.sent) {
+                (false, false) => Ending::AlreadyGone,
+                (_, true) => Ending::Killed,
+                (true, false) => Ending::Signal,
+            };
+            members.push(member(&process, name, ending));
+        }
+        for (process, name) in late.iter().zip(late_names) {
+            if !listed.contains(&process.pid()) {
+                members.push(member(process, name, Ending::Killed));
+            }
+        }
+        Ok(StopReport {
+            members,
+            elapsed: began.elapsed(),
+            soft_step: soft.sent,
+        })
+    }
+}
+
+/// Whether two pinned processes are one: the same PID and, where the
+/// system gives it, the same start.
+fn same(a: &sys::Process, b: &sys::Process) -> bool {
+    a.pid() == b.pid() && sys::scope::start_of(a) == sys::scope::start_of(b)
+}
+
+fn member(process: &sys::Process, name: Option<String>, ending: Ending) -> StoppedMember {
+    StoppedMember {
+        pid: process.pid(),
+        start_time: sys::scope::start_of(process),
+        name,
+        ending,
+    }
+}
