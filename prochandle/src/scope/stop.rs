@@ -1,14 +1,13 @@
 //! [`Scope::stop`]: a graceful stop that says, member by member, who
 //! needed the kill.
 
-use std::collections::HashSet;
 use std::time::{Duration, Instant};
 
 use super::Scope;
 use crate::control::{Ending, StopReport, StoppedMember};
 use crate::error::Result;
 use crate::signal::Signal;
-use crate::sys;
+use crate::sys::scope::Listed;
 
 impl Scope {
     /// Stops the tree gracefully: `signal` to every member, up to `grace`
@@ -52,24 +51,26 @@ impl Scope {
         }
         // Who is left: the listed members still alive, and any started
         // after the listing; all of them are killed.
-        let late = self.inner.members()?;
-        let late_names: Vec<Option<String>> = late.iter().map(sys::scope::name_of).collect();
+        let late: Vec<Listed> = self
+            .inner
+            .members()?
+            .into_iter()
+            .map(Listed::describe)
+            .collect();
         self.inner.kill()?;
         let mut members = Vec::with_capacity(soft.members.len());
-        let mut listed = HashSet::new();
-        for (process, name, reached) in soft.members {
-            listed.insert(process.pid());
-            let alive = late.iter().any(|l| same(l, &process));
+        for (listing, reached) in &soft.members {
+            let alive = late.iter().any(|l| l.same(listing));
             let ending = match (reached, alive || !soft.sent) {
                 (false, false) => Ending::AlreadyGone,
                 (_, true) => Ending::Killed,
                 (true, false) => Ending::Signal,
             };
-            members.push(member(&process, name, ending));
+            members.push(member(listing, ending));
         }
-        for (process, name) in late.iter().zip(late_names) {
-            if !listed.contains(&process.pid()) {
-                members.push(member(process, name, Ending::Killed));
+        for listing in &late {
+            if !soft.members.iter().any(|(l, _)| l.same(listing)) {
+                members.push(member(listing, Ending::Killed));
             }
         }
         Ok(StopReport {
@@ -80,17 +81,11 @@ impl Scope {
     }
 }
 
-/// Whether two pinned processes are one: the same PID and, where the
-/// system gives it, the same start.
-fn same(a: &sys::Process, b: &sys::Process) -> bool {
-    a.pid() == b.pid() && sys::scope::start_of(a) == sys::scope::start_of(b)
-}
-
-fn member(process: &sys::Process, name: Option<String>, ending: Ending) -> StoppedMember {
+fn member(listing: &Listed, ending: Ending) -> StoppedMember {
     StoppedMember {
-        pid: process.pid(),
-        start_time: sys::scope::start_of(process),
-        name,
+        pid: listing.process.pid(),
+        start_time: listing.start,
+        name: listing.name.clone(),
         ending,
     }
 }

@@ -190,9 +190,9 @@ pub(crate) trait ScopeMechanism: Send + Sync + fmt::Debug {
     fn stop_signal(&self, sig: i32) -> Result<SoftStep> {
         let mut listed = Vec::new();
         for member in self.members()? {
-            let name = name_of(&member);
-            let reached = reach(&member, sig)?;
-            listed.push((member, name, reached));
+            let listing = Listed::describe(member);
+            let reached = reach(&listing.process, sig)?;
+            listed.push((listing, reached));
         }
         Ok(SoftStep {
             members: listed,
@@ -204,9 +204,9 @@ pub(crate) trait ScopeMechanism: Send + Sync + fmt::Debug {
 /// What the soft step of a stop reached.
 #[derive(Debug)]
 pub(crate) struct SoftStep {
-    /// Every member found, with its name (read before the signal) and
-    /// whether the signal reached it.
-    pub members: Vec<(Process, Option<String>, bool)>,
+    /// Every member found (described before the signal), with whether
+    /// the signal reached it.
+    pub members: Vec<(Listed, bool)>,
     /// Whether a soft step was sent at all (else all are to be killed).
     pub sent: bool,
 }
@@ -249,9 +249,32 @@ pub(crate) struct Spec<'a> {
     pub death_signal: Option<i32>,
 }
 
+/// A pinned member with what names it, read while it was alive.
+#[derive(Debug)]
+pub(crate) struct Listed {
+    pub process: Process,
+    pub name: Option<String>,
+    pub start: Option<u64>,
+}
+
+impl Listed {
+    pub(crate) fn describe(process: Process) -> Listed {
+        Listed {
+            name: name_of(&process),
+            start: start_of(&process),
+            process,
+        }
+    }
+
+    /// Whether `other` is the same process: the same PID and start.
+    pub(crate) fn same(&self, other: &Listed) -> bool {
+        self.process.pid() == other.process.pid() && self.start == other.start
+    }
+}
+
 /// The name of a pinned member, read while it is known to be alive
 /// (Linux `comm`, Windows image file name).
-pub(crate) fn name_of(member: &Process) -> Option<String> {
+fn name_of(member: &Process) -> Option<String> {
     #[cfg(target_os = "linux")]
     {
         let comm = std::fs::read_to_string(format!("/proc/{}/comm", member.pid())).ok()?;
@@ -271,9 +294,18 @@ pub(crate) fn name_of(member: &Process) -> Option<String> {
     }
 }
 
-/// The start time of a pinned member, where the system gives one.
-pub(crate) fn start_of(member: &Process) -> Option<u64> {
-    #[cfg(unix)]
+/// The start time of a pinned member, where the system gives one, read
+/// while it is known to be alive.
+fn start_of(member: &Process) -> Option<u64> {
+    #[cfg(target_os = "linux")]
+    {
+        let start = member.start_time().or_else(|| {
+            let stat = super::unix::linux::procfs::read_stat(member.pid() as i32).ok()?;
+            Some(stat.start_time)
+        });
+        start.filter(|_| !member.has_exited().unwrap_or(true))
+    }
+    #[cfg(all(unix, not(target_os = "linux")))]
     {
         member.start_time()
     }

@@ -15,7 +15,7 @@ use super::owner::Owner;
 use super::{accounting, limits, pin_listed, signal_each};
 use crate::control::{ScopeLimits, ScopeStats};
 use crate::error::{Error, ErrorKind, Result};
-use crate::sys::scope::{name_of, reach, Request, ScopeMechanism, SoftStep};
+use crate::sys::scope::{reach, Listed, Request, ScopeMechanism, SoftStep};
 use crate::sys::unix::errno::{os_error, Call};
 use crate::sys::Process;
 
@@ -239,9 +239,9 @@ impl ScopeMechanism for CgroupScope {
         self.while_frozen(|all| {
             let mut members = Vec::with_capacity(all.len());
             for member in all {
-                let name = name_of(&member);
-                let reached = reach(&member, sig)?;
-                members.push((member, name, reached));
+                let listing = Listed::describe(member);
+                let reached = reach(&listing.process, sig)?;
+                members.push((listing, reached));
             }
             Ok(SoftStep {
                 members,
