@@ -72,6 +72,7 @@ pub struct ScopeStats {
 
 impl ScopeStats {
     /// All absent, for `why`.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub(crate) fn absent(why: &str) -> ScopeStats {
         ScopeStats {
             cpu_user: Measure::absent(why),

@@ -79,7 +79,7 @@ impl Scope {
     /// # fn main() -> prochandle::Result<()> {
     /// # #[cfg(target_os = "linux")] {
     /// let scope = prochandle::Scope::new()?;
-    /// scope.spawn(std::process::Command::new("true"))?.wait()?;
+    /// scope.spawn(&mut std::process::Command::new("true"))?.wait()?;
     /// let stats = scope.stats()?;
     /// assert_eq!(stats.live.known(), Some(&0));
     /// # }

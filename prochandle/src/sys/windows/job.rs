@@ -19,8 +19,7 @@ use windows_sys::Win32::System::Diagnostics::ToolHelp::{
     CreateToolhelp32Snapshot, Thread32First, Thread32Next, TH32CS_SNAPTHREAD, THREADENTRY32,
 };
 use windows_sys::Win32::System::JobObjects::{
-    AssignProcessToJobObject, CreateJobObjectW, JobObjectExtendedLimitInformation,
-    SetInformationJobObject, TerminateJobObject, JOBOBJECT_EXTENDED_LIMIT_INFORMATION,
+    AssignProcessToJobObject, CreateJobObjectW, TerminateJobObject,
     JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
 };
 use windows_sys::Win32::System::Threading::{
@@ -29,10 +28,12 @@ use windows_sys::Win32::System::Threading::{
 
 use super::api::{check, job_active_processes, raw};
 use super::empty::{EmptyWatch, Listener};
+use super::job_control::{self, Suspended};
 use super::{Process, KILL_EXIT_CODE};
+use crate::control::{ScopeLimits, ScopeStats};
 use crate::error::{Error, ErrorKind, Result};
 use crate::mechanism::{Mechanism, MechanismKind, PassedOver};
-use crate::sys::scope::{Chosen, Request, ScopeMechanism};
+use crate::sys::scope::{Chosen, Listed, Request, ScopeMechanism, SoftStep};
 
 /// One job object holding a tree.
 #[derive(Debug)]
@@ -43,6 +44,8 @@ pub(crate) struct Job {
     /// not be set up, and then emptiness is polled.
     empty: Option<EmptyWatch>,
     kill_on_drop: bool,
+    /// The threads a freeze suspended.
+    suspended: Suspended,
 }
 
 fn os(op: &'static str) -> impl FnOnce(io::Error) -> Error {
@@ -97,25 +100,21 @@ impl Job {
             job,
             empty,
             kill_on_drop: request.kill_on_drop,
+            suspended: Suspended::default(),
         };
         job.set_kill_on_close(request.kill_on_drop)?;
         Ok((job, passed_over))
     }
 
+    /// Sets or clears kill-on-close, keeping the job's other limits.
     fn set_kill_on_close(&self, on: bool) -> Result<()> {
-        // SAFETY: a plain C struct of integers: all-zero is valid.
-        let mut limits: JOBOBJECT_EXTENDED_LIMIT_INFORMATION = unsafe { std::mem::zeroed() };
-        if on {
-            limits.BasicLimitInformation.LimitFlags = JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
-        }
-        // SAFETY: a valid job handle and a struct of the size passed.
-        check(unsafe {
-            SetInformationJobObject(
-                raw(self.job.as_handle()),
-                JobObjectExtendedLimitInformation,
-                (&limits as *const JOBOBJECT_EXTENDED_LIMIT_INFORMATION).cast(),
-                std::mem::size_of::<JOBOBJECT_EXTENDED_LIMIT_INFORMATION>() as u32,
-            )
+        job_control::update_limits(self.job.as_handle(), |info| {
+            let flags = &mut info.BasicLimitInformation.LimitFlags;
+            if on {
+                *flags |= JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+            } else {
+                *flags &= !JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE;
+            }
         })
         .map_err(os("SetInformationJobObject"))
     }
@@ -228,6 +227,46 @@ impl ScopeMechanism for Job {
             listener.wait(timeout).map_err(os("WaitForSingleObject"))?;
         }
     }
+
+    /// Every thread of every member suspended, sweep after sweep.
+    fn freeze(&self) -> Result<()> {
+        self.suspended.freeze(self.job.as_handle())
+    }
+
+    fn thaw(&self) -> Result<()> {
+        self.suspended.thaw();
+        Ok(())
+    }
+
+    fn is_frozen(&self) -> Result<bool> {
+        Ok(self.suspended.is_frozen())
+    }
+
+    fn stats(&self) -> Result<ScopeStats> {
+        job_control::stats(self.job.as_handle())
+    }
+
+    fn set_limits(&self, limits: &ScopeLimits) -> Result<()> {
+        job_control::set_limits(self.job.as_handle(), limits)
+    }
+
+    fn adopt(&self, process: &Process) -> Result<()> {
+        let handle = process.handle().ok_or_else(Error::no_handle)?;
+        job_control::adopt(self.job.as_handle(), handle)
+    }
+
+    /// Windows has no signal a tree acts on: every member is listed, and
+    /// the stop ends them with `TerminateJobObject`.
+    fn stop_signal(&self, _sig: i32) -> Result<SoftStep> {
+        let members = self.members()?;
+        Ok(SoftStep {
+            members: members
+                .into_iter()
+                .map(|m| (Listed::describe(m), true))
+                .collect(),
+            sent: false,
+        })
+    }
 }
 
 /// The `passed_over` line of a job without a completion port.
@@ -280,6 +319,9 @@ fn resume_threads(pid: u32) -> io::Result<()> {
 
 impl Drop for Job {
     fn drop(&mut self) {
+        // Suspended threads keep their handles: resume them, so that a
+        // tree left running is not left frozen.
+        self.suspended.thaw();
         if self.kill_on_drop {
             let _ = self.kill();
         } else {

@@ -23,6 +23,7 @@ pub(crate) mod api;
 pub(crate) mod empty;
 pub(crate) mod ext;
 pub(crate) mod job;
+mod job_control;
 pub(crate) mod poller;
 mod port;
 mod probe;
