@@ -301,9 +301,15 @@ pub struct KillArgs {
     #[arg(long, conflicts_with_all = ["tree", "matching"])]
     pub thread: bool,
     /// Signal each target and every descendant, each pinned before it is
-    /// signalled, sweeping until no new one appears.
+    /// signalled, sweeping until no new one appears. With --timeout DUR
+    /// (and no --then), a graceful stop where a cgroup can take the tree
+    /// in: the signal while it is frozen, DUR to end, then SIGKILL.
     #[arg(long)]
     pub tree: bool,
+    /// With --tree --timeout (no --then): print how each member ended
+    /// (after the signal, killed after DUR, already gone).
+    #[arg(long, requires_all = ["tree", "timeout"])]
+    pub report: bool,
     /// No progress line on the terminal while --timeout waits.
     #[arg(short = 'q', long)]
     pub quiet: bool,
@@ -421,9 +427,12 @@ pub struct RunArgs {
     /// Say on stderr each signal sent to CMD.
     #[arg(short, long)]
     pub verbose: bool,
-    /// Print CPU times and peak memory on stderr, like /usr/bin/time.
+    /// Print CMD's own CPU times and peak memory on stderr, like
+    /// /usr/bin/time (CMD and the children it waited for; --stats: the tree).
     #[arg(long)]
     pub time: bool,
+    #[command(flatten)]
+    pub control: crate::tree_control::TreeControlArgs,
     /// DURATION (unless --timeout is given), then CMD and its arguments.
     #[arg(
         value_name = "DURATION CMD",

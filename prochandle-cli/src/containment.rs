@@ -28,7 +28,7 @@ use std::sync::OnceLock;
 
 #[cfg(target_os = "linux")]
 use prochandle::linux::Keeper;
-use prochandle::{Process, ProcessState, Scope, ScopeOptions, Signal};
+use prochandle::{Process, ProcessState, Scope, ScopeLimits, ScopeOptions, ScopeStats, Signal};
 
 use crate::commands::spawn;
 
@@ -188,6 +188,45 @@ impl Containment {
         }
     }
 }
+
+/// Beyond holding: limits and accounting, for the whole tree only.
+impl Containment {
+    /// Applies `limits` before CMD starts; an error (naming what is
+    /// missing) where the tree's mechanism cannot enforce them.
+    pub fn limit(&self, limits: &ScopeLimits) -> Result<(), String> {
+        if limits.is_empty() {
+            return Ok(());
+        }
+        match self {
+            Containment::Tree(scope) => scope.set_limits(limits).map_err(|e| e.to_string()),
+            #[cfg(target_os = "linux")]
+            Containment::Kept(_) => Err(KEPT.to_owned()),
+            Containment::ChildOnly { .. } => Ok(()),
+        }
+    }
+
+    /// The whole tree's accounting and the mechanism that kept it; `None`
+    /// when CMD is held alone.
+    pub fn stats(&self) -> Option<Result<(ScopeStats, String), String>> {
+        match self {
+            Containment::Tree(scope) => Some(
+                scope
+                    .stats()
+                    .map(|s| (s, scope.mechanism().kind().to_string()))
+                    .map_err(|e| e.to_string()),
+            ),
+            #[cfg(target_os = "linux")]
+            Containment::Kept(_) => Some(Err(KEPT.to_owned())),
+            Containment::ChildOnly { .. } => None,
+        }
+    }
+}
+
+/// Why the keeper's tree has no limits or accounting here.
+#[cfg(target_os = "linux")]
+const KEPT: &str = "the tree is held by a keeper process (no writable cgroup): limits and \
+    statistics need a cgroup scope (root, or a delegated cgroup); --no-guardian makes run \
+    the subreaper, which accounts for the tree but cannot limit it";
 
 /// CMD in a process group of its own, so that the terminal's signals
 /// (Ctrl-C) reach it only through `run`.

@@ -6,7 +6,8 @@
 //! The modules form layers, each importing only those below it: at the
 //! bottom `output` (messages and JSON, made from the library's error kinds
 //! and anything that is a `Subject`), `exit_codes`, `duration` and
-//! `containment` (what `run` holds besides CMD), which import nothing
+//! `containment` (what `run` holds besides CMD) and `tree_control` (`run`'s
+//! limits and statistics options), which import nothing
 //! of this crate; above them `target` (parsing and opening TARGETs; a
 //! `Target` is an `output::Subject`); `selection` (pgrep-style matching,
 //! Linux only, each candidate pinned and matched again; imports nothing of
@@ -41,6 +42,7 @@ mod personality;
 #[cfg(target_os = "linux")]
 mod selection;
 mod target;
+mod tree_control;
 
 use std::process::ExitCode;
 

@@ -15,7 +15,7 @@ use super::signal_list;
 use super::wait::{wait_error, Reporter};
 use super::waiting::{out_of_descriptors, DescriptorReserve, Next, Waiter};
 #[cfg(target_os = "linux")]
-use super::{threads, tree_sweep};
+use super::{threads, tree_stop, tree_sweep};
 use crate::cli::{check_signal_here, KillArgs};
 use crate::duration;
 use crate::exit_codes;
@@ -64,6 +64,7 @@ pub fn plan(args: KillArgs) -> Result<Plan, String> {
         tree: args.tree,
         thread: args.thread,
         quiet: args.quiet,
+        report: args.report,
     }))
 }
 
@@ -99,6 +100,10 @@ impl Sent {
 }
 
 fn run_send(send: &Send) -> u8 {
+    #[cfg(target_os = "linux")]
+    if let Some(code) = tree_stop::run(send) {
+        return code;
+    }
     let mut sent = Sent {
         targets: Vec::new(),
         running: BTreeSet::new(),

@@ -27,6 +27,7 @@ mod manpages;
 mod nsenter;
 mod progress;
 pub mod run;
+mod run_stats;
 mod sending;
 mod signal_list;
 pub(crate) mod spawn;
@@ -34,6 +35,8 @@ pub(crate) mod spawn;
 mod threads;
 #[cfg(target_os = "linux")]
 mod tree;
+#[cfg(target_os = "linux")]
+mod tree_stop;
 #[cfg(target_os = "linux")]
 mod tree_sweep;
 mod wait;

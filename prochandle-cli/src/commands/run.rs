@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use prochandle::relay::{Event, Relay};
 use prochandle::{Process, ProcessState, Signal};
 
-use super::spawn;
+use super::{run_stats, spawn};
 use crate::cli::RunArgs;
 use crate::containment::Containment;
 use crate::exit_codes;
@@ -40,6 +40,8 @@ pub struct Job {
     pub guardian: bool,
     pub verbose: bool,
     pub time: bool,
+    /// `--stats`, `--json` and the limits.
+    pub control: crate::tree_control::TreeControlArgs,
     pub voice: Voice,
 }
 
@@ -81,6 +83,7 @@ pub fn run(args: RunArgs) -> u8 {
         guardian: !args.no_guardian,
         verbose: args.verbose,
         time: args.time,
+        control: args.control.clone(),
         voice: Voice::Native,
     })
 }
@@ -102,6 +105,10 @@ pub fn execute(job: &Job) -> u8 {
             return exit_codes::CANNOT_PREPARE;
         }
     };
+    if let Err(err) = containment.limit(&job.control.limits()) {
+        output::error(format!("{say}cannot limit the command's tree: {err}"));
+        return exit_codes::CANNOT_PREPARE;
+    }
     // Received before CMD starts: a signal that comes at any moment from
     // here on is read and forwarded, never lost and never fatal to us.
     let mut wanted = FORWARDED.to_vec();
@@ -178,6 +185,9 @@ pub fn execute(job: &Job) -> u8 {
     }
     if job.time {
         print_times(&state, started.elapsed());
+    }
+    if job.control.stats {
+        run_stats::print(&containment, started.elapsed(), job.control.json);
     }
     exit_status(&state, timed_out, job.preserve_status)
 }

@@ -24,6 +24,9 @@ pub struct Send {
     #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
     pub thread: bool,
     pub quiet: bool,
+    /// `--report`: how each member of a stopped tree ended.
+    #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+    pub report: bool,
 }
 
 /// With `--json`, the object saying the signal was sent.

@@ -90,6 +90,7 @@ fn plan(args: &[OsString]) -> Result<Option<Job>, Option<String>> {
         guardian: false,
         verbose: false,
         time: false,
+        control: Default::default(),
         voice: Voice::Timeout,
     };
     let mut operands = Vec::new();

@@ -167,11 +167,20 @@ pub(crate) trait ScopeMechanism: Send + Sync + fmt::Debug {
     /// Applies every limit `limits` asks for, or none and an error naming
     /// what is missing.
     fn set_limits(&self, limits: &ScopeLimits) -> Result<()> {
-        let _ = limits;
+        let asked = [
+            limits.memory_max.map(|_| "memory (memory.max)"),
+            limits.tasks_max.map(|_| "pids (pids.max)"),
+            limits.cpu_max.map(|_| "cpu (cpu.max)"),
+        ];
+        let asked: Vec<&str> = asked.into_iter().flatten().collect();
         Err(Error::unsupported(
             "limits",
-            "this mechanism cannot limit a tree: limits need a cgroup v2 leaf with the \
-             controller delegated (Linux, cgroup modes) or a job object (Windows)",
+            format!(
+                "cannot limit {}: this mechanism has no limits; they need a cgroup v2 scope with \
+                 the controller delegated (Linux, e.g. as root or in a unit with Delegate=yes) \
+                 or a job object (Windows)",
+                asked.join(", ")
+            ),
         ))
     }
 
