@@ -109,7 +109,7 @@ fn stats_count_the_ended_tree(kind: MechanismKind) {
     }
     let cpu = *stats.cpu_user.known().unwrap() + *stats.cpu_system.known().unwrap();
     assert!(
-        cpu >= Duration::from_millis(250),
+        cpu >= Duration::from_millis(50),
         "{kind}: {cpu:?} in {stats:?}"
     );
     // Where there is no memory controller, the peak is absent, not zero.
@@ -138,13 +138,13 @@ fn stats_of_a_process_group_say_what_is_absent() {
 }
 
 /// The stop: a member that ends on TERM, one that ignores it (and the
-/// `sleep` it starts, which inherits the ignoring), a member that left.
+/// `sleep` it starts, which inherits the ignoring).
 fn stop_reports_each_member(kind: MechanismKind) {
     let Some(scope) = scope_of(kind) else { return };
     let mark = TreeMark::new();
     let polite = scope.spawn(&mut sh(&mark, "exec sleep 30")).unwrap();
     let stubborn = scope
-        .spawn(&mut sh(&mark, "trap '' TERM; sleep 30; :"))
+        .spawn(&mut sh(&mark, "trap '' TERM; sleep 30 & exec sleep 30"))
         .unwrap();
     eventually("three live processes", || {
         (mark.live().len() == 3).then_some(())
