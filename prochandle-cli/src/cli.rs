@@ -223,7 +223,7 @@ pub struct MatchArgs {
 #[derive(Args, Debug)]
 pub struct WaitArgs {
     /// Give up after DUR (500ms, 2s, 1.5m, 1h; a bare number is seconds); exit 124.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = duration::parse)]
     pub timeout: Option<Duration>,
     /// Return when the first target exits.
     #[arg(long)]
@@ -288,7 +288,7 @@ pub struct KillArgs {
     #[arg(short = 'L', long)]
     pub table: bool,
     /// Wait up to DUR for the targets to exit; exit 124 if some are still running.
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = duration::parse)]
     pub timeout: Option<Duration>,
     /// After --timeout, send this signal to the survivors and wait DUR again.
     #[arg(long, value_name = "SIG", requires = "timeout", value_parser = parse_signal)]
@@ -301,13 +301,10 @@ pub struct KillArgs {
     #[arg(long, conflicts_with_all = ["tree", "matching"])]
     pub thread: bool,
     /// Signal each target and every descendant, each pinned before it is
-    /// signalled, sweeping until no new one appears. With --timeout DUR
-    /// (and no --then), a graceful stop where a cgroup can take the tree
-    /// in: the signal while it is frozen, DUR to end, then SIGKILL.
+    /// signalled, sweeping until no new one appears.
     #[arg(long)]
     pub tree: bool,
-    /// With --tree --timeout (no --then): print how each member ended
-    /// (after the signal, killed after DUR, already gone).
+    /// --tree --timeout (no --then) as a graceful stop: how each member ended.
     #[arg(long, requires_all = ["tree", "timeout"])]
     pub report: bool,
     /// No progress line on the terminal while --timeout waits.
@@ -388,11 +385,11 @@ pub struct NsenterArgs {
 pub struct RunArgs {
     /// Send --signal to CMD after DUR; exit 124 (the DURATION operand,
     /// as an option). 0 disables the timeout, as in timeout(1).
-    #[arg(long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", value_parser = duration::parse)]
     pub timeout: Option<Duration>,
     /// Also send SIGKILL if CMD is still running DUR after the first signal
     /// (timeout's or a forwarded one); 0 disables it.
-    #[arg(short = 'k', long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(short = 'k', long, value_name = "DUR", value_parser = duration::parse)]
     pub kill_after: Option<Duration>,
     /// The signal sent at the timeout: a name (TERM, SIGKILL, hup) or a
     /// number (Windows: KILL only).
@@ -427,8 +424,7 @@ pub struct RunArgs {
     /// Say on stderr each signal sent to CMD.
     #[arg(short, long)]
     pub verbose: bool,
-    /// Print CMD's own CPU times and peak memory on stderr, like
-    /// /usr/bin/time (CMD and the children it waited for; --stats: the tree).
+    /// Print CMD's own CPU times and peak memory on stderr, like /usr/bin/time.
     #[arg(long)]
     pub time: bool,
     #[command(flatten)]
@@ -496,10 +492,6 @@ fn parse_signal_number(text: &str) -> Result<Signal, String> {
 
 fn parse_target(text: &str) -> Result<Target, String> {
     text.parse()
-}
-
-fn parse_duration(text: &str) -> Result<Duration, String> {
-    duration::parse(text)
 }
 
 fn parse_signal(text: &str) -> Result<Signal, String> {
