@@ -73,15 +73,12 @@ pub(crate) fn none_available(passed_over: &[PassedOver]) -> Error {
 /// protection it offers) and drops it as its options say (killing the tree
 /// first when `kill_on_drop` was asked for).
 ///
-/// Where the next capabilities go: each as a provided method here that
-/// answers [`Error::unsupported`], overridden only by the mechanisms that
-/// can (so adding one to a mechanism touches no other): freeze and thaw
-/// (cgroup `cgroup.freeze`, Windows job suspension), statistics (CPU time,
-/// member count, peak memory: cgroup `cpu.stat`/`memory.peak`, job
-/// accounting), limits (memory, tasks, CPU: cgroup controllers, job
-/// limits), adopting a running [`Process`], a graceful stop that reports
-/// who needed the kill, and owner-death protection beyond today's
-/// guardian and death signal.
+/// Capabilities beyond containing go in as provided methods that answer
+/// [`Error::unsupported`], overridden only by the mechanisms that can (so
+/// adding one to a mechanism touches no other): freeze and thaw, stats,
+/// limits, adopting a running [`Process`], and the soft step of a
+/// graceful stop (`stop_signal`; the portable `Scope::stop` does the
+/// rest with `wait_empty`, `members` and `kill`).
 pub(crate) trait ScopeMechanism: Send + Sync + fmt::Debug {
     /// Adds to `command` what makes its child a member before it runs its
     /// program (a process group, a cgroup join, a suspended start).
