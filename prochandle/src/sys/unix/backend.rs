@@ -16,7 +16,7 @@ use std::time::Instant;
 
 use super::guarded;
 use crate::backoff;
-use crate::capabilities::Capabilities;
+use crate::capabilities::{Capabilities, PinMode};
 use crate::error::Result;
 use crate::state::{Coredump, ExitStatus, ResourceUsage};
 
@@ -42,6 +42,14 @@ pub(crate) trait Backend {
     fn capabilities() -> &'static Capabilities {
         static CAPS: OnceLock<Capabilities> = OnceLock::new();
         CAPS.get_or_init(Self::probe)
+    }
+
+    /// The tier every `Process` of this run uses. A backend may answer
+    /// from a quick check of the calls a handle rests on (the same checks
+    /// the full probe makes), so that a command that only spawns and waits
+    /// (`run`) does not pay for probing features it never uses.
+    fn pin_mode() -> PinMode {
+        Self::capabilities().pin_mode()
     }
 
     /// Opens a handle on `pid`. Called only when the probe says handles

@@ -143,7 +143,7 @@ impl<B: Backend> Process<B> {
     /// Opens `pid` in the tier the system supports and works out whether it
     /// is our child.
     fn attach(pid: i32, relation: Relation) -> Result<Self> {
-        match capabilities::<B>().pin_mode() {
+        match B::pin_mode() {
             PinMode::Handle => {
                 let handle = B::open_handle(pid).map_err(|e| {
                     // pidfd_open refuses a thread ID with EINVAL on older
