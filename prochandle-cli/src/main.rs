@@ -11,8 +11,9 @@
 //! of this crate; above them `target` (parsing and opening TARGETs; a
 //! `Target` is an `output::Subject`); `selection` (pgrep-style matching,
 //! Linux only, each candidate pinned and matched again; imports nothing of
-//! this crate); then `cli` (clap's view of the command line) and `argv`
-//! (kill(1)'s `-SIG` forms, rewritten before clap); then `commands`, the
+//! this crate); then `cli` (clap's view of the command line), `argv`
+//! (kill(1)'s `-SIG` forms, rewritten before clap) and `quick_parse` (`run`
+//! and `--version` without building every subcommand); then `commands`, the
 //! subcommands over their shared helpers (`spawn`, `waiting`, `choose`,
 //! `progress`), which import no subcommand (`kill` reuses `wait`'s
 //! reporting; `threads` and `tree_sweep` are parts of `kill`); and this
@@ -39,6 +40,7 @@ mod exit_codes;
 mod no_panic;
 mod output;
 mod personality;
+mod quick_parse;
 #[cfg(target_os = "linux")]
 mod selection;
 mod target;
@@ -79,8 +81,12 @@ enum Usage {
 fn plan(args: Vec<std::ffi::OsString>) -> Result<commands::Plan, Usage> {
     use clap::Parser;
 
-    let cli = cli::Cli::try_parse_from(argv::rewrite(args)).map_err(Usage::Clap)?;
-    commands::plan(cli.command).map_err(Usage::Plan)
+    let args = argv::rewrite(args);
+    let command = match quick_parse::parse(&args) {
+        Some(quick) => quick.into_command().map_err(Usage::Clap)?,
+        None => cli::Cli::try_parse_from(args).map_err(Usage::Clap)?.command,
+    };
+    commands::plan(command).map_err(Usage::Plan)
 }
 
 /// Rust starts programs with `SIGPIPE` ignored, so a write to a closed

@@ -1,0 +1,146 @@
+//! The two command lines that run in loops, read without building the
+//! whole command line: `run ...` (one wrapped command per test, per CI
+//! step) and `--version` (a script checking for the tool).
+//!
+//! clap builds every subcommand, each argument and its help text, before
+//! it reads a word; for these two lines only `run`'s arguments (or none)
+//! are built. Only a clean parse is taken from here: anything else (help,
+//! a usage error, a `--version` with more words) returns `None` and the
+//! full parser reads the line again, so every message comes from the one
+//! full command line, and what is accepted here is exactly what it
+//! accepts (the tests compare the two on many lines).
+
+use std::ffi::OsString;
+
+use clap::{Args, FromArgMatches};
+
+use crate::cli::{Command, RunArgs};
+
+/// What the quick parse made of a command line.
+#[derive(Debug)]
+pub enum Quick {
+    /// `run` with arguments the full parser would take the same way.
+    Run(Box<RunArgs>),
+    /// `--version` or `-V` alone: clap's own version message, to print
+    /// as the full parser would.
+    Version(clap::Error),
+}
+
+/// The quick reading of `args` (after [`argv::rewrite`](crate::argv)), or
+/// `None` to parse it fully.
+pub fn parse(args: &[OsString]) -> Option<Quick> {
+    let first = args.get(1)?;
+    if args.len() == 2 && (first == "--version" || first == "-V") {
+        let err = top().try_get_matches_from(args).err()?;
+        return (err.kind() == clap::error::ErrorKind::DisplayVersion)
+            .then_some(Quick::Version(err));
+    }
+    if first != "run" {
+        return None;
+    }
+    let matches = top()
+        .subcommand(RunArgs::augment_args(clap::Command::new("run")))
+        .try_get_matches_from(args)
+        .ok()?;
+    let (_, run) = matches.subcommand()?;
+    RunArgs::from_arg_matches(run)
+        .ok()
+        .map(|args| Quick::Run(Box::new(args)))
+}
+
+/// The top of the command line as `Cli` declares it, without subcommands.
+fn top() -> clap::Command {
+    clap::Command::new("prochandle").version(env!("CARGO_PKG_VERSION"))
+}
+
+impl Quick {
+    /// The subcommand, for a `run` line.
+    pub fn into_command(self) -> Result<Command, clap::Error> {
+        match self {
+            Quick::Run(args) => Ok(Command::Run(*args)),
+            Quick::Version(message) => Err(message),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    fn words(line: &str) -> Vec<OsString> {
+        line.split(' ').map(OsString::from).collect()
+    }
+
+    /// The full parser's reading, in the same form.
+    fn full(line: &str) -> Result<String, String> {
+        crate::cli::Cli::try_parse_from(words(line))
+            .map(|cli| format!("{:?}", cli.command))
+            .map_err(|e| e.render().to_string())
+    }
+
+    #[test]
+    fn run_lines_read_as_the_full_parser_reads_them() {
+        let lines = [
+            "prochandle run 10 /bin/true",
+            "prochandle run 10 ls -l",
+            "prochandle run 10 echo -v -k 3 -- x",
+            "prochandle run -s INT -k 5 10 make -j4",
+            "prochandle run --signal=KILL --kill-after=1s 2.5 sh -c exit",
+            "prochandle run --timeout 3 -- sleep 1",
+            "prochandle run --child-only --preserve-status 0 true",
+            "prochandle run --foreground -v --time 1m cat",
+            "prochandle run --guardian 10 true",
+            "prochandle run -- true",
+            "prochandle run 10",
+        ];
+        for line in lines {
+            let quick = parse(&words(line)).map(|q| q.into_command().map(|c| format!("{c:?}")));
+            match (quick, full(line)) {
+                (Some(Ok(q)), Ok(f)) => assert_eq!(q, f, "{line}"),
+                (None, _) => panic!("{line}: expected the quick parse to take it"),
+                (q, f) => panic!("{line}: quick {q:?}, full {f:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn what_it_takes_the_full_parser_takes_alike() {
+        let lines = [
+            "prochandle run",
+            "prochandle run --help",
+            "prochandle run -h",
+            "prochandle run --no-such-option 10 true",
+            "prochandle run -s NOSUCH 10 true",
+            "prochandle run --guardian --child-only 10 true",
+            "prochandle run -V",
+            "prochandle run -k",
+            "prochandle check",
+            "prochandle --version extra",
+            "prochandle --help",
+            "prochandle",
+        ];
+        for line in lines {
+            match (parse(&words(line)), full(line)) {
+                (None, _) => {}
+                (Some(Quick::Run(q)), Ok(f)) => {
+                    assert_eq!(format!("{:?}", Command::Run(*q)), f, "{line}")
+                }
+                (q, f) => panic!("{line}: quick {q:?}, full {f:?}"),
+            }
+        }
+        for line in ["prochandle run --help", "prochandle run -s NOSUCH 10 true"] {
+            assert!(parse(&words(line)).is_none(), "{line}");
+        }
+    }
+
+    #[test]
+    fn the_version_message_is_the_full_parsers() {
+        for line in ["prochandle --version", "prochandle -V", "./x/prochandle -V"] {
+            let Some(Quick::Version(quick)) = parse(&words(line)) else {
+                panic!("{line}: not taken");
+            };
+            assert_eq!(Err(quick.render().to_string()), full(line), "{line}");
+        }
+    }
+}
