@@ -28,7 +28,9 @@ use std::sync::OnceLock;
 
 #[cfg(target_os = "linux")]
 use prochandle::linux::Keeper;
-use prochandle::{Process, ProcessState, Scope, ScopeLimits, ScopeOptions, ScopeStats, Signal};
+use prochandle::{
+    Process, ProcessState, Scope, ScopeCommand, ScopeLimits, ScopeOptions, ScopeStats, Signal,
+};
 
 use crate::commands::spawn;
 
@@ -100,6 +102,30 @@ impl Containment {
         spawn::spawn_saying(command, name, cannot_run, setup_error, |command| {
             self.spawn_child(command)
         })
+    }
+
+    /// Starts `command` by a scope's own spawn (on Linux `clone3`, into
+    /// the cgroup for a tree) and returns CMD; `None` where only std's
+    /// `Command` starts CMD as it is held (the keeper, `--foreground`,
+    /// `--child-only` off Linux).
+    pub fn spawn_command(&self, command: &ScopeCommand) -> Option<io::Result<Process>> {
+        match self {
+            Containment::Tree(scope) => Some(scope.spawn_command(command).map_err(spawn_error)),
+            #[cfg(target_os = "linux")]
+            Containment::ChildOnly { own_group: true } => {
+                // CMD alone in a group of its own: a process-group scope
+                // that holds nothing once CMD is started (no kill on drop,
+                // no death signal) starts it in a new group without a fork.
+                let alone = ScopeOptions::new()
+                    .mechanism(prochandle::MechanismKind::ProcessGroup)
+                    .kill_on_drop(false)
+                    .death_signal(None)
+                    .create()
+                    .and_then(|scope| scope.spawn_command(command));
+                Some(alone.map_err(spawn_error))
+            }
+            _ => None,
+        }
     }
 
     fn spawn_child(&self, command: &mut Command) -> io::Result<Child> {

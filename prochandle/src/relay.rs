@@ -78,7 +78,9 @@
 //!   Open one per process.
 //! - [`Relay::restore_in_child`] works through std's `Command::pre_exec`;
 //!   use it with [`Process::spawn`], [`Command::spawn`] or
-//!   [`Scope::spawn_child`](crate::Scope::spawn_child).
+//!   [`Scope::spawn_child`](crate::Scope::spawn_child);
+//!   [`Relay::restore_in_scope_command`] does the same for
+//!   [`Scope::spawn_command`](crate::Scope::spawn_command).
 //! - Windows has no signals to block: the console's control events stand
 //!   in for them. Ctrl-C is [`Signal::INT`], Ctrl-Break [`Signal::QUIT`],
 //!   the console closing [`Signal::HUP`], log-off and shut-down
@@ -94,6 +96,7 @@ use std::time::Instant;
 
 use crate::error::{Error, Result};
 use crate::process::Process;
+use crate::scope::ScopeCommand;
 use crate::signal::Signal;
 use crate::sys;
 
@@ -138,7 +141,30 @@ impl Relay {
     /// this process had before [`open`](Relay::open), put back just before
     /// it `exec`s (nothing to do on Windows).
     pub fn restore_in_child(&self, command: &mut Command) {
-        self.receiver.restore_in_child(command);
+        self.receiver.restore().apply(command);
+    }
+
+    /// The same for a [`ScopeCommand`]: its child gets back the signal
+    /// state this process had before [`open`](Relay::open), on every spawn
+    /// path (on Linux the scope's `clone3` child sets the mask itself, so
+    /// no `fork` is needed for it).
+    ///
+    /// ```
+    /// # fn main() -> prochandle::Result<()> {
+    /// # #[cfg(unix)] {
+    /// use prochandle::relay::Relay;
+    /// use prochandle::{Scope, ScopeCommand, Signal};
+    ///
+    /// let relay = Relay::open(&[Signal::TERM])?;
+    /// let mut command = ScopeCommand::new("true");
+    /// relay.restore_in_scope_command(&mut command);
+    /// let child = Scope::new()?.spawn_command(&command)?;
+    /// assert!(child.wait()?.success());
+    /// # }
+    /// # Ok(()) }
+    /// ```
+    pub fn restore_in_scope_command(&self, command: &mut ScopeCommand) {
+        command.restore_signals(self.receiver.restore());
     }
 
     /// Sleeps until a signal of the set arrives, `child` exits or

@@ -97,3 +97,34 @@ fn a_non_child_exit_ends_the_wait() {
         assert_eq!(relay.wait(member, deadline).unwrap(), Event::Exited);
     });
 }
+
+#[test]
+fn a_scope_command_child_gets_the_mask_the_thread_had_before() {
+    on_own_thread(|| {
+        // Blocked before the relay: stays blocked in the child, while the
+        // relayed signals (and SIGCHLD) are unblocked again.
+        // SAFETY: an initialised set; the old mask is not wanted.
+        unsafe {
+            let mut set: libc::sigset_t = std::mem::zeroed();
+            libc::sigemptyset(&mut set);
+            libc::sigaddset(&mut set, libc::SIGUSR2);
+            libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
+        }
+        let relay = Relay::open(&[Signal::USR1, Signal::HUP]).unwrap();
+        let scope = prochandle::Scope::new().unwrap();
+        let mut command = prochandle::ScopeCommand::new("sleep");
+        command.arg("30");
+        relay.restore_in_scope_command(&mut command);
+        let child = scope.spawn_command(&command).unwrap();
+        let mask = blocked_mask(child.pid());
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let relayed = bit(Signal::USR1) | bit(Signal::HUP) | bit(Signal::CHLD);
+        assert_eq!(mask & relayed, 0, "mask {mask:#x}");
+        assert_eq!(
+            mask & bit(Signal::USR2),
+            bit(Signal::USR2),
+            "mask {mask:#x}"
+        );
+    });
+}

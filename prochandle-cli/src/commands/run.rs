@@ -15,7 +15,7 @@ use std::ffi::OsString;
 use std::time::{Duration, Instant};
 
 use prochandle::relay::{Event, Relay};
-use prochandle::{Process, ProcessState, Signal};
+use prochandle::{Process, ProcessState, ScopeCommand, Signal};
 
 use super::{run_stats, spawn};
 use crate::cli::RunArgs;
@@ -125,24 +125,8 @@ pub fn execute(job: &Job) -> u8 {
             return exit_codes::CANNOT_PREPARE;
         }
     };
-    let mut command = spawn::command(&job.command);
-    relay.restore_in_child(&mut command);
-    // A caller's ignored SIGPIPE stays ignored for CMD, as across exec
-    // (coreutils 9.9's timeout does the same; 9.1's reset it).
-    #[cfg(target_os = "linux")]
-    if prochandle::linux::sigpipe_ignored_at_start() {
-        use prochandle::linux::CommandExt as _;
-        command.keep_sigpipe_ignored();
-    }
     let started = Instant::now();
-    let spawned = match job.voice {
-        Voice::Native => {
-            let cannot_run =
-                |program: &str, err: &std::io::Error| format!("run: cannot run {program:?}: {err}");
-            containment.spawn(&mut command, "run", cannot_run, out_of_resources)
-        }
-        Voice::Timeout => containment.spawn(&mut command, "", timeout_failure, out_of_resources),
-    };
+    let spawned = start(job, &containment, &relay);
     let process = match spawned {
         Ok(process) => process,
         Err(code) => return code,
@@ -190,6 +174,47 @@ pub fn execute(job: &Job) -> u8 {
         run_stats::print(&containment, started.elapsed(), job.control.json);
     }
     exit_status(&state, timed_out, job.preserve_status)
+}
+
+/// Starts CMD held as `containment` says, with the signal state from
+/// before the relay. Where a scope can start it (a tree in a scope, and
+/// `--child-only` on Linux), it does, with its own spawn (on Linux
+/// `clone3`, straight into the cgroup for a tree), without the `fork`
+/// that std's `Command` needs for its pre-exec hooks; a CMD that must
+/// keep an ignored `SIGPIPE` goes through std, which alone keeps it.
+fn start(job: &Job, containment: &Containment, relay: &Relay) -> Result<Process, u8> {
+    let name = match job.voice {
+        Voice::Native => "run",
+        Voice::Timeout => "",
+    };
+    let cannot_run = |program: &str, err: &std::io::Error| match job.voice {
+        Voice::Native => format!("run: cannot run {program:?}: {err}"),
+        Voice::Timeout => timeout_failure(program, err),
+    };
+    #[cfg(target_os = "linux")]
+    let keep_sigpipe = prochandle::linux::sigpipe_ignored_at_start();
+    #[cfg(not(target_os = "linux"))]
+    let keep_sigpipe = false;
+    if !keep_sigpipe {
+        let mut command = ScopeCommand::new(&job.command[0]);
+        command.args(&job.command[1..]);
+        relay.restore_in_scope_command(&mut command);
+        if let Some(spawned) = containment.spawn_command(&command) {
+            let program = job.command[0].to_string_lossy();
+            return spawned
+                .map_err(|err| spawn::failed(&err, &program, cannot_run, out_of_resources));
+        }
+    }
+    let mut command = spawn::command(&job.command);
+    relay.restore_in_child(&mut command);
+    // A caller's ignored SIGPIPE stays ignored for CMD, as across exec
+    // (coreutils 9.9's timeout does the same; 9.1's reset it).
+    #[cfg(target_os = "linux")]
+    if keep_sigpipe {
+        use prochandle::linux::CommandExt as _;
+        command.keep_sigpipe_ignored();
+    }
+    containment.spawn(&mut command, name, cannot_run, out_of_resources)
 }
 
 /// timeout(1)'s line for a CMD that could not be started.

@@ -86,7 +86,9 @@ impl ChildStdio {
 /// The program is looked up in `PATH` as `execvp` does (the child's `PATH`
 /// if this command sets one, as std does), and is the child's `argv[0]`.
 /// The child starts with every signal unblocked and `SIGPIPE` at its
-/// default action, as std's children do.
+/// default action (or, after
+/// [`Relay::restore_in_scope_command`](crate::relay::Relay::restore_in_scope_command),
+/// with the signal state from before the relay).
 ///
 /// ```
 /// # fn main() -> prochandle::Result<()> {
@@ -109,6 +111,8 @@ pub struct ScopeCommand {
     env: BTreeMap<OsString, Option<OsString>>,
     cwd: Option<PathBuf>,
     stdio: [ChildStdio; 3],
+    /// A relay's signal state to give back to the child.
+    restore: Option<crate::sys::relay::Restore>,
 }
 
 impl ScopeCommand {
@@ -122,6 +126,7 @@ impl ScopeCommand {
             env: BTreeMap::new(),
             cwd: None,
             stdio: Default::default(),
+            restore: None,
         }
     }
 
@@ -192,6 +197,12 @@ impl ScopeCommand {
         &self.program
     }
 
+    /// Gives the child back a relay's signal state (see
+    /// [`Relay::restore_in_scope_command`](crate::relay::Relay::restore_in_scope_command)).
+    pub(crate) fn restore_signals(&mut self, restore: crate::sys::relay::Restore) {
+        self.restore = Some(restore);
+    }
+
     /// The same command as a std `Command`, for the other spawn paths.
     pub(crate) fn to_std(&self) -> std::io::Result<Command> {
         let mut command = Command::new(&self.program);
@@ -212,6 +223,9 @@ impl ScopeCommand {
             .stdin(self.stdio[0].to_std()?)
             .stdout(self.stdio[1].to_std()?)
             .stderr(self.stdio[2].to_std()?);
+        if let Some(restore) = &self.restore {
+            restore.apply(&mut command);
+        }
         Ok(command)
     }
 
@@ -236,6 +250,7 @@ impl ScopeCommand {
             cwd: self.cwd.as_deref(),
             stdio: self.stdio.each_ref().map(stdio),
             death_signal: None,
+            restore: self.restore.as_ref(),
         }
     }
 }

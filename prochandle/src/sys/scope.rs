@@ -253,6 +253,8 @@ pub(crate) struct Spec<'a> {
     pub stdio: [Stdio<'a>; 3],
     /// `PR_SET_PDEATHSIG` for the child (Linux).
     pub death_signal: Option<i32>,
+    /// A relay's signal state for the child (else: nothing blocked).
+    pub restore: Option<&'a crate::sys::relay::Restore>,
 }
 
 /// A pinned member with what names it, read while it was alive.

@@ -78,8 +78,10 @@ impl Receiver {
         Ok(Receiver(()))
     }
 
-    /// Nothing to do: a child starts with its own console handlers.
-    pub(crate) fn restore_in_child(&self, _command: &mut Command) {}
+    /// Nothing: a child starts with its own console handlers.
+    pub(crate) fn restore(&self) -> Restore {
+        Restore
+    }
 
     /// Sleeps until `process` exits, a console event comes or `timeout`
     /// passes; the events received, as signals.
@@ -168,4 +170,12 @@ mod tests {
         let again = receiver.wait(&process, Some(Duration::from_millis(50)));
         assert!(again.unwrap().is_empty());
     }
+}
+
+/// Nothing to put back in a child (see [`Receiver::restore`]).
+#[derive(Clone, Debug)]
+pub(crate) struct Restore;
+
+impl Restore {
+    pub(crate) fn apply(&self, _command: &mut Command) {}
 }

@@ -71,24 +71,10 @@ impl Receiver {
         })
     }
 
-    /// Makes `command`'s child put back, before it `exec`s, the action
-    /// each relayed signal had before `open`.
-    pub(crate) fn restore_in_child(&self, command: &mut Command) {
-        let original = self.original.clone();
-        // SAFETY: the closure runs in the child between fork and exec,
-        // where only async-signal-safe calls are allowed: sigaction is
-        // one, and the closure only reads the vector it owns (allocated
-        // before the fork), allocating nothing.
-        unsafe {
-            command.pre_exec(move || {
-                for (raw, action) in &original {
-                    if libc::sigaction(*raw, action, std::ptr::null_mut()) != 0 {
-                        return Err(io::Error::last_os_error());
-                    }
-                }
-                Ok(())
-            });
-        }
+    /// What a child needs put back: the action each relayed signal had
+    /// before `open`.
+    pub(crate) fn restore(&self) -> Restore {
+        Restore(self.original.clone())
     }
 
     /// Sleeps until a relayed signal arrives, `process` exits or `timeout`
@@ -174,4 +160,36 @@ fn catch(signal: i32) -> io::Result<libc::sigaction> {
         return Err(io::Error::last_os_error());
     }
     Ok(old)
+}
+
+/// The signal state a child of a relaying process gets back before it
+/// `exec`s: each relayed signal's action from before the relay.
+#[derive(Clone)]
+pub(crate) struct Restore(Vec<(i32, libc::sigaction)>);
+
+impl std::fmt::Debug for Restore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Restore { .. }")
+    }
+}
+
+impl Restore {
+    /// Makes `command`'s child put the actions back just before `exec`.
+    pub(crate) fn apply(&self, command: &mut Command) {
+        let original = self.0.clone();
+        // SAFETY: the closure runs in the child between fork and exec,
+        // where only async-signal-safe calls are allowed: sigaction is
+        // one, and the closure only reads the vector it owns (allocated
+        // before the fork), allocating nothing.
+        unsafe {
+            command.pre_exec(move || {
+                for (raw, action) in &original {
+                    if libc::sigaction(*raw, action, std::ptr::null_mut()) != 0 {
+                        return Err(io::Error::last_os_error());
+                    }
+                }
+                Ok(())
+            });
+        }
+    }
 }

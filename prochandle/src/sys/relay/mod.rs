@@ -4,9 +4,9 @@
 //! Each platform receives them its own way: Linux a signalfd
 //! (`signalfd.rs`), macOS and FreeBSD a kqueue (`kqueue.rs`), Windows a
 //! console control handler and an event (`console.rs`). All offer the same
-//! [`Receiver`]: `open` blocks (or catches) the set, `restore_in_child`
-//! gives a child spawned by std's `Command` the signal state the process
-//! had before, and `wait` sleeps until a signal of the set arrives, the
+//! [`Receiver`]: `open` blocks (or catches) the set, `restore` is the
+//! signal state the process had before (a [`Restore`], which a std
+//! `Command` or the scope's own spawn gives back to the child), and `wait` sleeps until a signal of the set arrives, the
 //! process exits or the timeout passes. `wait` may return early with
 //! nothing (an interrupted wait, a filter just armed): the caller re-checks
 //! the exit and the deadline and waits again.
@@ -21,7 +21,7 @@ mod platform;
 #[path = "signalfd.rs"]
 mod platform;
 
-pub(crate) use platform::Receiver;
+pub(crate) use platform::{Receiver, Restore};
 
 /// A wait's timeout as the C library takes it (`ppoll`, `kevent`); one
 /// beyond `time_t` waits as long as `time_t` reaches.

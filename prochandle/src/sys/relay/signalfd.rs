@@ -63,21 +63,10 @@ impl Receiver {
         })
     }
 
-    /// Makes `command`'s child restore, before it `exec`s, the signal mask
-    /// this thread had before `open`. Dispositions were never changed.
-    pub(crate) fn restore_in_child(&self, command: &mut Command) {
-        let original = self.original;
-        // SAFETY: the closure runs in the child between fork and exec,
-        // where only async-signal-safe calls are allowed: pthread_sigmask
-        // (sigprocmask) is one, and the closure allocates nothing.
-        unsafe {
-            command.pre_exec(move || {
-                match libc::pthread_sigmask(libc::SIG_SETMASK, &original, std::ptr::null_mut()) {
-                    0 => Ok(()),
-                    err => Err(io::Error::from_raw_os_error(err)),
-                }
-            });
-        }
+    /// What a child needs put back: the mask this thread had before
+    /// `open`. Dispositions were never changed.
+    pub(crate) fn restore(&self) -> Restore {
+        Restore(self.original)
     }
 
     /// Sleeps until a signal of the set arrives, `process` exits or
@@ -135,6 +124,40 @@ impl Receiver {
 }
 
 /// An empty signal set.
+/// The signal state a child of a relaying process gets back before it
+/// `exec`s: the mask from before the relay.
+#[derive(Clone, Copy)]
+pub(crate) struct Restore(libc::sigset_t);
+
+impl std::fmt::Debug for Restore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Restore { .. }")
+    }
+}
+
+impl Restore {
+    /// The mask, for a spawn that sets it itself (the scope's `clone3`).
+    pub(crate) fn mask(&self) -> &libc::sigset_t {
+        &self.0
+    }
+
+    /// Makes `command`'s child put the mask back just before `exec`.
+    pub(crate) fn apply(&self, command: &mut Command) {
+        let original = self.0;
+        // SAFETY: the closure runs in the child between fork and exec,
+        // where only async-signal-safe calls are allowed: pthread_sigmask
+        // (sigprocmask) is one, and the closure allocates nothing.
+        unsafe {
+            command.pre_exec(move || {
+                match libc::pthread_sigmask(libc::SIG_SETMASK, &original, std::ptr::null_mut()) {
+                    0 => Ok(()),
+                    err => Err(io::Error::from_raw_os_error(err)),
+                }
+            });
+        }
+    }
+}
+
 fn empty_set() -> libc::sigset_t {
     let mut set = std::mem::MaybeUninit::<libc::sigset_t>::uninit();
     // SAFETY: sigemptyset initialises the set it is given.

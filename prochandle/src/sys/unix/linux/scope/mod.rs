@@ -91,7 +91,22 @@ fn spawn_direct(
         death_signal,
         ..*spec
     };
-    let pid = match spawn::spawn(place, &spec) {
+    // The child's pin (a pidfd) is opened once the child runs: a process
+    // out of descriptors must fail before the child starts, as std's
+    // spawn does (it needs a pipe first). One descriptor is held until the
+    // pin is opened (another thread may still take it meanwhile: then the
+    // child is killed and the error returned, as before).
+    let reserved = rustix::fs::open(
+        "/",
+        rustix::fs::OFlags::PATH | rustix::fs::OFlags::CLOEXEC,
+        rustix::fs::Mode::empty(),
+    )
+    .map_err(|e| {
+        Error::os("spawn", e.into()).with_detail(format!("cannot start {:?}", spec.program))
+    })?;
+    let spawned = spawn::spawn(place, &spec);
+    drop(reserved);
+    let pid = match spawned {
         Ok(Spawned::Child(pid)) => pid,
         Ok(Spawned::Refused) => return Ok(None),
         Err(e) => {

@@ -296,7 +296,7 @@ pub(crate) fn spawn(place: Place<'_>, spec: &Spec<'_>) -> io::Result<Spawned> {
         death_signal: spec.death_signal.unwrap_or(0),
         new_group: matches!(place, Place::NewGroup).into(),
         parent: std::process::id() as libc::pid_t,
-        mask: &empty,
+        mask: spec.restore.map_or(&empty, |r| r.mask()),
         err: 0,
     };
     let (base, size) = stack.usable();
