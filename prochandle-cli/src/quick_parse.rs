@@ -91,6 +91,7 @@ mod tests {
             "prochandle run --child-only --preserve-status 0 true",
             "prochandle run --foreground -v --time 1m cat",
             "prochandle run --guardian 10 true",
+            "prochandle run --no-guardian -k 1 10 true",
             "prochandle run -- true",
             "prochandle run 10",
         ];
@@ -113,6 +114,7 @@ mod tests {
             "prochandle run --no-such-option 10 true",
             "prochandle run -s NOSUCH 10 true",
             "prochandle run --guardian --child-only 10 true",
+            "prochandle run --guardian --no-guardian 10 true",
             "prochandle run -V",
             "prochandle run -k",
             "prochandle check",
