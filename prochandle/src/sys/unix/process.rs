@@ -490,8 +490,25 @@ impl<B: Backend> Process<B> {
     /// `state` with the kernel's core dump record, for a process that died
     /// by a signal, where the kernel keeps one (`PIDFD_INFO_COREDUMP`).
     fn with_kernel_coredump(&self, state: ProcessState) -> ProcessState {
-        if state.signal().is_none() || !capabilities::<B>().is_available(Feature::PidfdInfoCoredump)
-        {
+        // Only a signal whose default action dumps core can leave a record
+        // (asking would probe every feature for a process that only ever
+        // sees SIGKILL, such as `run`'s guardian).
+        let may_dump = state.signal().is_some_and(|s| {
+            [
+                libc::SIGQUIT,
+                libc::SIGILL,
+                libc::SIGTRAP,
+                libc::SIGABRT,
+                libc::SIGBUS,
+                libc::SIGFPE,
+                libc::SIGSEGV,
+                libc::SIGXCPU,
+                libc::SIGXFSZ,
+                libc::SIGSYS,
+            ]
+            .contains(&s.as_raw())
+        });
+        if !may_dump || !capabilities::<B>().is_available(Feature::PidfdInfoCoredump) {
             return state;
         }
         let dump = self.pin.handle().and_then(B::kernel_coredump);
