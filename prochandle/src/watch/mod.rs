@@ -112,7 +112,7 @@ use std::time::{Duration, Instant};
 use crate::backoff::Backoff;
 use crate::error::{Error, Result};
 use crate::process::Process;
-use crate::sys::{Poller, Target};
+use crate::sys::{timeout, Poller, Target};
 pub use add_error::AddError;
 pub use event::{Event, Notice, ScopeEvent, Token};
 use registry::{Entry, Registry, Watch};
@@ -447,11 +447,8 @@ fn target(process: &Process) -> Target<'_> {
 /// How long `next` may sleep: until `deadline` or the next due check,
 /// whichever comes first (`None`: no limit).
 fn sleep_time(registry: &mut Registry, deadline: Option<Instant>) -> Option<Duration> {
-    let now = Instant::now();
-    let until_deadline = deadline.map(|d| d.saturating_duration_since(now));
-    let until_check = registry
-        .next_due()
-        .map(|d| d.saturating_duration_since(now));
+    let until_deadline = timeout::remaining(deadline);
+    let until_check = timeout::remaining(registry.next_due());
     match (until_deadline, until_check) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),

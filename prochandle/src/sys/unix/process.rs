@@ -37,6 +37,7 @@ use crate::backoff::{self, FIRST_PAUSE, REAP_GRACE};
 use crate::capabilities::{Feature, PinMode};
 use crate::error::{Error, ErrorKind, Result};
 use crate::state::{ExitStatus, ProcessState, UnknownReason};
+use crate::sys::timeout::remaining;
 
 /// How the process relates to us.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -341,9 +342,7 @@ impl<B: Backend> Process<B> {
                     return Ok(Some(state));
                 }
             } else if self.exited_now()? {
-                let grace = REAP_GRACE.min(
-                    deadline.map_or(REAP_GRACE, |d| d.saturating_duration_since(Instant::now())),
-                );
+                let grace = REAP_GRACE.min(remaining(deadline).unwrap_or(REAP_GRACE));
                 return Ok(Some(self.nonchild_state(grace)));
             }
             if !self.block_until_exit(deadline)? {

@@ -39,12 +39,13 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::time::Instant;
 
-use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::event::{poll, PollFd, PollFlags};
 
 use super::backend::{self, Backend, Stat, WaitTarget, Waited};
 use crate::capabilities::{Capabilities, Feature};
 use crate::error::{Error, ErrorKind, Result};
 use crate::state::{Coredump, ExitStatus};
+use crate::sys::timeout;
 
 /// The Linux backend.
 #[derive(Debug)]
@@ -212,16 +213,7 @@ fn pidfd_pid(fd: BorrowedFd<'_>) -> Result<i32> {
 /// `deadline` passes. Returns whether it became readable.
 pub(crate) fn poll_pidfd(pidfd: BorrowedFd<'_>, deadline: Option<Instant>) -> io::Result<bool> {
     loop {
-        let timeout = match deadline {
-            None => None,
-            Some(d) => {
-                let left = d.saturating_duration_since(Instant::now());
-                Some(Timespec::try_from(left).unwrap_or(Timespec {
-                    tv_sec: i64::MAX,
-                    tv_nsec: 0,
-                }))
-            }
-        };
+        let timeout = timeout::remaining(deadline).map(timeout::rustix_timespec);
         let mut fds = [PollFd::new(&pidfd, PollFlags::IN)];
         match poll(&mut fds, timeout.as_ref()) {
             Ok(0) => return Ok(false),

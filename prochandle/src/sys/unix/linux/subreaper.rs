@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::event::{poll, PollFd, PollFlags};
 
 use super::recheck::owns_pid;
 use super::scope::accounting::{ticks_of, Ticks};
@@ -248,7 +248,7 @@ impl Subreaper {
                 .filter_map(|m| m.handle())
                 .map(|fd| PollFd::from_borrowed_fd(fd, PollFlags::IN))
                 .collect();
-            let timeout = Timespec::try_from(pause).ok();
+            let timeout = Some(crate::sys::timeout::rustix_timespec(pause));
             match poll(&mut fds, timeout.as_ref()) {
                 Ok(_) | Err(rustix::io::Errno::INTR) => {}
                 Err(e) => return Err(Error::os("poll", e.into())),
