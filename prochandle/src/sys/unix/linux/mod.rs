@@ -132,7 +132,7 @@ impl Backend for Linux {
         match procfs::read_stat(pid) {
             Ok(stat) => Ok(Some(Stat {
                 start_time: stat.start_time,
-                exited: matches!(stat.state, b'Z' | b'X' | b'x'),
+                exited: stat.exited(),
             })),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),

@@ -62,7 +62,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 fn is_zombie(p: &Process) -> bool {
-    procfs::read_stat(p.pid() as i32).map_or(true, |s| s.state == b'Z')
+    procfs::read_stat(p.pid() as i32).map_or(true, |s| s.exited())
 }
 
 /// The start time of `p`, read while `p` is known to own its PID.
