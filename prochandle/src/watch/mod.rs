@@ -10,17 +10,20 @@
 //! ```
 //! # fn main() -> prochandle::Result<()> {
 //! # #[cfg(unix)] {
-//! use std::process::Command;
+//! use std::process::{Command, Stdio};
 //! use std::time::Duration;
 //! use prochandle::{Process, Watcher};
 //!
 //! let watcher = Watcher::new()?;
 //! let fast = watcher.add(Process::spawn(Command::new("true").arg("fast"))?)?;
-//! let slow = watcher.add(Process::spawn(Command::new("sleep").arg("0.2"))?)?;
+//! // `cat` ends when its input closes: after `true`, however loaded the machine.
+//! let mut cat = Command::new("cat").stdin(Stdio::piped()).spawn().expect("spawn cat");
+//! let slow = watcher.add(Process::from_child(&cat)?)?;
 //!
 //! let first = watcher.next(Some(Duration::from_secs(10)))?.expect("an exit");
 //! assert_eq!(first.token, fast);
 //! assert!(first.state.success());
+//! drop(cat.stdin.take());
 //! let second = watcher.next(None)?.expect("an exit");
 //! assert_eq!(second.token, slow);
 //! // Nothing left: `next` returns at once.
