@@ -42,6 +42,7 @@ use std::time::Instant;
 use rustix::event::{poll, PollFd, PollFlags};
 
 use super::backend::{self, Backend, Stat, WaitTarget, Waited};
+use super::errno::Call;
 use crate::capabilities::{Capabilities, Feature};
 use crate::error::{Error, ErrorKind, Result};
 use crate::state::{Coredump, ExitStatus};
@@ -183,18 +184,7 @@ fn pidfd_pid(fd: BorrowedFd<'_>) -> Result<i32> {
         const IOCTL: &str = "ioctl(PIDFD_GET_INFO)";
         match syscalls::pidfd_get_info(fd, syscalls::PIDFD_INFO_PID) {
             Ok(info) => info.pid as i32,
-            Err(e) => {
-                return Err(match e.raw_os_error() {
-                    Some(libc::ESRCH) => {
-                        Error::os_kind(ErrorKind::Done, IOCTL, e).with_detail(REAPED)
-                    }
-                    Some(libc::ENOTTY) | Some(libc::EINVAL) => {
-                        Error::os_kind(ErrorKind::InvalidInput, IOCTL, e)
-                            .with_detail("the descriptor is not a pidfd")
-                    }
-                    _ => Error::os(IOCTL, e),
-                })
-            }
+            Err(e) => return Err(super::errno::os_error(Call::PidfdOf, IOCTL, e)),
         }
     } else {
         match fdinfo_pid(fd).map_err(|e| Error::os("read fdinfo", e))? {
