@@ -171,11 +171,7 @@ pub(crate) fn pidfd_send_signal(pidfd: BorrowedFd<'_>, sig: i32, flags: u32) -> 
             flags,
         )
     };
-    if ret == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
+    cvt(ret).map(drop)
 }
 
 /// Whether the process (or, with `PIDFD_SIGNAL_THREAD`, the thread) a pidfd
