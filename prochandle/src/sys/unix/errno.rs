@@ -91,16 +91,32 @@ pub(crate) fn os_error(call: Call, op: &'static str, e: io::Error) -> Error {
             PermissionDenied,
             format!("no permission to read /proc/{pid} (another user's process?)"),
         ),
+        (Call::Namespace(pid), libc::ESRCH | libc::ENOENT) => (
+            Done,
+            format!("process {pid} has exited and left its namespaces"),
+        ),
+        (Call::Namespace(_), libc::EOPNOTSUPP) => {
+            (Unsupported, "this kernel lacks that namespace type".into())
+        }
+        _ => match descriptor_meaning(call, errno) {
+            Some(meaning) => meaning,
+            None => return Error::os(op, e),
+        },
+    };
+    Error::os_kind(kind, op, e).with_detail(detail)
+}
+
+/// The part of the table about calls on a descriptor the caller passed in
+/// or made: a socket, an epoll instance, a pidfd.
+fn descriptor_meaning(call: Call, errno: i32) -> Option<(ErrorKind, String)> {
+    use ErrorKind::*;
+    Some(match (call, errno) {
         (Call::PeerSocket, libc::ENOTSOCK) => {
             (InvalidInput, "the descriptor is not a socket".into())
         }
         (Call::PeerSocket, libc::ENOPROTOOPT) => (InvalidInput, "not a Unix domain socket".into()),
         (Call::PeerSocket, libc::ENOTCONN) => (InvalidInput, "the socket is not connected".into()),
         (Call::PeerSocket, libc::ESRCH) => (Done, "the peer process has exited".into()),
-        (Call::Namespace(pid), libc::ESRCH | libc::ENOENT) => (
-            Done,
-            format!("process {pid} has exited and left its namespaces"),
-        ),
         (Call::EpollAdd, libc::ENOSPC) => (
             Other,
             "the per-user limit on epoll watches is reached \
@@ -132,12 +148,8 @@ pub(crate) fn os_error(call: Call, op: &'static str, e: io::Error) -> Error {
                  Yama's ptrace_scope, or CAP_SYS_PTRACE"
             ),
         ),
-        (Call::Namespace(_), libc::EOPNOTSUPP) => {
-            (Unsupported, "this kernel lacks that namespace type".into())
-        }
-        _ => return Error::os(op, e),
-    };
-    Error::os_kind(kind, op, e).with_detail(detail)
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
