@@ -12,13 +12,6 @@ use std::process::{Command, Stdio};
 use common::*;
 use prochandle_test_support::{NamedSleep, Reaped};
 
-/// The receiver for `queued_value_*` tests, run by [`receiver`].
-#[test]
-#[ignore = "a helper process, run by the queued-value tests"]
-fn queued_value_receiver() {
-    receive_queued();
-}
-
 #[test]
 fn lists_and_conversions_as_procps_prints_them() {
     let first = "HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM STKFLT";
@@ -125,8 +118,10 @@ fn the_signal_in_every_form() {
 
 #[test]
 fn queued_values_reach_the_handler_and_never_become_targets() {
+    const TEST: &str = "queued_values_reach_the_handler_and_never_become_targets";
+    receive_queued();
     for tool in ["ours", "real"] {
-        let (mut child, mut lines) = receiver("kill-queue-marker");
+        let (mut child, mut lines) = receiver(TEST, "kill-queue-marker");
         let pid = child.pid_arg();
         let args = ["-USR1", "-q", "42", pid.as_str()];
         let mut command = match tool {

@@ -12,13 +12,6 @@ use std::process::Stdio;
 use common::*;
 use prochandle_test_support::{NamedSleep, Reaped};
 
-/// The receiver for the queued-value test, run by [`receiver`].
-#[test]
-#[ignore = "a helper process, run by the queued-value test"]
-fn queued_value_receiver() {
-    receive_queued();
-}
-
 /// Two copies of a uniquely named `sleep`, oldest first.
 fn two(named: &NamedSleep) -> (Reaped<std::process::Child>, Reaped<std::process::Child>) {
     let first = named.spawn(30);
@@ -233,8 +226,9 @@ fn pkill_forms() {
 
 #[test]
 fn pkill_queues_a_value() {
+    receive_queued();
     let marker = format!("phq{}marker", std::process::id());
-    let (mut child, mut lines) = receiver(&marker);
+    let (mut child, mut lines) = receiver("pkill_queues_a_value", &marker);
     let out = persona("pkill", &["-USR1", "-e", "-q", "42", "-f", &marker])
         .output()
         .unwrap();

@@ -1,6 +1,6 @@
 //! `prochandle check`: what this system gives for process handles.
 
-use prochandle::{capabilities, Availability, Feature, PinMode};
+use prochandle::{capabilities, Availability, Capabilities, Feature, PinMode};
 use serde_json::json;
 
 use crate::exit_codes;
@@ -17,37 +17,48 @@ pub fn run(json: bool) -> u8 {
         PinMode::ProcDir => "/proc/<pid> directory (signals by kill after the check)",
         _ => "guarded PID",
     };
+    if json {
+        print_json(caps, mode);
+    } else {
+        print_text(caps, mode);
+    }
+    exit_codes::SUCCESS
+}
+
+/// The report as one JSON object, every feature listed.
+fn print_json(caps: &Capabilities, mode: &str) {
     let kernel = caps
         .platform()
         .strip_prefix("Linux ")
         .unwrap_or(caps.platform());
-    if json {
-        let features: Vec<_> = caps
-            .iter()
-            .map(|(feature, availability)| {
-                let (errno, reason) = match availability {
-                    Availability::Available => (None, None),
-                    Availability::Unavailable { errno, reason } => (*errno, Some(reason.clone())),
-                };
-                json!({
-                    "name": feature.name(),
-                    "available": availability.is_available(),
-                    "min_linux": feature.min_linux(),
-                    "errno": errno,
-                    "reason": reason,
-                })
+    let features: Vec<_> = caps
+        .iter()
+        .map(|(feature, availability)| {
+            let (errno, reason) = match availability {
+                Availability::Available => (None, None),
+                Availability::Unavailable { errno, reason } => (*errno, Some(reason.clone())),
+            };
+            json!({
+                "name": feature.name(),
+                "available": availability.is_available(),
+                "min_linux": feature.min_linux(),
+                "errno": errno,
+                "reason": reason,
             })
-            .collect();
-        output::print_json(&json!({
-            "platform": caps.platform(),
-            "kernel": kernel,
-            "handle_mode": mode,
-            "pin_mode": caps.pin_mode().name(),
-            "forced_pid": caps.forced_pid_mode(),
-            "features": features,
-        }));
-        return exit_codes::SUCCESS;
-    }
+        })
+        .collect();
+    output::print_json(&json!({
+        "platform": caps.platform(),
+        "kernel": kernel,
+        "handle_mode": mode,
+        "pin_mode": caps.pin_mode().name(),
+        "forced_pid": caps.forced_pid_mode(),
+        "features": features,
+    }));
+}
+
+/// The report as text: the system, the mode, a line per feature.
+fn print_text(caps: &Capabilities, mode: &str) {
     let system = if cfg!(target_os = "linux") {
         "kernel"
     } else {
@@ -80,7 +91,6 @@ pub fn run(json: bool) -> u8 {
             }
         }
     }
-    exit_codes::SUCCESS
 }
 
 fn errno_name(errno: i32) -> String {

@@ -145,7 +145,7 @@ fn await_exits(
     Opened {
         targets,
         mut running,
-        mut failed,
+        failed,
     }: Opened,
     started: Instant,
 ) -> Outcome {
@@ -154,7 +154,11 @@ fn await_exits(
         .timeout
         .and_then(|timeout| duration::deadline(started, timeout));
     let mut progress = Progress::new(!args.json && !args.quiet);
-    let mut last = None;
+    let mut outcome = Outcome {
+        failed,
+        timed_out: false,
+        last: None,
+    };
     loop {
         // On a terminal, wake every tick to redraw the live line;
         // otherwise sleep until an exit or the deadline.
@@ -162,44 +166,51 @@ fn await_exits(
             Next::Exit(index, result) => {
                 progress.clear();
                 running.remove(&index);
-                let target = &targets[index];
-                match result {
-                    Ok(state) => {
-                        report.exit(target, &state);
-                        last = Some(state);
-                        if args.any {
-                            break;
-                        }
-                    }
-                    Err(err) => {
-                        failed = true;
-                        report.failure(target, &wait_error(target, &err));
-                    }
+                if outcome.take(args, report, &targets[index], result) {
+                    break;
                 }
             }
             Next::Failed(err) => {
                 progress.clear();
-                failed = true;
+                outcome.failed = true;
                 output::error(format!("wait: {err}"));
             }
             Next::TimedOut if deadline.is_some_and(|d| Instant::now() >= d) => {
                 progress.clear();
                 report.timed_out(&targets, &running, args.timeout.unwrap_or_default());
-                return Outcome {
-                    failed,
-                    timed_out: true,
-                    last,
-                };
+                outcome.timed_out = true;
+                return outcome;
             }
             Next::TimedOut => progress.draw(&targets, &running, started.elapsed()),
             Next::AllDone => break,
         }
     }
     progress.clear();
-    Outcome {
-        failed,
-        timed_out: false,
-        last,
+    outcome
+}
+
+impl Outcome {
+    /// Reports one exit (or failure to wait) of `target`; whether it ends
+    /// the wait (`--any`).
+    fn take(
+        &mut self,
+        args: &Plan,
+        report: &Reporter,
+        target: &Target,
+        result: Result<ProcessState, WaitError>,
+    ) -> bool {
+        match result {
+            Ok(state) => {
+                report.exit(target, &state);
+                self.last = Some(state);
+                args.any
+            }
+            Err(err) => {
+                self.failed = true;
+                report.failure(target, &wait_error(target, &err));
+                false
+            }
+        }
     }
 }
 

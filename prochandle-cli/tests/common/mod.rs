@@ -196,9 +196,10 @@ pub fn both(name: &str, args: &[&str]) -> Vec<(&'static str, Output)> {
 pub const RECEIVER: &str = "PROCHANDLE_TEST_RECEIVER";
 
 #[cfg(target_os = "linux")]
-/// The body of an `#[ignore]`d test named `queued_value_receiver` that
-/// each suite using [`receiver`] has: records `SIGUSR1`'s siginfo, says
-/// `ready`, then prints `SIG N code=C value=V` and exits.
+/// The first line of each test that uses [`receiver`]: nothing in the test
+/// itself; in the copy [`receiver`] starts (`RECEIVER` set), records
+/// `SIGUSR1`'s siginfo, says `ready`, then prints `SIG N code=C value=V`
+/// and exits.
 pub fn receive_queued() {
     use std::io::Write;
     if std::env::var_os(RECEIVER).is_none() {
@@ -216,9 +217,11 @@ pub fn receive_queued() {
 }
 
 #[cfg(target_os = "linux")]
-/// This test binary, re-run as a receiver (its argv holds `marker`, for
-/// pkill -f); returned once it handles `SIGUSR1`, with its stdout.
+/// This test binary, re-run for exactly `test` (the caller) as a receiver
+/// (its argv holds `marker`, for pkill -f, as a filter that matches no
+/// test); returned once it handles `SIGUSR1`, with its stdout.
 pub fn receiver(
+    test: &str,
     marker: &str,
 ) -> (
     prochandle_test_support::Reaped<Child>,
@@ -228,14 +231,7 @@ pub fn receiver(
     let exe = std::env::current_exe().expect("the test binary");
     let mut child = prochandle_test_support::Reaped::child(
         Command::new(exe)
-            .args([
-                "queued_value_receiver",
-                "--exact",
-                "--ignored",
-                "--nocapture",
-                "--test-threads=1",
-                marker,
-            ])
+            .args([test, "--exact", "--nocapture", "--test-threads=1", marker])
             .env(RECEIVER, "1")
             .stdin(std::process::Stdio::null())
             .stdout(std::process::Stdio::piped()),

@@ -11,6 +11,7 @@ pub(crate) mod poll;
 pub(crate) mod relay;
 pub(crate) mod scope;
 pub(crate) mod self_wait;
+pub(crate) mod timeout;
 #[cfg(unix)]
 pub(crate) mod unix;
 #[cfg(windows)]

@@ -14,7 +14,7 @@ pub(crate) fn wait_for_self(deadline: Option<Instant>) -> Result<Option<ProcessS
             "a process cannot wait for its own exit",
         )),
         Some(d) => {
-            std::thread::sleep(d.saturating_duration_since(Instant::now()));
+            std::thread::sleep(super::timeout::remaining(Some(d)).unwrap_or_default());
             Ok(None)
         }
     }

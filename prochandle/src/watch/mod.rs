@@ -10,17 +10,20 @@
 //! ```
 //! # fn main() -> prochandle::Result<()> {
 //! # #[cfg(unix)] {
-//! use std::process::Command;
+//! use std::process::{Command, Stdio};
 //! use std::time::Duration;
 //! use prochandle::{Process, Watcher};
 //!
 //! let watcher = Watcher::new()?;
 //! let fast = watcher.add(Process::spawn(Command::new("true").arg("fast"))?)?;
-//! let slow = watcher.add(Process::spawn(Command::new("sleep").arg("0.2"))?)?;
+//! // `cat` ends when its input closes: after `true`, however loaded the machine.
+//! let mut cat = Command::new("cat").stdin(Stdio::piped()).spawn().expect("spawn cat");
+//! let slow = watcher.add(Process::from_child(&cat)?)?;
 //!
 //! let first = watcher.next(Some(Duration::from_secs(10)))?.expect("an exit");
 //! assert_eq!(first.token, fast);
 //! assert!(first.state.success());
+//! drop(cat.stdin.take());
 //! let second = watcher.next(None)?.expect("an exit");
 //! assert_eq!(second.token, slow);
 //! // Nothing left: `next` returns at once.
@@ -112,7 +115,7 @@ use std::time::{Duration, Instant};
 use crate::backoff::Backoff;
 use crate::error::{Error, Result};
 use crate::process::Process;
-use crate::sys::{Poller, Target};
+use crate::sys::{timeout, Poller, Target};
 pub use add_error::AddError;
 pub use event::{Event, Notice, ScopeEvent, Token};
 use registry::{Entry, Registry, Watch};
@@ -447,11 +450,8 @@ fn target(process: &Process) -> Target<'_> {
 /// How long `next` may sleep: until `deadline` or the next due check,
 /// whichever comes first (`None`: no limit).
 fn sleep_time(registry: &mut Registry, deadline: Option<Instant>) -> Option<Duration> {
-    let now = Instant::now();
-    let until_deadline = deadline.map(|d| d.saturating_duration_since(now));
-    let until_check = registry
-        .next_due()
-        .map(|d| d.saturating_duration_since(now));
+    let until_deadline = timeout::remaining(deadline);
+    let until_check = timeout::remaining(registry.next_due());
     match (until_deadline, until_check) {
         (Some(a), Some(b)) => Some(a.min(b)),
         (a, b) => a.or(b),

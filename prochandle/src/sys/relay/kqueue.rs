@@ -103,7 +103,7 @@ impl Receiver {
             }
             return Ok(Vec::new());
         }
-        let spec = timeout.map(super::timespec);
+        let spec = timeout.map(crate::sys::timeout::timespec);
         // SAFETY: kevent is plain data; all zeroes is a valid value.
         let mut events: [libc::kevent; BATCH] = unsafe { std::mem::zeroed() };
         // SAFETY: no changes are passed; `events` holds BATCH entries and

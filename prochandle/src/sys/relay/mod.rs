@@ -23,16 +23,6 @@ mod platform;
 
 pub(crate) use platform::{Receiver, Restore};
 
-/// A wait's timeout as the C library takes it (`ppoll`, `kevent`); one
-/// beyond `time_t` waits as long as `time_t` reaches.
-#[cfg(unix)]
-fn timespec(timeout: std::time::Duration) -> libc::timespec {
-    libc::timespec {
-        tv_sec: timeout.as_secs().min(libc::time_t::MAX as u64) as libc::time_t,
-        tv_nsec: timeout.subsec_nanos() as libc::c_long,
-    }
-}
-
 /// The pointer `ppoll` and `kevent` take for an optional timeout: null
 /// waits without limit.
 #[cfg(unix)]

@@ -186,7 +186,7 @@ fn poll_readable(fds: &[BorrowedFd<'_>], timeout: Option<Duration>) -> io::Resul
             revents: 0,
         })
         .collect();
-    let spec = timeout.map(super::timespec);
+    let spec = timeout.map(crate::sys::timeout::timespec);
     // SAFETY: `pollfds` holds `len` entries and outlives the call; the
     // timeout is null or points at `spec`; no signal mask is changed.
     let ret = unsafe {

@@ -2,6 +2,8 @@
 
 use std::io;
 
+use super::cvt::cvt;
+
 /// Sets `signal`'s action to the default (`SIG_DFL`). Installs no handler,
 /// so no code of ours can run at delivery; the default is what `exec`
 /// gives every caught signal anyway.
@@ -12,8 +14,6 @@ pub(crate) fn set_default(signal: i32) -> io::Result<()> {
     action.sa_sigaction = libc::SIG_DFL;
     // SAFETY: `action` is valid for the call; the old action is not asked
     // for. SIG_DFL runs no code of this process.
-    if unsafe { libc::sigaction(signal, &action, std::ptr::null_mut()) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    cvt(unsafe { libc::sigaction(signal, &action, std::ptr::null_mut()) })?;
     Ok(())
 }

@@ -30,6 +30,19 @@ pub(crate) enum Call {
     NewDescriptor,
     /// Adding a descriptor to an epoll instance.
     EpollAdd,
+    /// Asking a descriptor which process it is a pidfd of
+    /// (`PIDFD_GET_INFO`).
+    PidfdOf,
+    /// Signalling thread `tid` of process `pid`, which (`owner_here`) still
+    /// holds its PID: then `ESRCH` is about the thread, not the process.
+    Thread {
+        tid: i32,
+        pid: u32,
+        owner_here: bool,
+    },
+    /// Taking descriptor `fd` out of process `pid` (`pidfd_getfd`), which
+    /// has `exited` or not: a zombie has closed every descriptor.
+    TakeFd { fd: i32, pid: u32, exited: bool },
 }
 
 /// Classifies `e`, returned by `op`, in the light of `call`.
@@ -53,12 +66,21 @@ pub(crate) fn os_error(call: Call, op: &'static str, e: io::Error) -> Error {
             NotFound,
             format!("process {pid} is exiting: it is gone for all that can be done with it"),
         ),
+        (
+            Call::Thread {
+                tid,
+                pid,
+                owner_here: true,
+            },
+            libc::ESRCH,
+        ) => (NotFound, format!("no thread {tid} in process {pid}")),
+        (Call::Thread { pid, .. }, libc::ESRCH) => (Done, format!("process {pid} is gone")),
         (Call::Signal, libc::ESRCH) => (Done, "the process has exited".into()),
-        (Call::Signal, libc::EINVAL) => (
+        (Call::Signal | Call::Thread { .. }, libc::EINVAL) => (
             InvalidInput,
             "not a valid signal number on this system".into(),
         ),
-        (Call::Signal, libc::EPERM) => (
+        (Call::Signal | Call::Thread { .. }, libc::EPERM) => (
             PermissionDenied,
             "no permission to signal this process (different user?)".into(),
         ),
@@ -69,28 +91,65 @@ pub(crate) fn os_error(call: Call, op: &'static str, e: io::Error) -> Error {
             PermissionDenied,
             format!("no permission to read /proc/{pid} (another user's process?)"),
         ),
+        (Call::Namespace(pid), libc::ESRCH | libc::ENOENT) => (
+            Done,
+            format!("process {pid} has exited and left its namespaces"),
+        ),
+        (Call::Namespace(_), libc::EOPNOTSUPP) => {
+            (Unsupported, "this kernel lacks that namespace type".into())
+        }
+        _ => match descriptor_meaning(call, errno) {
+            Some(meaning) => meaning,
+            None => return Error::os(op, e),
+        },
+    };
+    Error::os_kind(kind, op, e).with_detail(detail)
+}
+
+/// The part of the table about calls on a descriptor the caller passed in
+/// or made: a socket, an epoll instance, a pidfd.
+fn descriptor_meaning(call: Call, errno: i32) -> Option<(ErrorKind, String)> {
+    use ErrorKind::*;
+    Some(match (call, errno) {
         (Call::PeerSocket, libc::ENOTSOCK) => {
             (InvalidInput, "the descriptor is not a socket".into())
         }
         (Call::PeerSocket, libc::ENOPROTOOPT) => (InvalidInput, "not a Unix domain socket".into()),
         (Call::PeerSocket, libc::ENOTCONN) => (InvalidInput, "the socket is not connected".into()),
         (Call::PeerSocket, libc::ESRCH) => (Done, "the peer process has exited".into()),
-        (Call::Namespace(pid), libc::ESRCH | libc::ENOENT) => (
-            Done,
-            format!("process {pid} has exited and left its namespaces"),
-        ),
         (Call::EpollAdd, libc::ENOSPC) => (
             Other,
             "the per-user limit on epoll watches is reached \
              (/proc/sys/fs/epoll/max_user_watches)"
                 .into(),
         ),
-        (Call::Namespace(_), libc::EOPNOTSUPP) => {
-            (Unsupported, "this kernel lacks that namespace type".into())
+        (Call::PidfdOf, libc::ESRCH) => {
+            (Done, "the pidfd's process has already been reaped".into())
         }
-        _ => return Error::os(op, e),
-    };
-    Error::os_kind(kind, op, e).with_detail(detail)
+        (Call::PidfdOf, libc::ENOTTY | libc::EINVAL) => {
+            (InvalidInput, "the descriptor is not a pidfd".into())
+        }
+        (
+            Call::TakeFd {
+                pid, exited: true, ..
+            },
+            libc::EBADF,
+        )
+        | (Call::TakeFd { pid, .. }, libc::ESRCH) => (Done, format!("process {pid} has exited")),
+        (Call::TakeFd { fd, pid, .. }, libc::EBADF) => (
+            InvalidInput,
+            format!("descriptor {fd} is not open in process {pid}"),
+        ),
+        (Call::TakeFd { pid, .. }, libc::EPERM) => (
+            PermissionDenied,
+            format!(
+                "taking a descriptor needs ptrace-attach rights over process {pid}: the same \
+                 user and a dumpable target (not setuid, no PR_SET_DUMPABLE 0), within \
+                 Yama's ptrace_scope, or CAP_SYS_PTRACE"
+            ),
+        ),
+        _ => return None,
+    })
 }
 
 #[cfg(test)]
@@ -122,6 +181,28 @@ mod tests {
             ErrorKind::Unsupported
         );
         assert_eq!(errno(Call::Signal, libc::EIO), ErrorKind::Other);
+        let thread = |owner_here| Call::Thread {
+            tid: 8,
+            pid: 7,
+            owner_here,
+        };
+        assert_eq!(errno(thread(true), libc::ESRCH), ErrorKind::NotFound);
+        assert_eq!(errno(thread(false), libc::ESRCH), ErrorKind::Done);
+        assert_eq!(
+            errno(thread(true), libc::EPERM),
+            ErrorKind::PermissionDenied
+        );
+        assert_eq!(errno(Call::PidfdOf, libc::ESRCH), ErrorKind::Done);
+        assert_eq!(errno(Call::PidfdOf, libc::ENOTTY), ErrorKind::InvalidInput);
+        let take = |exited| Call::TakeFd {
+            fd: 3,
+            pid: 7,
+            exited,
+        };
+        assert_eq!(errno(take(true), libc::EBADF), ErrorKind::Done);
+        assert_eq!(errno(take(false), libc::EBADF), ErrorKind::InvalidInput);
+        assert_eq!(errno(take(false), libc::ESRCH), ErrorKind::Done);
+        assert_eq!(errno(take(false), libc::EPERM), ErrorKind::PermissionDenied);
         assert_eq!(
             errno(Call::NewDescriptor, libc::EINVAL),
             ErrorKind::InvalidInput

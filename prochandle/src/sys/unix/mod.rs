@@ -12,6 +12,7 @@
 mod backend;
 #[cfg(any(target_os = "macos", target_os = "freebsd"))]
 pub(crate) mod bsd;
+mod cvt;
 pub(crate) mod disposition;
 pub(crate) mod errno;
 #[cfg(test)]
@@ -27,6 +28,7 @@ mod process_tests;
 #[cfg(any(feature = "tokio", feature = "async-io"))]
 pub(crate) mod reactor_fd;
 pub(crate) mod rlimit;
+mod wait_status;
 
 #[cfg(not(any(target_os = "linux", target_os = "macos", target_os = "freebsd")))]
 compile_error!("prochandle supports Linux, macOS, FreeBSD and Windows");

@@ -3,6 +3,8 @@
 
 use std::io;
 
+use super::cvt::cvt;
+
 /// The soft and hard `RLIMIT_NOFILE` of this process.
 pub(crate) fn nofile() -> io::Result<(u64, u64)> {
     let limit = get()?;
@@ -14,9 +16,7 @@ pub(crate) fn set_nofile_soft(soft: u64) -> io::Result<()> {
     let mut limit = get()?;
     limit.rlim_cur = from_u64(soft);
     // SAFETY: setrlimit reads one valid `rlimit`.
-    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    cvt(unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &limit) })?;
     Ok(())
 }
 
@@ -26,9 +26,7 @@ fn get() -> io::Result<libc::rlimit> {
         rlim_max: 0,
     };
     // SAFETY: getrlimit writes one `rlimit` into the valid, owned struct.
-    if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) } != 0 {
-        return Err(io::Error::last_os_error());
-    }
+    cvt(unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut limit) })?;
     Ok(limit)
 }
 

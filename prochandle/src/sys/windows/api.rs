@@ -93,13 +93,12 @@ pub(crate) fn auto_reset_event() -> io::Result<OwnedHandle> {
     Ok(unsafe { OwnedHandle::from_raw_handle(event as _) })
 }
 
-/// A Windows wait's timeout in milliseconds (`None`: `INFINITE`). Rounded
-/// up, so that a short wait never becomes a 0 ms poll; kept below
-/// `INFINITE`, which would mean "forever": callers loop for longer waits.
+/// A Windows wait's timeout in milliseconds (`None`: `INFINITE`), by the
+/// crate's one rule (`sys/timeout.rs`): rounded up, kept below `INFINITE`,
+/// which would mean "forever"; callers loop for longer waits.
 pub(crate) fn wait_millis(timeout: Option<Duration>) -> u32 {
     timeout.map_or(INFINITE, |t| {
-        let ms = t.as_nanos().div_ceil(1_000_000);
-        u32::try_from(ms).unwrap_or(INFINITE - 1).min(INFINITE - 1)
+        crate::sys::timeout::ceil_millis(t, INFINITE - 1)
     })
 }
 

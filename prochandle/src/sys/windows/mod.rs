@@ -288,7 +288,7 @@ impl Process {
         }
         self.require(PROCESS_SYNCHRONIZE, "SYNCHRONIZE", OP)?;
         loop {
-            let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+            let left = crate::sys::timeout::remaining(deadline);
             let exited =
                 api::wait_exit(self.handle.as_handle(), left).map_err(|e| wait_error(OP, e))?;
             if exited {

@@ -261,9 +261,7 @@ impl Poller {
     /// passes; appends the signalled tokens to `ready`.
     pub(crate) fn wait(&self, timeout: Option<Duration>, ready: &mut Vec<u64>) -> Result<()> {
         let ms = timeout.map_or(MAX_SLEEP_MS, |t| {
-            // Round up: waking a little early would only sleep again.
-            let ms = t.as_nanos().div_ceil(1_000_000);
-            ms.min(u128::from(MAX_SLEEP_MS)) as u32
+            crate::sys::timeout::ceil_millis(t, MAX_SLEEP_MS)
         });
         // SAFETY: an event handle owned by `self.shared`.
         let woke = unsafe { WaitForSingleObject(self.shared.bell.as_raw_handle() as HANDLE, ms) };

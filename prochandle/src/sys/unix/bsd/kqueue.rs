@@ -11,6 +11,8 @@ use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, FromRawFd, OwnedFd};
 use std::time::Instant;
 
+use crate::sys::timeout;
+
 /// What a registration found.
 pub(crate) enum Registered {
     /// Watching; [`Watch::sleep`] returns on exit.
@@ -97,13 +99,7 @@ impl Watch {
     /// (`false`).
     pub(crate) fn sleep(&self, deadline: Option<Instant>) -> io::Result<bool> {
         loop {
-            let timeout = deadline.map(|d| {
-                let left = d.saturating_duration_since(Instant::now());
-                libc::timespec {
-                    tv_sec: left.as_secs().min(i32::MAX as u64) as libc::time_t,
-                    tv_nsec: left.subsec_nanos() as libc::c_long,
-                }
-            });
+            let timeout = timeout::remaining(deadline).map(timeout::timespec);
             let timeout_ptr = timeout
                 .as_ref()
                 .map_or(std::ptr::null(), |t| t as *const libc::timespec);

@@ -15,12 +15,13 @@ mod scope;
 use std::io;
 use std::mem::MaybeUninit;
 use std::os::fd::OwnedFd;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use super::backend::{self, Backend, NoHandle, Stat, WaitTarget, Waited};
+use super::cvt::{cvt, retry_eintr};
+use super::wait_status::{status_from_siginfo, usage_from_rusage};
 use crate::capabilities::{forced_pid, Availability, Capabilities, Feature};
 use crate::error::{Error, Result};
-use crate::signal::Signal;
 use crate::state::{status_from_wait_word, Coredump, ExitStatus, ResourceUsage};
 
 pub(crate) use scope::new_scope;
@@ -177,78 +178,38 @@ fn platform() -> String {
 }
 
 fn peek(pid: i32, flags: libc::c_int) -> io::Result<Option<Waited>> {
-    loop {
-        // SAFETY: siginfo_t is a plain C struct, valid when zeroed.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    // SAFETY: siginfo_t is a plain C struct, valid when zeroed.
+    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
+    retry_eintr(|| {
         // SAFETY: a valid out-pointer that lives across the call.
-        let ret = unsafe {
+        cvt(unsafe {
             libc::waitid(
                 libc::P_PID,
                 pid as libc::id_t,
                 &mut info,
                 libc::WEXITED | flags,
             )
-        };
-        if ret == -1 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
-        }
-        // SAFETY: after a successful waitid the SIGCHLD fields are set, or
-        // left zeroed (WNOHANG, nothing to report).
-        let (si_pid, si_status) = unsafe { (info.si_pid(), info.si_status()) };
-        if si_pid == 0 {
-            return Ok(None);
-        }
-        let status = match info.si_code {
-            libc::CLD_EXITED => ExitStatus::Exited(si_status),
-            code => ExitStatus::Signaled {
-                signal: Signal::from_raw(si_status),
-                core_dumped: code == libc::CLD_DUMPED,
-            },
-        };
-        return Ok(Some(Waited {
-            status,
-            usage: ResourceUsage::default(),
-        }));
-    }
+        })
+    })?;
+    Ok(status_from_siginfo(&info).map(|status| Waited {
+        status,
+        usage: ResourceUsage::default(),
+    }))
 }
 
 fn reap(pid: i32, flags: libc::c_int) -> io::Result<Option<Waited>> {
     let mut word = 0;
     let mut usage = MaybeUninit::<libc::rusage>::zeroed();
-    loop {
-        // SAFETY: valid out-pointers for the status word and the rusage.
-        let ret = unsafe { libc::wait4(pid, &mut word, flags, usage.as_mut_ptr()) };
-        if ret == -1 {
-            let e = io::Error::last_os_error();
-            if e.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(e);
-        }
-        if ret == 0 {
-            return Ok(None);
-        }
-        // SAFETY: zeroed and filled in by the kernel; valid for any bits.
-        let usage = unsafe { usage.assume_init() };
-        return Ok(Some(Waited {
-            status: status_from_wait_word(word),
-            usage: usage_from_rusage(&usage),
-        }));
+    // SAFETY: valid out-pointers for the status word and the rusage.
+    let ret =
+        retry_eintr(|| cvt(unsafe { libc::wait4(pid, &mut word, flags, usage.as_mut_ptr()) }))?;
+    if ret == 0 {
+        return Ok(None);
     }
-}
-
-fn usage_from_rusage(ru: &libc::rusage) -> ResourceUsage {
-    let tv =
-        |t: libc::timeval| Duration::new(t.tv_sec.max(0) as u64, (t.tv_usec.max(0) as u32) * 1000);
-    // ru_maxrss: bytes on macOS, KiB on FreeBSD.
-    let unit = if cfg!(target_os = "macos") { 1 } else { 1024 };
-    ResourceUsage {
-        user_time: tv(ru.ru_utime),
-        system_time: tv(ru.ru_stime),
-        max_rss_bytes: Some(ru.ru_maxrss.max(0) as u64 * unit),
-    }
+    // SAFETY: zeroed and filled in by the kernel; valid for any bits.
+    let usage = unsafe { usage.assume_init() };
+    Ok(Some(Waited {
+        status: status_from_wait_word(word),
+        usage: usage_from_rusage(&usage),
+    }))
 }

@@ -138,10 +138,7 @@ impl Poller {
     /// `wake` is called; appends the ready tokens to `ready`.
     pub(crate) fn wait(&self, timeout: Option<Duration>, ready: &mut Vec<u64>) -> Result<()> {
         let timeout = timeout.unwrap_or(MAX_SLEEP).min(MAX_SLEEP);
-        let timeout = libc::timespec {
-            tv_sec: timeout.as_secs() as libc::time_t,
-            tv_nsec: timeout.subsec_nanos() as libc::c_long,
-        };
+        let timeout = crate::sys::timeout::timespec(timeout);
         let mut events: Vec<libc::kevent> = Vec::with_capacity(BATCH);
         // SAFETY: no changes; room for BATCH events in `events`' spare
         // capacity; a valid timeout.

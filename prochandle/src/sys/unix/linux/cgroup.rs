@@ -288,10 +288,7 @@ impl Cgroup {
                 (None, true) => Some(backoff.next_pause()),
                 (t, false) => t,
             };
-            let timeout = timeout
-                .map(rustix::event::Timespec::try_from)
-                .transpose()
-                .unwrap_or(None);
+            let timeout = timeout.map(crate::sys::timeout::rustix_timespec);
             let mut fds = [PollFd::new(&self.events, PollFlags::PRI)];
             match poll(&mut fds, timeout.as_ref()) {
                 Ok(_) | Err(rustix::io::Errno::INTR) => {}

@@ -8,10 +8,11 @@ use std::time::Instant;
 
 use rustix::process::{pidfd_getfd, PidfdGetfdFlags};
 
+use super::super::errno::{self, Call};
 use super::capabilities;
 use super::Process;
 use crate::capabilities::Feature;
-use crate::error::{Error, ErrorKind, Result};
+use crate::error::{Error, Result};
 
 const OP: &str = "pidfd_getfd";
 
@@ -37,25 +38,12 @@ pub(crate) fn get_fd(process: &Process, target_fd: RawFd) -> Result<OwnedFd> {
         ));
     }
     pidfd_getfd(pidfd, target_fd, PidfdGetfdFlags::empty()).map_err(|errno| {
-        let e = std::io::Error::from(errno);
-        let pid = process.pid();
-        match errno {
-            // A zombie has closed all its descriptors: say it is gone.
-            rustix::io::Errno::BADF if exited(pidfd) => Error::os_kind(ErrorKind::Done, OP, e)
-                .with_detail(format!("process {pid} has exited")),
-            rustix::io::Errno::BADF => Error::os_kind(ErrorKind::InvalidInput, OP, e).with_detail(
-                format!("descriptor {target_fd} is not open in process {pid}"),
-            ),
-            rustix::io::Errno::PERM => Error::os_kind(ErrorKind::PermissionDenied, OP, e)
-                .with_detail(format!(
-                    "taking a descriptor needs ptrace-attach rights over process {pid}: the same \
-                     user and a dumpable target (not setuid, no PR_SET_DUMPABLE 0), within \
-                     Yama's ptrace_scope, or CAP_SYS_PTRACE"
-                )),
-            rustix::io::Errno::SRCH => Error::os_kind(ErrorKind::Done, OP, e)
-                .with_detail(format!("process {pid} has exited")),
-            _ => Error::os(OP, e),
-        }
+        let call = Call::TakeFd {
+            fd: target_fd,
+            pid: process.pid(),
+            exited: exited(pidfd),
+        };
+        errno::os_error(call, OP, errno.into())
     })
 }
 

@@ -154,7 +154,6 @@ pub(crate) fn info(process: &Process) -> Result<ProcessInfo> {
         .map(|ext| ext.base)
         .filter(|raw| raw.mask & needed == needed);
 
-    let pid = process.pid() as i32;
     let mut info = match from_kernel {
         Some(raw) => ProcessInfo {
             pid: raw.pid,
@@ -165,27 +164,46 @@ pub(crate) fn info(process: &Process) -> Result<ProcessInfo> {
             source: InfoSource::PidfdGetInfo,
             ..ProcessInfo::empty(process.pid())
         },
-        None => {
-            let stat = procfs::read_stat(pid)
-                .map_err(|e| proc_error(process, "read /proc/<pid>/stat", e))?;
-            let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
-                .map_err(|e| proc_error(process, "read /proc/<pid>/status", e))?;
-            let (uids, gids) = parse_status_ids(&status).ok_or_else(|| {
-                Error::new(ErrorKind::Other, "read /proc/<pid>/status")
-                    .with_detail("no Uid:/Gid: lines")
-            })?;
-            ProcessInfo {
-                ppid: u32::try_from(stat.ppid).ok().filter(|&p| p != 0),
-                uids,
-                gids,
-                ..ProcessInfo::empty(process.pid())
-            }
-        }
+        None => from_proc(process)?,
     };
 
-    // What only /proc knows. Any of it may be unreadable (another user's
-    // process, a zombie, a kernel thread): then it stays `None`.
-    if let Ok(stat) = procfs::read_stat(pid) {
+    let exited = add_proc_only(&mut info, process.pid());
+    // For a live process the kernel answers how a dump *would* be made;
+    // the field says what happened, so only a process that has exited (a
+    // zombie, seen before its parent reaps it) reports one.
+    info.coredump = coredump.filter(|_| exited);
+
+    // Everything above read /proc by PID: it describes our process only if
+    // the PID was still ours afterwards.
+    still_owns_pid(process, OP)?;
+    Ok(info)
+}
+
+/// What `PIDFD_GET_INFO` would have told, from `/proc/<pid>/stat` and
+/// `status`.
+fn from_proc(process: &Process) -> Result<ProcessInfo> {
+    let pid = process.pid();
+    let stat = procfs::read_stat(pid as i32)
+        .map_err(|e| proc_error(process, "read /proc/<pid>/stat", e))?;
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .map_err(|e| proc_error(process, "read /proc/<pid>/status", e))?;
+    let (uids, gids) = parse_status_ids(&status).ok_or_else(|| {
+        Error::new(ErrorKind::Other, "read /proc/<pid>/status").with_detail("no Uid:/Gid: lines")
+    })?;
+    Ok(ProcessInfo {
+        ppid: u32::try_from(stat.ppid).ok().filter(|&p| p != 0),
+        uids,
+        gids,
+        ..ProcessInfo::empty(pid)
+    })
+}
+
+/// Fills in what only /proc knows of `pid`; returns whether the process has exited
+/// (by its stat state). Any of it may be unreadable (another user's
+/// process, a zombie, a kernel thread): then it stays `None`.
+fn add_proc_only(info: &mut ProcessInfo, pid: u32) -> bool {
+    let stat = procfs::read_stat(pid as i32).ok();
+    if let Some(stat) = &stat {
         info.state = Some(stat.state as char);
         info.threads = u32::try_from(stat.num_threads).ok();
         info.start_time = Some(ticks_to_duration(stat.start_time));
@@ -197,16 +215,7 @@ pub(crate) fn info(process: &Process) -> Result<ProcessInfo> {
         .ok()
         .map(|bytes| split_cmdline(&bytes));
     info.exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok();
-
-    // For a live process the kernel answers how a dump *would* be made;
-    // the field says what happened, so only a process that has exited (a
-    // zombie, seen before its parent reaps it) reports one.
-    info.coredump = coredump.filter(|_| matches!(info.state, Some('Z' | 'X')));
-
-    // Everything above read /proc by PID: it describes our process only if
-    // the PID was still ours afterwards.
-    still_owns_pid(process, OP)?;
-    Ok(info)
+    stat.is_some_and(|s| s.exited())
 }
 
 fn nonzero(id: u32) -> Option<u32> {

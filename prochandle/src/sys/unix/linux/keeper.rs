@@ -35,13 +35,14 @@ use std::process::Command;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::event::{poll, PollFd, PollFlags};
 
 use super::procfs;
 use crate::error::{Error, Result};
 use crate::scope::{MechanismKind, ScopeOptions};
 use crate::signal::Signal;
 use crate::state::{status_from_wait_word, ExitStatus, ProcessState, ResourceUsage, UnknownReason};
+use crate::sys::unix::cvt::{cvt, retry_eintr};
 use crate::Process;
 
 /// A command spawned under a keeper: its tree dies with this process,
@@ -270,7 +271,9 @@ fn wait_for_work(control: &UnixStream, child: &Process) -> Work {
     if let Some(fd) = &pidfd {
         fds.push(PollFd::new(fd, PollFlags::IN));
     }
-    let tick = Timespec::try_from(Duration::from_millis(20)).ok();
+    let tick = Some(crate::sys::timeout::rustix_timespec(Duration::from_millis(
+        20,
+    )));
     let timeout = if pidfd.is_some() { None } else { tick.as_ref() };
     let _ = poll(&mut fds, timeout);
     if !fds[0].revents().is_empty() {
@@ -298,23 +301,18 @@ fn has_exited(pid: u32) -> bool {
 /// leaves it at its default).
 fn send_all(stream: &UnixStream, mut buf: &[u8]) -> io::Result<()> {
     while !buf.is_empty() {
-        // SAFETY: send(2) reads at most `buf.len()` bytes of `buf`, which
-        // lives for the call, from a socket we own.
-        let n = unsafe {
-            libc::send(
-                stream.as_raw_fd(),
-                buf.as_ptr().cast(),
-                buf.len(),
-                libc::MSG_NOSIGNAL,
-            )
-        };
-        if n < 0 {
-            let err = io::Error::last_os_error();
-            if err.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(err);
-        }
+        let n = retry_eintr(|| {
+            // SAFETY: send(2) reads at most `buf.len()` bytes of `buf`,
+            // which lives for the call, from a socket we own.
+            cvt(unsafe {
+                libc::send(
+                    stream.as_raw_fd(),
+                    buf.as_ptr().cast(),
+                    buf.len(),
+                    libc::MSG_NOSIGNAL,
+                )
+            })
+        })?;
         buf = &buf[n as usize..];
     }
     Ok(())

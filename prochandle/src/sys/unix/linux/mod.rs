@@ -40,12 +40,14 @@ use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::sync::OnceLock;
 use std::time::Instant;
 
-use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::event::{poll, PollFd, PollFlags};
 
 use super::backend::{self, Backend, Stat, WaitTarget, Waited};
+use super::errno::Call;
 use crate::capabilities::{Capabilities, Feature, PinMode};
 use crate::error::{Error, ErrorKind, Result};
 use crate::state::{Coredump, ExitStatus};
+use crate::sys::timeout;
 
 /// The Linux backend.
 #[derive(Debug)]
@@ -145,7 +147,7 @@ impl Backend for Linux {
         match procfs::read_stat(pid) {
             Ok(stat) => Ok(Some(Stat {
                 start_time: stat.start_time,
-                exited: matches!(stat.state, b'Z' | b'X' | b'x'),
+                exited: stat.exited(),
             })),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(e),
@@ -196,18 +198,7 @@ fn pidfd_pid(fd: BorrowedFd<'_>) -> Result<i32> {
         const IOCTL: &str = "ioctl(PIDFD_GET_INFO)";
         match syscalls::pidfd_get_info(fd, syscalls::PIDFD_INFO_PID) {
             Ok(info) => info.pid as i32,
-            Err(e) => {
-                return Err(match e.raw_os_error() {
-                    Some(libc::ESRCH) => {
-                        Error::os_kind(ErrorKind::Done, IOCTL, e).with_detail(REAPED)
-                    }
-                    Some(libc::ENOTTY) | Some(libc::EINVAL) => {
-                        Error::os_kind(ErrorKind::InvalidInput, IOCTL, e)
-                            .with_detail("the descriptor is not a pidfd")
-                    }
-                    _ => Error::os(IOCTL, e),
-                })
-            }
+            Err(e) => return Err(super::errno::os_error(Call::PidfdOf, IOCTL, e)),
         }
     } else {
         match fdinfo_pid(fd).map_err(|e| Error::os("read fdinfo", e))? {
@@ -226,16 +217,7 @@ fn pidfd_pid(fd: BorrowedFd<'_>) -> Result<i32> {
 /// `deadline` passes. Returns whether it became readable.
 pub(crate) fn poll_pidfd(pidfd: BorrowedFd<'_>, deadline: Option<Instant>) -> io::Result<bool> {
     loop {
-        let timeout = match deadline {
-            None => None,
-            Some(d) => {
-                let left = d.saturating_duration_since(Instant::now());
-                Some(Timespec::try_from(left).unwrap_or(Timespec {
-                    tv_sec: i64::MAX,
-                    tv_nsec: 0,
-                }))
-            }
-        };
+        let timeout = timeout::remaining(deadline).map(timeout::rustix_timespec);
         let mut fds = [PollFd::new(&pidfd, PollFlags::IN)];
         match poll(&mut fds, timeout.as_ref()) {
             Ok(0) => return Ok(false),

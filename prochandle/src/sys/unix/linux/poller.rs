@@ -14,7 +14,7 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::time::Duration;
 
 use rustix::event::epoll::{self, CreateFlags, EventData, EventFlags};
-use rustix::event::{eventfd, EventfdFlags, Timespec};
+use rustix::event::{eventfd, EventfdFlags};
 
 use crate::error::{Error, Result};
 use crate::sys::poll::Target;
@@ -112,7 +112,7 @@ impl Poller {
     /// or `wake` is called; appends the ready tokens to `ready`.
     pub(crate) fn wait(&self, timeout: Option<Duration>, ready: &mut Vec<u64>) -> Result<()> {
         let timeout = timeout.unwrap_or(MAX_SLEEP).min(MAX_SLEEP);
-        let timeout = Timespec::try_from(timeout).expect("a day fits a timespec");
+        let timeout = crate::sys::timeout::rustix_timespec(timeout);
         let mut events = Vec::with_capacity(BATCH);
         match epoll::wait(
             &self.epoll,

@@ -44,7 +44,7 @@ pub(crate) fn stat(dir: BorrowedFd<'_>) -> io::Result<Option<Stat>> {
     match procfs::read_stat_at(dir) {
         Ok(stat) => Ok(Some(Stat {
             start_time: stat.start_time,
-            exited: matches!(stat.state, b'Z' | b'X' | b'x'),
+            exited: stat.exited(),
         })),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),

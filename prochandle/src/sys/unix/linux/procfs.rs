@@ -20,10 +20,20 @@ pub(crate) struct Stat {
     pub state: u8,
     /// Field 4.
     pub ppid: i32,
+    /// Field 5: the process group.
+    pub pgrp: i32,
     /// Field 20.
     pub num_threads: i64,
     /// Field 22: clock ticks since boot when the process started.
     pub start_time: u64,
+}
+
+impl Stat {
+    /// Whether the process has exited: a zombie (`Z`) waiting to be reaped,
+    /// or dead (`X`, `x` before Linux 3.13) and being reaped.
+    pub(crate) fn exited(&self) -> bool {
+        matches!(self.state, b'Z' | b'X' | b'x')
+    }
 }
 
 /// Parses the contents of a `stat` file. `None` for anything malformed:
@@ -39,8 +49,9 @@ pub(crate) fn parse_stat(contents: &[u8]) -> Option<Stat> {
     }
     let state = state.as_bytes()[0];
     let ppid = fields.next()?.parse().ok()?;
-    // Fields 5..=19 are skipped; 20 is num_threads, 21 itrealvalue, 22 start.
-    let mut fields = fields.skip(15);
+    let pgrp = fields.next()?.parse().ok()?;
+    // Fields 6..=19 are skipped; 20 is num_threads, 21 itrealvalue, 22 start.
+    let mut fields = fields.skip(14);
     let num_threads = fields.next()?.parse().ok()?;
     let start_time = fields.nth(1)?.parse().ok()?;
     // The kernel always prints dozens of fields after the start time. If none
@@ -49,6 +60,7 @@ pub(crate) fn parse_stat(contents: &[u8]) -> Option<Stat> {
     Some(Stat {
         state,
         ppid,
+        pgrp,
         num_threads,
         start_time,
     })
@@ -110,6 +122,23 @@ fn read_stat_with(open: impl FnOnce() -> io::Result<File>, path: &str) -> io::Re
 mod tests {
     use super::*;
 
+    #[test]
+    fn the_group_is_read_after_the_last_parenthesis() {
+        let line = b"42 (a) b) S 1 77 77 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 9 0";
+        let stat = parse_stat(line).unwrap();
+        assert_eq!((stat.state, stat.ppid, stat.pgrp), (b'S', 1, 77));
+        assert_eq!((stat.num_threads, stat.start_time), (1, 9));
+    }
+
+    #[test]
+    fn zombies_and_the_dead_have_exited() {
+        let stat = |state: &str| parse_stat(&line(b"x", state, 1, 1, 1)).unwrap();
+        assert!(["Z", "X", "x"].iter().all(|s| stat(s).exited()));
+        assert!(["R", "S", "D", "T", "t", "I"]
+            .iter()
+            .all(|s| !stat(s).exited()));
+    }
+
     fn line(comm: &[u8], state: &str, ppid: i32, threads: i64, start: u64) -> Vec<u8> {
         let mut v = b"1234 (".to_vec();
         v.extend_from_slice(comm);
@@ -130,6 +159,7 @@ mod tests {
             Stat {
                 state: b'S',
                 ppid: 42,
+                pgrp: 1,
                 num_threads: 1,
                 start_time: 987654
             }

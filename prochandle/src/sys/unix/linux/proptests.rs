@@ -32,13 +32,17 @@ fn state() -> impl Strategy<Value = u8> {
 }
 
 /// A `stat` line as the kernel prints it (52 fields), with our values in
-/// fields 3, 4, 20 and 22 and `extra` more numbers after the last one.
+/// fields 3, 4, 5, 20 and 22 and `extra` more numbers after the last one.
 fn stat_line(name: &[u8], s: &Stat, extra: usize) -> Vec<u8> {
     let mut v = b"4242 (".to_vec();
     v.extend_from_slice(name);
     v.extend_from_slice(b") ");
-    let mut fields: Vec<String> = vec![(s.state as char).to_string(), s.ppid.to_string()];
-    fields.extend((5..=19).map(|i| (i * 7).to_string()));
+    let mut fields: Vec<String> = vec![
+        (s.state as char).to_string(),
+        s.ppid.to_string(),
+        s.pgrp.to_string(),
+    ];
+    fields.extend((6..=19).map(|i| (i * 7).to_string()));
     fields.push(s.num_threads.to_string());
     fields.push("0".into());
     fields.push(s.start_time.to_string());
@@ -49,14 +53,20 @@ fn stat_line(name: &[u8], s: &Stat, extra: usize) -> Vec<u8> {
 }
 
 fn any_stat() -> impl Strategy<Value = Stat> {
-    (state(), any::<i32>(), 0..i64::MAX, any::<u64>()).prop_map(
-        |(state, ppid, num_threads, start_time)| Stat {
+    (
+        state(),
+        any::<i32>(),
+        any::<i32>(),
+        0..i64::MAX,
+        any::<u64>(),
+    )
+        .prop_map(|(state, ppid, pgrp, num_threads, start_time)| Stat {
             state,
             ppid,
+            pgrp,
             num_threads,
             start_time,
-        },
-    )
+        })
 }
 
 proptest! {

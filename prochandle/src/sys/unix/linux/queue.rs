@@ -11,6 +11,7 @@ use super::super::errno::{self, Call};
 use super::recheck::still_owns_pid;
 use super::Process;
 use crate::error::Result;
+use crate::sys::unix::cvt::cvt;
 
 /// `SI_QUEUE`: the siginfo came from `sigqueue`.
 const SI_QUEUE: i32 = -1;
@@ -100,11 +101,7 @@ fn send(fd: BorrowedFd<'_>, sig: i32, info: &QueuedInfo) -> io::Result<()> {
             0u32,
         )
     };
-    if ret == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
+    cvt(ret).map(drop)
 }
 
 #[cfg(test)]

@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Instant;
 
-use rustix::event::{poll, PollFd, PollFlags, Timespec};
+use rustix::event::{poll, PollFd, PollFlags};
 
 use super::recheck::owns_pid;
 use super::scope::accounting::{ticks_of, Ticks};
@@ -62,7 +62,7 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 }
 
 fn is_zombie(p: &Process) -> bool {
-    procfs::read_stat(p.pid() as i32).map_or(true, |s| s.state == b'Z')
+    procfs::read_stat(p.pid() as i32).map_or(true, |s| s.exited())
 }
 
 /// The start time of `p`, read while `p` is known to own its PID.
@@ -248,7 +248,7 @@ impl Subreaper {
                 .filter_map(|m| m.handle())
                 .map(|fd| PollFd::from_borrowed_fd(fd, PollFlags::IN))
                 .collect();
-            let timeout = Timespec::try_from(pause).ok();
+            let timeout = Some(crate::sys::timeout::rustix_timespec(pause));
             match poll(&mut fds, timeout.as_ref()) {
                 Ok(_) | Err(rustix::io::Errno::INTR) => {}
                 Err(e) => return Err(Error::os("poll", e.into())),

@@ -10,8 +10,9 @@ use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, BorrowedFd};
 
 use super::super::backend::Waited;
-use crate::signal::Signal;
-use crate::state::{status_from_wait_word, Coredump, CoredumpOwner, ExitStatus, ResourceUsage};
+use super::super::cvt::{cvt, retry_eintr};
+use super::super::wait_status::{status_from_siginfo, usage_from_rusage};
+use crate::state::{status_from_wait_word, Coredump, CoredumpOwner, ExitStatus};
 
 /// `PIDFD_INFO_*` request/response mask bits (`linux/pidfd.h`), widened to
 /// the type of `pidfd_info::mask`.
@@ -170,11 +171,7 @@ pub(crate) fn pidfd_send_signal(pidfd: BorrowedFd<'_>, sig: i32, flags: u32) -> 
             flags,
         )
     };
-    if ret == -1 {
-        Err(io::Error::last_os_error())
-    } else {
-        Ok(())
-    }
+    cvt(ret).map(drop)
 }
 
 /// Whether the process (or, with `PIDFD_SIGNAL_THREAD`, the thread) a pidfd
@@ -206,11 +203,11 @@ pub(crate) fn waitid(target: WaitTarget<'_>, extra: libc::c_int) -> io::Result<O
     };
     let mut info = MaybeUninit::<libc::siginfo_t>::zeroed();
     let mut usage = MaybeUninit::<libc::rusage>::zeroed();
-    loop {
+    retry_eintr(|| {
         // SAFETY: both out-pointers point to zeroed, properly sized and
         // aligned buffers that live across the call; the raw syscall is used
         // because glibc's waitid() has no rusage parameter.
-        let ret = unsafe {
+        cvt(unsafe {
             libc::syscall(
                 libc::SYS_waitid,
                 idtype,
@@ -219,48 +216,15 @@ pub(crate) fn waitid(target: WaitTarget<'_>, extra: libc::c_int) -> io::Result<O
                 libc::WEXITED | extra,
                 usage.as_mut_ptr(),
             )
-        };
-        if ret == -1 {
-            let err = io::Error::last_os_error();
-            if err.kind() == io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(err);
-        }
-        break;
-    }
+        })
+    })?;
     // SAFETY: zero-initialised and possibly filled by the kernel: both are
     // plain C structs valid for any bit pattern.
     let (info, usage) = unsafe { (info.assume_init(), usage.assume_init()) };
-    // SAFETY: after a successful waitid the kernel has written the SIGCHLD
-    // layout of the union, or left it zeroed (WNOHANG, nothing to report).
-    let (pid, status) = unsafe { (info.si_pid(), info.si_status()) };
-    if pid == 0 {
-        return Ok(None);
-    }
-    let status = match info.si_code {
-        libc::CLD_EXITED => ExitStatus::Exited(status),
-        code => ExitStatus::Signaled {
-            signal: Signal::from_raw(status),
-            core_dumped: code == libc::CLD_DUMPED,
-        },
-    };
-    Ok(Some(Waited {
+    Ok(status_from_siginfo(&info).map(|status| Waited {
         status,
         usage: usage_from_rusage(&usage),
     }))
-}
-
-fn usage_from_rusage(ru: &libc::rusage) -> ResourceUsage {
-    let tv = |t: libc::timeval| {
-        std::time::Duration::new(t.tv_sec.max(0) as u64, (t.tv_usec.max(0) as u32) * 1000)
-    };
-    ResourceUsage {
-        user_time: tv(ru.ru_utime),
-        system_time: tv(ru.ru_stime),
-        // Linux reports ru_maxrss in KiB.
-        max_rss_bytes: Some((ru.ru_maxrss.max(0) as u64) * 1024),
-    }
 }
 
 /// Decodes the `exit_code` of `PIDFD_INFO_EXIT`, a classic wait status word.

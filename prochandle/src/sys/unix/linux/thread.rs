@@ -103,16 +103,13 @@ pub(crate) fn signal_thread(process: &Process, tid: u32, sig: i32) -> Result<()>
         Ok(())
     } else {
         let e = io::Error::last_os_error();
-        if e.raw_os_error() == Some(libc::ESRCH) && owns_pid(process) {
-            // The process is there, so the thread is not (in it).
-            return Err(Error::os_kind(ErrorKind::NotFound, OP, e)
-                .with_detail(format!("no thread {tid} in process {}", process.pid())));
-        }
-        Err(signal_error(
-            OP,
-            e,
-            format!("process {} is gone", process.pid()),
-        ))
+        // The process still there means the thread is not (in it).
+        let call = Call::Thread {
+            tid,
+            pid: process.pid(),
+            owner_here: owns_pid(process),
+        };
+        Err(errno::os_error(call, OP, e))
     }
 }
 

@@ -9,6 +9,7 @@ use std::process::{Child, Command};
 use std::time::Instant;
 
 use super::super::guardian::{Action, Guardian};
+use super::super::procfs;
 use super::super::spawn::{Place, Spec};
 use super::owner::Owner;
 use super::stop_sweeps::StopSweeps;
@@ -150,34 +151,12 @@ fn live_in_groups(pgids: &[i32]) -> io::Result<Vec<i32>> {
         else {
             continue;
         };
-        let Ok(stat) = std::fs::read(format!("/proc/{pid}/stat")) else {
+        let Ok(stat) = procfs::read_stat(pid) else {
             continue;
         };
-        if let Some((state, pgrp)) = state_and_group(&stat) {
-            if pgids.contains(&pgrp) && state != b'Z' {
-                out.push(pid);
-            }
+        if pgids.contains(&stat.pgrp) && !stat.exited() {
+            out.push(pid);
         }
     }
     Ok(out)
-}
-
-/// Fields 3 (state) and 5 (process group) of a `stat` line, split after
-/// the last `)` (the command name may hold anything).
-fn state_and_group(stat: &[u8]) -> Option<(u8, i32)> {
-    let close = stat.iter().rposition(|&b| b == b')')?;
-    let rest = std::str::from_utf8(&stat[close + 1..]).ok()?;
-    let mut fields = rest.split_ascii_whitespace();
-    let state = *fields.next()?.as_bytes().first()?;
-    let pgrp = fields.nth(1)?.parse().ok()?;
-    Some((state, pgrp))
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn the_group_is_read_after_the_last_parenthesis() {
-        let line = b"42 (a) b) S 1 77 77 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 9 0";
-        assert_eq!(super::state_and_group(line), Some((b'S', 77)));
-    }
 }
