@@ -28,6 +28,7 @@
 //! | signal a process group | [`ProcessExt::signal_process_group`] | 6.9 (`PIDFD_SIGNAL_PROCESS_GROUP`) | `kill(-pgid)` after the PID guard |
 
 mod identity;
+mod keeper;
 mod namespaces;
 mod thread;
 
@@ -41,8 +42,8 @@ use crate::sys::linux as imp;
 use crate::Process;
 
 pub use crate::sys::linux::info::{Ids, InfoSource, ProcessInfo};
-pub use crate::sys::linux::keeper::Keeper;
 pub use identity::ProcessId;
+pub use keeper::Keeper;
 pub use namespaces::Namespaces;
 pub use thread::Thread;
 

@@ -12,7 +12,7 @@ pub(crate) mod guardian;
 pub(crate) mod identity;
 pub(crate) mod info;
 pub(crate) mod inherited;
-pub(crate) mod keeper;
+pub(crate) mod keeper_os;
 pub(crate) mod namespaces;
 pub(crate) mod pass_fd;
 pub(crate) mod peer;

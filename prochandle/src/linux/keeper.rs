@@ -29,7 +29,7 @@
 
 use std::io::{self, Read};
 use std::net::Shutdown;
-use std::os::fd::{AsFd, AsRawFd};
+use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::process::Command;
 use std::sync::Mutex;
@@ -37,12 +37,11 @@ use std::time::Duration;
 
 use rustix::event::{poll, PollFd, PollFlags};
 
-use super::procfs;
 use crate::error::{Error, Result};
 use crate::scope::{MechanismKind, ScopeOptions};
 use crate::signal::Signal;
 use crate::state::{status_from_wait_word, ExitStatus, ProcessState, ResourceUsage, UnknownReason};
-use crate::sys::unix::cvt::{cvt, retry_eintr};
+use crate::sys::linux::keeper_os::{self, Forked};
 use crate::Process;
 
 /// A command spawned under a keeper: its tree dies with this process,
@@ -86,33 +85,17 @@ impl Keeper {
     /// The spawn's own failure (not found, not executable) is returned as
     /// an [`Error`] carrying the OS error; the keeper is reaped then.
     pub fn spawn(command: &mut Command) -> Result<(Keeper, Process)> {
-        let threads = procfs::read_stat(std::process::id() as i32)
-            .map_err(|e| Error::os("read /proc/self/stat", e))?
-            .num_threads;
-        if threads != 1 {
-            return Err(Error::unsupported(
-                "keeper",
-                "the keeper runs Rust code after fork: the caller must have one thread",
-            ));
-        }
         // std makes both ends close-on-exec.
         let (mut stream, keeper_end) =
             UnixStream::pair().map_err(|e| Error::os("socketpair", e))?;
-        // SAFETY: fork from a single-threaded process (checked above): the
-        // child is a full copy in which any code may run; it never returns
-        // from `keep`.
-        let pid = unsafe { libc::fork() };
-        if pid < 0 {
-            return Err(Error::os("fork", io::Error::last_os_error()));
-        }
-        if pid == 0 {
-            drop(stream);
-            keep(command, keeper_end);
-        }
+        let process = match keeper_os::fork_single_threaded("keeper")? {
+            Forked::Child => {
+                drop(stream);
+                keep(command, keeper_end)
+            }
+            Forked::Parent(process) => Process::from_sys(process),
+        };
         drop(keeper_end);
-        let process = Process::from_sys(
-            super::Process::from_child_pid(pid).inspect_err(|_| super::spawn::reap(pid))?,
-        );
         let mut first = [0u8; 5];
         let read = stream.read_exact(&mut first);
         let value = i32::from_ne_bytes([first[1], first[2], first[3], first[4]]);
@@ -153,7 +136,7 @@ impl Keeper {
         }
         match send_all(&self.stream, &signal.as_raw().to_ne_bytes()) {
             Ok(()) => Ok(()),
-            Err(e) if e.raw_os_error() == Some(libc::EPIPE) => Err(Error::done("signal")),
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(Error::done("signal")),
             Err(e) => Err(Error::os("write to the keeper", e)),
         }
     }
@@ -194,10 +177,9 @@ impl Drop for Keeper {
 
 /// The keeper's whole life, in the forked child.
 fn keep(command: &mut Command, stream: UnixStream) -> ! {
-    // SAFETY: setpgid on ourselves; integers only. Out of the owner's
-    // process group, a signal to that group (a terminal's Ctrl-C, a
-    // `kill -9 -PGID`) does not end the keeper with its owner.
-    unsafe { libc::setpgid(0, 0) };
+    // Out of the owner's process group, a signal to that group does not
+    // end the keeper with its owner.
+    keeper_os::leave_process_group();
     let scope = ScopeOptions::new()
         .mechanism(MechanismKind::Subreaper)
         .allow_subreaper(true)
@@ -252,8 +234,7 @@ fn keep(command: &mut Command, stream: UnixStream) -> ! {
 /// Ends the keeper without running the owner's exit handlers or flushing
 /// its buffers (copies of the owner's, which are the owner's to flush).
 fn exit_keeper() -> ! {
-    // SAFETY: _exit ends this process at once; nothing of ours runs after.
-    unsafe { libc::_exit(0) }
+    keeper_os::exit_now(0)
 }
 
 enum Work {
@@ -279,43 +260,16 @@ fn wait_for_work(control: &UnixStream, child: &Process) -> Work {
     if !fds[0].revents().is_empty() {
         return Work::Signals;
     }
-    if has_exited(child.pid()) {
+    // Our child, unreaped: looking does not reap it.
+    if child.has_exited().unwrap_or(true) {
         return Work::CommandExited;
     }
     Work::Nothing
 }
 
-/// Whether our child `pid` has exited, asked without reaping it.
-fn has_exited(pid: u32) -> bool {
-    // SAFETY: siginfo_t is plain data; all zeroes is a valid value.
-    let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-    let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
-    // SAFETY: waitid writes only into `info`. `pid` is our unreaped child.
-    let ret = unsafe { libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags) };
-    // SAFETY: filled in by waitid; 0 if the child has not changed state.
-    ret != 0 || unsafe { info.si_pid() } != 0
-}
-
-/// Writes all of `buf` with `MSG_NOSIGNAL`: a peer that is gone is
-/// `EPIPE`, never a `SIGPIPE` (which kills a process that, like a C tool,
-/// leaves it at its default).
-fn send_all(stream: &UnixStream, mut buf: &[u8]) -> io::Result<()> {
-    while !buf.is_empty() {
-        let n = retry_eintr(|| {
-            // SAFETY: send(2) reads at most `buf.len()` bytes of `buf`,
-            // which lives for the call, from a socket we own.
-            cvt(unsafe {
-                libc::send(
-                    stream.as_raw_fd(),
-                    buf.as_ptr().cast(),
-                    buf.len(),
-                    libc::MSG_NOSIGNAL,
-                )
-            })
-        })?;
-        buf = &buf[n as usize..];
-    }
-    Ok(())
+/// Writes all of `buf` to the owner or keeper, never raising `SIGPIPE`.
+fn send_all(stream: &UnixStream, buf: &[u8]) -> io::Result<()> {
+    keeper_os::send_all(stream.as_fd(), buf)
 }
 
 fn message(tag: u8, value: i32) -> [u8; 5] {
