@@ -15,7 +15,8 @@ a recycled PID is never signalled, waited for or entered by mistake.";
 
 const TARGETS: &str = "\
 TARGET is a PID, or an identity PID:INODE (as util-linux kill and systemd print it) \
-or PID@TICKS:BOOT-ID (Linux); an identity that no longer names the same process is \
+or PID@TICKS:BOOT-ID (Linux), or @FILE: the PID or identity in FILE (a pidfile, as \
+`run --pidfile` writes); an identity that no longer names the same process is \
 reported as gone and never acted on.";
 
 /// The `prochandle` command line.
@@ -429,6 +430,12 @@ pub struct RunArgs {
     pub time: bool,
     #[command(flatten)]
     pub control: crate::tree_control::TreeControlArgs,
+    /// Write CMD's identity (Linux: PID:INODE; elsewhere its PID) to FILE
+    /// while it runs, atomically; removed when CMD ends. A FILE that names
+    /// a live process is not overwritten (exit 125). Stop CMD with
+    /// `prochandle kill @FILE`.
+    #[arg(long, value_name = "FILE")]
+    pub pidfile: Option<std::path::PathBuf>,
     /// DURATION (unless --timeout is given), then CMD and its arguments.
     #[arg(
         value_name = "DURATION CMD",

@@ -37,6 +37,9 @@ impl FromStr for Target {
     type Err = String;
 
     fn from_str(text: &str) -> Result<Target, String> {
+        if let Some(path) = text.strip_prefix('@') {
+            return from_pidfile(text, path);
+        }
         let kind = if !text.is_empty() && text.bytes().all(|b| b.is_ascii_digit()) {
             match text.parse::<u32>() {
                 Ok(pid) if pid > 0 && pid <= i32::MAX as u32 => TargetKind::Pid(pid),
@@ -50,6 +53,29 @@ impl FromStr for Target {
             kind,
         })
     }
+}
+
+/// `@FILE`: the one PID or identity FILE holds (a pidfile, as `run
+/// --pidfile` writes it). Read when the command line is read; the process
+/// is opened, and an identity checked, only when the target is acted on,
+/// so a stale file (its process gone, its PID recycled) is reported as
+/// gone like any identity.
+fn from_pidfile(text: &str, path: &str) -> Result<Target, String> {
+    let contents = std::fs::read_to_string(path)
+        .map_err(|err| format!("bad target {text:?}: cannot read the pidfile: {err}"))?;
+    let inner = contents.trim();
+    if inner.starts_with('@') || inner.lines().count() != 1 {
+        return Err(format!(
+            "bad target {text:?}: the pidfile must hold one PID or identity"
+        ));
+    }
+    let target: Target = inner
+        .parse()
+        .map_err(|err: String| format!("{err} (in {text})"))?;
+    Ok(Target {
+        text: format!("{text} ({inner})"),
+        kind: target.kind,
+    })
 }
 
 #[cfg(target_os = "linux")]
@@ -238,6 +264,22 @@ mod tests {
         let start = "42@100:0f0e0d0c-0b0a-0908-0706-050403020100";
         assert_eq!(start.parse::<Target>().unwrap().pid(), 42);
         assert_eq!("42:1234".parse::<Target>().unwrap().to_string(), "42:1234");
+    }
+
+    #[test]
+    fn pidfiles() {
+        let dir = std::env::temp_dir();
+        let path = dir.join(format!("prochandle-target-{}.pid", std::process::id()));
+        std::fs::write(&path, "42\n").unwrap();
+        let text = format!("@{}", path.display());
+        let target: Target = text.parse().unwrap();
+        assert_eq!(target.pid(), 42);
+        assert_eq!(target.to_string(), format!("{text} (42)"));
+        std::fs::write(&path, "42\n43\n").unwrap();
+        assert!(text.parse::<Target>().unwrap_err().contains("one PID"));
+        std::fs::remove_file(&path).unwrap();
+        let err = text.parse::<Target>().unwrap_err();
+        assert!(err.contains("cannot read the pidfile"), "{err}");
     }
 
     #[test]

@@ -18,10 +18,15 @@ use prochandle::relay::{Event, Relay};
 use prochandle::{Process, ProcessState, ScopeCommand, Signal};
 
 use super::{run_stats, spawn};
+use super::spawn;
+
+mod pidfile;
+
 use crate::cli::RunArgs;
 use crate::containment::Containment;
 use crate::exit_codes;
 use crate::output::{self, Exit};
+use pidfile::Pidfile;
 
 /// One `run` (or `timeout` personality) ready to go: the command line
 /// checked, nothing started yet.
@@ -43,6 +48,8 @@ pub struct Job {
     /// `--stats`, `--json` and the limits.
     pub control: crate::tree_control::TreeControlArgs,
     pub voice: Voice,
+    /// `--pidfile`: where CMD's identity is written while it runs.
+    pub pidfile: Option<std::path::PathBuf>,
 }
 
 /// Whose words `run` speaks: its own, or timeout(1)'s (which scripts
@@ -85,6 +92,7 @@ pub fn run(args: RunArgs) -> u8 {
         time: args.time,
         control: args.control.clone(),
         voice: Voice::Native,
+        pidfile: args.pidfile,
     })
 }
 
@@ -125,12 +133,31 @@ pub fn execute(job: &Job) -> u8 {
             return exit_codes::CANNOT_PREPARE;
         }
     };
+    let mut pidfile = match job.pidfile.as_deref().map(Pidfile::claim).transpose() {
+        Ok(pidfile) => pidfile,
+        Err(message) => {
+            output::error(format!("{say}{message}"));
+            return exit_codes::CANNOT_PREPARE;
+        }
+    };
+    let mut command = spawn::command(&job.command);
+    relay.restore_in_child(&mut command);
+    // A caller's ignored SIGPIPE stays ignored for CMD, as across exec
+    // (coreutils 9.9's timeout does the same; 9.1's reset it).
+    #[cfg(target_os = "linux")]
+    if prochandle::linux::sigpipe_ignored_at_start() {
+        use prochandle::linux::CommandExt as _;
+        command.keep_sigpipe_ignored();
+    }
     let started = Instant::now();
     let spawned = start(job, &containment, &relay);
     let process = match spawned {
         Ok(process) => process,
         Err(code) => return code,
     };
+    if let Some(Err(message)) = pidfile.as_mut().map(|file| file.write(&process)) {
+        output::error(format!("{say}{message}"));
+    }
     let mut watch = Watch {
         process: &process,
         containment: &containment,
@@ -153,6 +180,9 @@ pub fn execute(job: &Job) -> u8 {
     }
     if let Err(err) = containment.finish() {
         output::error(format!("{say}ending the command's tree failed: {err}"));
+    }
+    if let Some(file) = &pidfile {
+        file.remove();
     }
     let state = match process
         .wait()

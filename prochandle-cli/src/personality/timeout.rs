@@ -92,6 +92,7 @@ fn plan(args: &[OsString]) -> Result<Option<Job>, Option<String>> {
         time: false,
         control: Default::default(),
         voice: Voice::Timeout,
+        pidfile: None,
     };
     let mut operands = Vec::new();
     // In order, as GNU reads them: a bad value stops the reading there.
