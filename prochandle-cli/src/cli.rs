@@ -74,6 +74,11 @@ pub enum Command {
         after_help = run_help()
     )]
     Run(RunArgs),
+    /// PID 1 for containers (as tini): runs CMD, passes signals on to it,
+    /// reaps every orphan, and exits with CMD's status once what is left
+    /// of the tree is ended; outside PID 1, as the tree's subreaper.
+    #[command(after_help = init_help())]
+    Init(InitArgs),
     /// The live descendants of TARGET, as an indented tree: PID, identity,
     /// command line.
     #[command(after_help = target_help())]
@@ -145,6 +150,19 @@ own death); on macOS and FreeBSD a process group, which setsid escapes. The time
 signal and every forwarded signal reach every member, and when CMD ends (or is killed)
 whatever is left of the tree is killed. --child-only signals CMD alone and leaves the
 rest. Windows has no signals: there the timeout ends the tree (--signal KILL only).";
+
+const INIT_NOTES: &str = "\
+As PID 1 of a PID namespace (a container; unshare --pid --fork) every orphan is re-parented to \
+init and reaped; anywhere else init makes itself the child subreaper (tini -s), so the orphans \
+of CMD's tree come to it. TERM, INT, HUP, QUIT, USR1, USR2, ALRM and WINCH sent to init are \
+passed on to CMD (or with -g its process group): init receives them although the kernel \
+protects PID 1 from their default actions. When CMD ends, what is left gets TERM, --grace, then \
+KILL, and is reaped; init exits with CMD's status, 128+N if signal N killed it. Linux only.";
+
+/// `init`'s notes, then the exit codes.
+fn init_help() -> String {
+    format!("{INIT_NOTES}\n\n{}", exit_codes::HELP)
+}
 
 /// `run`'s forms, then the exit codes.
 fn run_help() -> String {
@@ -369,6 +387,37 @@ pub struct NsenterArgs {
     /// Every namespace (joining our own user namespace is skipped).
     #[arg(long)]
     pub all: bool,
+    /// The command to run, after `--`.
+    #[arg(last = true, required = true, value_name = "CMD")]
+    pub command: Vec<std::ffi::OsString>,
+}
+
+/// `init`'s command line: tini's options where they fit.
+#[derive(Args, Debug)]
+pub struct InitArgs {
+    /// Pass signals on to CMD's whole process group (CMD gets a group of
+    /// its own), not CMD alone (tini -g).
+    #[arg(short = 'g', long)]
+    pub group: bool,
+    /// Accepted for tini's -s: init is the subreaper whenever it is not
+    /// PID 1.
+    #[arg(short = 's', long)]
+    pub subreaper: bool,
+    /// Exit 0 when CMD exits with CODE (tini -e); may be repeated.
+    #[arg(short = 'e', long = "remap-exit", value_name = "CODE")]
+    pub remap_exit: Vec<u8>,
+    /// Send KILL to CMD DUR after the first signal passed on to it (for a
+    /// CMD that ignores TERM); 0 disables it.
+    #[arg(short = 'k', long, value_name = "DUR", value_parser = parse_duration)]
+    pub kill_after: Option<Duration>,
+    /// When CMD has ended, how long what is left of its tree has between
+    /// TERM and KILL.
+    #[arg(long, value_name = "DUR", default_value = "2s", value_parser = parse_duration)]
+    pub grace: Duration,
+    /// Say on stderr each signal passed on, orphans reaped, and what is
+    /// ended after CMD.
+    #[arg(short, long)]
+    pub verbose: bool,
     /// The command to run, after `--`.
     #[arg(last = true, required = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,

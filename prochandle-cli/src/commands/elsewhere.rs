@@ -37,3 +37,5 @@ pub const PROC: &str = "/proc to find processes by name or parent";
 pub const GETFD: &str = "pidfd_getfd(2), a Linux call";
 /// Why `nsenter` is.
 pub const NAMESPACES: &str = "Linux namespaces";
+/// Why `init` is.
+pub const INIT: &str = "PID namespaces and PR_SET_CHILD_SUBREAPER";

@@ -19,6 +19,8 @@ mod elsewhere;
 #[cfg(target_os = "linux")]
 mod getfd;
 mod info;
+#[cfg(target_os = "linux")]
+mod init;
 mod kill;
 #[cfg(target_os = "linux")]
 mod list;
@@ -46,7 +48,7 @@ use std::path::PathBuf;
 
 use crate::cli::{Command, RunArgs};
 #[cfg(target_os = "linux")]
-use crate::cli::{GetfdArgs, NsenterArgs};
+use crate::cli::{GetfdArgs, InitArgs, NsenterArgs};
 use crate::target::Target;
 
 /// A command, checked and ready to run: one variant per subcommand, so
@@ -75,6 +77,8 @@ pub enum Plan {
     #[cfg(target_os = "linux")]
     Nsenter(NsenterArgs),
     Run(RunArgs),
+    #[cfg(target_os = "linux")]
+    Init(InitArgs),
     #[cfg(target_os = "linux")]
     Tree {
         json: bool,
@@ -112,12 +116,16 @@ pub fn plan(command: Command) -> Result<Plan, String> {
         Command::Nsenter(args) => Plan::Nsenter(args),
         Command::Run(args) => Plan::Run(args),
         #[cfg(target_os = "linux")]
+        Command::Init(args) => Plan::Init(args),
+        #[cfg(target_os = "linux")]
         Command::Tree { json, target } => Plan::Tree { json, target },
         Command::Completions { shell } => Plan::Completions { shell },
         Command::Manpages { dir } => Plan::Manpages { dir },
         Command::InstallLinks { dir, force } => Plan::InstallLinks { dir, force },
         #[cfg(not(target_os = "linux"))]
         Command::List(_) => Plan::Unsupported(elsewhere::needs("list", elsewhere::PROC)),
+        #[cfg(not(target_os = "linux"))]
+        Command::Init(_) => Plan::Unsupported(elsewhere::needs("init", elsewhere::INIT)),
         #[cfg(not(target_os = "linux"))]
         Command::Tree { .. } => Plan::Unsupported(elsewhere::needs("tree", elsewhere::PROC)),
         #[cfg(not(target_os = "linux"))]
@@ -148,6 +156,8 @@ pub fn execute(plan: Plan) -> u8 {
         #[cfg(target_os = "linux")]
         Plan::Nsenter(args) => nsenter::run(args),
         Plan::Run(args) => run::run(args),
+        #[cfg(target_os = "linux")]
+        Plan::Init(args) => init::run(args),
         #[cfg(target_os = "linux")]
         Plan::Tree { json, target } => tree::run(json, &target),
         Plan::Completions { shell } => completions::run(shell),

@@ -468,6 +468,54 @@ pub fn reset_ignored_sigchld() -> std::io::Result<bool> {
     imp::inherited::reset_ignored_sigchld()
 }
 
+/// Makes this process the child subreaper (`PR_SET_CHILD_SUBREAPER`,
+/// Linux 3.4; no privilege needed): from now on an orphaned descendant is
+/// re-parented to this process instead of to init, and it is this
+/// process's job to reap it (see [`reap_exited_children`]). The flag is
+/// process-wide and kept until exit; it is what `tini -s` sets.
+///
+/// ```no_run
+/// prochandle::linux::become_subreaper()?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn become_subreaper() -> std::io::Result<()> {
+    imp::subreaper::enable()
+}
+
+/// Reaps every exited child of this process except `keep`, and returns
+/// how many: the orphans an init or a subreaper inherits. `keep`, the
+/// child whose status its owner will collect, is never reaped here (it is
+/// looked at without being reaped, `WNOWAIT`); while it is an unreaped
+/// zombie, children that exited after it may wait for the next call after
+/// it is reaped.
+///
+/// Only for a process that holds no other child it means to wait for
+/// itself (an init): any other exited child is reaped and its status lost.
+///
+/// ```
+/// use prochandle::Process;
+///
+/// let kept = Process::spawn(&mut std::process::Command::new("true"))?;
+/// while !kept.has_exited()? {
+///     std::thread::sleep(std::time::Duration::from_millis(10));
+/// }
+/// // The kept child is left for its owner, whose status it still has.
+/// assert_eq!(prochandle::linux::reap_exited_children(Some(&kept))?, 0);
+/// assert!(kept.wait()?.success());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub fn reap_exited_children(keep: Option<&Process>) -> std::io::Result<usize> {
+    let mut reaped = 0;
+    while let Some(pid) = imp::orphans::exited_child()? {
+        if keep.is_some_and(|keep| keep.pid() == pid) {
+            break;
+        }
+        imp::orphans::reap(pid)?;
+        reaped += 1;
+    }
+    Ok(reaped)
+}
+
 impl CommandExt for Command {
     fn keep_sigpipe_ignored(&mut self) -> &mut Command {
         imp::inherited::keep_ignored(self);

@@ -14,6 +14,7 @@ pub(crate) mod info;
 pub(crate) mod inherited;
 pub(crate) mod keeper_os;
 pub(crate) mod namespaces;
+pub(crate) mod orphans;
 pub(crate) mod pass_fd;
 pub(crate) mod peer;
 pub(crate) mod poller;
