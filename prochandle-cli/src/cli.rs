@@ -485,6 +485,12 @@ pub struct RunArgs {
     /// `prochandle kill @FILE`.
     #[arg(long, value_name = "FILE")]
     pub pidfile: Option<std::path::PathBuf>,
+    /// What to do with members of CMD's tree left when CMD exits: kill
+    /// them (the default), report them on stderr then kill them, fail (as
+    /// report; exit 122 if CMD succeeded), or wait for the whole tree, the
+    /// timeout covering all of it.
+    #[arg(long, value_name = "MODE", value_enum, default_value_t = Leaks::Kill)]
+    pub leaks: Leaks,
     /// DURATION (unless --timeout is given), then CMD and its arguments.
     #[arg(
         value_name = "DURATION CMD",
@@ -495,6 +501,19 @@ pub struct RunArgs {
     /// CMD and its arguments, after `--`.
     #[arg(last = true, value_name = "CMD")]
     pub command: Vec<std::ffi::OsString>,
+}
+
+/// `run --leaks`: what becomes of the tree's members left when CMD exits.
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Leaks {
+    /// Kill them silently.
+    Kill,
+    /// Name each on stderr, then kill them.
+    Report,
+    /// As report; exit 122 if CMD itself succeeded.
+    Fail,
+    /// Wait for the whole tree to end.
+    Wait,
 }
 
 /// What `run` was asked to do, once the operands are taken apart.

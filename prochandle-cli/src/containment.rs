@@ -200,6 +200,20 @@ impl Containment {
         }
     }
 
+    /// The members still alive besides CMD (none when CMD alone is held);
+    /// called before CMD is reaped.
+    pub fn leftovers(&self, process: &Process) -> Vec<Process> {
+        let Containment::Tree(scope) = self else {
+            return Vec::new();
+        };
+        let members = scope.members().unwrap_or_default();
+        members
+            .into_iter()
+            .filter(|member| member.pid() != process.pid())
+            .filter(|member| !member.has_exited().unwrap_or(true))
+            .collect()
+    }
+
     /// After CMD exited, before it is reaped: kills whatever is left (the
     /// keeper has done so before it exits).
     pub fn finish(&self) -> prochandle::Result<()> {

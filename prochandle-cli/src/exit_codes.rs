@@ -12,6 +12,9 @@ pub const SUCCESS: u8 = 0;
 pub const FAILURE: u8 = 1;
 /// Bad command line: unknown option, bad target, signal name or duration.
 pub const USAGE: u8 = 2;
+/// `run --leaks=fail`: CMD succeeded but left processes behind. Below
+/// timeout(1)'s 124-127 and clear of xargs's 123.
+pub const LEAKED: u8 = 122;
 /// `--timeout` ran out (as `timeout(1)`).
 pub const TIMEOUT: u8 = 124;
 /// `run`, `getfd`, `nsenter`: prochandle failed before CMD could run.
@@ -36,6 +39,7 @@ Exit status:
        permission denied, not supported by this kernel;
        --match and list: nothing matched (as pkill, pgrep, pidwait)
   2    usage error: bad option, target, signal name or duration
+  122  run --leaks=fail: CMD succeeded but left processes behind
   124  --timeout ran out (wait, kill, run), as timeout(1)
   125  run/getfd/nsenter: prochandle failed before CMD ran
   126  CMD found but not executable; 127  CMD not found

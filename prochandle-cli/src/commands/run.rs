@@ -20,9 +20,10 @@ use prochandle::{Process, ProcessState, ScopeCommand, Signal};
 use super::{run_stats, spawn};
 use super::spawn;
 
+mod leaks;
 mod pidfile;
 
-use crate::cli::RunArgs;
+use crate::cli::{Leaks, RunArgs};
 use crate::containment::Containment;
 use crate::exit_codes;
 use crate::output::{self, Exit};
@@ -50,6 +51,8 @@ pub struct Job {
     pub voice: Voice,
     /// `--pidfile`: where CMD's identity is written while it runs.
     pub pidfile: Option<std::path::PathBuf>,
+    /// `--leaks`: what becomes of the tree left when CMD exits.
+    pub leaks: Leaks,
 }
 
 /// Whose words `run` speaks: its own, or timeout(1)'s (which scripts
@@ -93,6 +96,7 @@ pub fn run(args: RunArgs) -> u8 {
         control: args.control.clone(),
         voice: Voice::Native,
         pidfile: args.pidfile,
+        leaks: args.leaks,
     })
 }
 
@@ -171,6 +175,14 @@ pub fn execute(job: &Job) -> u8 {
         voice: job.voice,
     };
     let watched = watch.until_exit();
+    let leaked = match watched {
+        Ok(()) => leaks::after_exit(job.leaks, &mut watch),
+        Err(_) => Ok(0),
+    };
+    let (watched, leaked) = match leaked {
+        Ok(count) => (watched, count),
+        Err(err) => (Err(err), 0),
+    };
     let timed_out = watch.timed_out;
     // CMD has exited (or could not be watched) and is not reaped yet, so
     // its group ID is still its own: end the rest of the tree, then reap.
@@ -204,6 +216,11 @@ pub fn execute(job: &Job) -> u8 {
         run_stats::print(&containment, started.elapsed(), job.control.json);
     }
     exit_status(&state, timed_out, job.preserve_status)
+    leaks::status(
+        job.leaks,
+        leaked,
+        exit_status(&state, timed_out, job.preserve_status),
+    )
 }
 
 /// Starts CMD held as `containment` says, with the signal state from

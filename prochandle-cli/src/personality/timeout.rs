@@ -93,6 +93,7 @@ fn plan(args: &[OsString]) -> Result<Option<Job>, Option<String>> {
         control: Default::default(),
         voice: Voice::Timeout,
         pidfile: None,
+        leaks: crate::cli::Leaks::Kill,
     };
     let mut operands = Vec::new();
     // In order, as GNU reads them: a bad value stops the reading there.
