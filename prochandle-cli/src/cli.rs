@@ -491,6 +491,18 @@ pub struct RunArgs {
     /// timeout covering all of it.
     #[arg(long, value_name = "MODE", value_enum, default_value_t = Leaks::Kill)]
     pub leaks: Leaks,
+    /// At the timeout, before any signal, describe every member of CMD's
+    /// tree on stderr: identity, parent, state, wchan, system call, age,
+    /// CPU time, resident memory, command line, as an indented tree.
+    #[arg(long)]
+    pub report: bool,
+    /// Write the --report snapshot to FILE instead of stderr (implies
+    /// --report).
+    #[arg(long, value_name = "FILE")]
+    pub report_file: Option<std::path::PathBuf>,
+    /// The --report snapshot as JSON: one object per member, one per line.
+    #[arg(long)]
+    pub json: bool,
     /// DURATION (unless --timeout is given), then CMD and its arguments.
     #[arg(
         value_name = "DURATION CMD",

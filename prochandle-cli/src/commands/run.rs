@@ -22,6 +22,7 @@ use super::spawn;
 
 mod leaks;
 mod pidfile;
+mod report;
 
 use crate::cli::{Leaks, RunArgs};
 use crate::containment::Containment;
@@ -53,6 +54,8 @@ pub struct Job {
     pub pidfile: Option<std::path::PathBuf>,
     /// `--leaks`: what becomes of the tree left when CMD exits.
     pub leaks: Leaks,
+    /// `--report`: where the snapshot at the timeout goes.
+    pub report: Option<report::ReportPlan>,
 }
 
 /// Whose words `run` speaks: its own, or timeout(1)'s (which scripts
@@ -81,6 +84,10 @@ pub fn run(args: RunArgs) -> u8 {
             return exit_codes::USAGE;
         }
     };
+    if args.json && !args.report && args.report_file.is_none() {
+        output::error("run: --json is the form of --report's snapshot: give --report too");
+        return exit_codes::USAGE;
+    }
     execute(&Job {
         command: plan.command,
         timeout: plan.timeout,
@@ -97,6 +104,10 @@ pub fn run(args: RunArgs) -> u8 {
         voice: Voice::Native,
         pidfile: args.pidfile,
         leaks: args.leaks,
+        report: (args.report || args.report_file.is_some()).then_some(report::ReportPlan {
+            file: args.report_file,
+            json: args.json,
+        }),
     })
 }
 
@@ -173,6 +184,7 @@ pub fn execute(job: &Job) -> u8 {
         timed_out: false,
         verbose: job.verbose,
         voice: job.voice,
+        report: job.report.as_ref(),
     };
     let watched = watch.until_exit();
     let leaked = match watched {
@@ -374,6 +386,8 @@ struct Watch<'a> {
     timed_out: bool,
     verbose: bool,
     voice: Voice,
+    /// `--report`: described once, at the first alarm.
+    report: Option<&'a report::ReportPlan>,
 }
 
 impl Watch<'_> {
@@ -397,6 +411,9 @@ impl Watch<'_> {
     fn on_signal(&mut self, received: Signal) -> prochandle::Result<()> {
         let mut signal = received;
         if received == Signal::ALRM {
+            if let Some(plan) = self.report.take() {
+                report::snapshot(plan, self.process, self.containment);
+            }
             self.timed_out = true;
             signal = self.term_signal;
         }

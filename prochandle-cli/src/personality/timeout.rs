@@ -94,6 +94,7 @@ fn plan(args: &[OsString]) -> Result<Option<Job>, Option<String>> {
         voice: Voice::Timeout,
         pidfile: None,
         leaks: crate::cli::Leaks::Kill,
+        report: None,
     };
     let mut operands = Vec::new();
     // In order, as GNU reads them: a bad value stops the reading there.

@@ -1,0 +1,239 @@
+//! One member of the tree, read from `/proc` while it is pinned: each
+//! value read by PID is kept only if the handle shows the process alive
+//! afterwards (a PID is not reused while its process is unreaped).
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use prochandle::linux::ProcessExt as _;
+use prochandle::Process;
+use serde_json::json;
+
+use crate::target::Target;
+
+/// What the report says of one member.
+pub struct Member {
+    pid: u32,
+    ppid: Option<u32>,
+    identity: String,
+    state: Option<char>,
+    wchan: Option<String>,
+    syscall: Option<String>,
+    age: Option<Duration>,
+    cpu: Option<Duration>,
+    rss_kib: Option<u64>,
+    command: String,
+}
+
+pub fn member(process: &Process) -> Member {
+    let pid = process.pid();
+    let info = process.info().ok();
+    let read = |name: &str| std::fs::read_to_string(format!("/proc/{pid}/{name}")).ok();
+    let stat = read("stat");
+    let status = read("status");
+    let mut member = Member {
+        pid,
+        ppid: info.as_ref().and_then(|i| i.ppid),
+        identity: Target::of_process(process).to_string(),
+        state: info.as_ref().and_then(|i| i.state),
+        wchan: read("wchan").filter(|w| !w.is_empty() && w != "0"),
+        syscall: read("syscall").map(|s| syscall_of(s.trim())),
+        age: info
+            .as_ref()
+            .and_then(|i| i.start_time)
+            .zip(uptime())
+            .and_then(|(start, now)| now.checked_sub(start)),
+        cpu: stat.as_deref().and_then(cpu_time),
+        rss_kib: status.as_deref().and_then(rss_kib),
+        command: info
+            .and_then(|i| i.cmdline)
+            .map(|words| {
+                let words: Vec<_> = words.iter().map(|w| w.to_string_lossy()).collect();
+                words.join(" ")
+            })
+            .unwrap_or_default(),
+    };
+    // Read by PID: kept only if the pinned process still owns it.
+    if process.has_exited().unwrap_or(true) {
+        member.wchan = None;
+        member.syscall = None;
+        member.cpu = None;
+        member.rss_kib = None;
+    }
+    member
+}
+
+/// `/proc/PID/syscall`: `running`, or the number and its arguments.
+fn syscall_of(text: &str) -> String {
+    match text.split_whitespace().next() {
+        Some("-1") => "none (not in a system call)".to_owned(),
+        Some(first) if first.bytes().all(|b| b.is_ascii_digit()) => {
+            match first.parse().ok().and_then(syscall_name) {
+                Some(name) => format!("{name}(#{first})"),
+                None => format!("#{first}"),
+            }
+        }
+        Some(word) => word.to_owned(),
+        None => "?".to_owned(),
+    }
+}
+
+/// The system calls a hung process is usually blocked in, by number
+/// (the kernel's tables for this architecture); `None` for the rest.
+fn syscall_name(number: u32) -> Option<&'static str> {
+    #[cfg(target_arch = "x86_64")]
+    const NAMES: &[(u32, &str)] = &[
+        (0, "read"),
+        (1, "write"),
+        (7, "poll"),
+        (23, "select"),
+        (34, "pause"),
+        (35, "nanosleep"),
+        (43, "accept"),
+        (45, "recvfrom"),
+        (47, "recvmsg"),
+        (61, "wait4"),
+        (73, "flock"),
+        (130, "rt_sigsuspend"),
+        (202, "futex"),
+        (230, "clock_nanosleep"),
+        (232, "epoll_wait"),
+        (247, "waitid"),
+        (270, "pselect6"),
+        (271, "ppoll"),
+        (281, "epoll_pwait"),
+        (288, "accept4"),
+    ];
+    #[cfg(target_arch = "aarch64")]
+    const NAMES: &[(u32, &str)] = &[
+        (22, "epoll_pwait"),
+        (32, "flock"),
+        (63, "read"),
+        (64, "write"),
+        (72, "pselect6"),
+        (73, "ppoll"),
+        (95, "waitid"),
+        (98, "futex"),
+        (101, "nanosleep"),
+        (115, "clock_nanosleep"),
+        (133, "rt_sigsuspend"),
+        (202, "accept"),
+        (207, "recvfrom"),
+        (212, "recvmsg"),
+        (242, "accept4"),
+        (260, "wait4"),
+    ];
+    #[cfg(not(any(target_arch = "x86_64", target_arch = "aarch64")))]
+    const NAMES: &[(u32, &str)] = &[];
+    NAMES
+        .iter()
+        .find(|(n, _)| *n == number)
+        .map(|&(_, name)| name)
+}
+
+/// User plus system time from `/proc/PID/stat`, in clock ticks (`/proc`
+/// counts in USER_HZ, 100 on every Linux ABI).
+fn cpu_time(stat: &str) -> Option<Duration> {
+    let fields: Vec<&str> = stat[stat.rfind(')')? + 2..].split(' ').collect();
+    let ticks = fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?;
+    Some(Duration::from_millis(ticks * 10))
+}
+
+fn rss_kib(status: &str) -> Option<u64> {
+    let line = status.lines().find_map(|l| l.strip_prefix("VmRSS:"))?;
+    line.split_whitespace().next()?.parse().ok()
+}
+
+fn uptime() -> Option<Duration> {
+    let text = std::fs::read_to_string("/proc/uptime").ok()?;
+    Duration::try_from_secs_f64(text.split_whitespace().next()?.parse().ok()?).ok()
+}
+
+fn state_word(state: Option<char>) -> &'static str {
+    match state {
+        Some('R') => "running",
+        Some('S') => "sleeping",
+        Some('D') => "uninterruptible",
+        Some('T') | Some('t') => "stopped",
+        Some('Z') => "zombie",
+        Some('I') => "idle",
+        _ => "unknown",
+    }
+}
+
+/// The members as an indented tree (roots: those whose parent is not a
+/// member, such as a `setsid` daemon re-parented away), or JSON lines.
+pub fn render(members: &[Member], json: bool) -> Vec<String> {
+    let pids: Vec<u32> = members.iter().map(|m| m.pid).collect();
+    let mut children: BTreeMap<Option<u32>, Vec<usize>> = BTreeMap::new();
+    for (index, member) in members.iter().enumerate() {
+        let parent = member.ppid.filter(|p| pids.contains(p));
+        children.entry(parent).or_default().push(index);
+    }
+    let mut lines = Vec::new();
+    let mut stack: Vec<(usize, usize)> = children
+        .get(&None)
+        .map(|roots| roots.iter().rev().map(|&i| (i, 0)).collect())
+        .unwrap_or_default();
+    while let Some((index, depth)) = stack.pop() {
+        let member = &members[index];
+        lines.push(line(member, depth, json));
+        if let Some(kids) = children.get(&Some(member.pid)) {
+            stack.extend(kids.iter().rev().map(|&i| (i, depth + 1)));
+        }
+    }
+    lines
+}
+
+fn line(m: &Member, depth: usize, json: bool) -> String {
+    if json {
+        return json!({
+            "pid": m.pid,
+            "ppid": m.ppid,
+            "depth": depth,
+            "identity": m.identity,
+            "state": state_word(m.state),
+            "wchan": m.wchan,
+            "syscall": m.syscall,
+            "age_seconds": m.age.map(|d| d.as_secs_f64()),
+            "cpu_seconds": m.cpu.map(|d| d.as_secs_f64()),
+            "rss_kib": m.rss_kib,
+            "command": m.command,
+        })
+        .to_string();
+    }
+    let indent = 2 + 2 * depth;
+    let secs =
+        |d: Option<Duration>| d.map_or("?".to_owned(), |d| format!("{:.2}s", d.as_secs_f64()));
+    format!(
+        "{:indent$}{} {} {} wchan={} syscall={} age={} cpu={} rss={} {}",
+        "",
+        m.pid,
+        m.identity,
+        state_word(m.state),
+        m.wchan.as_deref().unwrap_or("?"),
+        m.syscall.as_deref().unwrap_or("?"),
+        secs(m.age),
+        secs(m.cpu),
+        m.rss_kib.map_or("?".to_owned(), |k| format!("{k}KiB")),
+        m.command,
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn proc_fields() {
+        assert_eq!(syscall_of("running"), "running");
+        assert_eq!(syscall_of("99999 0x1 0x2"), "#99999");
+        #[cfg(target_arch = "x86_64")]
+        assert_eq!(syscall_of("61 0x1 0x2"), "wait4(#61)");
+        assert_eq!(syscall_of("-1 0x7ff 0x1"), "none (not in a system call)");
+        let stat = "5 (a b) S 1 5 5 0 -1 0 0 0 0 0 150 50 0 0 20 0 1 0 100 0 0";
+        assert_eq!(cpu_time(stat), Some(Duration::from_secs(2)));
+        assert_eq!(rss_kib("Name: x\nVmRSS:\t  1234 kB\n"), Some(1234));
+        assert_eq!(state_word(Some('D')), "uninterruptible");
+    }
+}
