@@ -56,15 +56,26 @@ impl Containment {
     /// (`SIGKILL`) before it could end it: the cgroup's guardian, or
     /// without a cgroup the keeper.
     ///
+    /// `in_run`: the tree must be held by `run` itself (no keeper), for
+    /// what needs to see CMD and its members (`--pidfile`, `--report`,
+    /// `--leaks`); without a cgroup the guardian then reaches only CMD's
+    /// process group.
+    ///
     /// Should prochandle die without a chance to clean up, CMD gets
     /// `death_signal` (Linux: `PR_SET_PDEATHSIG`; `KILL` for `run`, the
     /// timeout signal for the `timeout` personality, as GNU's arms it).
-    pub fn tree(guardian: bool, death_signal: Signal) -> prochandle::Result<Containment> {
+    pub fn tree(
+        guardian: bool,
+        death_signal: Signal,
+        in_run: bool,
+    ) -> prochandle::Result<Containment> {
+        #[cfg(not(target_os = "linux"))]
+        let _ = in_run;
         let options = ScopeOptions::new()
             .guardian(guardian)
             .death_signal(Some(death_signal));
         #[cfg(target_os = "linux")]
-        if guardian {
+        if guardian && !in_run {
             // Without a cgroup (a process group was all that was left), the
             // keeper; nothing is spawned into the probe.
             let scope = options.create()?;

@@ -298,7 +298,10 @@ fn containment_for(job: &Job) -> prochandle::Result<Containment> {
             Voice::Native => Signal::KILL,
             Voice::Timeout => job.signal,
         };
-        Containment::tree(job.guardian, death)?
+        // The keeper holds CMD and its tree out of run's sight: what must
+        // see them keeps them in run.
+        let in_run = job.pidfile.is_some() || job.report.is_some() || job.leaks != Leaks::Kill;
+        Containment::tree(job.guardian, death, in_run)?
     })
 }
 
