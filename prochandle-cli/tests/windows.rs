@@ -185,6 +185,7 @@ fn linux_only_commands_say_so_with_status_1() {
         &["tree", "4"],
         &["kill", "--match", "ping"],
         &["wait", "--match", "ping"],
+        &["init", "--", "cmd"],
     ] {
         let out = output(args);
         assert_eq!(code(&out), 1, "{args:?}");
@@ -294,4 +295,52 @@ fn manpages_are_written_here_too() {
     let page = std::fs::read_to_string(dir.join("prochandle-run.1")).unwrap();
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(page.contains(".TH"), "{page}");
+}
+
+#[test]
+fn run_report_lists_the_tree_at_the_timeout() {
+    play_parent_if_asked();
+    let file = pid_file("report");
+    let test = "run_report_lists_the_tree_at_the_timeout";
+    let run = run_with_tree(&["run", "--report", "--timeout", "3s"], test, &file)
+        .spawn()
+        .unwrap();
+    let grandchild = grandchild(&file);
+    let out = run.wait_with_output().unwrap();
+    let _ = grandchild.kill();
+    assert_eq!(code(&out), 124);
+    let message = text(&out.stderr);
+    assert!(
+        message.contains("timed out; the command's tree"),
+        "{message}"
+    );
+    let listed = format!("  {} ", grandchild.pid());
+    assert!(message.contains(&listed), "{message}");
+    let _ = std::fs::remove_file(&file);
+}
+
+#[test]
+fn run_pidfile_names_cmd_and_kill_reaches_it() {
+    let file = pid_file("pidfile-run");
+    let sleeping = sleeper(600);
+    let mut run = prochandle()
+        .args(["run", "--pidfile"])
+        .arg(&file)
+        .arg("--")
+        .arg(sleeping.get_program())
+        .args(sleeping.get_args())
+        .stdin(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid: u32 = within(PATIENCE, || {
+        std::fs::read_to_string(&file).ok()?.trim().parse().ok()
+    })
+    .expect("the pidfile");
+    let target = format!("@{}", file.display());
+    let out = output(&["kill", &target]);
+    assert_eq!(code(&out), 0, "{}", text(&out.stderr));
+    let status = run.wait().unwrap();
+    assert_ne!(status.code(), Some(0));
+    assert!(!file.exists(), "the pidfile outlived CMD");
+    assert!(Process::open(pid).map_or(true, |p| p.has_exited().unwrap_or(true)));
 }
