@@ -408,11 +408,11 @@ pub struct InitArgs {
     pub remap_exit: Vec<u8>,
     /// Send KILL to CMD DUR after the first signal passed on to it (for a
     /// CMD that ignores TERM); 0 disables it.
-    #[arg(short = 'k', long, value_name = "DUR", value_parser = parse_duration)]
+    #[arg(short = 'k', long, value_name = "DUR", value_parser = duration::parse)]
     pub kill_after: Option<Duration>,
     /// When CMD has ended, how long what is left of its tree has between
     /// TERM and KILL.
-    #[arg(long, value_name = "DUR", default_value = "2s", value_parser = parse_duration)]
+    #[arg(long, value_name = "DUR", default_value = "2s", value_parser = duration::parse)]
     pub grace: Duration,
     /// Say on stderr each signal passed on, orphans reaped, and what is
     /// ended after CMD.
@@ -500,9 +500,6 @@ pub struct RunArgs {
     /// --report).
     #[arg(long, value_name = "FILE")]
     pub report_file: Option<std::path::PathBuf>,
-    /// The --report snapshot as JSON: one object per member, one per line.
-    #[arg(long)]
-    pub json: bool,
     /// DURATION (unless --timeout is given), then CMD and its arguments.
     #[arg(
         value_name = "DURATION CMD",

@@ -14,8 +14,9 @@ pub struct TreeControlArgs {
     /// (like /usr/bin/time for the tree; --time is CMD alone).
     #[arg(long, conflicts_with_all = ["child_only", "foreground"])]
     pub stats: bool,
-    /// Print --stats as one JSON object (on stderr: stdout is CMD's).
-    #[arg(long, requires = "stats")]
+    /// Print --stats as one JSON object (on stderr: stdout is CMD's); also
+    /// the form of --report's snapshot (one object per member).
+    #[arg(long)]
     pub json: bool,
     /// Limit the tree's memory (bytes, or with a K, M, G or T suffix, powers
     /// of 1024). Refused (125, naming the missing controller) before CMD

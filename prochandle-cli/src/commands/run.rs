@@ -18,7 +18,6 @@ use prochandle::relay::{Event, Relay};
 use prochandle::{Process, ProcessState, ScopeCommand, Signal};
 
 use super::{run_stats, spawn};
-use super::spawn;
 
 mod leaks;
 mod pidfile;
@@ -84,8 +83,8 @@ pub fn run(args: RunArgs) -> u8 {
             return exit_codes::USAGE;
         }
     };
-    if args.json && !args.report && args.report_file.is_none() {
-        output::error("run: --json is the form of --report's snapshot: give --report too");
+    if args.control.json && !args.control.stats && !args.report && args.report_file.is_none() {
+        output::error("run: --json is the form of --stats and --report: give one of them");
         return exit_codes::USAGE;
     }
     execute(&Job {
@@ -106,7 +105,7 @@ pub fn run(args: RunArgs) -> u8 {
         leaks: args.leaks,
         report: (args.report || args.report_file.is_some()).then_some(report::ReportPlan {
             file: args.report_file,
-            json: args.json,
+            json: args.control.json,
         }),
     })
 }
@@ -227,7 +226,6 @@ pub fn execute(job: &Job) -> u8 {
     if job.control.stats {
         run_stats::print(&containment, started.elapsed(), job.control.json);
     }
-    exit_status(&state, timed_out, job.preserve_status)
     leaks::status(
         job.leaks,
         leaked,
