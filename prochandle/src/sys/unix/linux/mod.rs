@@ -38,14 +38,13 @@ mod verdict;
 
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
-use std::sync::OnceLock;
 use std::time::Instant;
 
 use rustix::event::{poll, PollFd, PollFlags};
 
 use super::backend::{self, Backend, Stat, WaitTarget, Waited};
 use super::errno::Call;
-use crate::capabilities::{Capabilities, Feature, PinMode};
+use crate::capabilities::{Capabilities, Feature};
 use crate::error::{Error, ErrorKind, Result};
 use crate::state::{Coredump, ExitStatus};
 use crate::sys::timeout;
@@ -68,19 +67,6 @@ impl Backend for Linux {
 
     fn probe() -> Capabilities {
         probe::probe()
-    }
-
-    /// Handles where the three calls they rest on work (checked once,
-    /// alone); otherwise the full probe decides between the other tiers.
-    fn pin_mode() -> PinMode {
-        static MODE: OnceLock<PinMode> = OnceLock::new();
-        *MODE.get_or_init(|| {
-            if probe::handles_work() {
-                PinMode::Handle
-            } else {
-                Self::capabilities().pin_mode()
-            }
-        })
     }
 
     fn open_handle(pid: i32) -> io::Result<OwnedFd> {

@@ -75,31 +75,6 @@ pub(crate) fn probe() -> Capabilities {
     Capabilities::new(entries, platform, forced.is_some())
 }
 
-/// The calls a handle rests on (`pidfd_open`, `pidfd_send_signal`,
-/// `waitid(P_PIDFD)`), checked as [`probe`] checks them and nothing else;
-/// `false` (also when handles are turned off or a foreign `SIGSYS` handler
-/// keeps us from probing) leaves the answer to the full probe.
-pub(crate) fn handles_work() -> bool {
-    if forced_pid().is_some() {
-        return false;
-    }
-    let guard = sigsys_guard::begin();
-    let works = match guard {
-        Guard::ForeignHandler => false,
-        _ => {
-            let opened =
-                sigsys_guard::call(&guard, || Ok(pidfd_open(getpid(), PidfdFlags::empty())?));
-            let mut found = vec![(Feature::PidfdOpen, availability(&opened, "pidfd_open"))];
-            if let Ok(pidfd) = &opened.result {
-                found.extend(probe_core(&guard, pidfd.as_fd()));
-            }
-            summary(&found).is_available()
-        }
-    };
-    sigsys_guard::end(guard);
-    works
-}
-
 fn probe_with(guard: &Guard) -> Vec<(Feature, Availability)> {
     let me = getpid();
     let opened = sigsys_guard::call(guard, || Ok(pidfd_open(me, PidfdFlags::empty())?));
