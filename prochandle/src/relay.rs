@@ -158,7 +158,10 @@ impl Relay {
     /// let relay = Relay::open(&[Signal::TERM])?;
     /// let mut command = ScopeCommand::new("true");
     /// relay.restore_in_scope_command(&mut command);
-    /// let child = Scope::new()?.spawn_command(&command)?;
+    /// // A scope kills what is left in it when it drops: keep it until
+    /// // the child is waited for.
+    /// let scope = Scope::new()?;
+    /// let child = scope.spawn_command(&command)?;
     /// assert!(child.wait()?.success());
     /// # }
     /// # Ok(()) }

@@ -2,7 +2,7 @@
 //! processes by name (`pkill`, `prochandle kill --match`) can only ever
 //! select what it started itself.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -28,7 +28,7 @@ impl NamedSleep {
         let dir = std::env::temp_dir().join(format!("prochandle-test-{name}"));
         std::fs::create_dir_all(&dir).expect("make a directory for the named sleep");
         let sleep = which("sleep").expect("sleep(1) on PATH");
-        std::fs::copy(sleep, dir.join(&name)).expect("copy sleep");
+        copy_executable(&sleep, &dir.join(&name)).expect("copy sleep");
         NamedSleep { name, dir }
     }
 
@@ -64,4 +64,29 @@ pub fn which(program: &str) -> Option<PathBuf> {
     std::env::split_paths(&path)
         .map(|dir| dir.join(program))
         .find(|candidate| candidate.is_file())
+}
+
+/// Copies the program `from` to `to` (mode 0755) in a child process, so
+/// that the copy is never open for writing in this one. A test binary runs
+/// its tests on several threads: a `fork` on one of them while another
+/// thread holds the new file open for writing passes that descriptor to
+/// the child until it `exec`s, and an `exec` of the copy in that window
+/// fails with `ETXTBSY`. `cp` holds the only writable descriptor and has
+/// closed it when it exits.
+pub fn copy_executable(from: &Path, to: &Path) -> std::io::Result<()> {
+    let status = Command::new("cp")
+        .arg("--")
+        .arg(from)
+        .arg(to)
+        .stdin(Stdio::null())
+        .status()?;
+    if !status.success() {
+        return Err(std::io::Error::other(format!(
+            "cp {} {}: {status}",
+            from.display(),
+            to.display()
+        )));
+    }
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(to, std::fs::Permissions::from_mode(0o755))
 }

@@ -36,8 +36,7 @@ impl ExeForOthers {
         let copied = (|| -> std::io::Result<()> {
             std::fs::create_dir(&dir)?;
             std::fs::set_permissions(&dir, PermissionsExt::from_mode(0o755))?;
-            std::fs::copy(&exe, &path)?;
-            std::fs::set_permissions(&path, PermissionsExt::from_mode(0o755))
+            crate::named::copy_executable(&exe, &path)
         })();
         copied.unwrap_or_else(|e| panic!("copy {} for another user: {e}", exe.display()));
         assert!(
