@@ -371,7 +371,6 @@ pub fn tiny_pause_program() -> std::path::PathBuf {
 fn tiny_program(name: &str, code: &[u8], fallback: &str) -> std::path::PathBuf {
     #[cfg(target_arch = "x86_64")]
     {
-        use std::os::unix::fs::PermissionsExt;
         let path = std::env::temp_dir().join(format!("ph-{name}-{}", std::process::id()));
         const BASE: u64 = 0x40_0000;
         const EHDR: u16 = 64;
@@ -397,8 +396,21 @@ fn tiny_program(name: &str, code: &[u8], fallback: &str) -> std::path::PathBuf {
             elf.extend_from_slice(&word.to_le_bytes());
         }
         elf.extend_from_slice(code);
-        std::fs::write(&path, &elf).expect("write the tiny program");
-        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+        // Written beside and copied into place by `cp`: a file this
+        // process has open for writing cannot be run while a fork on another
+        // test thread holds that descriptor (ETXTBSY), and rewriting a
+        // program another test is running fails the same way. So each
+        // program is made once, by a process of its own.
+        static MADE: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+        let mut made = MADE.lock().unwrap_or_else(|e| e.into_inner());
+        if !made.iter().any(|n| n == name) {
+            let source = path.with_extension("src");
+            std::fs::write(&source, &elf).expect("write the tiny program");
+            prochandle_test_support::named::copy_executable(&source, &path)
+                .expect("copy the tiny program into place");
+            let _ = std::fs::remove_file(&source);
+            made.push(name.to_owned());
+        }
         path
     }
     #[cfg(not(target_arch = "x86_64"))]
