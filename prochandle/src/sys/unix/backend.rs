@@ -120,7 +120,10 @@ pub(crate) trait Backend {
         pid: i32,
         deadline: Option<Instant>,
         exited_now: impl Fn() -> Result<bool>,
-    ) -> Result<bool>;
+    ) -> Result<bool> {
+        let _ = pid;
+        poll_until_exit(deadline, exited_now)
+    }
 }
 
 /// The handle type of an OS that has none: it cannot be constructed.

@@ -18,7 +18,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::Instant;
 
-use super::backend::{self, Backend, Stat, WaitTarget, Waited};
+use super::backend::{Backend, Stat, WaitTarget, Waited};
 use crate::capabilities::{Availability, Capabilities, Feature};
 use crate::error::{Error, Result};
 use crate::state::{Coredump, ExitStatus, ResourceUsage};
@@ -394,13 +394,5 @@ impl<T: Tier> Backend for Fake<T> {
                 Life::Running => slots = CHANGED.wait(slots).unwrap_or_else(|e| e.into_inner()),
             }
         }
-    }
-
-    fn sleep_until_exit_guarded(
-        _pid: i32,
-        deadline: Option<Instant>,
-        exited_now: impl Fn() -> Result<bool>,
-    ) -> Result<bool> {
-        backend::poll_until_exit(deadline, exited_now)
     }
 }

@@ -148,15 +148,6 @@ impl Backend for Linux {
         };
         syscalls::waitid(target, flags)
     }
-
-    /// Without a pidfd there is nothing to sleep on: poll the identity check.
-    fn sleep_until_exit_guarded(
-        _pid: i32,
-        deadline: Option<Instant>,
-        exited_now: impl Fn() -> Result<bool>,
-    ) -> Result<bool> {
-        backend::poll_until_exit(deadline, exited_now)
-    }
 }
 
 /// Opens a pidfd for `pid` (close-on-exec: pidfd_open always sets it).
