@@ -6,12 +6,12 @@
 //! The modules form layers, each importing only those below it: at the
 //! bottom `output` (messages and JSON, made from the library's error kinds
 //! and anything that is a `Subject`), `exit_codes`, `duration` and
-//! `containment` (what `run` holds besides CMD) and `tree_control` (`run`'s
-//! limits and statistics options), which import nothing
-//! of this crate; above them `target` (parsing and opening TARGETs; a
-//! `Target` is an `output::Subject`); `selection` (pgrep-style matching,
-//! Linux only, each candidate pinned and matched again; imports nothing of
-//! this crate); then `cli` (clap's view of the command line), `argv`
+//! `containment` (what `run` holds besides CMD), `tree_control` (`run`'s
+//! limits and statistics options) and `procs` (the one reader of `/proc`,
+//! Linux only: each candidate pinned and judged again), which import
+//! nothing of this crate; above them `target` (parsing and opening
+//! TARGETs; a `Target` is an `output::Subject`); `selection` (pgrep-style
+//! matching over `procs`, Linux only); then `cli` (clap's view of the command line), `argv`
 //! (kill(1)'s `-SIG` forms, rewritten before clap) and `quick_parse` (`run`
 //! and `--version` without building every subcommand); then `commands`, the
 //! subcommands over their shared helpers (`spawn`, `waiting`, `choose`,
@@ -40,6 +40,8 @@ mod exit_codes;
 mod no_panic;
 mod output;
 mod personality;
+#[cfg(target_os = "linux")]
+mod procs;
 mod quick_parse;
 #[cfg(target_os = "linux")]
 mod selection;

@@ -10,13 +10,13 @@
 //! returned is therefore a set of handles to processes that matched while
 //! pinned: whatever is done through them later cannot reach a newcomer.
 //!
-//! Above `output` and `target`, below the commands.
+//! The reading and pinning are `procs`' (shared with the personalities);
+//! this module adds the native command line's criteria. Above `output`,
+//! `target` and `procs`, below the commands.
 
-use std::fs;
-
-use prochandle::linux::ProcessExt;
-use prochandle::Process;
 use regex::{Regex, RegexBuilder};
+
+use crate::procs::{self, Pinned, Proc};
 
 /// How many of the matches to keep.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,17 +88,13 @@ impl Criteria {
         })
     }
 
-    /// Whether `facts` match (the pick is applied to the whole set later).
-    pub fn matches(&self, facts: &Facts) -> bool {
-        let text = if self.full && !facts.cmdline.is_empty() {
-            &facts.cmdline
-        } else {
-            &facts.comm
-        };
+    /// Whether `p` matches (the pick is applied to the whole set later).
+    pub fn matches(&self, p: &Proc) -> bool {
+        let text = if self.full { p.command_line() } else { &p.comm };
         self.pattern.as_ref().is_none_or(|re| re.is_match(text))
-            && (self.euids.is_empty() || self.euids.contains(&facts.euid))
-            && (self.ruids.is_empty() || self.ruids.contains(&facts.ruid))
-            && (self.parents.is_empty() || self.parents.contains(&facts.ppid))
+            && (self.euids.is_empty() || self.euids.contains(&p.euid))
+            && (self.ruids.is_empty() || self.ruids.contains(&p.ruid))
+            && (self.parents.is_empty() || self.parents.contains(&p.ppid))
     }
 }
 
@@ -132,104 +128,18 @@ fn lookup_user(name: &str) -> Option<u32> {
     prochandle::linux::user_id(name).ok().flatten()
 }
 
-/// What `/proc/<pid>` says about a process, for matching.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct Facts {
-    /// The name (`comm`, at most 15 bytes).
-    pub comm: String,
-    /// The command line, arguments joined by spaces (empty for kernel
-    /// threads and zombies).
-    pub cmdline: String,
-    pub euid: u32,
-    pub ruid: u32,
-    pub ppid: u32,
-    /// Start time in clock ticks since boot.
-    pub start: u64,
-}
-
-impl Facts {
-    /// Reads them; `None` if the process is gone or unreadable.
-    pub fn read(pid: u32) -> Option<Facts> {
-        let stat = fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-        let status = fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
-        let cmdline = fs::read(format!("/proc/{pid}/cmdline")).unwrap_or_default();
-        let mut facts = parse_stat(&stat)?;
-        let uids = status.lines().find_map(|l| l.strip_prefix("Uid:"))?;
-        let mut ids = uids.split_ascii_whitespace().map(str::parse::<u32>);
-        facts.ruid = ids.next()?.ok()?;
-        facts.euid = ids.next()?.ok()?;
-        facts.cmdline = join_cmdline(&cmdline);
-        Some(facts)
-    }
-}
-
-/// `comm`, `ppid` and `starttime` from `/proc/<pid>/stat`. The name sits
-/// in parentheses and may itself hold `)` or spaces: the fields after it
-/// are counted from the last `)`.
-fn parse_stat(stat: &str) -> Option<Facts> {
-    let open = stat.find('(')?;
-    let close = stat.rfind(')')?;
-    let comm = stat.get(open + 1..close)?.to_owned();
-    let rest: Vec<&str> = stat.get(close + 1..)?.split_ascii_whitespace().collect();
-    // rest[0] is field 3 (state): ppid is field 4, starttime field 22.
-    Some(Facts {
-        comm,
-        ppid: rest.get(1)?.parse().ok()?,
-        start: rest.get(19)?.parse().ok()?,
-        ..Facts::default()
-    })
-}
-
-fn join_cmdline(raw: &[u8]) -> String {
-    let trimmed = raw.strip_suffix(b"\0").unwrap_or(raw);
-    let spaced: Vec<u8> = trimmed
-        .iter()
-        .map(|&b| if b == 0 { b' ' } else { b })
-        .collect();
-    String::from_utf8_lossy(&spaced).into_owned()
-}
-
-/// A process that matched while pinned.
-pub struct Matched {
-    pub process: Process,
-    pub facts: Facts,
-}
-
-/// Every process on the system that matches, pinned, this process
-/// excluded (as pgrep excludes itself). A candidate that cannot be opened
-/// (gone, not ours to see) is left out, as pgrep leaves out what it cannot
-/// read.
-pub fn find(criteria: &Criteria) -> Vec<Matched> {
-    let me = std::process::id();
-    let mut found: Vec<Matched> = candidates()
-        .filter(|&pid| pid != me)
-        .filter(|&pid| Facts::read(pid).is_some_and(|f| criteria.matches(&f)))
-        .filter_map(|pid| pin(pid, criteria))
-        .collect();
-    found.sort_by_key(|m| (m.facts.start, m.process.pid()));
+/// Every process on the system that matches, pinned (see [`procs::pin`]),
+/// this process excluded (as pgrep excludes itself), oldest first. A
+/// candidate that cannot be opened (gone, not ours to see) is left out,
+/// as pgrep leaves out what it cannot read.
+pub fn find(criteria: &Criteria) -> Vec<Pinned> {
+    let mut found = procs::select(&[std::process::id()], |p| criteria.matches(p));
+    found.sort_by_key(|m| (m.proc.start, m.proc.pid));
     match criteria.pick {
         Pick::All => found,
         Pick::Newest => found.pop().into_iter().collect(),
         Pick::Oldest => found.into_iter().take(1).collect(),
     }
-}
-
-/// Opens `pid`, reads it again and matches again. `info()` runs last: it
-/// succeeds only if the pinned process still owned the PID after the
-/// second read, so the facts are the pinned process's own.
-fn pin(pid: u32, criteria: &Criteria) -> Option<Matched> {
-    let process = Process::open(pid).ok()?;
-    let facts = Facts::read(pid).filter(|f| criteria.matches(f))?;
-    process.info().ok()?;
-    Some(Matched { process, facts })
-}
-
-/// The PIDs listed in `/proc` now.
-fn candidates() -> impl Iterator<Item = u32> {
-    fs::read_dir("/proc")
-        .into_iter()
-        .flatten()
-        .filter_map(|entry| entry.ok()?.file_name().to_str()?.parse::<u32>().ok())
 }
 
 #[cfg(test)]
@@ -243,11 +153,11 @@ mod tests {
         }
     }
 
-    fn facts(comm: &str, cmdline: &str) -> Facts {
-        Facts {
+    fn facts(comm: &str, cmdline: &str) -> Proc {
+        Proc {
             comm: comm.to_owned(),
             cmdline: cmdline.to_owned(),
-            ..Facts::default()
+            ..Proc::default()
         }
     }
 
@@ -325,18 +235,8 @@ mod tests {
     }
 
     #[test]
-    fn stat_with_a_tricky_name() {
-        let stat = "42 (a) b (c) S 7 42 42 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 12345 0 0";
-        let f = parse_stat(stat).unwrap();
-        assert_eq!(f.comm, "a) b (c");
-        assert_eq!(f.ppid, 7);
-        assert_eq!(f.start, 12345);
-        assert_eq!(join_cmdline(b"sleep\x00300\x00"), "sleep 300");
-    }
-
-    #[test]
     fn this_process_is_never_selected() {
-        let me = Facts::read(std::process::id()).unwrap();
+        let me = Proc::read(std::process::id()).unwrap();
         let criteria = Criteria::new(&Spec {
             exact: true,
             ..spec(&regex::escape(&me.comm))

@@ -10,7 +10,8 @@ use super::choose;
 use crate::cli::ListArgs;
 use crate::exit_codes;
 use crate::output;
-use crate::selection::{self, Criteria, Matched};
+use crate::procs::Pinned;
+use crate::selection::{self, Criteria};
 use crate::target::Target;
 
 /// `list` checked and ready to run.
@@ -50,9 +51,9 @@ pub fn run(plan: Plan) -> u8 {
     }
 }
 
-fn print(plan: &Plan, matched: &Matched) {
+fn print(plan: &Plan, matched: &Pinned) {
     let target = Target::of_process(&matched.process);
-    let facts = &matched.facts;
+    let facts = &matched.proc;
     if plan.json {
         output::print_json(&json!({
             "target": target.to_string(),

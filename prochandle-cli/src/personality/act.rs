@@ -6,8 +6,8 @@ use prochandle::ErrorKind;
 
 use super::kill::errno_text;
 use super::pgrep::{Mode, Request};
-use super::procs::Pinned;
 use crate::output;
+use crate::procs::Pinned;
 use crate::target::Target;
 
 /// Acts on the matches; the exit status (0 if something matched and, for

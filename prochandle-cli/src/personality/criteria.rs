@@ -6,7 +6,7 @@ use std::os::unix::fs::MetadataExt;
 
 use regex::{Regex, RegexBuilder};
 
-use super::procs::Proc;
+use crate::procs::Proc;
 
 /// procps' own limit is the C library's: a long alternation of names is
 /// an ordinary pgrep pattern, so the engine may build a large program.

@@ -12,11 +12,11 @@ use prochandle::linux::ProcessExt;
 use prochandle::{ErrorKind, Process, Signal};
 
 use super::getopt::{self, Item, Spec, Value};
-use super::procs::{self, Proc};
 use super::signals;
 use super::tables;
 use super::tool;
 use crate::output;
+use crate::procs::{self, Proc};
 use crate::target::Target;
 
 const SPEC: Spec = Spec {

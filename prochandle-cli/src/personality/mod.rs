@@ -21,8 +21,6 @@ mod links;
 mod pgrep;
 #[cfg(target_os = "linux")]
 mod pidfile;
-#[cfg(target_os = "linux")]
-mod procs;
 mod signals;
 mod strtod;
 #[cfg(target_os = "linux")]

@@ -10,10 +10,10 @@ use std::ffi::OsString;
 use super::criteria::{self, Criteria};
 use super::getopt::{self, Item, Spec, Value};
 use super::pidfile;
-use super::procs::{self, Pinned};
 use super::signals;
 use super::tool;
 use crate::output;
+use crate::procs::{self, Pinned};
 
 /// Which of the three tools.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

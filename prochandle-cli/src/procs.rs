@@ -2,9 +2,13 @@
 //! that makes a selection race-free: a candidate is opened (a pidfd, or
 //! a guarded PID), read and judged again, and kept only if the pinned
 //! process still owned its PID after that second read
-//! ([`ProcessExt::info`] checks that last). Whatever a personality does
-//! through the handle then reaches the process that was judged, never a
-//! newcomer that took its PID.
+//! ([`ProcessExt::info`] checks that last). Whatever is then done through
+//! the handle reaches the process that was judged, never a newcomer that
+//! took its PID.
+//!
+//! The one reader of `/proc` in this crate: the personalities (`pgrep`,
+//! `kill`...) and the native `--match` selection both judge a [`Proc`].
+//! Linux only; imports nothing of this crate.
 
 use std::fs;
 
@@ -179,6 +183,15 @@ mod tests {
         assert_eq!(p.comm, "a) b");
         assert_eq!((p.state, p.ppid, p.pgrp, p.session), ('S', 7, 8, 9));
         assert_eq!((p.tty, p.start), (34817, 12345));
+    }
+
+    #[test]
+    fn stat_with_a_tricky_name() {
+        let stat = "42 (a) b (c) S 7 42 42 0 -1 4194304 0 0 0 0 0 0 0 0 20 0 1 0 12345 0 0";
+        let p = parse_stat(stat).unwrap();
+        assert_eq!(p.comm, "a) b (c");
+        assert_eq!((p.ppid, p.start), (7, 12345));
+        assert_eq!(join_cmdline(b"sleep\x00300\x00"), "sleep 300");
     }
 
     #[test]
