@@ -7,18 +7,19 @@
 //! bottom `output` (messages and JSON, made from the library's error kinds
 //! and anything that is a `Subject`), `exit_codes`, `duration` and
 //! `containment` (what `run` holds besides CMD), `tree_control` (`run`'s
-//! limits and statistics options) and `procs` (the one reader of `/proc`,
-//! Linux only: each candidate pinned and judged again), which import
-//! nothing of this crate; above them `target` (parsing and opening
-//! TARGETs; a `Target` is an `output::Subject`); `selection` (pgrep-style
-//! matching over `procs`, Linux only); then `cli` (clap's view of the command line), `argv`
-//! (kill(1)'s `-SIG` forms, rewritten before clap) and `quick_parse` (`run`
-//! and `--version` without building every subcommand); then `commands`, the
-//! subcommands over their shared helpers (`spawn`, `waiting`, `choose`,
-//! `progress`), which import no subcommand (`kill` reuses `wait`'s
-//! reporting; `threads` and `tree_sweep` are parts of `kill`); and this
-//! file on top. Every command is planned (a pure function of the command
-//! line) before it is run.
+//! limits and statistics options), `procs` (the one reader of `/proc`,
+//! Linux only: each candidate pinned and judged again) and `pattern` (the
+//! one compiler of PATTERNs, Linux only), which import nothing of this
+//! crate; above them `target` (parsing and opening TARGETs; a `Target` is
+//! an `output::Subject`); `selection` (pgrep-style matching over `procs`
+//! and `pattern`, Linux only); then `cli` (clap's view of the command
+//! line), `argv` (kill(1)'s `-SIG` forms, rewritten before clap) and
+//! `quick_parse` (`run` and `--version` without building every subcommand);
+//! then `commands`, the subcommands over their shared helpers (`spawn`,
+//! `waiting`, `choose`, `progress`), which import no subcommand (`kill`
+//! reuses `wait`'s reporting; `threads` and `tree_sweep` are parts of
+//! `kill`); and this file on top. Every command is planned (a pure function
+//! of the command line) before it is run.
 //!
 //! The same command line is accepted everywhere (help, completions and
 //! manual pages do not depend on the platform); what a platform cannot do
@@ -39,6 +40,8 @@ mod exit_codes;
 #[cfg(all(test, target_os = "linux"))]
 mod no_panic;
 mod output;
+#[cfg(target_os = "linux")]
+mod pattern;
 mod personality;
 #[cfg(target_os = "linux")]
 mod procs;

@@ -14,8 +14,9 @@
 //! this module adds the native command line's criteria. Above `output`,
 //! `target` and `procs`, below the commands.
 
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 
+use crate::pattern::{self, Limits};
 use crate::procs::{self, Pinned, Proc};
 
 /// How many of the matches to keep.
@@ -55,7 +56,10 @@ pub struct Spec<'a> {
 
 /// The regex engine's compiled-size limit: a pattern beyond it is refused
 /// as a usage error rather than allowed to take the memory.
-const REGEX_SIZE_LIMIT: usize = 1 << 20;
+const REGEX_LIMITS: Limits = Limits {
+    program: 1 << 20,
+    lazy_dfa: None,
+};
 
 impl Criteria {
     /// Checks the options: a pattern or some other criterion is needed (as
@@ -99,21 +103,8 @@ impl Criteria {
 }
 
 fn compile(text: &str, exact: bool, ignore_case: bool) -> Result<Regex, String> {
-    // -x: the whole name, as pgrep anchors it.
-    let anchored = if exact {
-        format!("^(?:{text})$")
-    } else {
-        text.to_owned()
-    };
-    RegexBuilder::new(&anchored)
-        .case_insensitive(ignore_case)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .build()
-        .map_err(|e| {
-            let first = e.to_string();
-            let line = first.lines().last().unwrap_or_default().trim().to_owned();
-            format!("bad pattern {text:?}: {line}")
-        })
+    pattern::compile(text, exact, ignore_case, REGEX_LIMITS)
+        .map_err(|why| format!("bad pattern {text:?}: {why}"))
 }
 
 /// A user ID, or a name looked up in the user database.

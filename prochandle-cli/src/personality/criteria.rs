@@ -4,13 +4,18 @@
 
 use std::os::unix::fs::MetadataExt;
 
-use regex::{Regex, RegexBuilder};
+use regex::Regex;
 
+use crate::pattern::{self, Limits};
 use crate::procs::Proc;
 
 /// procps' own limit is the C library's: a long alternation of names is
-/// an ordinary pgrep pattern, so the engine may build a large program.
-const REGEX_SIZE_LIMIT: usize = 256 << 20;
+/// an ordinary pgrep pattern, so the engine may build a large program
+/// (and a lazy DFA as large).
+const REGEX_LIMITS: Limits = Limits {
+    program: 256 << 20,
+    lazy_dfa: Some(256 << 20),
+};
 
 /// What a process must be to be selected.
 #[derive(Debug, Default)]
@@ -70,21 +75,8 @@ fn listed(list: &[u32], value: u32) -> bool {
 
 /// The pattern, as pgrep compiles it (`-x` anchors it, `-i` folds case).
 pub fn compile(text: &str, exact: bool, ignore_case: bool) -> Result<Regex, String> {
-    let anchored = if exact {
-        format!("^(?:{text})$")
-    } else {
-        text.to_owned()
-    };
-    RegexBuilder::new(&anchored)
-        .case_insensitive(ignore_case)
-        .size_limit(REGEX_SIZE_LIMIT)
-        .dfa_size_limit(REGEX_SIZE_LIMIT)
-        .build()
-        .map_err(|e| {
-            let text = e.to_string();
-            let line = text.lines().last().unwrap_or_default().trim().to_owned();
-            format!("regex error: {line}")
-        })
+    pattern::compile(text, exact, ignore_case, REGEX_LIMITS)
+        .map_err(|why| format!("regex error: {why}"))
 }
 
 /// A comma-separated list, each item read by `one`; empty items refused.
