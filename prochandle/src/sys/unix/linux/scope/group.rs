@@ -4,26 +4,22 @@
 //! once the whole group is gone and reaped, name a stranger's group.
 
 use std::io;
-use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};
 use std::time::Instant;
 
-use super::super::guardian::{Action, Guardian};
 use super::super::procfs;
-use super::super::spawn::{Place, Spec};
-use super::owner::Owner;
+use super::super::spawn::Spec;
+use super::group_leaders::GroupLeaders;
 use super::stop_sweeps::StopSweeps;
 use super::{kill_listed, pin_listed, signal_each};
 use crate::control::{Measure, ScopeStats};
 use crate::error::{Error, Result};
 use crate::sys::scope::{Request, ScopeMechanism};
-use crate::sys::unix::pgroup::Group;
 use crate::sys::Process;
 
 #[derive(Debug)]
 pub(super) struct ListedGroup {
-    group: Group,
-    owner: Owner,
+    leaders: GroupLeaders,
     kill_on_drop: bool,
     stops: StopSweeps,
 }
@@ -31,31 +27,25 @@ pub(super) struct ListedGroup {
 impl ListedGroup {
     pub(super) fn new(request: &Request) -> ListedGroup {
         ListedGroup {
-            group: Group::default(),
-            owner: Owner::new(request),
+            leaders: GroupLeaders::new(request),
             kill_on_drop: request.kill_on_drop,
             stops: StopSweeps::default(),
         }
     }
 
     fn started_pid(&self, pid: u32) -> Result<()> {
-        self.group.started(pid);
-        let pgid = self.group.first().unwrap_or(0);
-        self.owner
-            .guard(|| Guardian::start(Action::KillGroup(pgid)))
-            .map(drop)
+        self.leaders.started(pid).map(drop)
     }
 
     /// The live (non-zombie) members' PIDs.
     fn pids(&self) -> io::Result<Vec<i32>> {
-        live_in_groups(&self.group.all())
+        live_in_groups(&self.leaders.pgids())
     }
 }
 
 impl ScopeMechanism for ListedGroup {
     fn prepare(&self, command: &mut Command) {
-        command.process_group(0);
-        self.owner.hook(command, None);
+        self.leaders.prepare(command);
     }
 
     fn started(&self, child: &Child) -> Result<()> {
@@ -63,8 +53,7 @@ impl ScopeMechanism for ListedGroup {
     }
 
     fn spawn_direct(&self, spec: &Spec<'_>) -> Result<Option<Process>> {
-        let death = self.owner.death_signal;
-        super::spawn_direct(Place::NewGroup, spec, death, |pid| self.started_pid(pid))
+        self.leaders.spawn_direct(spec, |pid| self.started_pid(pid))
     }
 
     fn members(&self) -> Result<Vec<Process>> {

@@ -2,16 +2,17 @@
 //! killed by `cgroup.kill` or by freezing), this process as the child
 //! subreaper (`subreaper.rs`), a process group listed through `/proc`
 //! (`group.rs`). `choose.rs` ranks them; `owner.rs` is the owner-death
-//! protection they share (death signal, guardian); `accounting.rs`,
-//! `limits.rs` and `stop_sweeps.rs` serve the control of a tree (stats,
-//! limits, freezing by signals). The raw pieces stay
-//! beside this directory: `../cgroup.rs`, `../subreaper.rs`,
-//! `../guardian.rs`.
+//! protection they share (death signal, guardian), `group_leaders.rs` the
+//! spawning the last two share (a new group per first child);
+//! `accounting.rs`, `limits.rs` and `stop_sweeps.rs` serve the control of a
+//! tree (stats, limits, freezing by signals). The raw pieces stay beside
+//! this directory: `../cgroup.rs`, `../subreaper.rs`, `../guardian.rs`.
 
 pub(super) mod accounting;
 mod cgroup;
 mod choose;
 mod group;
+mod group_leaders;
 mod limits;
 mod owner;
 mod stop_sweeps;

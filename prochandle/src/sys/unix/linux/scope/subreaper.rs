@@ -3,26 +3,22 @@
 //! each first child also leads a process group of its own, which the
 //! guardian kills. The sweeps themselves are `../subreaper.rs`.
 
-use std::os::unix::process::CommandExt;
 use std::process::{Child, Command};
 use std::time::Instant;
 
-use super::super::guardian::{Action, Guardian};
-use super::super::spawn::{Place, Spec};
+use super::super::spawn::Spec;
 use super::super::subreaper::Subreaper;
-use super::owner::Owner;
+use super::group_leaders::GroupLeaders;
 use super::stop_sweeps::StopSweeps;
 use crate::control::ScopeStats;
 use crate::error::{Error, Result};
 use crate::sys::scope::{Request, ScopeMechanism};
-use crate::sys::unix::pgroup::Group;
 use crate::sys::Process;
 
 #[derive(Debug)]
 pub(super) struct SubreaperScope {
     sweeps: Subreaper,
-    group: Group,
-    owner: Owner,
+    leaders: GroupLeaders,
     kill_on_drop: bool,
     stops: StopSweeps,
 }
@@ -31,23 +27,18 @@ impl SubreaperScope {
     pub(super) fn new(request: &Request) -> SubreaperScope {
         SubreaperScope {
             sweeps: Subreaper::default(),
-            group: Group::default(),
-            owner: Owner::new(request),
+            leaders: GroupLeaders::new(request),
             kill_on_drop: request.kill_on_drop,
             stops: StopSweeps::default(),
         }
     }
 
     fn started_pid(&self, pid: u32) -> Result<()> {
-        self.group.started(pid);
+        // Recorded before the guardian forks, as the group is.
         self.sweeps.add_root(pid);
-        let pgid = self.group.first().unwrap_or(0);
-        let guardian = self
-            .owner
-            .guard(|| Guardian::start(Action::KillGroup(pgid)))?;
-        if let Some(pid) = guardian {
+        if let Some(guardian) = self.leaders.started(pid)? {
             // Our child, but never a member.
-            self.sweeps.exclude(pid);
+            self.sweeps.exclude(guardian);
         }
         Ok(())
     }
@@ -55,8 +46,7 @@ impl SubreaperScope {
 
 impl ScopeMechanism for SubreaperScope {
     fn prepare(&self, command: &mut Command) {
-        command.process_group(0);
-        self.owner.hook(command, None);
+        self.leaders.prepare(command);
     }
 
     fn started(&self, child: &Child) -> Result<()> {
@@ -64,8 +54,7 @@ impl ScopeMechanism for SubreaperScope {
     }
 
     fn spawn_direct(&self, spec: &Spec<'_>) -> Result<Option<Process>> {
-        let death = self.owner.death_signal;
-        super::spawn_direct(Place::NewGroup, spec, death, |pid| self.started_pid(pid))
+        self.leaders.spawn_direct(spec, |pid| self.started_pid(pid))
     }
 
     fn members(&self) -> Result<Vec<Process>> {
