@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::process::{Command, Output, Stdio};
+use std::process::Output;
 use std::time::{Duration, Instant};
 
 use common::*;
@@ -18,23 +18,6 @@ use prochandle_test_support::require_root;
 /// A daemon (new session, stdio closed) left behind by a CMD exiting `code`.
 fn leaving_a_daemon(code: u8) -> String {
     format!("setsid sleep 30 </dev/null >/dev/null 2>&1 & sleep 0.1; exit {code}")
-}
-
-const NOBODY: [&str; 4] = [
-    "setpriv",
-    "--reuid=nobody",
-    "--regid=nogroup",
-    "--clear-groups",
-];
-
-fn run_as(prefix: &[&str], args: &[&str]) -> Output {
-    let mut command = Command::new(prefix.first().copied().unwrap_or("env"));
-    command
-        .args(prefix.iter().skip(1))
-        .arg(prochandle().get_program())
-        .args(args)
-        .stdin(Stdio::null());
-    command.output().expect("run prochandle")
 }
 
 /// The identities named by `leaked:` lines; each must be gone by now.

@@ -7,23 +7,11 @@
 
 mod common;
 
-use std::process::{Command, Output, Stdio};
-
 use common::*;
 use prochandle_test_support::{require_root, temp_path};
 
 /// A shell waiting for a child `sleep` and a `setsid` daemon.
 const HANG: &str = "sleep 30 & setsid sleep 31 </dev/null >/dev/null 2>&1 & wait";
-
-fn run_as(prefix: &[&str], args: &[&str]) -> Output {
-    let mut command = Command::new(prefix.first().copied().unwrap_or("env"));
-    command
-        .args(prefix.iter().skip(1))
-        .arg(prochandle().get_program())
-        .args(args)
-        .stdin(Stdio::null());
-    command.output().expect("run prochandle")
-}
 
 fn text_report(prefix: &[&str]) {
     let out = run_as(

@@ -5,7 +5,7 @@
 #![allow(dead_code)]
 
 use std::io::Read;
-use std::process::{Child, Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 
 use assert_cmd::cargo::CommandCargoExt;
 
@@ -18,6 +18,26 @@ pub fn prochandle() -> Command {
 /// Runs `prochandle ARGS` to completion.
 pub fn run(args: &[&str]) -> Output {
     prochandle().args(args).output().expect("run prochandle")
+}
+
+/// `setpriv` to the user `nobody`: a [`run_as`] prefix (needs root).
+pub const NOBODY: [&str; 4] = [
+    "setpriv",
+    "--reuid=nobody",
+    "--regid=nogroup",
+    "--clear-groups",
+];
+
+/// Runs `prochandle ARGS` behind `prefix` (a command that runs the rest,
+/// such as [`NOBODY`]; none if empty), stdin closed, to completion.
+pub fn run_as(prefix: &[&str], args: &[&str]) -> Output {
+    let mut command = Command::new(prefix.first().copied().unwrap_or("env"));
+    command
+        .args(prefix.iter().skip(1))
+        .arg(prochandle().get_program())
+        .args(args)
+        .stdin(Stdio::null());
+    command.output().expect("run prochandle")
 }
 
 pub fn stdout(output: &Output) -> String {
