@@ -9,23 +9,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use prochandle::{Ending, ErrorKind, MechanismKind, Process, Scope, ScopeOptions, Signal};
-use prochandle_test_support::{eventually, require_root, scope_of, TreeMark};
+use prochandle_test_support::{eventually, require_root, scope_of, serial, sh, TreeMark};
 
 use MechanismKind::{Cgroup, CgroupFreeze, ProcessGroup, Subreaper};
-
-/// One test at a time under `cargo test` (a subreaper scope counts every
-/// later child of the test process as an orphan of its tree).
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn sh(mark: &TreeMark, script: &str) -> Command {
-    let mut cmd = Command::new("sh");
-    cmd.args(["-c", script]);
-    mark.apply(&mut cmd);
-    cmd
-}
 
 fn file_len(path: &std::path::Path) -> u64 {
     std::fs::metadata(path).map_or(0, |m| m.len())
@@ -342,15 +328,8 @@ fn an_unprivileged_subreaper_scope_freezes_counts_and_stops() {
     if !require_root("switching to an unprivileged user") {
         return;
     }
-    use std::os::unix::process::CommandExt;
     let test = "an_unprivileged_subreaper_scope_freezes_counts_and_stops";
-    let exe = prochandle_test_support::ExeForOthers::new();
-    let out = exe
-        .reexec(test, NOBODY_ENV, "1")
-        .uid(65534)
-        .gid(65534)
-        .output()
-        .unwrap();
+    let out = prochandle_test_support::reexec_as_nobody(test, NOBODY_ENV);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success() && stdout.contains("REPORT unprivileged subreaper control ok"),

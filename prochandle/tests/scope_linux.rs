@@ -11,22 +11,7 @@ use std::process::Command;
 use std::time::Duration;
 
 use prochandle::{MechanismKind, Process, Scope, ScopeOptions, Signal};
-use prochandle_test_support::{eventually, require_root, scope_of, within, TreeMark};
-
-/// Under `cargo test` the tests share one process, and a subreaper scope
-/// counts every later child of it as an orphan of its tree: one test at a
-/// time. (nextest runs each test in a process of its own.)
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
-
-fn sh(mark: &TreeMark, script: &str) -> Command {
-    let mut cmd = Command::new("sh");
-    cmd.args(["-c", script]);
-    mark.apply(&mut cmd);
-    cmd
-}
+use prochandle_test_support::{eventually, require_root, scope_of, serial, sh, within, TreeMark};
 
 /// A daemon the classic way: a background subshell calls `setsid`, starts
 /// `sleep` in the background with every standard stream closed, writes its
@@ -360,17 +345,8 @@ fn an_unprivileged_user_falls_back_and_says_which_mode() {
     if !require_root("switching to an unprivileged user") {
         return;
     }
-    use std::os::unix::process::CommandExt;
     let test = "an_unprivileged_user_falls_back_and_says_which_mode";
-    // Nobody must be able to reach the binary: a copy where the checkout
-    // is private.
-    let exe = prochandle_test_support::ExeForOthers::new();
-    let out = exe
-        .reexec(test, UNPRIVILEGED_ENV, "1")
-        .uid(65534)
-        .gid(65534)
-        .output()
-        .unwrap();
+    let out = prochandle_test_support::reexec_as_nobody(test, UNPRIVILEGED_ENV);
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),

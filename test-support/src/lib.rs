@@ -10,15 +10,15 @@
 //! - [`poll`]: waiting for a condition with a deadline.
 //! - [`grandchildren`] (Unix): processes that are not the test's children.
 //! - [`other_user`] (Linux): the test binary where another user (`nobody`)
-//!   may run it, also from a private checkout.
+//!   may run it, also from a private checkout, and a test re-run so.
 //! - [`procfs`] (Unix): descriptor counts and process states from `/proc`.
 //! - [`signals`] (Unix): signal dispositions of the test process.
 //! - [`supervised`] (Linux): a supervisor under test (`timeout(1)`,
 //!   `prochandle run`) and the whole tree it starts, side by side.
 //! - [`named`] (Unix): programs under unique names, for tests that select
 //!   processes by name.
-//! - [`trees`] (Linux): marking a process tree to count its survivors, and
-//!   removing the cgroups a test leaves.
+//! - [`trees`] (Linux): marking a process tree to count its survivors,
+//!   scope tests one at a time, and removing the cgroups a test leaves.
 //!
 //! Not published: it exists for the workspace's own tests.
 
@@ -57,7 +57,7 @@ pub use grandchildren::Grandchildren;
 #[cfg(unix)]
 pub use named::{which, NamedSleep};
 #[cfg(target_os = "linux")]
-pub use other_user::ExeForOthers;
+pub use other_user::{reexec_as_nobody, ExeForOthers};
 pub use poll::{eventually, within};
 #[cfg(unix)]
 pub use procfs::{open_fds, proc_state};
@@ -68,4 +68,6 @@ pub use supervised::{
     KILL_PATIENCE,
 };
 #[cfg(target_os = "linux")]
-pub use trees::{reexec, scope_of, scope_with_grandchild, CgroupCleanup, TreeMark, TREE_MARK_ENV};
+pub use trees::{
+    reexec, scope_of, scope_with_grandchild, serial, sh, CgroupCleanup, TreeMark, TREE_MARK_ENV,
+};

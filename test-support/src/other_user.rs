@@ -5,8 +5,9 @@
 //! directory others may enter, removed again when the guard drops.
 
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
-use std::process::Command;
+use std::process::{Command, Output};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// The test binary as another user can execute it (see the module docs).
@@ -54,6 +55,19 @@ impl ExeForOthers {
     pub fn reexec(&self, test: &str, env: &str, value: &str) -> Command {
         crate::trees::reexec_at(&self.path, test, env, value)
     }
+}
+
+/// Runs this test binary again for exactly `test` as `nobody` (user and
+/// group 65534), with `env` set to `1` so that the test plays its
+/// unprivileged part, from a path `nobody` can reach; what it printed.
+/// The caller must be root.
+pub fn reexec_as_nobody(test: &str, env: &str) -> Output {
+    let exe = ExeForOthers::new();
+    exe.reexec(test, env, "1")
+        .uid(65534)
+        .gid(65534)
+        .output()
+        .unwrap_or_else(|e| panic!("re-run {test} as nobody: {e}"))
 }
 
 impl Default for ExeForOthers {

@@ -138,6 +138,23 @@ pub fn cgroups_named(parent: &std::path::Path, prefix: &str) -> Vec<PathBuf> {
         .unwrap_or_default()
 }
 
+/// `sh -c SCRIPT`, marked with `mark` (and so is all it starts).
+pub fn sh(mark: &TreeMark, script: &str) -> Command {
+    let mut cmd = Command::new("sh");
+    cmd.args(["-c", script]);
+    mark.apply(&mut cmd);
+    cmd
+}
+
+/// One scope test at a time while the guard lives. Under `cargo test` the
+/// tests share one process, and a subreaper scope counts every later child
+/// of it as an orphan of its tree. (nextest runs each test in a process of
+/// its own, where the lock is never contended.)
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 /// A command that re-runs this test binary for exactly `test`, with `env`
 /// set to `value`: the test sees the variable and plays its child part
 /// (an owner to be killed, an unprivileged user) instead.
@@ -188,10 +205,9 @@ pub fn scope_with_grandchild(
     mark: &TreeMark,
 ) -> Option<(std::sync::Arc<prochandle::Scope>, Process)> {
     let scope = std::sync::Arc::new(scope_of(kind)?);
-    let mut cmd = Command::new("sh");
-    cmd.args(["-c", "sleep 30 & exit 0"]);
-    mark.apply(&mut cmd);
-    let first = scope.spawn(&mut cmd).expect("spawn into the scope");
+    let first = scope
+        .spawn(&mut sh(mark, "sleep 30 & exit 0"))
+        .expect("spawn into the scope");
     assert!(first.wait().expect("wait for the shell").success());
     let grandchild = crate::eventually("the background sleep as the one member", || {
         let mut members = scope.members().ok()?;
