@@ -150,38 +150,71 @@ pub fn main(mode: Mode, args: &[OsString]) -> u8 {
     super::act::act(&request, found)
 }
 
+/// The command line, read: `None` once `-h` or `-V` has answered.
 fn plan(
     mode: Mode,
     args: &[OsString],
     signal: Option<prochandle::Signal>,
 ) -> Result<Option<Request>, tool::Refusal> {
     let items = getopt::parse(&mode.spec(), args).map_err(tool::Refusal::usage)?;
-    let mut request = Request {
-        mode,
-        criteria: Criteria::default(),
-        pattern_text: None,
-        newest: false,
-        oldest: false,
-        ancestors: false,
-        pidfile: None,
-        pidfile_locked: false,
-        delimiter: "\n".to_owned(),
-        list_name: false,
-        list_full: false,
-        lightweight: false,
-        count: false,
-        quiet: false,
-        echo: false,
-        identity: false,
-        signal: signal.unwrap_or(prochandle::Signal::TERM),
-        value: None,
+    let mut request = Request::new(mode, signal.unwrap_or(prochandle::Signal::TERM));
+    let Some(words) = read_options(&mut request, items)? else {
+        return Ok(None);
     };
-    let (mut exact, mut ignore_case) = (false, false);
-    let mut patterns = Vec::new();
+    set_pattern(&mut request, words)?;
+    let criteria = &request.criteria;
+    if criteria.pattern.is_none() && !criteria.has_lists() && request.pidfile.is_none() {
+        return Err(tool::Refusal::message("no matching criteria specified"));
+    }
+    Ok(Some(request))
+}
+
+impl Request {
+    /// What a command line without options asks for.
+    fn new(mode: Mode, signal: prochandle::Signal) -> Request {
+        Request {
+            mode,
+            criteria: Criteria::default(),
+            pattern_text: None,
+            newest: false,
+            oldest: false,
+            ancestors: false,
+            pidfile: None,
+            pidfile_locked: false,
+            delimiter: "\n".to_owned(),
+            list_name: false,
+            list_full: false,
+            lightweight: false,
+            count: false,
+            quiet: false,
+            echo: false,
+            identity: false,
+            signal,
+            value: None,
+        }
+    }
+}
+
+/// The pattern as typed: the operands, and how `-x` and `-i` compile it.
+#[derive(Default)]
+struct PatternWords {
+    operands: Vec<String>,
+    exact: bool,
+    ignore_case: bool,
+}
+
+/// Applies the options in order and gathers the pattern's words; `None`
+/// once `-h` or `-V` has answered (what follows is not read).
+fn read_options(
+    request: &mut Request,
+    items: Vec<Item>,
+) -> Result<Option<PatternWords>, tool::Refusal> {
+    let mode = request.mode;
+    let mut words = PatternWords::default();
     for item in items {
         let (key, value) = match item {
             Item::Operand(word) => {
-                patterns.push(word.to_string_lossy().into_owned());
+                words.operands.push(word.to_string_lossy().into_owned());
                 continue;
             }
             // pgrep's -q is --quiet (procps 4.0.4); pkill's is --queue.
@@ -192,36 +225,43 @@ fn plan(
             return Err(tool::Refusal::usage(format!("unrecognized option '{key}'")));
         }
         match key {
-            'x' => exact = true,
-            'i' => ignore_case = true,
-            'h' => {
-                output::line(tool::usage(mode));
+            'x' => words.exact = true,
+            'i' => words.ignore_case = true,
+            'h' | 'V' => {
+                answer(mode, key);
                 return Ok(None);
             }
-            'V' => {
-                output::line(format_args!(
-                    "{} from prochandle {}",
-                    mode.name(),
-                    env!("CARGO_PKG_VERSION")
-                ));
-                return Ok(None);
-            }
-            _ => option(&mut request, key, &value).map_err(tool::Refusal::message)?,
+            _ => option(request, key, &value).map_err(tool::Refusal::message)?,
         }
     }
-    if patterns.len() > 1 {
+    Ok(Some(words))
+}
+
+/// `-h` (the usage) or `-V` (the version), on stdout.
+fn answer(mode: Mode, key: char) {
+    if key == 'h' {
+        output::line(tool::usage(mode));
+    } else {
+        output::line(format_args!(
+            "{} from prochandle {}",
+            mode.name(),
+            env!("CARGO_PKG_VERSION")
+        ));
+    }
+}
+
+/// At most one pattern, compiled as `-x` and `-i` say.
+fn set_pattern(request: &mut Request, mut words: PatternWords) -> Result<(), tool::Refusal> {
+    if words.operands.len() > 1 {
         return Err(tool::Refusal::message("only one pattern can be provided"));
     }
-    if let Some(text) = patterns.pop() {
-        request.criteria.pattern =
-            Some(criteria::compile(&text, exact, ignore_case).map_err(tool::Refusal::bare)?);
+    if let Some(text) = words.operands.pop() {
+        let compiled = criteria::compile(&text, words.exact, words.ignore_case)
+            .map_err(tool::Refusal::bare)?;
+        request.criteria.pattern = Some(compiled);
         request.pattern_text = Some(text);
     }
-    let criteria = &request.criteria;
-    if criteria.pattern.is_none() && !criteria.has_lists() && request.pidfile.is_none() {
-        return Err(tool::Refusal::message("no matching criteria specified"));
-    }
-    Ok(Some(request))
+    Ok(())
 }
 
 /// One option with its value; the error is procps' message.
