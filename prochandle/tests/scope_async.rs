@@ -12,19 +12,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use prochandle::{asyncio, MechanismKind};
-use prochandle_test_support::{scope_with_grandchild, TreeMark};
+use prochandle_test_support::{scope_with_grandchild, serial, TreeMark};
 
 /// How long a scope with a live member must stay unreported.
 const QUIET: Duration = Duration::from_millis(300);
 /// Generous bound for an emptiness to be reported once it happened.
 const LIMIT: Duration = Duration::from_secs(10);
-
-/// Under `cargo test` the tests share one process, and a subreaper scope
-/// takes every later orphan of it: one test at a time.
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 #[cfg(feature = "tokio")]
 fn tokio_waits_for_the_last_member(kind: MechanismKind) {

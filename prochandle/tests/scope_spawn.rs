@@ -18,15 +18,7 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use prochandle::{ChildStdio, ErrorKind, MechanismKind, Process, Scope, ScopeCommand, Signal};
-use prochandle_test_support::{require_root, scope_of, TreeMark, TREE_MARK_ENV};
-
-/// Under `cargo test` the tests share one process: one at a time, so that
-/// counting this process's children means this test's. (nextest runs each
-/// test in a process of its own.)
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
+use prochandle_test_support::{require_root, scope_of, serial, TreeMark, TREE_MARK_ENV};
 
 /// Runs `command` in `scope` with its stdout on a pipe; returns its exit
 /// code and what it printed.

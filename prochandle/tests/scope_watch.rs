@@ -15,17 +15,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use prochandle::{MechanismKind, Notice, Process, Scope, Watcher};
-use prochandle_test_support::{open_fds, scope_of, scope_with_grandchild, TreeMark};
+use prochandle_test_support::{open_fds, scope_of, scope_with_grandchild, serial, TreeMark};
 
 /// How long a scope with a live member must stay unreported.
 const QUIET: Duration = Duration::from_millis(300);
 /// Generous bound for an emptiness to be reported once it happened.
 const LIMIT: Duration = Duration::from_secs(10);
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 fn watcher_waits_for_the_last_member(kind: MechanismKind) {
     let _serial = serial();
