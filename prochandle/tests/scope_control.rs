@@ -67,6 +67,50 @@ fn freeze_holds_a_forking_tree_in_a_process_group() {
     freeze_holds_a_forking_tree(ProcessGroup);
 }
 
+/// A member someone else stopped before the freeze stays stopped after
+/// the thaw (as the cgroup freezer leaves it); the one the freeze stopped
+/// runs again. A bounded freeze of sleeping members is whole at once.
+fn thaw_leaves_a_stopped_member_stopped(kind: MechanismKind) {
+    use prochandle_test_support::proc_state;
+    let Some(scope) = scope_of(kind) else { return };
+    let mark = TreeMark::new();
+    let stopped = scope.spawn(&mut sh(&mark, "exec sleep 30")).unwrap();
+    let running = scope.spawn(&mut sh(&mark, "exec sleep 30")).unwrap();
+    stopped.signal(Signal::STOP).unwrap();
+    eventually("the member to stop", || {
+        (proc_state(stopped.pid()) == Some('T')).then_some(())
+    });
+    let whole = scope.freeze_within(Duration::from_millis(500)).unwrap();
+    assert!(whole && scope.is_frozen().unwrap(), "{kind}");
+    scope.thaw().unwrap();
+    eventually("the thawed member to run", || {
+        (proc_state(running.pid()) == Some('S')).then_some(())
+    });
+    assert_eq!(proc_state(stopped.pid()), Some('T'), "{kind}");
+    scope.kill().unwrap();
+    stopped.wait().unwrap();
+    running.wait().unwrap();
+    assert!(mark.wait_gone(Duration::from_secs(5)).is_empty());
+}
+
+#[test]
+fn thaw_leaves_a_stopped_member_stopped_in_the_cgroup() {
+    let _serial = serial();
+    thaw_leaves_a_stopped_member_stopped(Cgroup);
+}
+
+#[test]
+fn thaw_leaves_a_stopped_member_stopped_with_the_subreaper() {
+    let _serial = serial();
+    thaw_leaves_a_stopped_member_stopped(Subreaper);
+}
+
+#[test]
+fn thaw_leaves_a_stopped_member_stopped_in_a_process_group() {
+    let _serial = serial();
+    thaw_leaves_a_stopped_member_stopped(ProcessGroup);
+}
+
 /// A busy grandchild re-parented away from its parent: its CPU time counts
 /// once the tree has ended.
 fn stats_count_the_ended_tree(kind: MechanismKind) {

@@ -45,10 +45,36 @@ impl Scope {
         self.inner.freeze()
     }
 
+    /// [`freeze`](Scope::freeze), waiting at most `limit` for every member
+    /// to stop: `true` when all did, `false` when one had not yet (a
+    /// member in an uninterruptible sleep, `D`, stops only when that
+    /// ends; the rest are stopped). The freeze stands either way: call
+    /// [`thaw`](Scope::thaw) after. For a look at a tree that must not
+    /// wait on a member stuck in the kernel.
+    ///
+    /// ```
+    /// # fn main() -> prochandle::Result<()> {
+    /// # #[cfg(target_os = "linux")] {
+    /// use std::time::Duration;
+    /// let scope = prochandle::Scope::new()?;
+    /// scope.spawn(std::process::Command::new("sleep").arg("30"))?;
+    /// let whole = scope.freeze_within(Duration::from_millis(200))?;
+    /// assert!(whole && scope.is_frozen()?);
+    /// scope.thaw()?;
+    /// # }
+    /// # Ok(()) }
+    /// ```
+    pub fn freeze_within(&self, limit: std::time::Duration) -> Result<bool> {
+        match std::time::Instant::now().checked_add(limit) {
+            Some(deadline) => self.inner.freeze_until(deadline),
+            None => self.inner.freeze().map(|()| true),
+        }
+    }
+
     /// Lets a frozen tree run again (also known as resume): `cgroup.freeze`
-    /// cleared, a `SIGCONT` sweep, or each suspended thread resumed. A
-    /// process group or subreaper member stopped by someone else is
-    /// resumed too.
+    /// cleared, a `SIGCONT` to each member the freeze stopped, or each
+    /// suspended thread resumed. A member stopped by someone else before
+    /// the freeze (a `kill -STOP`, a debugger) stays stopped.
     #[doc(alias = "resume")]
     #[doc(alias = "unpause")]
     pub fn thaw(&self) -> Result<()> {

@@ -137,6 +137,15 @@ pub(crate) trait ScopeMechanism: Send + Sync + fmt::Debug {
         ))
     }
 
+    /// [`freeze`](ScopeMechanism::freeze), waiting for every member to
+    /// stop until `deadline` only: whether all did. The freeze stands
+    /// either way, until the thaw. Where the freeze has no wait to bound,
+    /// the freeze itself.
+    fn freeze_until(&self, deadline: Instant) -> Result<bool> {
+        let _ = deadline;
+        self.freeze().map(|()| true)
+    }
+
     /// Lets a frozen tree run again.
     fn thaw(&self) -> Result<()> {
         Err(Error::unsupported(

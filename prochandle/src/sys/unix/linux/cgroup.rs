@@ -325,16 +325,27 @@ impl Cgroup {
 
     /// Freezes (`true`) or thaws the cgroup, and waits until it is so.
     pub(crate) fn set_frozen(&self, frozen: bool) -> io::Result<()> {
+        if frozen {
+            self.freeze_until(None)?;
+            return Ok(());
+        }
+        match &self.freeze {
+            Some(f) => f.write_at(b"0", 0).map(drop),
+            None => Err(io::Error::from(io::ErrorKind::Unsupported)),
+        }
+    }
+
+    /// Freezes the cgroup and waits until it is frozen (`true`) or
+    /// `deadline` passes (`false`: a member in an uninterruptible sleep
+    /// freezes only when that ends; the freeze stands until a thaw).
+    pub(crate) fn freeze_until(&self, deadline: Option<Instant>) -> io::Result<bool> {
         let Some(f) = &self.freeze else {
             return Err(io::Error::from(io::ErrorKind::Unsupported));
         };
-        f.write_at(if frozen { b"1" } else { b"0" }, 0)?;
-        if frozen {
-            // Every member stops at its next return to user space; a frozen
-            // cgroup is one where none can fork or exit on its own.
-            self.wait_event("frozen", true, None, true)?;
-        }
-        Ok(())
+        f.write_at(b"1", 0)?;
+        // Every member stops at its next return to user space; a frozen
+        // cgroup is one where none can fork or exit on its own.
+        self.wait_event("frozen", true, deadline, true)
     }
 
     /// Removes the (empty) cgroup directory.

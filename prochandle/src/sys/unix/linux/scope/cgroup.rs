@@ -186,6 +186,13 @@ impl ScopeMechanism for CgroupScope {
             .map_err(|e| Error::os("cgroup.freeze", e))
     }
 
+    fn freeze_until(&self, deadline: Instant) -> Result<bool> {
+        self.freezer()?;
+        self.cgroup
+            .freeze_until(Some(deadline))
+            .map_err(|e| Error::os("cgroup.freeze", e))
+    }
+
     fn thaw(&self) -> Result<()> {
         self.freezer()?;
         self.cgroup

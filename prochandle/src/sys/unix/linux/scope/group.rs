@@ -90,8 +90,12 @@ impl ScopeMechanism for ListedGroup {
         self.stops.freeze(|| self.members())
     }
 
+    fn freeze_until(&self, deadline: Instant) -> Result<bool> {
+        self.stops.freeze_until(deadline, || self.members())
+    }
+
     fn thaw(&self) -> Result<()> {
-        self.stops.thaw(|| self.members())
+        self.stops.thaw()
     }
 
     fn is_frozen(&self) -> Result<bool> {

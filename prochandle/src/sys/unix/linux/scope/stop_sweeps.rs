@@ -9,9 +9,13 @@
 //! promise (the cgroup freezer can): a `SIGCONT` from outside the scope
 //! resumes a member, and a member may see the stop (`SIGCHLD` to its
 //! parent, a `ptrace` observer).
+//!
+//! The thaw resumes only the members the freeze stopped: one found
+//! stopped already (by a debugger, a `kill -STOP`) stays stopped, as the
+//! cgroup freezer leaves it.
 
 use std::collections::BTreeSet;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::super::{procfs, Process};
@@ -26,8 +30,9 @@ const FREEZE_LIMIT: Duration = Duration::from_secs(10);
 /// The freeze state of one scope frozen by sweeps.
 #[derive(Debug, Default)]
 pub(super) struct StopSweeps {
-    /// Set by a freeze, cleared by a thaw.
-    frozen: AtomicBool,
+    /// `Some` from a freeze to the thaw: the members it sent `SIGSTOP`,
+    /// pinned, so that the thaw's `SIGCONT` reaches them and no other.
+    stopped: Mutex<Option<Vec<Process>>>,
 }
 
 /// Whether `/proc` shows the pinned `p` stopped (`T`, or `t` when traced)
@@ -40,25 +45,47 @@ fn stopped(p: &Process) -> bool {
 impl StopSweeps {
     /// `SIGSTOP` sweeps over `list()` until it is stable and all stopped.
     pub(super) fn freeze(&self, list: impl Fn() -> Result<Vec<Process>>) -> Result<()> {
-        self.frozen.store(true, Ordering::SeqCst);
-        let limit = Instant::now() + FREEZE_LIMIT;
+        if self.freeze_until(Instant::now() + FREEZE_LIMIT, list)? {
+            return Ok(());
+        }
+        Err(Error::new(ErrorKind::Other, "freeze")
+            .with_detail("a member did not stop within 10 s (an uninterruptible sleep?)"))
+    }
+
+    /// The sweeps, until every member is stopped (`true`) or `deadline`
+    /// passes (`false`: a member has its `SIGSTOP` pending, the rest are
+    /// stopped; the freeze stands until the thaw either way).
+    pub(super) fn freeze_until(
+        &self,
+        deadline: Instant,
+        list: impl Fn() -> Result<Vec<Process>>,
+    ) -> Result<bool> {
+        let mut guard = self.stopped.lock().unwrap_or_else(|e| e.into_inner());
+        let stopped_here = guard.get_or_insert_with(Vec::new);
         let mut backoff = Backoff::new();
         let mut last: BTreeSet<u32> = BTreeSet::new();
         loop {
             let members = list()?;
-            let mut all_stopped = true;
-            for m in members.iter().filter(|m| !stopped(m)) {
-                all_stopped = false;
-                reach(m, libc::SIGSTOP)?;
-            }
             let now: BTreeSet<u32> = members.iter().map(Process::pid).collect();
+            let mut all_stopped = true;
+            for m in members {
+                if stopped(&m) {
+                    continue;
+                }
+                all_stopped = false;
+                // A member stopped by this freeze before (its stop still
+                // pending) is pinned once.
+                let ours = stopped_here.iter().any(|s| s.pid() == m.pid());
+                if reach(&m, libc::SIGSTOP)? && !ours {
+                    stopped_here.push(m);
+                }
+            }
             if all_stopped && now == last {
-                return Ok(());
+                return Ok(true);
             }
             last = now;
-            let Some(pause) = backoff.next_pause_until(Some(limit)) else {
-                return Err(Error::new(ErrorKind::Other, "freeze")
-                    .with_detail("a member did not stop within 10 s (an uninterruptible sleep?)"));
+            let Some(pause) = backoff.next_pause_until(Some(deadline)) else {
+                return Ok(false);
             };
             if !all_stopped {
                 std::thread::sleep(pause);
@@ -66,10 +93,16 @@ impl StopSweeps {
         }
     }
 
-    /// A `SIGCONT` to every member `list()` names.
-    pub(super) fn thaw(&self, list: impl Fn() -> Result<Vec<Process>>) -> Result<()> {
-        self.frozen.store(false, Ordering::SeqCst);
-        for m in list()? {
+    /// A `SIGCONT` to every member the freeze stopped (their `SIGSTOP`
+    /// still pending is discarded by it, so a member that was in an
+    /// uninterruptible sleep does not stop later).
+    pub(super) fn thaw(&self) -> Result<()> {
+        let stopped_here = self
+            .stopped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take();
+        for m in stopped_here.unwrap_or_default() {
             reach(&m, libc::SIGCONT)?;
         }
         Ok(())
@@ -77,6 +110,11 @@ impl StopSweeps {
 
     /// Whether the last word was a freeze and every member is stopped.
     pub(super) fn is_frozen(&self, list: impl Fn() -> Result<Vec<Process>>) -> Result<bool> {
-        Ok(self.frozen.load(Ordering::SeqCst) && list()?.iter().all(stopped))
+        let frozen = self
+            .stopped
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some();
+        Ok(frozen && list()?.iter().all(stopped))
     }
 }

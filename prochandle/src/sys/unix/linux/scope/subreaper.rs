@@ -83,8 +83,12 @@ impl ScopeMechanism for SubreaperScope {
         self.stops.freeze(|| self.sweeps.members())
     }
 
+    fn freeze_until(&self, deadline: Instant) -> Result<bool> {
+        self.stops.freeze_until(deadline, || self.sweeps.members())
+    }
+
     fn thaw(&self) -> Result<()> {
-        self.stops.thaw(|| self.sweeps.members())
+        self.stops.thaw()
     }
 
     fn is_frozen(&self) -> Result<bool> {
