@@ -225,6 +225,17 @@ impl Containment {
             .collect()
     }
 
+    /// The scope holding the whole tree, for what must act on all of it at
+    /// once (the report's freeze); else why there is none.
+    pub fn tree_scope(&self) -> Result<&Scope, &'static str> {
+        match self {
+            Containment::Tree(scope) => Ok(scope),
+            #[cfg(target_os = "linux")]
+            Containment::Kept(_) => Err("the tree is held by a keeper process, out of run's reach"),
+            Containment::ChildOnly { .. } => Err("the command is held alone"),
+        }
+    }
+
     /// After CMD exited, before it is reaped: kills whatever is left (the
     /// keeper has done so before it exits).
     pub fn finish(&self) -> prochandle::Result<()> {

@@ -1,8 +1,8 @@
 //! `run --report`: at the timeout, before any signal, every member of
 //! CMD's tree is described (identity, parent, state, wchan, system call,
 //! age, CPU, memory, command line) as an indented tree on stderr, or as
-//! JSON lines in `--report-file`. As root (a cgroup) and as `nobody`
-//! (the subreaper).
+//! JSON lines in `--report-file` (a header first). As root (a cgroup)
+//! and as `nobody` (the subreaper). The freeze: `report_freeze.rs`.
 #![cfg(target_os = "linux")]
 
 mod common;
@@ -86,10 +86,15 @@ fn json_in_a_file() {
     assert_eq!(stderr(&out), "", "the report went to the file");
     let text = std::fs::read_to_string(&file).unwrap();
     std::fs::remove_file(&file).unwrap();
-    let members: Vec<serde_json::Value> = text
+    let mut lines = text
         .lines()
-        .map(|line| serde_json::from_str(line).expect("a JSON line"))
-        .collect();
+        .map(|line| serde_json::from_str::<serde_json::Value>(line).expect("a JSON line"));
+    // The header first: how many, and whether the tree was frozen.
+    let header = lines.next().expect("a header");
+    assert_eq!(header["report"], "timed out", "{text}");
+    assert_eq!(header["members"], 3, "{text}");
+    assert_eq!(header["frozen"], "whole", "{text}");
+    let members: Vec<serde_json::Value> = lines.collect();
     assert_eq!(members.len(), 3, "{text}");
     assert_eq!(members[0]["depth"], 0);
     assert_eq!(members[0]["command"], format!("sh -c {HANG}"));

@@ -23,6 +23,58 @@ pub struct Member {
     cpu: Option<Duration>,
     rss_kib: Option<u64>,
     command: String,
+    /// State, `wchan` and system call were read while it was frozen (it
+    /// was not seen before the freeze): they may show the freezer.
+    read_frozen: bool,
+}
+
+/// Where one member waits, read in a quick pass before the freeze: a
+/// frozen task waits in the freezer's trap, not where it hung.
+pub struct Waiting {
+    identity: String,
+    state: Option<char>,
+    wchan: Option<String>,
+    syscall: Option<String>,
+}
+
+pub fn waiting(process: &Process) -> Waiting {
+    let pid = process.pid();
+    let read = |name: &str| std::fs::read_to_string(format!("/proc/{pid}/{name}")).ok();
+    let state = read("stat").and_then(|stat| {
+        let after = stat.rfind(')')?;
+        stat[after + 1..].trim_start().chars().next()
+    });
+    let mut waiting = Waiting {
+        identity: Target::of_process(process).to_string(),
+        state,
+        wchan: read("wchan").filter(|w| !w.is_empty() && w != "0"),
+        syscall: read("syscall").map(|s| syscall_of(s.trim())),
+    };
+    // Read by PID: kept only if the pinned process still owns it.
+    if process.has_exited().unwrap_or(true) {
+        waiting = Waiting {
+            state: None,
+            wchan: None,
+            syscall: None,
+            ..waiting
+        };
+    }
+    waiting
+}
+
+impl Member {
+    /// Takes where it waits from the pass before the freeze; one not seen
+    /// there keeps what it showed frozen, flagged when it was (`frozen`).
+    pub fn waits_as(&mut self, before: &[Waiting], frozen: bool) {
+        match before.iter().find(|w| w.identity == self.identity) {
+            Some(w) if w.state.is_some() => {
+                self.state = w.state;
+                self.wchan = w.wchan.clone();
+                self.syscall = w.syscall.clone();
+            }
+            _ => self.read_frozen = frozen,
+        }
+    }
 }
 
 pub fn member(process: &Process) -> Member {
@@ -52,6 +104,7 @@ pub fn member(process: &Process) -> Member {
                 words.join(" ")
             })
             .unwrap_or_default(),
+        read_frozen: false,
     };
     // Read by PID: kept only if the pinned process still owns it.
     if process.has_exited().unwrap_or(true) {
@@ -193,6 +246,7 @@ fn line(m: &Member, depth: usize, json: bool) -> String {
             "depth": depth,
             "identity": m.identity,
             "state": state_word(m.state),
+            "read_frozen": m.read_frozen,
             "wchan": m.wchan,
             "syscall": m.syscall,
             "age_seconds": m.age.map(|d| d.as_secs_f64()),
@@ -206,11 +260,12 @@ fn line(m: &Member, depth: usize, json: bool) -> String {
     let secs =
         |d: Option<Duration>| d.map_or("?".to_owned(), |d| format!("{:.2}s", d.as_secs_f64()));
     format!(
-        "{:indent$}{} {} {} wchan={} syscall={} age={} cpu={} rss={} {}",
+        "{:indent$}{} {} {}{} wchan={} syscall={} age={} cpu={} rss={} {}",
         "",
         m.pid,
         m.identity,
         state_word(m.state),
+        if m.read_frozen { " (read frozen)" } else { "" },
         m.wchan.as_deref().unwrap_or("?"),
         m.syscall.as_deref().unwrap_or("?"),
         secs(m.age),
