@@ -493,7 +493,9 @@ pub struct RunArgs {
     pub leaks: Leaks,
     /// At the timeout, before any signal, describe every member of CMD's
     /// tree on stderr: identity, parent, state, wchan, system call, age,
-    /// CPU time, resident memory, command line, as an indented tree.
+    /// CPU time, resident memory, command line, as an indented tree. The
+    /// tree is frozen for it where it can be (cgroup freezer, SIGSTOP
+    /// sweeps; 200 ms at most), then thawed before the signal.
     #[arg(long)]
     pub report: bool,
     /// Write the --report snapshot to FILE instead of stderr (implies

@@ -271,26 +271,37 @@ fn a_stopped_member_is_reported_and_ended_by_sweeps() {
 const VFORK: &str = "PROCHANDLE_TEST_VFORK_PARENT";
 
 /// Run before `main` in every process of this test binary: with [`VFORK`]
-/// set, this process becomes a `vfork` parent on its main thread (what
-/// `/proc/PID/stat` shows), waiting in `D` for a child that pauses until
-/// a signal ends it; then it exits.
+/// set, this process becomes a `vfork` parent (`clone` with
+/// `CLONE_VFORK`) on its main thread (what `/proc/PID/stat` shows),
+/// waiting in `D` for a child that pauses until a signal ends it; then
+/// it exits.
 #[used]
 #[link_section = ".init_array"]
 static VFORK_PARENT: extern "C" fn() = vfork_parent;
 
 extern "C" fn vfork_parent() {
     // SAFETY: getenv before main, with a NUL-terminated name; nothing
-    // else runs yet. The vfork child only pauses, then a signal ends it:
-    // it touches no memory it shares with the parent, which waits in the
-    // kernel until then and only exits after.
-    unsafe {
-        if libc::getenv(c"PROCHANDLE_TEST_VFORK_PARENT".as_ptr()).is_null() {
-            return;
-        }
-        if libc::vfork() == 0 {
+    // else runs yet.
+    if unsafe { libc::getenv(c"PROCHANDLE_TEST_VFORK_PARENT".as_ptr()) }.is_null() {
+        return;
+    }
+    extern "C" fn pause_until_killed(_: *mut libc::c_void) -> libc::c_int {
+        // SAFETY: plain system calls; no handler is set, so only a
+        // signal that ends the child ends the pause.
+        unsafe {
             libc::pause();
-            libc::_exit(0);
+            libc::_exit(0)
         }
+    }
+    let mut stack = vec![0u128; 4096];
+    // SAFETY: `CLONE_VFORK` without `CLONE_VM`: the child runs in a copy
+    // of this memory, on its copy of `stack` (the top, 16-byte aligned,
+    // as the ABI wants), and the parent waits in the kernel until the
+    // child exits; then the parent exits too.
+    unsafe {
+        let top = stack.as_mut_ptr().add(stack.len());
+        let flags = libc::CLONE_VFORK | libc::SIGCHLD;
+        libc::clone(pause_until_killed, top.cast(), flags, std::ptr::null_mut());
         libc::_exit(0);
     }
 }
