@@ -44,11 +44,9 @@ impl<'a> Freeze<'a> {
             Ok(scope) => scope,
             Err(why) => return Freeze::Not(why.to_owned()),
         };
-        let Some(means) = means(scope.mechanism().kind()) else {
-            return Freeze::Not(format!(
-                "{} cannot freeze the tree for the report",
-                scope.mechanism().kind()
-            ));
+        let means = match means(scope.mechanism().kind()) {
+            Ok(means) => means,
+            Err(why) => return Freeze::Not(why),
         };
         match scope.freeze_within(LIMIT) {
             Ok(true) => Freeze::Whole { scope, means },
@@ -105,14 +103,14 @@ impl<'a> Freeze<'a> {
 
 /// What freezes a tree held by `kind`, where the report freezes it: on
 /// Linux only (elsewhere the report lists PIDs, which need no freeze).
-fn means(kind: prochandle::MechanismKind) -> Option<&'static str> {
+fn means(kind: prochandle::MechanismKind) -> Result<&'static str, String> {
     use prochandle::MechanismKind::*;
     if !cfg!(target_os = "linux") {
-        return None;
+        return Err("the report freezes the tree on Linux only".to_owned());
     }
     match kind {
-        Cgroup | CgroupFreeze => Some("the cgroup freezer"),
-        Subreaper | ProcessGroup => Some("SIGSTOP sweeps"),
-        _ => None,
+        Cgroup | CgroupFreeze => Ok("the cgroup freezer"),
+        Subreaper | ProcessGroup => Ok("SIGSTOP sweeps"),
+        other => Err(format!("{other} cannot freeze the tree for the report")),
     }
 }
