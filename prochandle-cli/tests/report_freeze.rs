@@ -211,7 +211,14 @@ fn a_term_trap_runs_after_the_report(who: As) {
             return;
         };
         assert_eq!(code(&report.out), status, "{}", report.text());
-        assert_eq!(stdout(&report.out), "got\n", "{}", report.text());
+        // CMD is sent the signal alone, then with its tree (as timeout(1)
+        // sends it to CMD, then to the group): the trap may run twice.
+        let said = stdout(&report.out);
+        assert!(
+            !said.is_empty() && said.lines().all(|l| l == "got"),
+            "{said:?}: {}",
+            report.text()
+        );
         report.frozen_whole(who);
         assert!(report.took < Duration::from_secs(5), "{:?}", report.took);
     }
