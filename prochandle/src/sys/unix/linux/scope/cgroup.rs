@@ -69,20 +69,28 @@ impl CgroupScope {
     /// Runs `f` over the pinned members while none can fork or exit
     /// (frozen), so that it sees the whole tree as it is at one instant;
     /// a tree frozen before stays frozen.
+    ///
+    /// The wait for `frozen 1` is bounded: a member in an uninterruptible
+    /// sleep (a dead NFS server, a stuck FUSE daemon) freezes only when it
+    /// leaves it, and a signal must not wait for that. Past the bound `f`
+    /// runs on the tree as listed then, the members that did freeze still
+    /// held; a member that forks in that moment may leave a child `f` did
+    /// not see (a kill repeats until the cgroup is empty, so only a
+    /// non-fatal signal can miss it).
     fn while_frozen<T>(&self, f: impl FnOnce(Vec<Process>) -> Result<T>) -> Result<T> {
-        let freeze = |on| {
-            self.cgroup
-                .set_frozen(on)
-                .map_err(|e| Error::os("cgroup.freeze", e))
-        };
+        const FREEZE_PATIENCE: Duration = Duration::from_secs(1);
         let was_frozen = self.cgroup.is_frozen().map_err(events_error)?;
         let toggle = self.cgroup.has_freeze_file() && !was_frozen;
         if toggle {
-            freeze(true)?;
+            self.cgroup
+                .freeze_until(Some(Instant::now() + FREEZE_PATIENCE))
+                .map_err(|e| Error::os("cgroup.freeze", e))?;
         }
         let result = pin_listed(|| self.cgroup.pids()).and_then(f);
         if toggle {
-            freeze(false)?;
+            self.cgroup
+                .set_frozen(false)
+                .map_err(|e| Error::os("cgroup.freeze", e))?;
         }
         result
     }
