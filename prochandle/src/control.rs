@@ -193,6 +193,12 @@ pub struct StoppedMember {
     pub name: Option<String>,
     /// How it ended.
     pub ending: Ending,
+    /// Whether the soft step was sent to it: on Unix, every member the
+    /// signal reached; on Windows, the members in a console group the
+    /// scope started (see `prochandle::windows::ScopeCommandExt`) whose
+    /// Ctrl-Break the console accepted. A member not reached was killed
+    /// with no warning, or ended by itself.
+    pub reached: bool,
 }
 
 /// What a graceful [`Scope::stop`](crate::Scope::stop) did, member by
@@ -204,9 +210,9 @@ pub struct StopReport {
     pub members: Vec<StoppedMember>,
     /// How long the stop took, kill included.
     pub elapsed: Duration,
-    /// Whether the soft step reached the tree; `false` where there is
-    /// none (Windows, outside a console group), and then every member
-    /// still alive was killed.
+    /// Whether the soft step reached any member; `false` where there is
+    /// none (Windows, outside a console group the scope started, or with
+    /// no console), and then every member still alive was killed at once.
     pub soft_step: bool,
 }
 

@@ -31,7 +31,7 @@ use std::ffi::OsString;
 use std::io;
 use std::os::windows::io::{AsHandle, AsRawHandle, BorrowedHandle, OwnedHandle, RawHandle};
 use std::path::PathBuf;
-use std::time::{SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use windows_sys::Win32::Foundation::{ERROR_ACCESS_DENIED, ERROR_INVALID_PARAMETER};
 use windows_sys::Win32::System::Threading::{
@@ -45,9 +45,16 @@ use crate::process::Process;
 use crate::sys;
 use crate::sys::windows::{ext, query};
 
+mod scope_command;
+mod snapshot;
+
+pub use scope_command::ScopeCommandExt;
+pub use snapshot::{processes, ProcessEntry};
+
 mod sealed {
     pub trait Sealed {}
     impl Sealed for crate::Process {}
+    impl Sealed for crate::ScopeCommand {}
 }
 
 /// A process's scheduling priority class (`GetPriorityClass`).
@@ -161,6 +168,14 @@ pub trait ProcessExt: sealed::Sealed {
     /// The Remote Desktop Services session the process runs in (0 for
     /// services).
     fn session_id(&self) -> Result<u32>;
+
+    /// The CPU time it has used so far, user and kernel mode together
+    /// (`GetProcessTimes`).
+    fn cpu_time(&self) -> Result<Duration>;
+
+    /// Its working set now, in bytes: the memory resident for it
+    /// (`GetProcessMemoryInfo`, needs `PROCESS_QUERY_LIMITED_INFORMATION`).
+    fn working_set(&self) -> Result<u64>;
 }
 
 impl ProcessExt for Process {
@@ -257,6 +272,21 @@ impl ProcessExt for Process {
         // Asked by PID: the handle this `Process` holds keeps that PID
         // reserved for this process.
         query::session_id(self.pid()).map_err(|e| denied_or_os("ProcessIdToSessionId", e))
+    }
+
+    fn cpu_time(&self) -> Result<Duration> {
+        let times = sys::windows::process_times(handle_of(self))
+            .map_err(|e| denied_or_os("GetProcessTimes", e))?;
+        Ok(times.user + times.kernel)
+    }
+
+    fn working_set(&self) -> Result<u64> {
+        with_right(
+            self,
+            PROCESS_QUERY_LIMITED_INFORMATION,
+            "GetProcessMemoryInfo",
+            sys::windows::api::working_set,
+        )
     }
 }
 
@@ -395,7 +425,6 @@ impl From<JobObject> for OwnedHandle {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::Duration;
 
     #[test]
     fn filetime_epochs_line_up() {

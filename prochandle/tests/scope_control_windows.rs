@@ -1,11 +1,15 @@
 //! Controlling a job's tree on Windows (run under Wine here): freezing by
 //! suspending every thread, job accounting, limits, adopting a running
-//! process, and the stop (no soft step: `TerminateJobObject`).
+//! process, and the stop (a console Ctrl-Break to the console groups the
+//! scope started, where the console takes it, then `TerminateJobObject`).
 #![cfg(windows)]
 
 use std::time::Duration;
 
-use prochandle::{Ending, ErrorKind, Process, Scope, ScopeLimits, ScopeOptions};
+use prochandle::windows::ScopeCommandExt;
+use prochandle::{
+    ChildStdio, Ending, ErrorKind, Process, Scope, ScopeCommand, ScopeLimits, ScopeOptions, Signal,
+};
 use prochandle_test_support::sleeper;
 
 /// A child that appends to `log` as fast as it can (`cmd` builtins only).
@@ -128,4 +132,83 @@ fn a_job_adopts_a_running_process_and_stop_terminates_it() {
         .unwrap()
         .is_some());
     assert!(scope.is_empty().unwrap());
+}
+
+/// With this variable set, the test named on the command line sleeps
+/// instead (a program with Windows' default Ctrl-Break handling, which
+/// ends the process with `STATUS_CONTROL_C_EXIT`).
+const SLEEP_ENV: &str = "PROCHANDLE_TEST_SLEEP_INSTEAD";
+
+/// Whether this process is attached to a console (which the Ctrl-Break
+/// is sent through).
+fn has_console() -> bool {
+    // SAFETY: no arguments; 0 means no console.
+    unsafe { windows_sys::Win32::System::Console::GetConsoleCP() != 0 }
+}
+
+/// The soft step on Windows: the leader of a console group the scope
+/// started is sent a Ctrl-Break, a member outside any such group is not.
+/// Wine 8 refuses every console control event (`GenerateConsoleCtrlEvent`
+/// fails, with a console or without), as Windows does for a process with
+/// no console: there the stop must say nobody was reached and kill both
+/// at once, without waiting out the grace.
+#[test]
+fn stop_breaks_a_console_group_where_the_console_takes_it() {
+    if std::env::var_os(SLEEP_ENV).is_some() {
+        std::thread::sleep(Duration::from_secs(30));
+        std::process::exit(3);
+    }
+    let scope = Scope::new().unwrap();
+    let mut leader = ScopeCommand::new(std::env::current_exe().unwrap());
+    leader
+        .args([
+            "stop_breaks_a_console_group_where_the_console_takes_it",
+            "--exact",
+        ])
+        .env(SLEEP_ENV, "1")
+        .stdout(ChildStdio::Null)
+        .console_group(true);
+    let leader = scope.spawn_command(&leader).unwrap();
+    let outsider = scope.spawn(&mut sleeper(30)).unwrap();
+    let members: Vec<u32> = scope.members().unwrap().iter().map(Process::pid).collect();
+    assert!(members.contains(&leader.pid()), "{members:?}");
+    let grace = Duration::from_secs(10);
+    let report = scope.stop(Signal::TERM, grace).unwrap();
+    eprintln!("{report:?}");
+    let of = |pid| report.members.iter().find(|m| m.pid == pid).unwrap();
+    assert!(!of(outsider.pid()).reached, "{report:?}");
+    assert_eq!(of(outsider.pid()).ending, Ending::Killed, "{report:?}");
+    let code = leader.wait().unwrap().exit_code().map(|c| c as u32);
+    if has_console() && !under_wine() {
+        assert!(report.soft_step, "{report:?}");
+        assert!(of(leader.pid()).reached, "{report:?}");
+        assert_eq!(of(leader.pid()).ending, Ending::Signal, "{report:?}");
+        assert_eq!(code, Some(0xC000_013A), "ended by the Ctrl-Break");
+    } else {
+        assert!(!report.soft_step, "{report:?}");
+        assert!(!of(leader.pid()).reached, "{report:?}");
+        assert_eq!(of(leader.pid()).ending, Ending::Killed, "{report:?}");
+        assert!(report.elapsed < grace, "waited for a soft step never sent");
+        assert_eq!(code, Some(1), "ended by TerminateJobObject");
+    }
+    outsider.wait().unwrap();
+    assert!(scope.is_empty().unwrap());
+}
+
+/// `KILL` asks for no soft step: a console group is not sent one.
+#[test]
+fn a_stop_with_kill_sends_no_ctrl_break() {
+    let scope = Scope::new().unwrap();
+    let mut leader = ScopeCommand::new("ping");
+    leader
+        .args(["-n", "30", "127.0.0.1"])
+        .stdout(ChildStdio::Null)
+        .console_group(true);
+    let leader = scope.spawn_command(&leader).unwrap();
+    let report = scope.stop(Signal::KILL, Duration::from_secs(10)).unwrap();
+    assert!(!report.soft_step, "{report:?}");
+    assert_eq!(report.members[0].pid, leader.pid());
+    assert_eq!(report.members[0].ending, Ending::Killed);
+    assert!(report.elapsed < Duration::from_secs(10));
+    leader.wait().unwrap();
 }

@@ -59,19 +59,6 @@ macro_rules! stdio_from {
 }
 stdio_from!(std::fs::File, std::io::PipeReader, std::io::PipeWriter);
 
-impl ChildStdio {
-    fn to_std(&self) -> std::io::Result<std::process::Stdio> {
-        Ok(match self {
-            ChildStdio::Inherit => std::process::Stdio::inherit(),
-            ChildStdio::Null => std::process::Stdio::null(),
-            #[cfg(unix)]
-            ChildStdio::Fd(fd) => fd.try_clone()?.into(),
-            #[cfg(windows)]
-            ChildStdio::Handle(h) => h.try_clone()?.into(),
-        })
-    }
-}
-
 /// A command for [`Scope::spawn_command`](super::Scope::spawn_command):
 /// program, arguments, environment, working directory and standard
 /// streams, every one of them honoured on every spawn path.
@@ -113,6 +100,10 @@ pub struct ScopeCommand {
     stdio: [ChildStdio; 3],
     /// A relay's signal state to give back to the child.
     restore: Option<crate::sys::relay::Restore>,
+    /// Start the child as the leader of a new console process group
+    /// (`prochandle::windows::ScopeCommandExt`).
+    #[cfg(windows)]
+    pub(crate) console_group: bool,
 }
 
 impl ScopeCommand {
@@ -127,6 +118,8 @@ impl ScopeCommand {
             cwd: None,
             stdio: Default::default(),
             restore: None,
+            #[cfg(windows)]
+            console_group: false,
         }
     }
 
@@ -205,28 +198,7 @@ impl ScopeCommand {
 
     /// The same command as a std `Command`, for the other spawn paths.
     pub(crate) fn to_std(&self) -> std::io::Result<Command> {
-        let mut command = Command::new(&self.program);
-        command.args(&self.args);
-        if self.env_clear {
-            command.env_clear();
-        }
-        for (key, value) in &self.env {
-            match value {
-                Some(v) => command.env(key, v),
-                None => command.env_remove(key),
-            };
-        }
-        if let Some(dir) = &self.cwd {
-            command.current_dir(dir);
-        }
-        command
-            .stdin(self.stdio[0].to_std()?)
-            .stdout(self.stdio[1].to_std()?)
-            .stderr(self.stdio[2].to_std()?);
-        if let Some(restore) = &self.restore {
-            restore.apply(&mut command);
-        }
-        Ok(command)
+        self.spec().std_command()
     }
 
     /// The command as a mechanism's own spawn reads it
@@ -251,6 +223,8 @@ impl ScopeCommand {
             stdio: self.stdio.each_ref().map(stdio),
             death_signal: None,
             restore: self.restore.as_ref(),
+            #[cfg(windows)]
+            console_group: self.console_group,
         }
     }
 }

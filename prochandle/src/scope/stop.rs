@@ -21,9 +21,15 @@ impl Scope {
     ///   frozen, so none forks past it; the tree is thawed to act on it.
     /// - subreaper and process group: to every member one sweep finds
     ///   (a frozen tree is thawed after the signal, to act on it).
-    /// - Windows has no signal to send: the report says
-    ///   [`soft_step`](StopReport::soft_step) `false`, and every member is
-    ///   ended by `TerminateJobObject`.
+    /// - Windows has no signal: its soft step is a console Ctrl-Break,
+    ///   whatever `signal` is (none for `KILL`), to each console group
+    ///   the scope started (a [`ScopeCommand`](crate::ScopeCommand) with
+    ///   `prochandle::windows::ScopeCommandExt::console_group`),
+    ///   where this process has a console to send it through. Members in
+    ///   no such group get none (their
+    ///   [`reached`](crate::StoppedMember::reached) is `false`); when no
+    ///   member is reached, [`soft_step`](StopReport::soft_step) is
+    ///   `false` and `TerminateJobObject` ends every member at once.
     ///
     /// ```
     /// # fn main() -> prochandle::Result<()> {
@@ -66,11 +72,11 @@ impl Scope {
                 (_, true) => Ending::Killed,
                 (true, false) => Ending::Signal,
             };
-            members.push(member(listing, ending));
+            members.push(member(listing, ending, *reached));
         }
         for listing in &late {
             if !soft.members.iter().any(|(l, _)| l.same(listing)) {
-                members.push(member(listing, Ending::Killed));
+                members.push(member(listing, Ending::Killed, false));
             }
         }
         Ok(StopReport {
@@ -81,11 +87,12 @@ impl Scope {
     }
 }
 
-fn member(listing: &Listed, ending: Ending) -> StoppedMember {
+fn member(listing: &Listed, ending: Ending, reached: bool) -> StoppedMember {
     StoppedMember {
         pid: listing.process.pid(),
         start_time: listing.start,
         name: listing.name.clone(),
         ending,
+        reached,
     }
 }

@@ -264,6 +264,47 @@ pub(crate) struct Spec<'a> {
     pub death_signal: Option<i32>,
     /// A relay's signal state for the child (else: nothing blocked).
     pub restore: Option<&'a crate::sys::relay::Restore>,
+    /// Start the child as the leader of a new console process group.
+    #[cfg(windows)]
+    pub console_group: bool,
+}
+
+impl Spec<'_> {
+    /// The same command as a std `Command`, for the spawn paths that go
+    /// through std (each standard stream given is copied for the child).
+    /// Creation flags and the console group are the mechanism's to add.
+    pub(crate) fn std_command(&self) -> std::io::Result<Command> {
+        fn stdio(s: Stdio<'_>) -> std::io::Result<std::process::Stdio> {
+            Ok(match s {
+                Stdio::Inherit => std::process::Stdio::inherit(),
+                Stdio::Null => std::process::Stdio::null(),
+                Stdio::Given(handle) => handle.try_clone_to_owned()?.into(),
+            })
+        }
+        let mut command = Command::new(self.program);
+        command.args(self.args);
+        if self.env_clear {
+            command.env_clear();
+        }
+        for (key, value) in self.env {
+            match value {
+                Some(v) => command.env(key, v),
+                None => command.env_remove(key),
+            };
+        }
+        if let Some(dir) = self.cwd {
+            command.current_dir(dir);
+        }
+        let [stdin, stdout, stderr] = self.stdio;
+        command
+            .stdin(stdio(stdin)?)
+            .stdout(stdio(stdout)?)
+            .stderr(stdio(stderr)?);
+        if let Some(restore) = self.restore {
+            restore.apply(&mut command);
+        }
+        Ok(command)
+    }
 }
 
 /// A pinned member with what names it, read while it was alive.

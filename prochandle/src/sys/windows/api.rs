@@ -173,8 +173,8 @@ pub(crate) fn process_times(handle: BorrowedHandle<'_>) -> io::Result<Times> {
     })
 }
 
-/// Peak working set in bytes (`GetProcessMemoryInfo`).
-pub(crate) fn peak_working_set(handle: BorrowedHandle<'_>) -> io::Result<u64> {
+/// `GetProcessMemoryInfo`.
+fn memory_counters(handle: BorrowedHandle<'_>) -> io::Result<PROCESS_MEMORY_COUNTERS> {
     let mut counters = PROCESS_MEMORY_COUNTERS {
         cb: std::mem::size_of::<PROCESS_MEMORY_COUNTERS>() as u32,
         ..Default::default()
@@ -182,7 +182,17 @@ pub(crate) fn peak_working_set(handle: BorrowedHandle<'_>) -> io::Result<u64> {
     // SAFETY: a borrowed, valid handle; `counters` is a valid buffer of the
     // size passed.
     check(unsafe { K32GetProcessMemoryInfo(raw(handle), &mut counters, counters.cb) })?;
-    Ok(counters.PeakWorkingSetSize as u64)
+    Ok(counters)
+}
+
+/// Peak working set in bytes (`GetProcessMemoryInfo`).
+pub(crate) fn peak_working_set(handle: BorrowedHandle<'_>) -> io::Result<u64> {
+    Ok(memory_counters(handle)?.PeakWorkingSetSize as u64)
+}
+
+/// The working set now, in bytes (`GetProcessMemoryInfo`).
+pub(crate) fn working_set(handle: BorrowedHandle<'_>) -> io::Result<u64> {
+    Ok(memory_counters(handle)?.WorkingSetSize as u64)
 }
 
 /// The PIDs of the processes in a job right now (`QueryInformationJobObject`

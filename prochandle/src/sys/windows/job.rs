@@ -14,26 +14,24 @@ use std::process::{Child, Command};
 use std::sync::Arc;
 use std::time::Instant;
 
-use windows_sys::Win32::Foundation::{CloseHandle, INVALID_HANDLE_VALUE};
-use windows_sys::Win32::System::Diagnostics::ToolHelp::{
-    CreateToolhelp32Snapshot, Thread32First, Thread32Next, TH32CS_SNAPTHREAD, THREADENTRY32,
-};
 use windows_sys::Win32::System::JobObjects::{
     AssignProcessToJobObject, CreateJobObjectW, TerminateJobObject,
     JOB_OBJECT_LIMIT_KILL_ON_JOB_CLOSE,
 };
 use windows_sys::Win32::System::Threading::{
-    OpenThread, ResumeThread, CREATE_SUSPENDED, THREAD_SUSPEND_RESUME,
+    ResumeThread, CREATE_NEW_PROCESS_GROUP, CREATE_SUSPENDED,
 };
 
 use super::api::{check, job_active_processes, raw};
 use super::empty::{EmptyWatch, Listener};
+use super::console_group::Leaders;
 use super::job_control::{self, Suspended};
+use super::toolhelp;
 use super::{Process, KILL_EXIT_CODE};
 use crate::control::{ScopeLimits, ScopeStats};
 use crate::error::{Error, ErrorKind, Result};
 use crate::mechanism::{Mechanism, MechanismKind, PassedOver};
-use crate::sys::scope::{Chosen, Listed, Request, ScopeMechanism, SoftStep};
+use crate::sys::scope::{Chosen, Listed, Request, ScopeMechanism, SoftStep, Spec};
 
 /// One job object holding a tree.
 #[derive(Debug)]
@@ -46,6 +44,9 @@ pub(crate) struct Job {
     kill_on_drop: bool,
     /// The threads a freeze suspended.
     suspended: Suspended,
+    /// The leaders of the console groups started here, for the soft step
+    /// of a stop.
+    leaders: Leaders,
 }
 
 fn os(op: &'static str) -> impl FnOnce(io::Error) -> Error {
@@ -101,6 +102,7 @@ impl Job {
             empty,
             kill_on_drop: request.kill_on_drop,
             suspended: Suspended::default(),
+            leaders: Leaders::default(),
         };
         job.set_kill_on_close(request.kill_on_drop)?;
         Ok((job, passed_over))
@@ -141,6 +143,36 @@ impl ScopeMechanism for Job {
         })
         .map_err(os("AssignProcessToJobObject"))?;
         resume_threads(child.id()).map_err(os("ResumeThread"))
+    }
+
+    /// A command asking for a console group of its own: started
+    /// suspended as the leader of a new console process group, assigned,
+    /// resumed, and its leader held for the soft step of a stop. Any
+    /// other command goes the std way (`None`).
+    fn spawn_direct(&self, spec: &Spec<'_>) -> Result<Option<Process>> {
+        if !spec.console_group {
+            return Ok(None);
+        }
+        let cannot_start = |e: io::Error| {
+            Error::os("spawn", e).with_detail(format!("cannot start {:?}", spec.program))
+        };
+        let mut command = spec.std_command().map_err(cannot_start)?;
+        command.creation_flags(CREATE_SUSPENDED | CREATE_NEW_PROCESS_GROUP);
+        let mut child = command.spawn().map_err(cannot_start)?;
+        let held = self
+            .started(&child)
+            .and_then(|()| Ok((Process::from_child(&child)?, Process::from_child(&child)?)));
+        match held {
+            Ok((process, leader)) => {
+                self.leaders.add(leader);
+                Ok(Some(process))
+            }
+            Err(e) => {
+                let _ = child.kill();
+                let _ = child.wait();
+                Err(e)
+            }
+        }
     }
 
     /// Job accounting: no active process.
@@ -255,16 +287,24 @@ impl ScopeMechanism for Job {
         job_control::adopt(self.job.as_handle(), handle)
     }
 
-    /// Windows has no signal a tree acts on: every member is listed, and
-    /// the stop ends them with `TerminateJobObject`.
-    fn stop_signal(&self, _sig: i32) -> Result<SoftStep> {
-        let members = self.members()?;
+    /// The one soft step Windows has: a console Ctrl-Break to each
+    /// console group started here that a member is in (see
+    /// `console_group.rs`), whatever `sig` is, but none for `KILL`. A
+    /// member in no such group, or whose group the console refused, is
+    /// listed as not reached; if none is reached, nothing was sent and
+    /// the stop goes on to `TerminateJobObject` at once.
+    fn stop_signal(&self, sig: i32) -> Result<SoftStep> {
+        let members: Vec<Listed> = self.members()?.into_iter().map(Listed::describe).collect();
+        let reached = if sig == super::SIGKILL {
+            vec![false; members.len()]
+        } else {
+            let pids: Vec<u32> = members.iter().map(|m| m.process.pid()).collect();
+            self.leaders.break_groups(&pids)
+        };
+        let sent = reached.contains(&true);
         Ok(SoftStep {
-            members: members
-                .into_iter()
-                .map(|m| (Listed::describe(m), true))
-                .collect(),
-            sent: false,
+            members: members.into_iter().zip(reached).collect(),
+            sent,
         })
     }
 }
@@ -280,36 +320,12 @@ fn no_port(e: &io::Error) -> String {
 /// Resumes every thread of the suspended process `pid` (one, its main
 /// thread, for a process created suspended).
 fn resume_threads(pid: u32) -> io::Result<()> {
-    // SAFETY: flags and a PID; the result is checked.
-    let snapshot = unsafe { CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0) };
-    if snapshot == INVALID_HANDLE_VALUE {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: a fresh handle nobody else owns; closed when dropped.
-    let snapshot = unsafe { OwnedHandle::from_raw_handle(snapshot as _) };
-    let mut entry = THREADENTRY32 {
-        dwSize: std::mem::size_of::<THREADENTRY32>() as u32,
-        ..Default::default()
-    };
     let mut resumed = 0;
-    // SAFETY: a valid snapshot handle and an entry with dwSize set.
-    let mut more = unsafe { Thread32First(raw(snapshot.as_handle()), &mut entry) } != 0;
-    while more {
-        if entry.th32OwnerProcessID == pid {
-            // SAFETY: access flags and a thread ID; checked for null.
-            let thread = unsafe { OpenThread(THREAD_SUSPEND_RESUME, 0, entry.th32ThreadID) };
-            if thread.is_null() {
-                return Err(io::Error::last_os_error());
-            }
-            // SAFETY: a valid thread handle, closed right after.
-            unsafe {
-                ResumeThread(thread);
-                CloseHandle(thread);
-            }
-            resumed += 1;
-        }
-        // SAFETY: as for Thread32First.
-        more = unsafe { Thread32Next(raw(snapshot.as_handle()), &mut entry) } != 0;
+    for tid in toolhelp::threads_of(&[pid])? {
+        let thread = toolhelp::open_thread(tid).ok_or_else(io::Error::last_os_error)?;
+        // SAFETY: a valid thread handle with THREAD_SUSPEND_RESUME.
+        unsafe { ResumeThread(raw(thread.as_handle())) };
+        resumed += 1;
     }
     if resumed == 0 {
         return Err(io::Error::from(io::ErrorKind::NotFound));

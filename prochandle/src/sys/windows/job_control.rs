@@ -2,15 +2,11 @@
 //! (freeze), the job's accounting, its limits, adopting a process.
 
 use std::io;
-use std::os::windows::io::{AsHandle, BorrowedHandle, FromRawHandle, OwnedHandle};
+use std::os::windows::io::{AsHandle, BorrowedHandle, OwnedHandle};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
-use windows_sys::Win32::Foundation::INVALID_HANDLE_VALUE;
-use windows_sys::Win32::System::Diagnostics::ToolHelp::{
-    CreateToolhelp32Snapshot, Thread32First, Thread32Next, TH32CS_SNAPTHREAD, THREADENTRY32,
-};
 use windows_sys::Win32::System::JobObjects::{
     AssignProcessToJobObject, IsProcessInJob, JobObjectBasicAccountingInformation,
     JobObjectCpuRateControlInformation, JobObjectExtendedLimitInformation,
@@ -19,11 +15,10 @@ use windows_sys::Win32::System::JobObjects::{
     JOB_OBJECT_CPU_RATE_CONTROL_ENABLE, JOB_OBJECT_CPU_RATE_CONTROL_HARD_CAP,
     JOB_OBJECT_LIMIT_ACTIVE_PROCESS, JOB_OBJECT_LIMIT_JOB_MEMORY,
 };
-use windows_sys::Win32::System::Threading::{
-    OpenThread, ResumeThread, SuspendThread, THREAD_SUSPEND_RESUME,
-};
+use windows_sys::Win32::System::Threading::{ResumeThread, SuspendThread};
 
 use super::api::{check, job_process_ids, raw};
+use super::toolhelp;
 use crate::control::{Measure, ScopeLimits, ScopeStats};
 use crate::error::{Error, ErrorKind, Result};
 
@@ -50,17 +45,14 @@ impl Suspended {
         loop {
             let pids = job_process_ids(job).map_err(os("QueryInformationJobObject"))?;
             let mut new = 0;
-            for tid in threads_of(&pids).map_err(os("CreateToolhelp32Snapshot"))? {
+            let threads = toolhelp::threads_of(&pids).map_err(os("CreateToolhelp32Snapshot"))?;
+            for tid in threads {
                 if held.iter().any(|(t, _)| *t == tid) {
                     continue;
                 }
-                // SAFETY: access flags and a thread ID; checked for null.
-                let thread = unsafe { OpenThread(THREAD_SUSPEND_RESUME, 0, tid) };
-                if thread.is_null() {
+                let Some(thread) = toolhelp::open_thread(tid) else {
                     continue; // exited meanwhile
-                }
-                // SAFETY: a fresh handle nobody else owns.
-                let thread = unsafe { OwnedHandle::from_raw_handle(thread as _) };
+                };
                 // SAFETY: a valid thread handle with THREAD_SUSPEND_RESUME.
                 if unsafe { SuspendThread(raw(thread.as_handle())) } != u32::MAX {
                     held.push((tid, thread));
@@ -86,32 +78,6 @@ impl Suspended {
     pub(super) fn is_frozen(&self) -> bool {
         self.frozen.load(Ordering::SeqCst)
     }
-}
-
-/// The IDs of the threads of the processes `pids`.
-fn threads_of(pids: &[u32]) -> io::Result<Vec<u32>> {
-    // SAFETY: flags and a PID; the result is checked.
-    let snapshot = unsafe { CreateToolhelp32Snapshot(TH32CS_SNAPTHREAD, 0) };
-    if snapshot == INVALID_HANDLE_VALUE {
-        return Err(io::Error::last_os_error());
-    }
-    // SAFETY: a fresh handle nobody else owns; closed when dropped.
-    let snapshot = unsafe { OwnedHandle::from_raw_handle(snapshot as _) };
-    let mut entry = THREADENTRY32 {
-        dwSize: std::mem::size_of::<THREADENTRY32>() as u32,
-        ..Default::default()
-    };
-    let mut out = Vec::new();
-    // SAFETY: a valid snapshot handle and an entry with dwSize set.
-    let mut more = unsafe { Thread32First(raw(snapshot.as_handle()), &mut entry) } != 0;
-    while more {
-        if pids.contains(&entry.th32OwnerProcessID) {
-            out.push(entry.th32ThreadID);
-        }
-        // SAFETY: as for Thread32First.
-        more = unsafe { Thread32Next(raw(snapshot.as_handle()), &mut entry) } != 0;
-    }
-    Ok(out)
 }
 
 /// Reads one fixed-size information class of `job`.

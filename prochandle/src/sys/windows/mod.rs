@@ -20,6 +20,7 @@
 //! missing right fails with `PermissionDenied` naming that right.
 
 pub(crate) mod api;
+mod console_group;
 pub(crate) mod empty;
 pub(crate) mod ext;
 pub(crate) mod job;
@@ -28,6 +29,7 @@ pub(crate) mod poller;
 mod port;
 mod probe;
 pub(crate) mod query;
+pub(crate) mod toolhelp;
 
 use std::io;
 use std::os::windows::io::AsHandle;
@@ -63,7 +65,7 @@ pub(crate) type BorrowedHandle<'a> = std::os::windows::io::BorrowedHandle<'a>;
 pub(crate) const KILL_EXIT_CODE: u32 = 1;
 
 /// `Signal::KILL` in the portable numbering; `0` is the existence check.
-const SIGKILL: i32 = 9;
+pub(crate) const SIGKILL: i32 = 9;
 
 /// The rights [`Process::open`] asks for, most first; each later set drops
 /// what a protected or foreign process is most likely to refuse.
