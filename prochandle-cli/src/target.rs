@@ -1,9 +1,10 @@
 //! TARGET arguments: a PID, or (Linux) an identity that names one process
 //! for the whole boot (`PID:INODE` as util-linux `kill` and systemd print
-//! it, or `PID@TICKS:BOOT-ID`, the form without pidfs). Elsewhere a TARGET
-//! is a PID: the process is pinned from the moment it is opened (a
-//! Windows handle, or the guarded PID), but there is no identity to check
-//! that it is the one the user saw earlier.
+//! it, or `PID@TICKS:BOOT-ID`, the form without pidfs), or (Windows)
+//! `PID@CREATED`, the PID with its process's creation time. Elsewhere a
+//! TARGET is a PID: the process is pinned from the moment it is opened
+//! (the guarded PID), but there is no identity to check that it is the
+//! one the user saw earlier.
 //!
 //! Above `output` (its messages and JSON take a `Target` as a
 //! [`Subject`]), below the command line and the commands.
@@ -31,7 +32,12 @@ enum TargetKind {
     Pid(u32),
     #[cfg(target_os = "linux")]
     Identity(ProcessId),
+    #[cfg(windows)]
+    Created(created::Created),
 }
+
+#[cfg(windows)]
+mod created;
 
 impl FromStr for Target {
     type Err = String;
@@ -85,7 +91,14 @@ fn identity(text: &str) -> Result<TargetKind, String> {
         .map_err(|_| format!("bad target {text:?}: expected a PID, PID:INODE or PID@TICKS:BOOT-ID"))
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(windows)]
+fn identity(text: &str) -> Result<TargetKind, String> {
+    text.parse()
+        .map(TargetKind::Created)
+        .map_err(|()| format!("bad target {text:?}: expected a PID or PID@CREATED"))
+}
+
+#[cfg(not(any(target_os = "linux", windows)))]
 fn identity(text: &str) -> Result<TargetKind, String> {
     Err(format!(
         "bad target {text:?}: expected a PID (identities are Linux's)"
@@ -116,12 +129,27 @@ impl Target {
         }
     }
 
+    /// The target naming an opened process: its PID and creation time
+    /// where they can be read, else its PID.
+    #[cfg(windows)]
+    pub fn of_process(process: &Process) -> Target {
+        let kind = created::Created::of(process)
+            .map_or(TargetKind::Pid(process.pid()), TargetKind::Created);
+        let text = match kind {
+            TargetKind::Created(id) => id.to_string(),
+            TargetKind::Pid(pid) => pid.to_string(),
+        };
+        Target { text, kind }
+    }
+
     /// The PID part.
     pub fn pid(&self) -> u32 {
         match self.kind {
             TargetKind::Pid(pid) => pid,
             #[cfg(target_os = "linux")]
             TargetKind::Identity(id) => id.pid(),
+            #[cfg(windows)]
+            TargetKind::Created(id) => id.pid,
         }
     }
 
@@ -153,6 +181,13 @@ impl Target {
             TargetKind::Pid(pid) => Process::open(pid),
             #[cfg(target_os = "linux")]
             TargetKind::Identity(id) => id.open(),
+            #[cfg(windows)]
+            TargetKind::Created(id) => {
+                return id.open().map_err(|gone| OpenFailure {
+                    message: self.gone_message(action, id.pid, gone),
+                    out_of_descriptors: None,
+                })
+            }
         };
         opened.map_err(|e| OpenFailure {
             out_of_descriptors: e
@@ -182,6 +217,21 @@ impl Target {
             _ => {}
         }
         output::describe(self, action, e)
+    }
+}
+
+#[cfg(windows)]
+impl Target {
+    /// The line for a `PID@CREATED` that opened nothing: a recycled PID
+    /// is told apart from a process that is simply gone, as on Linux.
+    fn gone_message(&self, action: Action, pid: u32, gone: created::Gone) -> String {
+        match gone {
+            created::Gone::NoProcess => format!("{action} {self}: gone: no such process"),
+            created::Gone::Recycled => format!(
+                "{action} {self}: gone: identity mismatch, PID {pid} now belongs to another process (nothing done to it)"
+            ),
+            created::Gone::Failed(e) => output::describe(self, action, &e),
+        }
     }
 }
 
@@ -250,7 +300,7 @@ mod tests {
     }
 
     #[test]
-    #[cfg(not(target_os = "linux"))]
+    #[cfg(not(any(target_os = "linux", windows)))]
     fn identities_are_linux_only() {
         let err = "42:1234".parse::<Target>().unwrap_err();
         assert!(err.contains("expected a PID"), "{err}");

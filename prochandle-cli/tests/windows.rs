@@ -319,28 +319,81 @@ fn run_report_lists_the_tree_at_the_timeout() {
     let _ = std::fs::remove_file(&file);
 }
 
+/// A child process killed (and waited for) when dropped, so that a
+/// failed assertion leaves no `run` holding this test's output open.
+struct KillOnDrop(std::process::Child);
+
+impl Drop for KillOnDrop {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `run --pidfile FILE` writes `PID@CREATED`: the PID and its process's
+/// creation time, which `kill @FILE` checks before it acts.
 #[test]
 fn run_pidfile_names_cmd_and_kill_reaches_it() {
     let file = pid_file("pidfile-run");
     let sleeping = sleeper(600);
-    let mut run = prochandle()
-        .args(["run", "--pidfile"])
-        .arg(&file)
-        .arg("--")
-        .arg(sleeping.get_program())
-        .args(sleeping.get_args())
-        .stdin(Stdio::null())
-        .spawn()
-        .unwrap();
-    let pid: u32 = within(PATIENCE, || {
-        std::fs::read_to_string(&file).ok()?.trim().parse().ok()
+    let mut run = KillOnDrop(
+        prochandle()
+            .args(["run", "--pidfile"])
+            .arg(&file)
+            .arg("--")
+            .arg(sleeping.get_program())
+            .args(sleeping.get_args())
+            .stdin(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let written = within(PATIENCE, || {
+        let text = std::fs::read_to_string(&file).ok()?;
+        text.ends_with('\n').then(|| text.trim().to_owned())
     })
     .expect("the pidfile");
+    let (pid, created) = written.split_once('@').expect("PID@CREATED");
+    let pid: u32 = pid.parse().unwrap();
+    assert!(created.parse::<u64>().is_ok(), "{written}");
     let target = format!("@{}", file.display());
     let out = output(&["kill", &target]);
     assert_eq!(code(&out), 0, "{}", text(&out.stderr));
-    let status = run.wait().unwrap();
+    let status = run.0.wait().unwrap();
     assert_ne!(status.code(), Some(0));
     assert!(!file.exists(), "the pidfile outlived CMD");
     assert!(Process::open(pid).map_or(true, |p| p.has_exited().unwrap_or(true)));
+}
+
+/// A pidfile whose PID now names a process created at another time is
+/// stale: `kill @FILE` leaves that process alone and says why, and `run
+/// --pidfile` takes the file over.
+#[test]
+fn a_pidfile_naming_a_recycled_pid_is_stale() {
+    let file = pid_file("pidfile-recycled");
+    let mut bystander = KillOnDrop(sleeper(600).spawn().unwrap());
+    let pid = bystander.0.id();
+    std::fs::write(&file, format!("{pid}@116444736000000000\n")).unwrap();
+    let target = format!("@{}", file.display());
+    let out = output(&["kill", &target]);
+    assert_eq!(code(&out), 1, "{}", text(&out.stderr));
+    let message = text(&out.stderr);
+    assert!(message.contains("identity mismatch"), "{message}");
+    assert!(
+        bystander.0.try_wait().unwrap().is_none(),
+        "the bystander was hit"
+    );
+    let out = prochandle()
+        .args(["run", "--pidfile"])
+        .arg(&file)
+        .args(["--", "cmd", "/c", "exit 5"])
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    assert_eq!(code(&out), 5, "{}", text(&out.stderr));
+    assert!(!file.exists(), "the pidfile outlived CMD");
+    assert!(
+        bystander.0.try_wait().unwrap().is_none(),
+        "the bystander was hit"
+    );
+    drop(bystander);
 }

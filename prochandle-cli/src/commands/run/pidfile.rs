@@ -2,7 +2,8 @@
 //! it later (`prochandle kill @FILE`, util-linux `kill $(cat FILE)`).
 //!
 //! The file holds what names CMD for the whole boot: on Linux its identity
-//! (`PID:INODE`, or `PID@TICKS:BOOT-ID` without pidfs), elsewhere its PID.
+//! (`PID:INODE`, or `PID@TICKS:BOOT-ID` without pidfs), on Windows its PID
+//! and creation time (`PID@CREATED`), elsewhere its PID.
 //! It is written whole or not at all (a temporary file in the same
 //! directory, then `rename`, which replaces atomically), so a reader never
 //! sees half a line. A file that still names a live process is never
@@ -82,12 +83,12 @@ fn live_holder(text: &str) -> Option<String> {
 }
 
 /// What names `process` for the whole boot where the platform can say.
-#[cfg(target_os = "linux")]
+#[cfg(any(target_os = "linux", windows))]
 fn identity_of(process: &Process) -> String {
     Target::of_process(process).to_string()
 }
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(not(any(target_os = "linux", windows)))]
 fn identity_of(process: &Process) -> String {
     process.pid().to_string()
 }

@@ -23,8 +23,8 @@ use windows_sys::Win32::System::Threading::{
 };
 
 use super::api::{check, job_active_processes, raw};
-use super::empty::{EmptyWatch, Listener};
 use super::console_group::Leaders;
+use super::empty::{EmptyWatch, Listener};
 use super::job_control::{self, Suspended};
 use super::toolhelp;
 use super::{Process, KILL_EXIT_CODE};

@@ -130,7 +130,11 @@ mod tests {
         assert_eq!(Some(mine.exe.as_os_str()), exe.file_name(), "{mine:?}");
         let theirs = all.iter().find(|p| p.pid == child.id()).expect("the child");
         assert_eq!(theirs.parent_pid, me, "{theirs:?}");
-        assert!(theirs.exe.to_string_lossy().to_ascii_lowercase().starts_with("ping"));
+        assert!(theirs
+            .exe
+            .to_string_lossy()
+            .to_ascii_lowercase()
+            .starts_with("ping"));
         assert!(!threads_of(&[me]).unwrap().is_empty());
         assert!(threads_of(&[]).unwrap().is_empty());
     }
