@@ -314,9 +314,74 @@ fn run_report_lists_the_tree_at_the_timeout() {
         message.contains("timed out; the command's tree"),
         "{message}"
     );
-    let listed = format!("  {} ", grandchild.pid());
-    assert!(message.contains(&listed), "{message}");
+    // The grandchild, one level under CMD, with its identity and figures.
+    let line = message
+        .lines()
+        .find(|l| l.starts_with(&format!("    {} ", grandchild.pid())))
+        .unwrap_or_else(|| panic!("no grandchild line under CMD: {message}"));
+    let identity = format!(" {}@", grandchild.pid());
+    assert!(line.contains(&identity), "{line}");
+    for field in ["age=", "cpu=", "rss="] {
+        assert!(
+            line.contains(field) && !line.contains(&format!("{field}?")),
+            "{line}"
+        );
+    }
+    assert!(line.to_ascii_lowercase().contains("ping"), "{line}");
     let _ = std::fs::remove_file(&file);
+}
+
+/// `--report --json`: one object per member, with the Linux report's
+/// field names; what Windows cannot give (state, wchan, syscall) is absent.
+#[test]
+fn run_report_in_json_names_parents_and_figures() {
+    play_parent_if_asked();
+    let file = pid_file("report-json");
+    let test = "run_report_in_json_names_parents_and_figures";
+    let run = run_with_tree(
+        &["run", "--report", "--json", "--timeout", "3s"],
+        test,
+        &file,
+    )
+    .spawn()
+    .unwrap();
+    let grandchild = grandchild(&file);
+    let out = run.wait_with_output().unwrap();
+    let _ = grandchild.kill();
+    let _ = std::fs::remove_file(&file);
+    assert_eq!(code(&out), 124);
+    let message = text(&out.stderr);
+    let members: Vec<serde_json::Value> = message
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .filter(|v: &serde_json::Value| v.get("depth").is_some())
+        .collect();
+    let of = |pid: u32| {
+        members
+            .iter()
+            .find(|m| m["pid"] == pid)
+            .unwrap_or_else(|| panic!("{pid} not listed: {message}"))
+    };
+    let leaf = of(grandchild.pid());
+    let cmd = of(leaf["ppid"].as_u64().expect("a parent") as u32);
+    assert_eq!(cmd["depth"], 0, "{message}");
+    assert_eq!(leaf["depth"], 1, "{message}");
+    let identity = leaf["identity"].as_str().unwrap();
+    assert!(
+        identity.starts_with(&format!("{}@", grandchild.pid())),
+        "{identity}"
+    );
+    assert!(
+        leaf["age_seconds"].as_f64().is_some_and(|s| s > 0.0),
+        "{leaf}"
+    );
+    assert!(leaf["cpu_seconds"].as_f64().is_some(), "{leaf}");
+    assert!(leaf["rss_kib"].as_u64().is_some_and(|k| k > 0), "{leaf}");
+    let command = leaf["command"].as_str().unwrap().to_ascii_lowercase();
+    assert!(command.contains("ping"), "{leaf}");
+    for absent in ["state", "wchan", "syscall"] {
+        assert!(leaf.get(absent).is_none(), "{leaf}");
+    }
 }
 
 /// A child process killed (and waited for) when dropped, so that a

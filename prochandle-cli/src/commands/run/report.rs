@@ -15,8 +15,10 @@
 //! while it is read. A frozen task waits in the freezer's trap, so where
 //! each member waits (state, `wchan`, system call) is read in a quick
 //! pass just before the freeze; a member found only frozen is flagged.
-//! The header says whether and how the tree was frozen. Elsewhere than
-//! Linux only the PIDs are known to `/proc`-less `run`, and said.
+//! The header says whether and how the tree was frozen. On Windows each
+//! member of the job is described from a process snapshot and its handle
+//! (`report/windows.rs`), not frozen; elsewhere only the PIDs are known,
+//! and said.
 
 use std::fs::File;
 use std::io::Write;
@@ -120,7 +122,14 @@ mod freeze;
 #[path = "report/linux.rs"]
 mod describe;
 
-#[cfg(not(target_os = "linux"))]
+#[cfg(windows)]
+#[path = "report/windows.rs"]
+mod describe;
+
+#[cfg(any(target_os = "linux", windows))]
+mod tree;
+
+#[cfg(not(any(target_os = "linux", windows)))]
 mod describe {
     //! Without `/proc`: the PIDs, and the members' count.
     use prochandle::Process;
@@ -152,7 +161,7 @@ mod describe {
                 if json {
                     json!({ "pid": m.pid }).to_string()
                 } else {
-                    format!("  {} (details need Linux's /proc)", m.pid)
+                    format!("  {} (details need Linux's /proc or Windows)", m.pid)
                 }
             })
             .collect()

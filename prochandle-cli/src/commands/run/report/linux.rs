@@ -2,7 +2,6 @@
 //! value read by PID is kept only if the handle shows the process alive
 //! afterwards (a PID is not reused while its process is unreaped).
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use prochandle::linux::ProcessExt as _;
@@ -217,25 +216,11 @@ fn state_word(state: Option<char>) -> &'static str {
 /// The members as an indented tree (roots: those whose parent is not a
 /// member, such as a `setsid` daemon re-parented away), or JSON lines.
 pub fn render(members: &[Member], json: bool) -> Vec<String> {
-    let pids: Vec<u32> = members.iter().map(|m| m.pid).collect();
-    let mut children: BTreeMap<Option<u32>, Vec<usize>> = BTreeMap::new();
-    for (index, member) in members.iter().enumerate() {
-        let parent = member.ppid.filter(|p| pids.contains(p));
-        children.entry(parent).or_default().push(index);
-    }
-    let mut lines = Vec::new();
-    let mut stack: Vec<(usize, usize)> = children
-        .get(&None)
-        .map(|roots| roots.iter().rev().map(|&i| (i, 0)).collect())
-        .unwrap_or_default();
-    while let Some((index, depth)) = stack.pop() {
-        let member = &members[index];
-        lines.push(line(member, depth, json));
-        if let Some(kids) = children.get(&Some(member.pid)) {
-            stack.extend(kids.iter().rev().map(|&i| (i, depth + 1)));
-        }
-    }
-    lines
+    let links: Vec<(u32, Option<u32>)> = members.iter().map(|m| (m.pid, m.ppid)).collect();
+    super::tree::order(&links)
+        .into_iter()
+        .map(|(index, depth)| line(&members[index], depth, json))
+        .collect()
 }
 
 fn line(m: &Member, depth: usize, json: bool) -> String {
