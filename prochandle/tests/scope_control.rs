@@ -202,6 +202,11 @@ fn stop_reports_each_member(kind: MechanismKind) {
         "{kind}: {report:?}"
     );
     assert_eq!(report.count(Ending::Killed), 2, "{kind}: {report:?}");
+    // The signal reached every member: the stubborn ones ignored it.
+    assert!(
+        report.members.iter().all(|m| m.reached),
+        "{kind}: {report:?}"
+    );
     let named = report
         .members
         .iter()
