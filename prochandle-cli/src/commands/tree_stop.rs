@@ -114,6 +114,7 @@ fn print(send: &Send, report: &StopReport) {
                 "name": member.name,
                 "status": status,
                 "signal_name": send.signal.to_string(),
+                "reached": member.reached,
             }));
         } else {
             output::line(format!(
