@@ -144,7 +144,8 @@ whose own options (and a later `--`) are left alone, as timeout(1) leaves them. 
 (500ms, 2s, 1.5m, 1h, 1d); 0 disables the timeout.
 
 CMD and everything it starts are held in a scope: on Linux a cgroup where one can be
-made, else prochandle as their subreaper, else a process group; on Windows a job object
+made, else a keeper process that is their subreaper (prochandle itself with
+--no-guardian), else a process group; on Windows a job object
 (Ctrl-C, Ctrl-Break and closing the console end the whole tree, and so does prochandle's
 own death); on macOS and FreeBSD a process group, which setsid escapes. The timeout
 signal and every forwarded signal reach every member, and when CMD ends (or is killed)
@@ -455,8 +456,9 @@ pub struct RunArgs {
     pub foreground: bool,
     /// Signal CMD only, not its descendants, and leave them running after
     /// it exits (by default CMD's whole tree is held: a cgroup where one
-    /// can be made, else prochandle as their subreaper, else a process
-    /// group; CMD still gets its own group unless --foreground).
+    /// can be made, else a keeper process or prochandle as their
+    /// subreaper, else a process group; CMD still gets its own group
+    /// unless --foreground).
     #[arg(long)]
     pub child_only: bool,
     /// Insist on what is the default on Linux: should prochandle itself be

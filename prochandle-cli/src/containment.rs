@@ -12,8 +12,9 @@
 //! a process group holds the tree. Every descendant stays in it, through
 //! `setsid` and double forks where the mechanism holds them, and nothing
 //! of it outlives `run`. `--child-only` and `--foreground` hold CMD alone.
-//! `run` only calls `spawn`, `signal`, `finish` and `command_state`, so a
-//! new way of holding a tree is one more variant here.
+//! `run` only calls `spawn`, `signal`, `leftovers`, `finish` and
+//! `command_state`, so a new way of holding a tree is one more variant
+//! here.
 //!
 //! The scope is the best the platform has: on Windows a job object (that
 //! also ends the tree should prochandle itself be killed), on macOS and
@@ -23,27 +24,25 @@
 
 use std::io;
 use std::process::{Child, Command};
-#[cfg(target_os = "linux")]
-use std::sync::OnceLock;
 
-#[cfg(target_os = "linux")]
-use prochandle::linux::Keeper;
 use prochandle::{
     Process, ProcessState, Scope, ScopeCommand, ScopeLimits, ScopeOptions, ScopeStats, Signal,
 };
 
 use crate::commands::spawn;
 
+#[cfg(target_os = "linux")]
+mod kept;
+
 /// What `run` holds besides CMD itself.
 pub enum Containment {
     /// CMD and every descendant, in a [`Scope`]: signals go to every live
     /// member, and whatever is left when CMD ends is killed.
     Tree(Box<Scope>),
-    /// CMD and every descendant under a keeper (Linux, no cgroup): the
-    /// `Process` `run` watches is the keeper, which exits once CMD has
-    /// exited and the rest is killed; signals go through it.
+    /// CMD and every descendant under a keeper (Linux, no cgroup), which
+    /// holds them until `run` finishes; signals go through it.
     #[cfg(target_os = "linux")]
-    Kept(OnceLock<Keeper>),
+    Kept(kept::Kept),
     /// CMD alone: `--child-only` (in a group of its own, so that a
     /// terminal's signals reach it only through `run`) or `--foreground`
     /// (in prochandle's group, as `timeout --foreground` leaves it).
@@ -56,33 +55,22 @@ impl Containment {
     /// (`SIGKILL`) before it could end it: the cgroup's guardian, or
     /// without a cgroup the keeper.
     ///
-    /// `in_run`: the tree must be held by `run` itself (no keeper), for
-    /// what needs to see CMD and its members (`--pidfile`, `--report`,
-    /// `--leaks`); without a cgroup the guardian then reaches only CMD's
-    /// process group.
-    ///
     /// Should prochandle die without a chance to clean up, CMD gets
     /// `death_signal` (Linux: `PR_SET_PDEATHSIG`; `KILL` for `run`, the
     /// timeout signal for the `timeout` personality, as GNU's arms it).
-    pub fn tree(
-        guardian: bool,
-        death_signal: Signal,
-        in_run: bool,
-    ) -> prochandle::Result<Containment> {
-        #[cfg(not(target_os = "linux"))]
-        let _ = in_run;
+    pub fn tree(guardian: bool, death_signal: Signal) -> prochandle::Result<Containment> {
         let options = ScopeOptions::new()
             .guardian(guardian)
             .death_signal(Some(death_signal));
         #[cfg(target_os = "linux")]
-        if guardian && !in_run {
+        if guardian {
             // Without a cgroup (a process group was all that was left), the
             // keeper; nothing is spawned into the probe.
             let scope = options.create()?;
             if scope.mechanism().cgroup_path().is_some() {
                 return Ok(Containment::Tree(Box::new(scope)));
             }
-            return Ok(Containment::Kept(OnceLock::new()));
+            return Ok(Containment::Kept(kept::Kept::default()));
         }
         options
             .allow_subreaper(true)
@@ -90,8 +78,9 @@ impl Containment {
             .map(|scope| Containment::Tree(Box::new(scope)))
     }
 
-    /// Starts `command` held this way and returns what `run` watches: CMD,
-    /// or its keeper. On failure says why (see [`spawn::failed`]: `name`
+    /// Starts `command` held this way and returns CMD, which `run`
+    /// watches (under a keeper, pinned: not `run`'s child). On failure
+    /// says why (see [`spawn::failed`]: `name`
     /// begins the lines, `cannot_run` words the one for a CMD that could
     /// not start) and returns the exit code.
     pub fn spawn(
@@ -102,13 +91,22 @@ impl Containment {
         setup_error: impl Fn(&io::Error) -> Option<String>,
     ) -> Result<Process, u8> {
         #[cfg(target_os = "linux")]
-        if let Containment::Kept(keeper) = self {
+        if let Containment::Kept(kept) = self {
             let program = command.get_program().to_string_lossy().into_owned();
-            let (kept, process) = Keeper::spawn(command).map_err(|err| {
-                spawn::failed(&spawn_error(err), &program, cannot_run, setup_error)
-            })?;
-            let _ = keeper.set(kept);
-            return Ok(process);
+            return kept.spawn(command).map_err(|refused| match refused {
+                kept::Refused::Spawn(err) => {
+                    spawn::failed(&spawn_error(err), &program, cannot_run, setup_error)
+                }
+                kept::Refused::Subreaper(err) => {
+                    let say = if name.is_empty() {
+                        String::new()
+                    } else {
+                        format!("{name}: ")
+                    };
+                    crate::output::error(format!("{say}cannot become the tree's subreaper: {err}"));
+                    crate::exit_codes::CANNOT_PREPARE
+                }
+            });
         }
         spawn::spawn_saying(command, name, cannot_run, setup_error, |command| {
             self.spawn_child(command)
@@ -151,15 +149,12 @@ impl Containment {
     }
 
     /// CMD's end, once `process` (what [`spawn`](Containment::spawn)
-    /// returned) has been reaped with `reaped`: the same, or what the
-    /// keeper reports.
-    pub fn command_state(&self, reaped: ProcessState) -> prochandle::Result<ProcessState> {
+    /// returned) has been waited for with `reaped`: the same, or what the
+    /// keeper reports (it reaped CMD).
+    pub fn command_state(&self, reaped: ProcessState) -> Result<ProcessState, String> {
         match self {
             #[cfg(target_os = "linux")]
-            Containment::Kept(keeper) => match keeper.get() {
-                Some(keeper) => keeper.command_state(),
-                None => Ok(reaped),
-            },
+            Containment::Kept(kept) => kept.command_state(reaped),
             _ => Ok(reaped),
         }
     }
@@ -188,12 +183,9 @@ impl Containment {
 
     fn send(&self, process: &Process, signal: Signal) -> prochandle::Result<()> {
         #[cfg(target_os = "linux")]
-        if let Containment::Kept(keeper) = self {
-            // `process` is the keeper: CMD and the tree are its to signal.
-            return match keeper.get().map(|k| k.signal(signal)) {
-                Some(Err(err)) if !err.is_done() => Err(err),
-                _ => Ok(()),
-            };
+        if let Containment::Kept(kept) = self {
+            // CMD and the tree are the keeper's to signal.
+            return kept.signal(signal);
         }
         match process.signal(signal) {
             Ok(()) => {}
@@ -214,6 +206,10 @@ impl Containment {
     /// The members still alive besides CMD (none when CMD alone is held);
     /// called before CMD is reaped.
     pub fn leftovers(&self, process: &Process) -> Vec<Process> {
+        #[cfg(target_os = "linux")]
+        if let Containment::Kept(kept) = self {
+            return kept.leftovers(process);
+        }
         let Containment::Tree(scope) = self else {
             return Vec::new();
         };
@@ -237,13 +233,13 @@ impl Containment {
     }
 
     /// After CMD exited, before it is reaped: kills whatever is left (the
-    /// keeper has done so before it exits).
+    /// keeper's way: it kills the tree, reaps CMD and exits).
     pub fn finish(&self) -> prochandle::Result<()> {
         match self {
             Containment::Tree(scope) => scope.kill(),
             #[cfg(target_os = "linux")]
-            Containment::Kept(keeper) => {
-                keeper.get().map(Keeper::finish);
+            Containment::Kept(kept) => {
+                kept.finish();
                 Ok(())
             }
             Containment::ChildOnly { .. } => Ok(()),

@@ -3,7 +3,7 @@
 //! success into exit 122 (`fail`), or are waited for under the timeout
 //! (`wait`). The leak here is a daemon that closed its stdout and stderr,
 //! which a test runner watching pipes cannot see. As root (a cgroup) and
-//! as `nobody` (the subreaper).
+//! as `nobody` (the keeper).
 #![cfg(target_os = "linux")]
 
 mod common;

@@ -35,21 +35,30 @@ fn at(file: &Path) -> String {
     format!("@{}", file.display())
 }
 
-/// The identity in the file opens to a `sleep` whose parent is `run`.
+/// The identity in the file opens to a `sleep` whose parent is `run`, or
+/// (without a cgroup) `run`'s keeper.
 fn assert_names_cmd(file: &Path, run: &Supervised) {
     let text = contents(file);
     let id: prochandle::linux::ProcessId = text.parse().expect("an identity");
     let process = id.open().expect("the identity opens");
     let comm = std::fs::read_to_string(format!("/proc/{}/comm", process.pid())).unwrap();
     assert_eq!(comm.trim(), "sleep", "{text}");
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", process.pid())).unwrap();
-    let ppid: u32 = stat[stat.rfind(')').unwrap() + 2..]
+    let parent = parent_of(process.pid());
+    assert!(
+        parent == run.pid() || parent_of(parent) == run.pid(),
+        "{text}: parent {parent}, run {}",
+        run.pid()
+    );
+}
+
+fn parent_of(pid: u32) -> u32 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    stat[stat.rfind(')').unwrap() + 2..]
         .split(' ')
         .nth(1)
         .unwrap()
         .parse()
-        .unwrap();
-    assert_eq!(ppid, run.pid());
+        .unwrap()
 }
 
 fn check_the_whole_life(file: &Path, prefix: &[&str]) {

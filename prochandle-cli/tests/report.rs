@@ -2,7 +2,7 @@
 //! CMD's tree is described (identity, parent, state, wchan, system call,
 //! age, CPU, memory, command line) as an indented tree on stderr, or as
 //! JSON lines in `--report-file` (a header first). As root (a cgroup)
-//! and as `nobody` (the subreaper). The freeze: `report_freeze.rs`.
+//! and as `nobody` (the keeper). The freeze: `report_freeze.rs`.
 #![cfg(target_os = "linux")]
 
 mod common;

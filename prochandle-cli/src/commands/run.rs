@@ -209,6 +209,7 @@ pub fn execute(job: &Job) -> u8 {
     }
     let state = match process
         .wait()
+        .map_err(|err| err.to_string())
         .and_then(|reaped| containment.command_state(reaped))
     {
         Ok(state) => state,
@@ -296,10 +297,7 @@ fn containment_for(job: &Job) -> prochandle::Result<Containment> {
             Voice::Native => Signal::KILL,
             Voice::Timeout => job.signal,
         };
-        // The keeper holds CMD and its tree out of run's sight: what must
-        // see them keeps them in run.
-        let in_run = job.pidfile.is_some() || job.report.is_some() || job.leaks != Leaks::Kill;
-        Containment::tree(job.guardian, death, in_run)?
+        Containment::tree(job.guardian, death)?
     })
 }
 

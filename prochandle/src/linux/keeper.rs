@@ -21,6 +21,9 @@
 //! exit status and resource usage. When the command exits, the keeper
 //! kills what is left of the tree, reports and exits, so it never outlives
 //! the tree; its owner reaps it, or, if the owner is dead, init does.
+//! A holding keeper ([`Keeper::spawn_holding`]) waits for its owner's
+//! word instead, the command unreaped and the rest of the tree alive, so
+//! that the owner may pin the command and look at what it left.
 //!
 //! The keeper runs ordinary Rust code after `fork` (it allocates, it
 //! spawns with std's `Command`): that is sound only if the owner has a
@@ -85,13 +88,51 @@ impl Keeper {
     /// The spawn's own failure (not found, not executable) is returned as
     /// an [`Error`] carrying the OS error; the keeper is reaped then.
     pub fn spawn(command: &mut Command) -> Result<(Keeper, Process)> {
+        Keeper::start(command, false).map(|(keeper, process, _)| (keeper, process))
+    }
+
+    /// As [`spawn`](Keeper::spawn), but the keeper holds the tree until
+    /// [`finish`](Keeper::finish) (or this process's death): when the
+    /// command exits, it stays unreaped and the rest of its tree alive,
+    /// signals are still forwarded to all of it, and the keeper exits only
+    /// once told to finish. Returned besides the keeper's `Process`: the
+    /// command's, pinned (a handle where the system has one), not our
+    /// child (wait through it for its exit, learn its status from
+    /// [`command_state`](Keeper::command_state)). The tree's other members
+    /// are the keeper's descendants (the keeper is their subreaper), so the
+    /// owner can watch the command, write its identity and list what it
+    /// leaves behind.
+    ///
+    /// ```no_run
+    /// # fn main() -> prochandle::Result<()> {
+    /// use std::process::Command;
+    /// use prochandle::linux::{Keeper, ProcessExt as _};
+    ///
+    /// let mut command = Command::new("sh");
+    /// command.args(["-c", "sleep 9 & exit 3"]);
+    /// let (keeper, process, held) = Keeper::spawn_holding(&mut command)?;
+    /// held.wait()?;                                 // the command exited...
+    /// let left = process.descendants()?;            // ...and left its `sleep`
+    /// assert!(left.iter().any(|p| !p.has_exited().unwrap_or(true)));
+    /// keeper.finish();                              // now the keeper ends it
+    /// process.wait()?;
+    /// assert_eq!(keeper.command_state()?.exit_code(), Some(3));
+    /// # Ok(()) }
+    /// ```
+    pub fn spawn_holding(command: &mut Command) -> Result<(Keeper, Process, Process)> {
+        let (keeper, process, held) = Keeper::start(command, true)?;
+        let held = held.ok_or_else(|| Error::done("spawn_holding"))?;
+        Ok((keeper, process, held))
+    }
+
+    fn start(command: &mut Command, holding: bool) -> Result<(Keeper, Process, Option<Process>)> {
         // std makes both ends close-on-exec.
         let (mut stream, keeper_end) =
             UnixStream::pair().map_err(|e| Error::os("socketpair", e))?;
         let process = match keeper_os::fork_single_threaded("keeper")? {
             Forked::Child => {
                 drop(stream);
-                keep(command, keeper_end)
+                keep(command, keeper_end, holding)
             }
             Forked::Parent(process) => Process::from_sys(process),
         };
@@ -100,14 +141,24 @@ impl Keeper {
         let read = stream.read_exact(&mut first);
         let value = i32::from_ne_bytes([first[1], first[2], first[3], first[4]]);
         match (read, first[0]) {
-            (Ok(()), STARTED) => Ok((
-                Keeper {
+            (Ok(()), STARTED) => {
+                let keeper = Keeper {
                     command_pid: value as u32,
                     stream,
                     finished: Mutex::new(false),
-                },
-                process,
-            )),
+                };
+                if !holding {
+                    return Ok((keeper, process, None));
+                }
+                match pin_command(&process, keeper.command_pid) {
+                    Ok(held) => Ok((keeper, process, Some(held))),
+                    Err(err) => {
+                        drop(keeper);
+                        let _ = process.wait();
+                        Err(err)
+                    }
+                }
+            }
             (read, tag) => {
                 let _ = process.wait();
                 let err = match (read, tag) {
@@ -175,8 +226,26 @@ impl Drop for Keeper {
     }
 }
 
+/// The command a holding keeper reported as started, pinned.
+///
+/// Opened by the PID it reported, which is race-free here without the
+/// keeper passing a pidfd over the socket (which the guarded-PID tier,
+/// having none, could not): a holding keeper reaps its command only once
+/// we finish, so while the keeper lives the PID names the command and no
+/// other process; the keeper is our unreaped child, so its own PID is
+/// its own; and the process is kept only if, once pinned, its parent is
+/// the keeper. A keeper that died meanwhile (its command re-parented,
+/// perhaps reaped, its PID perhaps reused) fails that check: an error.
+fn pin_command(keeper: &Process, pid: u32) -> Result<Process> {
+    let pinned = crate::sys::linux::tree::open_child(keeper.sys(), pid)?;
+    pinned.map(Process::from_sys).ok_or_else(|| {
+        Error::done("pin the kept command")
+            .with_detail("the keeper ended before its command could be pinned")
+    })
+}
+
 /// The keeper's whole life, in the forked child.
-fn keep(command: &mut Command, stream: UnixStream) -> ! {
+fn keep(command: &mut Command, stream: UnixStream, holding: bool) -> ! {
     // Out of the owner's process group, a signal to that group does not
     // end the keeper with its owner.
     keeper_os::leave_process_group();
@@ -197,26 +266,21 @@ fn keep(command: &mut Command, stream: UnixStream) -> ! {
     let _ = send_all(&stream, &message(STARTED, child.pid() as i32));
     // A stream may split a signal's four bytes: the rest waits here.
     let mut pending: Vec<u8> = Vec::new();
+    let mut command_running = true;
     loop {
-        match wait_for_work(&stream, &child) {
+        match wait_for_work(&stream, command_running.then_some(&child)) {
             Work::Signals => {
-                let mut buf = [0u8; 64];
-                match (&stream).read(&mut buf) {
-                    Ok(0) => break,
-                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                    Err(_) => break,
-                    Ok(n) => {
-                        pending.extend_from_slice(&buf[..n]);
-                        let whole = pending.len() - pending.len() % 4;
-                        for raw in pending.drain(..whole).collect::<Vec<u8>>().chunks_exact(4) {
-                            let raw = i32::from_ne_bytes([raw[0], raw[1], raw[2], raw[3]]);
-                            let signal = Signal::from_raw(raw);
-                            let _ = child.signal(signal);
-                            let _ = scope.signal(signal);
-                        }
-                    }
+                let forwarded = forward(&stream, &mut pending, |signal| {
+                    let _ = child.signal(signal);
+                    let _ = scope.signal(signal);
+                });
+                if !forwarded {
+                    break;
                 }
             }
+            // Held: the command stays a zombie, the rest alive, until the
+            // owner finishes.
+            Work::CommandExited if holding => command_running = false,
             Work::CommandExited => break,
             Work::Nothing => {}
         }
@@ -237,16 +301,38 @@ fn exit_keeper() -> ! {
     keeper_os::exit_now(0)
 }
 
+/// Reads what the owner wrote and sends each whole signal with `send`;
+/// false once the owner has finished or is gone.
+fn forward(stream: &UnixStream, pending: &mut Vec<u8>, mut send: impl FnMut(Signal)) -> bool {
+    let mut buf = [0u8; 64];
+    match (&*stream).read(&mut buf) {
+        Ok(0) => false,
+        Err(e) if e.kind() == io::ErrorKind::Interrupted => true,
+        Err(_) => false,
+        Ok(n) => {
+            pending.extend_from_slice(&buf[..n]);
+            let whole = pending.len() - pending.len() % 4;
+            for raw in pending.drain(..whole).collect::<Vec<u8>>().chunks_exact(4) {
+                send(Signal::from_raw(i32::from_ne_bytes([
+                    raw[0], raw[1], raw[2], raw[3],
+                ])));
+            }
+            true
+        }
+    }
+}
+
 enum Work {
     Signals,
     CommandExited,
     Nothing,
 }
 
-/// Sleeps until the owner writes or goes, or the command exits (its
-/// pidfd turns readable; without one, checked every 20 ms).
-fn wait_for_work(control: &UnixStream, child: &Process) -> Work {
-    let handle = child.handle();
+/// Sleeps until the owner writes or goes, or the command, while it is
+/// watched (`child`), exits (its pidfd turns readable; without one,
+/// checked every 20 ms).
+fn wait_for_work(control: &UnixStream, child: Option<&Process>) -> Work {
+    let handle = child.and_then(Process::handle);
     let pidfd = handle.as_ref().map(|h| h.as_fd());
     let mut fds = vec![PollFd::new(control, PollFlags::IN)];
     if let Some(fd) = &pidfd {
@@ -255,16 +341,19 @@ fn wait_for_work(control: &UnixStream, child: &Process) -> Work {
     let tick = Some(crate::sys::timeout::rustix_timespec(Duration::from_millis(
         20,
     )));
-    let timeout = if pidfd.is_some() { None } else { tick.as_ref() };
+    let timeout = match (child, &pidfd) {
+        (Some(_), None) => tick.as_ref(),
+        _ => None,
+    };
     let _ = poll(&mut fds, timeout);
     if !fds[0].revents().is_empty() {
         return Work::Signals;
     }
     // Our child, unreaped: looking does not reap it.
-    if child.has_exited().unwrap_or(true) {
-        return Work::CommandExited;
+    match child {
+        Some(child) if child.has_exited().unwrap_or(true) => Work::CommandExited,
+        _ => Work::Nothing,
     }
-    Work::Nothing
 }
 
 /// Writes all of `buf` to the owner or keeper, never raising `SIGPIPE`.

@@ -7,9 +7,9 @@
 //! `systemd-run --wait` waits for a unit).
 //!
 //! A daemon that closed stdout and stderr is seen here all the same: the
-//! tree is held by a cgroup, the subreaper or a Windows job, not by its
-//! pipes. With `--child-only` or `--foreground` nothing but CMD is held,
-//! so nothing is reported.
+//! tree is held by a cgroup, a keeper, the subreaper or a Windows job,
+//! not by its pipes. With `--child-only` or `--foreground` nothing but
+//! CMD is held, so nothing is reported.
 
 use prochandle::relay::Event;
 use prochandle::{Process, Signal};

@@ -69,20 +69,22 @@ pub(crate) fn children(parent: &Process) -> Result<Vec<Process>> {
     still_owns_pid(parent, OP)?;
     let mut out = Vec::with_capacity(pids.len());
     for pid in pids {
-        let child = match Process::open(pid as u32) {
-            Ok(child) => child,
-            // Exited (and reaped) since it was listed.
-            Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::Done) => continue,
-            Err(e) => return Err(e),
-        };
-        // Opened by PID: keep it only if it is, now that it is pinned, still
-        // a child of `parent`, and `parent` still owns its own PID (else
-        // the PID we compare with could be someone else's).
-        if parent_of(&child) == Some(parent.pid() as i32) && owns_pid(parent) {
-            out.push(child);
-        }
+        out.extend(open_child(parent, pid as u32)?);
     }
     Ok(out)
+}
+
+/// The process `pid`, opened and kept only if it is, now that it is
+/// pinned, a child of `parent`, and `parent` still owns its own PID (else
+/// the PID compared with could be someone else's). `None` if it is gone
+/// (reaped) or is not `parent`'s child.
+pub(crate) fn open_child(parent: &Process, pid: u32) -> Result<Option<Process>> {
+    let child = match Process::open(pid) {
+        Ok(child) => child,
+        Err(e) if matches!(e.kind(), ErrorKind::NotFound | ErrorKind::Done) => return Ok(None),
+        Err(e) => return Err(e),
+    };
+    Ok((parent_of(&child) == Some(parent.pid() as i32) && owns_pid(parent)).then_some(child))
 }
 
 pub(crate) fn descendants(root: &Process) -> Result<Vec<Process>> {
