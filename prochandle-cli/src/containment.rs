@@ -4,12 +4,14 @@
 //! By default the tree is a library [`Scope`] in a cgroup where this user
 //! may make one, with the scope's guardian, which kills the cgroup should
 //! `run` be killed. On Linux without a writable cgroup, CMD is spawned
-//! under a keeper ([`Keeper`]): a child of `run` that is the tree's
-//! subreaper and CMD's parent, so that every descendant, `setsid`
-//! escapers included, stays below it, and that ends the tree when `run`
-//! goes, however `run` goes. Without the guardian (`--no-guardian`, the
-//! `timeout` personality) `run` is the subreaper itself, as a scope, else
-//! a process group holds the tree. Every descendant stays in it, through
+//! under a keeper ([`Keeper`](prochandle::linux::Keeper)): a child of
+//! `run` that is the tree's subreaper and CMD's parent, so that every
+//! descendant, `setsid` escapers included, stays below it, and that ends
+//! the tree when `run` goes, however `run` goes (should the keeper be the
+//! one killed, `run`, the subreaper above it, ends the tree: `kept.rs`).
+//! Without the guardian (`--no-guardian`, the `timeout` personality)
+//! `run` is the subreaper itself, as a scope, else a process group holds
+//! the tree. Every descendant stays in it, through
 //! `setsid` and double forks where the mechanism holds them, and nothing
 //! of it outlives `run`. `--child-only` and `--foreground` hold CMD alone.
 //! `run` only calls `spawn`, `signal`, `leftovers`, `finish` and

@@ -94,8 +94,14 @@ impl Kept {
             return;
         };
         held.keeper.finish();
-        let _ = held.process.wait();
-        end_orphans();
+        // A keeper that exits by itself has killed and reaped its whole
+        // tree first (it sweeps until none is left), and nothing leaves
+        // its subreaping while it lives: only a keeper that died some
+        // other way can have left orphans to `run`.
+        let exited = held.process.wait().ok().and_then(|state| state.exit_code());
+        if exited != Some(0) {
+            end_orphans();
+        }
     }
 
     /// CMD's status and usage as the keeper reaped it; after
@@ -131,8 +137,7 @@ impl Drop for Kept {
 
 /// Kills every descendant of `run` and reaps its children. Called once
 /// the keeper is reaped, so these are only the orphans of a killed keeper
-/// (`run` is their subreaper); usually there are none, and it costs a
-/// `waitid` and a `/proc` read. Each sweep kills every member not yet
+/// (`run` is their subreaper). Each sweep kills every member not yet
 /// killed (pinned, so a recycled PID is never hit). It ends when `run`
 /// has no child left at all, not even a zombie: every descendant hangs
 /// below some child of `run`, and a child is listed until it is reaped,
