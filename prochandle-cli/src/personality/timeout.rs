@@ -87,6 +87,9 @@ fn plan(args: &[OsString]) -> Result<Option<Job>, Option<String>> {
         preserve_status: false,
         foreground: false,
         child_only: false,
+        // GNU's model: CMD is our child, with the death signal only. The
+        // guardian's fork (a keeper's, making CMD our grandchild) is
+        // `run`'s default, not a drop-in's (docs/trees.md).
         guardian: false,
         verbose: false,
         time: false,
