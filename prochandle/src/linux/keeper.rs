@@ -97,11 +97,13 @@ impl Keeper {
     /// signals are still forwarded to all of it, and the keeper exits only
     /// once told to finish. Returned besides the keeper's `Process`: the
     /// command's, pinned (a handle where the system has one), not our
-    /// child (wait through it for its exit, learn its status from
-    /// [`command_state`](Keeper::command_state)). The tree's other members
-    /// are the keeper's descendants (the keeper is their subreaper), so the
-    /// owner can watch the command, write its identity and list what it
-    /// leaves behind.
+    /// child: watch it for its exit ([`has_exited`](Process::has_exited),
+    /// a watcher, a relay; its `wait` would give the keeper a grace to reap
+    /// it, which a holding keeper does only at the finish), and learn its
+    /// status from [`command_state`](Keeper::command_state). The tree's
+    /// other members are the keeper's descendants (the keeper is their
+    /// subreaper), so the owner can watch the command, write its identity
+    /// and list what it leaves behind.
     ///
     /// ```no_run
     /// # fn main() -> prochandle::Result<()> {
@@ -111,7 +113,9 @@ impl Keeper {
     /// let mut command = Command::new("sh");
     /// command.args(["-c", "sleep 9 & exit 3"]);
     /// let (keeper, process, held) = Keeper::spawn_holding(&mut command)?;
-    /// held.wait()?;                                 // the command exited...
+    /// while !held.has_exited()? {                   // the command exits...
+    ///     std::thread::sleep(std::time::Duration::from_millis(10));
+    /// }
     /// let left = process.descendants()?;            // ...and left its `sleep`
     /// assert!(left.iter().any(|p| !p.has_exited().unwrap_or(true)));
     /// keeper.finish();                              // now the keeper ends it
