@@ -229,7 +229,9 @@ impl Containment {
         match self {
             Containment::Tree(scope) => Ok(scope),
             #[cfg(target_os = "linux")]
-            Containment::Kept(_) => Err("the tree is held by a keeper process, out of run's reach"),
+            Containment::Kept(_) => {
+                Err("the tree is held by a keeper process, which run cannot freeze")
+            }
             Containment::ChildOnly { .. } => Err("the command is held alone"),
         }
     }

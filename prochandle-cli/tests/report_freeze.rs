@@ -1,6 +1,7 @@
 //! `run --report` freezes the tree for its snapshot and lets it go before
 //! the timeout's signals: as root by the cgroup freezer, as `nobody` by
-//! `SIGSTOP` sweeps (the subreaper). A forking tree is listed whole; a
+//! `SIGSTOP` sweeps (the subreaper, `--no-guardian`: by default a keeper
+//! holds `nobody`'s tree, which `run` does not freeze). A forking tree is listed whole; a
 //! blocked member shows where it waits, not the freezer; a `TERM` trap
 //! still runs; a member stopped by someone else is said stopped and ended;
 //! a member that cannot stop (a `vfork` parent, in `D`) makes the report
@@ -22,7 +23,8 @@ use serde_json::Value;
 enum As {
     /// Root: a cgroup, frozen by the cgroup freezer.
     Root,
-    /// `nobody`: the subreaper, frozen by `SIGSTOP` sweeps.
+    /// `nobody` with `--no-guardian`: the subreaper, frozen by `SIGSTOP`
+    /// sweeps.
     Nobody,
 }
 
@@ -42,6 +44,14 @@ impl As {
         };
         command.stdin(Stdio::null());
         Some(command)
+    }
+
+    /// `run`'s options that choose the mechanism.
+    fn options(self) -> &'static [&'static str] {
+        match self {
+            As::Root => &[],
+            As::Nobody => &["--no-guardian"],
+        }
     }
 
     fn means(self) -> &'static str {
@@ -66,6 +76,7 @@ fn report(who: As, args: &[&str]) -> Option<Report> {
     let mut command = who.runner()?;
     command
         .args(["run", "--report", "--json"])
+        .args(who.options())
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
