@@ -209,7 +209,9 @@ impl Keeper {
     /// The command's exit status and resource usage, as the keeper
     /// reaped it. Blocks until the keeper reports it, that is until the
     /// command has exited and the tree is gone (call
-    /// [`finish`](Keeper::finish) first to end it now).
+    /// [`finish`](Keeper::finish) first to end it now; a holding keeper
+    /// reports only after it). A keeper that was killed has nothing to
+    /// report: an error.
     pub fn command_state(&self) -> Result<ProcessState> {
         let mut buf = [0u8; ENDED_LEN];
         (&self.stream)
