@@ -223,15 +223,13 @@ impl Containment {
             .collect()
     }
 
-    /// The scope holding the whole tree, for what must act on all of it at
-    /// once (the report's freeze); else why there is none.
-    pub fn tree_scope(&self) -> Result<&Scope, &'static str> {
+    /// What freezes the whole tree at once (for the report); else why
+    /// nothing does.
+    pub fn tree_scope(&self) -> Result<Freezer<'_>, &'static str> {
         match self {
-            Containment::Tree(scope) => Ok(scope),
+            Containment::Tree(scope) => Ok(Freezer::Scope(scope)),
             #[cfg(target_os = "linux")]
-            Containment::Kept(_) => {
-                Err("the tree is held by a keeper process, which run cannot freeze")
-            }
+            Containment::Kept(kept) => Ok(Freezer::Keeper(kept)),
             Containment::ChildOnly { .. } => Err("the command is held alone"),
         }
     }
@@ -280,6 +278,44 @@ impl Containment {
             #[cfg(target_os = "linux")]
             Containment::Kept(_) => Some(Err(KEPT.to_owned())),
             Containment::ChildOnly { .. } => None,
+        }
+    }
+}
+
+/// What freezes a whole tree: its scope, or its keeper (which freezes
+/// its own subreaper scope, by `SIGSTOP` sweeps).
+#[derive(Clone, Copy)]
+pub enum Freezer<'a> {
+    Scope(&'a Scope),
+    #[cfg(target_os = "linux")]
+    Keeper(&'a kept::Kept),
+}
+
+impl Freezer<'_> {
+    /// The mechanism that holds, and so freezes, the tree.
+    pub fn kind(&self) -> prochandle::MechanismKind {
+        match self {
+            Freezer::Scope(scope) => scope.mechanism().kind(),
+            #[cfg(target_os = "linux")]
+            Freezer::Keeper(_) => prochandle::MechanismKind::Subreaper,
+        }
+    }
+
+    /// See [`Scope::freeze_within`].
+    pub fn freeze_within(&self, limit: std::time::Duration) -> prochandle::Result<bool> {
+        match self {
+            Freezer::Scope(scope) => scope.freeze_within(limit),
+            #[cfg(target_os = "linux")]
+            Freezer::Keeper(kept) => kept.freeze_within(limit),
+        }
+    }
+
+    /// See [`Scope::thaw`].
+    pub fn thaw(&self) -> prochandle::Result<()> {
+        match self {
+            Freezer::Scope(scope) => scope.thaw(),
+            #[cfg(target_os = "linux")]
+            Freezer::Keeper(kept) => kept.thaw(),
         }
     }
 }

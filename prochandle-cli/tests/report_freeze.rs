@@ -1,7 +1,6 @@
 //! `run --report` freezes the tree for its snapshot and lets it go before
 //! the timeout's signals: as root by the cgroup freezer, as `nobody` by
-//! `SIGSTOP` sweeps (the subreaper, `--no-guardian`: by default a keeper
-//! holds `nobody`'s tree, which `run` does not freeze). A forking tree is listed whole; a
+//! `SIGSTOP` sweeps (the keeper's, over the tree it holds). A forking tree is listed whole; a
 //! blocked member shows where it waits, not the freezer; a `TERM` trap
 //! still runs; a member stopped by someone else is said stopped and ended;
 //! a member that cannot stop (a `vfork` parent, in `D`) makes the report
@@ -23,8 +22,7 @@ use serde_json::Value;
 enum As {
     /// Root: a cgroup, frozen by the cgroup freezer.
     Root,
-    /// `nobody` with `--no-guardian`: the subreaper, frozen by `SIGSTOP`
-    /// sweeps.
+    /// `nobody`: the keeper, which freezes by `SIGSTOP` sweeps.
     Nobody,
 }
 
@@ -44,14 +42,6 @@ impl As {
         };
         command.stdin(Stdio::null());
         Some(command)
-    }
-
-    /// `run`'s options that choose the mechanism.
-    fn options(self) -> &'static [&'static str] {
-        match self {
-            As::Root => &[],
-            As::Nobody => &["--no-guardian"],
-        }
     }
 
     fn means(self) -> &'static str {
@@ -76,7 +66,6 @@ fn report(who: As, args: &[&str]) -> Option<Report> {
     let mut command = who.runner()?;
     command
         .args(["run", "--report", "--json"])
-        .args(who.options())
         .args(args)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
@@ -126,7 +115,8 @@ impl Report {
 }
 
 /// A shell forking short subtrees as fast as it can (bounded): the list
-/// is one instant's, each member's parent listed, or `run` for CMD.
+/// is one instant's, each member's parent listed, or CMD's parent (`run`,
+/// or as `nobody` its keeper, to which orphans are re-parented too).
 fn a_forking_tree_is_listed_whole(who: As) {
     let script =
         "i=0; while [ $i -lt 300 ]; do sh -c 'sleep 9 & wait' & sleep 0.01; i=$((i+1)); done; wait";
@@ -141,10 +131,23 @@ fn a_forking_tree_is_listed_whole(who: As) {
         .iter()
         .map(|m| m["pid"].as_u64().unwrap())
         .collect();
+    // CMD: the member running the script whose parent is not listed.
+    let parent_of_cmd = report
+        .members
+        .iter()
+        .filter(|m| m["command"].as_str().is_some_and(|c| c.contains("while [")))
+        .map(|m| m["ppid"].as_u64().expect("a parent"))
+        .find(|parent| !pids.contains(parent))
+        .unwrap_or_else(|| panic!("no CMD in {}", report.text()));
+    assert!(
+        parent_of_cmd == u64::from(report.run_pid) || matches!(who, As::Nobody),
+        "CMD's parent {parent_of_cmd} is not run: {}",
+        report.text()
+    );
     for member in &report.members {
         let parent = member["ppid"].as_u64().expect("a parent");
         assert!(
-            pids.contains(&parent) || parent == u64::from(report.run_pid),
+            pids.contains(&parent) || parent == parent_of_cmd,
             "{member} has a parent outside the list: {}",
             report.text()
         );

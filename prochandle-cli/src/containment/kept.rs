@@ -69,6 +69,23 @@ impl Kept {
         }
     }
 
+    /// Has the keeper stop every member by `SIGSTOP` sweeps, within
+    /// `limit`; whether all stopped in time.
+    pub fn freeze_within(&self, limit: Duration) -> prochandle::Result<bool> {
+        match self.held.get() {
+            Some(held) => held.keeper.freeze_within(limit),
+            None => Err(prochandle::Error::done("freeze")),
+        }
+    }
+
+    /// Lets a frozen tree go.
+    pub fn thaw(&self) -> prochandle::Result<()> {
+        match self.held.get() {
+            Some(held) => held.keeper.thaw(),
+            None => Ok(()),
+        }
+    }
+
     /// The live members besides `command`: the keeper's descendants, each
     /// pinned and checked to be its parent's child when it was found.
     pub fn leftovers(&self, command: &Process) -> Vec<Process> {

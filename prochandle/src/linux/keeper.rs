@@ -11,7 +11,8 @@
 //! included, is either below the command or re-parented to the keeper.
 //!
 //! A Unix socket pair, close-on-exec, joins them. On it the owner writes
-//! the signals it wants sent to the tree; it holds the only other end, so
+//! the signals it wants sent to the tree (and asks a holding keeper to
+//! freeze and thaw it); it holds the only other end, so
 //! the kernel closes it whenever the owner dies, however it dies, and the
 //! keeper reads end-of-file: it then kills the tree by
 //! sweeps until none is left (every kill orphans the victim's children to
@@ -41,11 +42,14 @@ use std::time::Duration;
 use rustix::event::{poll, PollFd, PollFlags};
 
 use crate::error::{Error, Result};
-use crate::scope::{MechanismKind, ScopeOptions};
+use crate::scope::{MechanismKind, Scope, ScopeOptions};
 use crate::signal::Signal;
-use crate::state::{status_from_wait_word, ExitStatus, ProcessState, ResourceUsage, UnknownReason};
+use crate::state::ProcessState;
 use crate::sys::linux::keeper_os::{self, Forked};
 use crate::Process;
+
+mod wire;
+use wire::{decode_end, encode_end, message, Request, ENDED_LEN, FAILED, FROZEN, STARTED, THAWED};
 
 /// A command spawned under a keeper: its tree dies with this process,
 /// even when this process is killed with `SIGKILL`, without a cgroup.
@@ -69,18 +73,13 @@ use crate::Process;
 #[derive(Debug)]
 pub struct Keeper {
     command_pid: u32,
+    /// Whether it holds the tree until the finish (and answers requests).
+    holding: bool,
     /// The owner's end of the socket pair.
     stream: UnixStream,
     /// Set once the owner has shut its writing down.
     finished: Mutex<bool>,
 }
-
-/// Report tags, keeper to owner (each message is one `write`, shorter
-/// than `PIPE_BUF`, so it arrives whole).
-const STARTED: u8 = b'P';
-const FAILED: u8 = b'E';
-const ENDED: u8 = b'S';
-const ENDED_LEN: usize = 1 + 4 + 8 + 8 + 8 + 1;
 
 impl Keeper {
     /// Forks the keeper, which spawns `command` as its child.
@@ -148,6 +147,7 @@ impl Keeper {
             (Ok(()), STARTED) => {
                 let keeper = Keeper {
                     command_pid: value as u32,
+                    holding,
                     stream,
                     finished: Mutex::new(false),
                 };
@@ -189,10 +189,57 @@ impl Keeper {
         if *finished {
             return Err(Error::done("signal"));
         }
-        match send_all(&self.stream, &signal.as_raw().to_ne_bytes()) {
+        let word = Request::Signal(signal.as_raw()).word();
+        match send_all(&self.stream, &word.to_ne_bytes()) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(Error::done("signal")),
             Err(e) => Err(Error::os("write to the keeper", e)),
+        }
+    }
+
+    /// Freezes the tree: a holding keeper stops every member by `SIGSTOP`
+    /// sweeps (a subreaper [`Scope`]'s freeze), waiting `limit` at most;
+    /// `true` if every member stopped in time (a member in an
+    /// uninterruptible sleep stops only when it leaves it). A member
+    /// stopped before stays stopped after the [`thaw`](Keeper::thaw).
+    /// Should this process die while the tree is frozen, the keeper kills
+    /// it all the same. [`Unsupported`](crate::ErrorKind::Unsupported)
+    /// for a keeper from [`spawn`](Keeper::spawn), which may end on its
+    /// own where the answer is awaited.
+    pub fn freeze_within(&self, limit: Duration) -> Result<bool> {
+        self.ask(Request::FreezeWithin(limit), FROZEN, "freeze the kept tree")
+            .map(|answer| answer == 1)
+    }
+
+    /// Lets a tree frozen by [`freeze_within`](Keeper::freeze_within) go.
+    pub fn thaw(&self) -> Result<()> {
+        self.ask(Request::Thaw, THAWED, "thaw the kept tree")
+            .map(drop)
+    }
+
+    /// Sends `request` and waits for the keeper's answer, tagged `reply`.
+    fn ask(&self, request: Request, reply: u8, op: &'static str) -> Result<i32> {
+        if !self.holding {
+            return Err(Error::unsupported(op, "only a holding keeper answers"));
+        }
+        let finished = self.finished.lock().unwrap_or_else(|e| e.into_inner());
+        if *finished {
+            return Err(Error::done(op));
+        }
+        send_all(&self.stream, &request.word().to_ne_bytes()).map_err(|e| Error::os(op, e))?;
+        let mut answer = [0u8; 5];
+        (&self.stream)
+            .read_exact(&mut answer)
+            .map_err(|e| Error::os(op, e))?;
+        let value = i32::from_ne_bytes([answer[1], answer[2], answer[3], answer[4]]);
+        match value {
+            _ if answer[0] != reply => Err(Error::os(op, io::ErrorKind::InvalidData.into())),
+            0.. => Ok(value),
+            i32::MIN => Err(Error::os(
+                op,
+                io::Error::other("the keeper's scope refused"),
+            )),
+            errno => Err(Error::os(op, io::Error::from_raw_os_error(-errno))),
         }
     }
 
@@ -275,12 +322,11 @@ fn keep(command: &mut Command, stream: UnixStream, holding: bool) -> ! {
     let mut command_running = true;
     loop {
         match wait_for_work(&stream, command_running.then_some(&child)) {
-            Work::Signals => {
-                let forwarded = forward(&stream, &mut pending, |signal| {
-                    let _ = child.signal(signal);
-                    let _ = scope.signal(signal);
+            Work::Requests => {
+                let open = read_requests(&stream, &mut pending, |request| {
+                    obey(request, &stream, &child, &scope)
                 });
-                if !forwarded {
+                if !open {
                     break;
                 }
             }
@@ -307,9 +353,13 @@ fn exit_keeper() -> ! {
     keeper_os::exit_now(0)
 }
 
-/// Reads what the owner wrote and sends each whole signal with `send`;
+/// Reads what the owner wrote and hands each whole request to `obey`;
 /// false once the owner has finished or is gone.
-fn forward(stream: &UnixStream, pending: &mut Vec<u8>, mut send: impl FnMut(Signal)) -> bool {
+fn read_requests(
+    stream: &UnixStream,
+    pending: &mut Vec<u8>,
+    mut obey: impl FnMut(Request),
+) -> bool {
     let mut buf = [0u8; 64];
     match (&*stream).read(&mut buf) {
         Ok(0) => false,
@@ -319,7 +369,7 @@ fn forward(stream: &UnixStream, pending: &mut Vec<u8>, mut send: impl FnMut(Sign
             pending.extend_from_slice(&buf[..n]);
             let whole = pending.len() - pending.len() % 4;
             for raw in pending.drain(..whole).collect::<Vec<u8>>().chunks_exact(4) {
-                send(Signal::from_raw(i32::from_ne_bytes([
+                obey(Request::from_word(i32::from_ne_bytes([
                     raw[0], raw[1], raw[2], raw[3],
                 ])));
             }
@@ -328,8 +378,32 @@ fn forward(stream: &UnixStream, pending: &mut Vec<u8>, mut send: impl FnMut(Sign
     }
 }
 
+/// Carries out one request of the owner's: a signal to the command and
+/// every member, or a freeze or thaw, answered.
+fn obey(request: Request, stream: &UnixStream, child: &Process, scope: &Scope) {
+    let answer = |result: Result<i32>| match result {
+        Ok(value) => value,
+        Err(err) => err.raw_os_error().map_or(i32::MIN, |errno| -errno),
+    };
+    match request {
+        Request::Signal(raw) => {
+            let signal = Signal::from_raw(raw);
+            let _ = child.signal(signal);
+            let _ = scope.signal(signal);
+        }
+        Request::FreezeWithin(limit) => {
+            let frozen = scope.freeze_within(limit).map(i32::from);
+            let _ = send_all(stream, &message(FROZEN, answer(frozen)));
+        }
+        Request::Thaw => {
+            let thawed = scope.thaw().map(|()| 0);
+            let _ = send_all(stream, &message(THAWED, answer(thawed)));
+        }
+    }
+}
+
 enum Work {
-    Signals,
+    Requests,
     CommandExited,
     Nothing,
 }
@@ -353,7 +427,7 @@ fn wait_for_work(control: &UnixStream, child: Option<&Process>) -> Work {
     };
     let _ = poll(&mut fds, timeout);
     if !fds[0].revents().is_empty() {
-        return Work::Signals;
+        return Work::Requests;
     }
     // Our child, unreaped: looking does not reap it.
     match child {
@@ -365,76 +439,4 @@ fn wait_for_work(control: &UnixStream, child: Option<&Process>) -> Work {
 /// Writes all of `buf` to the owner or keeper, never raising `SIGPIPE`.
 fn send_all(stream: &UnixStream, buf: &[u8]) -> io::Result<()> {
     keeper_os::send_all(stream.as_fd(), buf)
-}
-
-fn message(tag: u8, value: i32) -> [u8; 5] {
-    let v = value.to_ne_bytes();
-    [tag, v[0], v[1], v[2], v[3]]
-}
-
-/// The command's end as a wait word (-1: unknown) and its usage.
-fn encode_end(state: Option<&ProcessState>) -> [u8; ENDED_LEN] {
-    let word = match state.map(ProcessState::status) {
-        Some(ExitStatus::Exited(code)) => (code & 0xff) << 8,
-        Some(ExitStatus::Signaled {
-            signal,
-            core_dumped,
-        }) => signal.as_raw() | if core_dumped { 0x80 } else { 0 },
-        _ => -1,
-    };
-    let usage = state.and_then(ProcessState::usage);
-    let micros = |d: Duration| u64::try_from(d.as_micros()).unwrap_or(u64::MAX);
-    let mut buf = [0u8; ENDED_LEN];
-    buf[0] = ENDED;
-    buf[1..5].copy_from_slice(&word.to_ne_bytes());
-    if let Some(u) = usage {
-        buf[5..13].copy_from_slice(&micros(u.user_time).to_ne_bytes());
-        buf[13..21].copy_from_slice(&micros(u.system_time).to_ne_bytes());
-        buf[21..29].copy_from_slice(&u.max_rss_bytes.unwrap_or(u64::MAX).to_ne_bytes());
-        buf[29] = 1;
-    }
-    buf
-}
-
-fn decode_end(pid: u32, buf: &[u8; ENDED_LEN]) -> Option<ProcessState> {
-    if buf[0] != ENDED {
-        return None;
-    }
-    let word = i32::from_ne_bytes(buf[1..5].try_into().ok()?);
-    let u64_at = |i: usize| buf[i..i + 8].try_into().ok().map(u64::from_ne_bytes);
-    let status = if word < 0 {
-        ExitStatus::Unknown(UnknownReason::NotOurChild)
-    } else {
-        status_from_wait_word(word)
-    };
-    let usage = (buf[29] == 1).then(|| ResourceUsage {
-        user_time: Duration::from_micros(u64_at(5).unwrap_or(0)),
-        system_time: Duration::from_micros(u64_at(13).unwrap_or(0)),
-        max_rss_bytes: u64_at(21).filter(|&b| b != u64::MAX),
-    });
-    Some(ProcessState::new(pid, status, usage))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn an_end_survives_the_pipe() {
-        for word in [0, 3 << 8, 9, 11 | 0x80] {
-            let state = ProcessState::new(
-                5,
-                status_from_wait_word(word),
-                Some(ResourceUsage {
-                    user_time: Duration::from_micros(1_234),
-                    system_time: Duration::from_micros(56),
-                    max_rss_bytes: Some(4096),
-                }),
-            );
-            assert_eq!(decode_end(5, &encode_end(Some(&state))), Some(state));
-        }
-        let unknown = decode_end(5, &encode_end(None)).unwrap();
-        assert!(!unknown.status_known());
-        assert!(unknown.usage().is_none());
-    }
 }

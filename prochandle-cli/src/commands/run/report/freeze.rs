@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use serde_json::{json, Value};
 
-use crate::containment::Containment;
+use crate::containment::{Containment, Freezer};
 
 /// How long the report waits for the whole tree to stop: a sweep over
 /// 200 sleeping members took some 40 ms, the cgroup freezer 30 ms.
@@ -23,13 +23,13 @@ pub const LIMIT: Duration = Duration::from_millis(200);
 pub enum Freeze<'a> {
     /// Every member stopped, by `means`.
     Whole {
-        scope: &'a prochandle::Scope,
+        scope: Freezer<'a>,
         means: &'static str,
     },
     /// Asked for by `means`, but a member had not stopped within
     /// [`LIMIT`]; the others are held.
     Partial {
-        scope: &'a prochandle::Scope,
+        scope: Freezer<'a>,
         means: &'static str,
     },
     /// Not frozen, and why.
@@ -44,7 +44,7 @@ impl<'a> Freeze<'a> {
             Ok(scope) => scope,
             Err(why) => return Freeze::Not(why.to_owned()),
         };
-        let means = match means(scope.mechanism().kind()) {
+        let means = match means(scope.kind()) {
             Ok(means) => means,
             Err(why) => return Freeze::Not(why),
         };
