@@ -38,6 +38,9 @@ pub fn parse(args: &[OsString]) -> Option<Quick> {
     if first != "run" {
         return None;
     }
+    if let Some(plain) = plain_run(&args[2..]) {
+        return Some(Quick::Run(Box::new(plain)));
+    }
     let matches = top()
         .subcommand(RunArgs::augment_args(clap::Command::new("run")))
         .try_get_matches_from(args)
@@ -46,6 +49,36 @@ pub fn parse(args: &[OsString]) -> Option<Quick> {
     RunArgs::from_arg_matches(run)
         .ok()
         .map(|args| Quick::Run(Box::new(args)))
+}
+
+/// `run DURATION CMD [ARG]...` with no word that starts with `-` (no
+/// option, no `--`): every option at its default and every word an
+/// operand, which is the full parser's reading too; read without building
+/// even `run`'s arguments (a test runner's usual line).
+fn plain_run(words: &[OsString]) -> Option<RunArgs> {
+    let plain = |w: &OsString| !w.is_empty() && !w.as_encoded_bytes().starts_with(b"-");
+    if words.len() < 2 || !words.iter().all(plain) {
+        return None;
+    }
+    Some(RunArgs {
+        timeout: None,
+        kill_after: None,
+        signal: crate::cli::DEFAULT_SIGNAL.parse().ok()?,
+        preserve_status: false,
+        foreground: false,
+        child_only: false,
+        guardian: false,
+        no_guardian: false,
+        verbose: false,
+        time: false,
+        control: crate::tree_control::TreeControlArgs::default(),
+        pidfile: None,
+        leaks: crate::cli::Leaks::Kill,
+        report: false,
+        report_file: None,
+        words: words.to_vec(),
+        command: Vec::new(),
+    })
 }
 
 /// The top of the command line as `Cli` declares it, without subcommands.
@@ -94,6 +127,11 @@ mod tests {
             "prochandle run --no-guardian -k 1 10 true",
             "prochandle run -- true",
             "prochandle run 10",
+            "prochandle run 0 x",
+            "prochandle run 1.5s sh x y",
+            "prochandle run 10 /bin/true help",
+            "prochandle run 10 true -- x",
+            "prochandle run 10 env A=b=c",
         ];
         for line in lines {
             let quick = parse(&words(line)).map(|q| q.into_command().map(|c| format!("{c:?}")));
@@ -101,6 +139,33 @@ mod tests {
                 (Some(Ok(q)), Ok(f)) => assert_eq!(q, f, "{line}"),
                 (None, _) => panic!("{line}: expected the quick parse to take it"),
                 (q, f) => panic!("{line}: quick {q:?}, full {f:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn plain_lines_skip_clap_and_read_as_the_full_parser_reads_them() {
+        let lines: [&[&str]; 6] = [
+            &["10", "/bin/true"],
+            &["0", "x"],
+            &["1m", "sh", "a b", "ünï", "@x", "+3"],
+            &["10", "true", "help", "run", "--x"],
+            &["-1", "true"],
+            &["10", "true", ""],
+        ];
+        for words in lines {
+            let mut line: Vec<OsString> = vec!["prochandle".into(), "run".into()];
+            line.extend(words.iter().map(OsString::from));
+            let plain = words.iter().all(|w| !w.is_empty() && !w.starts_with('-'));
+            assert_eq!(plain_run(&line[2..]).is_some(), plain, "{words:?}");
+            let quick = parse(&line).map(|q| q.into_command().map(|c| format!("{c:?}")));
+            let full = crate::cli::Cli::try_parse_from(&line)
+                .map(|cli| format!("{:?}", cli.command))
+                .map_err(|e| e.render().to_string());
+            match (quick, full) {
+                (Some(Ok(q)), Ok(f)) => assert_eq!(q, f, "{words:?}"),
+                (None, _) if !plain => {}
+                (q, f) => panic!("{words:?}: quick {q:?}, full {f:?}"),
             }
         }
     }
