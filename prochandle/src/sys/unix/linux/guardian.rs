@@ -50,6 +50,11 @@ impl Guardian {
         self.process.pid()
     }
 
+    /// Sends it `SIGKILL` without reaping it (the drop reaps it).
+    pub(crate) fn retire(&self) {
+        let _ = self.process.signal(libc::SIGKILL);
+    }
+
     /// Forks the guardian for `action`.
     pub(crate) fn start(action: Action<'_>) -> Result<Guardian> {
         let (read_end, write_end) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)

@@ -274,6 +274,11 @@ impl Drop for CgroupScope {
         // Empty once killed; left in place (it must be, with members in
         // it) when the tree was told to outlive the scope.
         if !self.cgroup.populated().unwrap_or(true) {
+            // Nothing left for the guardian to kill: told to go now, it
+            // exits while we remove the directory (it is reaped after).
+            // An owner killed in between leaves only the empty directory,
+            // which the next scope made beside it removes.
+            self.owner.retire_guardian();
             let _ = self.cgroup.remove();
         }
     }

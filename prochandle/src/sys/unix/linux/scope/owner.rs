@@ -85,4 +85,14 @@ impl Owner {
         // (killed and reaped) here.
         Ok(self.guardian.set(guardian).is_ok().then_some(pid))
     }
+
+    /// Tells the guardian, if any, to exit now (`SIGKILL`), without
+    /// waiting: its reaping comes with the scope's drop. Only once the
+    /// tree is empty: from then on the owner's death leaves nothing to
+    /// kill.
+    pub(super) fn retire_guardian(&self) {
+        if let Some(guardian) = self.guardian.get() {
+            guardian.retire();
+        }
+    }
 }
