@@ -15,11 +15,11 @@
 //! `cgroup.procs` (std has no `CLONE_INTO_CGROUP`).
 
 use std::ffi::{CString, OsString};
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
-use std::os::unix::fs::{FileExt, OpenOptionsExt};
+use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
@@ -136,13 +136,18 @@ fn unescape(field: &[u8]) -> PathBuf {
     PathBuf::from(OsString::from_vec(out))
 }
 
-fn open(path: &Path, write: bool) -> io::Result<File> {
-    // std opens every file close-on-exec.
-    OpenOptions::new()
-        .read(!write)
-        .write(write)
-        .custom_flags(libc::O_NOFOLLOW)
-        .open(path)
+/// A control file of the cgroup open as `dir` (`O_PATH`): one lookup in
+/// the directory rather than a walk of the whole path, close-on-exec, and
+/// never through a symbolic link.
+fn open(dir: &OwnedFd, name: &str, write: bool) -> io::Result<File> {
+    use rustix::fs::OFlags;
+    let access = if write {
+        OFlags::WRONLY
+    } else {
+        OFlags::RDONLY
+    };
+    let flags = access | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+    Ok(rustix::fs::openat(dir, name, flags, rustix::fs::Mode::empty())?.into())
 }
 
 /// A directory as a handle to name it by (`O_PATH`: no read access
@@ -153,8 +158,8 @@ fn open_dir(path: &Path) -> io::Result<OwnedFd> {
     Ok(rustix::fs::open(path, flags, rustix::fs::Mode::empty())?)
 }
 
-fn open_optional(path: &Path) -> io::Result<Option<File>> {
-    match open(path, true) {
+fn open_optional(dir: &OwnedFd, name: &str) -> io::Result<Option<File>> {
+    match open(dir, name, true) {
         Ok(f) => Ok(Some(f)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(e),
@@ -174,10 +179,10 @@ impl Cgroup {
         std::fs::create_dir(&dir)?;
         let opened = (|| {
             let dir_fd = open_dir(&dir)?;
-            let procs = open(&dir.join("cgroup.procs"), true)?;
-            let events = open(&dir.join("cgroup.events"), false)?;
-            let kill = open_optional(&dir.join("cgroup.kill"))?;
-            let freeze = open_optional(&dir.join("cgroup.freeze"))?;
+            let procs = open(&dir_fd, "cgroup.procs", true)?;
+            let events = open(&dir_fd, "cgroup.events", false)?;
+            let kill = open_optional(&dir_fd, "cgroup.kill")?;
+            let freeze = open_optional(&dir_fd, "cgroup.freeze")?;
             Ok(Cgroup {
                 dir: dir.clone(),
                 dir_fd,
