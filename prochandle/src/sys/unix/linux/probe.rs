@@ -71,6 +71,8 @@ pub(crate) fn probe() -> Capabilities {
         ),
         _ => super::procdir::probe(&guard),
     });
+    // The fast spawn's one probe, while the guard is up anyway.
+    super::spawn::probe_clone3_within(&guard);
     sigsys_guard::end(guard);
     Capabilities::new(entries, platform, forced.is_some())
 }

@@ -92,13 +92,35 @@ pub(super) fn available() -> bool {
     }
 }
 
+/// Probes `clone3` under `guard`, a guarded section someone else opened
+/// (the feature probe's: one look at the thread's seccomp state for
+/// both), unless this process already knows the answer.
+pub(crate) fn probe_within(guard: &sigsys_guard::Guard) {
+    if STATE.load(Ordering::Relaxed) == UNKNOWN {
+        let found = probe_with(guard);
+        // A refusal noted meanwhile by a real call stands.
+        let _ = STATE.compare_exchange(
+            UNKNOWN,
+            if found { AVAILABLE } else { MISSING },
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+    }
+}
+
+fn probe() -> bool {
+    let guard = sigsys_guard::begin();
+    let found = probe_with(&guard);
+    sigsys_guard::end(guard);
+    found
+}
+
 /// `clone3(NULL, 0)`: a kernel with the call answers `EINVAL` (the size
 /// is below the first version's); a kernel without it, or a filter that
 /// removes it, `ENOSYS` or `EPERM`. A filter that traps is caught by the
 /// guard. No process is ever created.
-fn probe() -> bool {
-    let guard = sigsys_guard::begin();
-    let probed = sigsys_guard::call(&guard, || {
+fn probe_with(guard: &sigsys_guard::Guard) -> bool {
+    let probed = sigsys_guard::call(guard, || {
         // SAFETY: a null argument with size 0 is rejected before the
         // kernel reads anything; nothing is created.
         let r = unsafe { libc::syscall(libc::SYS_clone3, std::ptr::null::<u8>(), 0usize) };
@@ -108,7 +130,6 @@ fn probe() -> bool {
             Ok(())
         }
     });
-    sigsys_guard::end(guard);
     matches!(probed.result, Err(e) if e.raw_os_error() == Some(libc::EINVAL))
 }
 

@@ -20,6 +20,7 @@
 
 mod child;
 mod clone3;
+pub(crate) use clone3::probe_within as probe_clone3_within;
 
 use std::collections::BTreeMap;
 use std::ffi::{CString, OsStr, OsString};
