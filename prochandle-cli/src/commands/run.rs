@@ -113,91 +113,26 @@ pub fn run(args: RunArgs) -> u8 {
 /// Runs CMD, held, until it ends; returns the exit status.
 pub fn execute(job: &Job) -> u8 {
     let say = job.voice.prefix();
-    // Started with SIGCHLD ignored, CMD would be reaped by the kernel the
-    // moment it exits; timeout(1) restores the default, and so does run.
-    #[cfg(target_os = "linux")]
-    if let Err(err) = prochandle::linux::reset_ignored_sigchld() {
-        output::error(format!("{say}cannot restore SIGCHLD: {err}"));
-        return exit_codes::CANNOT_PREPARE;
-    }
-    let containment = match containment_for(job) {
-        Ok(containment) => containment,
-        Err(err) => {
-            output::error(format!("{say}cannot hold the command's tree: {err}"));
-            return exit_codes::CANNOT_PREPARE;
-        }
+    let Prepared {
+        containment,
+        relay,
+        mut pidfile,
+    } = match prepare(job) {
+        Ok(prepared) => prepared,
+        Err(code) => return code,
     };
-    if let Err(err) = containment.limit(&job.control.limits()) {
-        output::error(format!("{say}cannot limit the command's tree: {err}"));
-        return exit_codes::CANNOT_PREPARE;
-    }
-    // Received before CMD starts: a signal that comes at any moment from
-    // here on is read and forwarded, never lost and never fatal to us.
-    let mut wanted = FORWARDED.to_vec();
-    wanted.push(job.signal);
-    // Also SIGPIPE, as coreutils 9.9's timeout: a `-v` line written to a
-    // closed stderr must not kill us (the write fails instead); a SIGPIPE
-    // sent to us is passed on like the other signals.
-    #[cfg(unix)]
-    wanted.push(Signal::PIPE);
-    let relay = match Relay::open(&wanted) {
-        Ok(relay) => relay,
-        Err(err) => {
-            output::error(format!("{say}cannot receive signals: {err}"));
-            return exit_codes::CANNOT_PREPARE;
-        }
-    };
-    let mut pidfile = match job.pidfile.as_deref().map(Pidfile::claim).transpose() {
-        Ok(pidfile) => pidfile,
-        Err(message) => {
-            output::error(format!("{say}{message}"));
-            return exit_codes::CANNOT_PREPARE;
-        }
-    };
-    let mut command = spawn::command(&job.command);
-    relay.restore_in_child(&mut command);
-    // A caller's ignored SIGPIPE stays ignored for CMD, as across exec
-    // (coreutils 9.9's timeout does the same; 9.1's reset it).
-    #[cfg(target_os = "linux")]
-    if prochandle::linux::sigpipe_ignored_at_start() {
-        use prochandle::linux::CommandExt as _;
-        command.keep_sigpipe_ignored();
-    }
     let started = Instant::now();
-    let spawned = start(job, &containment, &relay);
-    let process = match spawned {
+    let process = match start(job, &containment, &relay) {
         Ok(process) => process,
         Err(code) => return code,
     };
     if let Some(Err(message)) = pidfile.as_mut().map(|file| file.write(&process)) {
         output::error(format!("{say}{message}"));
     }
-    let mut watch = Watch {
-        process: &process,
-        containment: &containment,
-        relay,
-        name: job.command[0].to_string_lossy().into_owned(),
-        term_signal: job.signal,
-        kill_after: job.kill_after.filter(|d| !d.is_zero()),
-        alarm: job.timeout.and_then(|t| started.checked_add(t)),
-        timed_out: false,
-        verbose: job.verbose,
-        voice: job.voice,
-        report: job.report.as_ref(),
-    };
-    let watched = watch.until_exit();
-    let leaked = match watched {
-        Ok(()) => leaks::after_exit(job.leaks, &mut watch),
-        Err(_) => Ok(0),
-    };
-    let (watched, leaked) = match leaked {
-        Ok(count) => (watched, count),
-        Err(err) => (Err(err), 0),
-    };
-    let timed_out = watch.timed_out;
+    let watched = watch(job, &process, &containment, relay, started);
     // CMD has exited (or could not be watched) and is not reaped yet, so
     // its group ID is still its own: end the rest of the tree, then reap.
-    if let Err(err) = &watched {
+    if let Err(err) = &watched.result {
         output::error(format!("{say}watching the command failed: {err}"));
         let _ = containment.signal(&process, Signal::KILL);
     }
@@ -218,7 +153,7 @@ pub fn execute(job: &Job) -> u8 {
             return exit_codes::CANNOT_PREPARE;
         }
     };
-    if watched.is_err() {
+    if watched.result.is_err() {
         return exit_codes::CANNOT_PREPARE;
     }
     if job.time {
@@ -229,9 +164,102 @@ pub fn execute(job: &Job) -> u8 {
     }
     leaks::status(
         job.leaks,
-        leaked,
-        exit_status(&state, timed_out, job.preserve_status),
+        watched.leaked,
+        exit_status(&state, watched.timed_out, job.preserve_status),
     )
+}
+
+/// What `run` holds before CMD starts.
+struct Prepared {
+    containment: Containment,
+    relay: Relay,
+    pidfile: Option<Pidfile>,
+}
+
+/// Everything that can fail before CMD starts, in the order timeout(1)
+/// would meet it; a failure is said here and is prochandle's (125).
+fn prepare(job: &Job) -> Result<Prepared, u8> {
+    let say = job.voice.prefix();
+    let fail = |what: &str, err: &dyn std::fmt::Display| {
+        output::error(format!("{say}{what}{err}"));
+        exit_codes::CANNOT_PREPARE
+    };
+    // Started with SIGCHLD ignored, CMD would be reaped by the kernel the
+    // moment it exits; timeout(1) restores the default, and so does run.
+    #[cfg(target_os = "linux")]
+    prochandle::linux::reset_ignored_sigchld()
+        .map_err(|err| fail("cannot restore SIGCHLD: ", &err))?;
+    let containment =
+        containment_for(job).map_err(|err| fail("cannot hold the command's tree: ", &err))?;
+    containment
+        .limit(&job.control.limits())
+        .map_err(|err| fail("cannot limit the command's tree: ", &err))?;
+    // Received before CMD starts: a signal that comes at any moment from
+    // here on is read and forwarded, never lost and never fatal to us.
+    let mut wanted = FORWARDED.to_vec();
+    wanted.push(job.signal);
+    // Also SIGPIPE, as coreutils 9.9's timeout: a `-v` line written to a
+    // closed stderr must not kill us (the write fails instead); a SIGPIPE
+    // sent to us is passed on like the other signals.
+    #[cfg(unix)]
+    wanted.push(Signal::PIPE);
+    let relay = Relay::open(&wanted).map_err(|err| fail("cannot receive signals: ", &err))?;
+    let pidfile = job
+        .pidfile
+        .as_deref()
+        .map(Pidfile::claim)
+        .transpose()
+        .map_err(|message| fail("", &message))?;
+    Ok(Prepared {
+        containment,
+        relay,
+        pidfile,
+    })
+}
+
+/// How the watch over CMD ended.
+struct Watched {
+    result: prochandle::Result<()>,
+    timed_out: bool,
+    /// Members left when CMD exited (`--leaks`).
+    leaked: usize,
+}
+
+/// Forwards signals and keeps the timeout until CMD exits, then deals
+/// with what it left as `--leaks` says.
+fn watch(
+    job: &Job,
+    process: &Process,
+    containment: &Containment,
+    relay: Relay,
+    started: Instant,
+) -> Watched {
+    let mut watch = Watch {
+        process,
+        containment,
+        relay,
+        name: job.command[0].to_string_lossy().into_owned(),
+        term_signal: job.signal,
+        kill_after: job.kill_after.filter(|d| !d.is_zero()),
+        alarm: job.timeout.and_then(|t| started.checked_add(t)),
+        timed_out: false,
+        verbose: job.verbose,
+        voice: job.voice,
+        report: job.report.as_ref(),
+    };
+    let mut result = watch.until_exit();
+    let mut leaked = 0;
+    if result.is_ok() {
+        match leaks::after_exit(job.leaks, &mut watch) {
+            Ok(count) => leaked = count,
+            Err(err) => result = Err(err),
+        }
+    }
+    Watched {
+        result,
+        timed_out: watch.timed_out,
+        leaked,
+    }
 }
 
 /// Starts CMD held as `containment` says, with the signal state from
