@@ -90,8 +90,20 @@ CARGO_TARGET_DIR=target/msrv cargo "+$msrv" check --workspace --all-features \
 step "packages (cargo package with verification, cargo publish --dry-run)"
 # Both crates pack their own README and build from the packed sources alone;
 # the test-support crate is not published.
-cargo package --workspace --exclude prochandle-test-support --allow-dirty
-cargo publish --dry-run --workspace --exclude prochandle-test-support --allow-dirty
+# Cargo verifies the CLI against the packed library through a temporary
+# local registry. The library then counts as a registry crate of the same
+# name and version every time, which cargo never rebuilds for a change in
+# its source: an earlier run's unpacked copy (under CARGO_HOME, by that
+# registry's path) or build (in the target directory) would be used again.
+# So both start afresh: the unpacked copies of local registries (named
+# "-<hash>", never crates.io's), and a target directory of the step's own.
+rm -rf "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/prochandle-[0-9]* \
+  "${CARGO_HOME:-$HOME/.cargo}"/registry/src/-*/prochandle-cli-[0-9]*
+rm -rf target/package-verify
+CARGO_TARGET_DIR=target/package-verify \
+  cargo package --workspace --exclude prochandle-test-support --allow-dirty
+CARGO_TARGET_DIR=target/package-verify \
+  cargo publish --dry-run --workspace --exclude prochandle-test-support --allow-dirty
 
 # Lines starting "WARNING: ... not run:" mark checks skipped only because a
 # toolchain could not be downloaded (no network); any other failure fails.
