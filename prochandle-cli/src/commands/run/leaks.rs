@@ -14,7 +14,7 @@
 use prochandle::relay::Event;
 use prochandle::{Process, Signal};
 
-use super::Watch;
+use super::watch::Watch;
 use crate::cli::Leaks;
 use crate::exit_codes;
 use crate::output;
