@@ -9,12 +9,12 @@ use crate::signal::Signal;
 use crate::state::ProcessState;
 use crate::sys;
 
-/// A borrowed process handle: a pidfd ([`BorrowedFd`](std::os::fd::BorrowedFd))
-/// on Linux, a process `HANDLE` (`std::os::windows::io::BorrowedHandle`) on
+/// A borrowed process handle: a pidfd (`std::os::fd::BorrowedFd`) on
+/// Linux, a process `HANDLE` (`std::os::windows::io::BorrowedHandle`) on
 /// Windows.
 pub type BorrowedProcessHandle<'a> = sys::BorrowedHandle<'a>;
 
-/// An owned process handle: [`OwnedFd`](std::os::fd::OwnedFd) on Unix,
+/// An owned process handle: `std::os::fd::OwnedFd` on Unix,
 /// `std::os::windows::io::OwnedHandle` on Windows.
 pub type OwnedProcessHandle = sys::OwnedHandle;
 

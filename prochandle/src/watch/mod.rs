@@ -91,7 +91,7 @@
 //! more (the epoll instance and an eventfd to wake a sleeping
 //! [`next`](Watcher::next)). The usual soft `RLIMIT_NOFILE` of 1024 runs out
 //! quickly: opening a [`Process`] then fails with an error that names the
-//! limit, never a fallback to polling. Call [`raise_fd_limit`](crate::raise_fd_limit)
+//! limit, never a fallback to polling. On Unix, call `raise_fd_limit`
 //! first to lift the soft limit to the hard one.
 //!
 //! # Threads
