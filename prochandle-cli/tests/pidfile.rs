@@ -11,7 +11,9 @@ use std::process::Command;
 
 use common::*;
 use prochandle::linux::ProcessExt;
-use prochandle_test_support::{eventually, require_root, temp_path, Reaped, Supervised};
+use prochandle_test_support::{
+    eventually, proc_parent, require_root, temp_path, Reaped, Supervised,
+};
 
 /// `run --pidfile FILE -- sleep 30`, started; returns it once FILE is there.
 fn run_with_pidfile(file: &Path, prefix: &[&str]) -> Reaped<Supervised> {
@@ -43,22 +45,12 @@ fn assert_names_cmd(file: &Path, run: &Supervised) {
     let process = id.open().expect("the identity opens");
     let comm = std::fs::read_to_string(format!("/proc/{}/comm", process.pid())).unwrap();
     assert_eq!(comm.trim(), "sleep", "{text}");
-    let parent = parent_of(process.pid());
+    let parent = proc_parent(process.pid()).expect("alive");
     assert!(
-        parent == run.pid() || parent_of(parent) == run.pid(),
+        parent == run.pid() || proc_parent(parent).expect("alive") == run.pid(),
         "{text}: parent {parent}, run {}",
         run.pid()
     );
-}
-
-fn parent_of(pid: u32) -> u32 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    stat[stat.rfind(')').unwrap() + 2..]
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap()
 }
 
 fn check_the_whole_life(file: &Path, prefix: &[&str]) {

@@ -16,8 +16,8 @@ use std::time::Duration;
 use common::*;
 use prochandle::{Process, Scope, Signal};
 use prochandle_test_support::{
-    ends_within, pinned, read_pid_file, require_root, temp_path, CgroupCleanup, Reaped, Supervised,
-    KILL_PATIENCE,
+    ends_within, pinned, proc_parent, read_pid_file, require_root, temp_path, CgroupCleanup,
+    Reaped, Supervised, KILL_PATIENCE,
 };
 
 /// A command whose daemon writes its PID to `file` and then runs for a
@@ -110,7 +110,7 @@ fn as_an_unprivileged_user_the_keeper_or_run_is_the_trees_subreaper() {
         let mut run = Supervised::start(&mut setpriv);
         let daemon = escaped_daemon(&file);
         // The orphaned daemon was re-parented to its subreaper.
-        let subreaper = parent_of(daemon.pid());
+        let subreaper = proc_parent(daemon.pid()).expect("alive");
         if no_guardian {
             assert_eq!(
                 subreaper,
@@ -118,23 +118,16 @@ fn as_an_unprivileged_user_the_keeper_or_run_is_the_trees_subreaper() {
                 "the daemon's parent is prochandle run"
             );
         } else {
-            assert_eq!(parent_of(subreaper), run.pid(), "the keeper is run's child");
+            assert_eq!(
+                proc_parent(subreaper).expect("alive"),
+                run.pid(),
+                "the keeper is run's child"
+            );
         }
         assert_eq!(run.wait_status().code(), Some(124));
         assert!(ends_within(&daemon, KILL_PATIENCE), "the daemon survived");
         let _ = std::fs::remove_file(&file);
     }
-}
-
-/// The parent of `pid`, from `/proc/<pid>/stat`.
-fn parent_of(pid: u32) -> u32 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    stat[stat.rfind(')').unwrap() + 2..]
-        .split(' ')
-        .nth(1)
-        .unwrap()
-        .parse()
-        .unwrap()
 }
 
 #[test]

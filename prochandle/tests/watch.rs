@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use prochandle::{
     capabilities, ErrorKind, ExitStatus, Feature, Process, Signal, UnknownReason, Watcher,
 };
-use prochandle_test_support::{open_fds, skip, Grandchildren, Reaped};
+use prochandle_test_support::{open_fds, proc_parent, skip, Grandchildren, Reaped};
 
 /// A `sleep SECS` to hand to a watcher, which owns it from then on.
 fn sleeping_child(secs: u32) -> Process {
@@ -393,14 +393,6 @@ fn a_traced_process_is_reported_only_when_it_exits() {
     unsafe { libc::waitpid(pid, &mut status, libc::__WALL) };
 }
 
-/// The parent of a grandchild (the shell of `Grandchildren`, our child).
-fn parent_of(pid: u32) -> i32 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
-    // Fields after the parenthesised command name: state, then ppid.
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    after.split(' ').nth(1).unwrap().parse().unwrap()
-}
-
 /// Stops or resumes the shell, our own unreaped child (so its PID is ours).
 fn signal_shell(pid: i32, signal: i32) {
     // SAFETY: kill takes two integers.
@@ -412,7 +404,7 @@ fn signal_shell(pid: i32, signal: i32) {
 #[test]
 fn awaiting_the_status_reports_it_once_the_parent_reaps() {
     let family = Grandchildren::sleeping(1);
-    let shell = parent_of(family.pids[0]);
+    let shell = proc_parent(family.pids[0]).expect("alive") as i32;
     let watcher = Watcher::new().unwrap().await_exit_status(true);
     let token = watcher.add(Process::open(family.pids[0]).unwrap()).unwrap();
     signal_shell(shell, libc::SIGSTOP);
@@ -442,7 +434,7 @@ fn awaiting_the_status_reports_it_once_the_parent_reaps() {
 #[test]
 fn awaiting_the_status_gives_up_after_the_grace() {
     let family = Grandchildren::sleeping(1);
-    let shell = parent_of(family.pids[0]);
+    let shell = proc_parent(family.pids[0]).expect("alive") as i32;
     let watcher = Watcher::new().unwrap().await_exit_status(true);
     let token = watcher.add(Process::open(family.pids[0]).unwrap()).unwrap();
     signal_shell(shell, libc::SIGSTOP);

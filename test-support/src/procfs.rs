@@ -35,9 +35,19 @@ pub fn is_pidfd_link(target: &str) -> bool {
 /// The state letter of `/proc/<pid>/stat` (`Z` for a zombie); `None` once
 /// the process is gone.
 pub fn proc_state(pid: u32) -> Option<char> {
+    stat_fields(pid)?.first()?.chars().next()
+}
+
+/// The parent PID in `/proc/<pid>/stat`; `None` once the process is gone.
+pub fn proc_parent(pid: u32) -> Option<u32> {
+    stat_fields(pid)?.get(1)?.parse().ok()
+}
+
+/// The fields of `/proc/<pid>/stat` after the command name (state, ppid,
+/// ...). The name, in parentheses, may itself hold ") ": the fields
+/// follow the last one.
+fn stat_fields(pid: u32) -> Option<Vec<String>> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    // The command name, in parentheses, may itself hold ") ": the state
-    // follows the last one.
     let after = &stat[stat.rfind(')')? + 1..];
-    after.split_whitespace().next()?.chars().next()
+    Some(after.split_whitespace().map(str::to_owned).collect())
 }
