@@ -14,7 +14,7 @@ use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
-use prochandle_test_support::{require_root, ExeForOthers};
+use prochandle_test_support::{require_root, stat_fields, ExeForOthers};
 use serde_json::Value;
 
 /// Who runs `prochandle`, and what freezes its tree then.
@@ -270,10 +270,9 @@ fn a_stopped_member_is_reported_and_ended(who: As) {
 /// Whether the process `PID:START` (start in clock ticks) still lives.
 fn still_there(identity: &str) -> bool {
     let (pid, start) = identity.split_once(':').expect("PID:START");
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+    let Some(fields) = pid.parse().ok().and_then(stat_fields) else {
         return false;
     };
-    let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 2..].split(' ').collect();
     fields[19] == start && fields[0] != "Z"
 }
 

@@ -158,9 +158,7 @@ async fn a_non_child_whose_parent_never_reaps_is_reported_after_the_grace() {
     use prochandle::{ExitStatus, Feature};
 
     let family = Grandchildren::sleeping(1);
-    let stat = std::fs::read_to_string(format!("/proc/{}/stat", family.pids[0])).unwrap();
-    let after = &stat[stat.rfind(')').unwrap() + 2..];
-    let shell: i32 = after.split(' ').nth(1).unwrap().parse().unwrap();
+    let shell = prochandle_test_support::proc_parent(family.pids[0]).expect("alive") as i32;
     // SAFETY: kill takes two integers; the shell is our unreaped child.
     assert_eq!(unsafe { libc::kill(shell, libc::SIGSTOP) }, 0);
     let process = Process::open(family.pids[0]).unwrap();

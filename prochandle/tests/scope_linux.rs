@@ -11,7 +11,9 @@ use std::process::Command;
 use std::time::Duration;
 
 use prochandle::{MechanismKind, Process, Scope, ScopeOptions, Signal};
-use prochandle_test_support::{eventually, require_root, scope_of, serial, sh, within, TreeMark};
+use prochandle_test_support::{
+    eventually, require_root, scope_of, serial, sh, stat_fields, within, TreeMark,
+};
 
 /// A daemon the classic way: a background subshell calls `setsid`, starts
 /// `sleep` in the background with every standard stream closed, writes its
@@ -436,11 +438,5 @@ fn a_scope_told_not_to_kill_on_drop_leaves_the_tree_and_its_cgroup() {
 /// Whether `pid` is the leader of its session (field 6 of its `stat`, after
 /// the command name's last parenthesis, is its own PID).
 fn leads_a_session(pid: u32) -> bool {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return false;
-    };
-    let Some(close) = stat.rfind(')') else {
-        return false;
-    };
-    stat[close + 1..].split_whitespace().nth(3) == Some(&pid.to_string())
+    stat_fields(pid).is_some_and(|fields| fields.get(3) == Some(&pid.to_string()))
 }

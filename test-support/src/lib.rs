@@ -60,7 +60,7 @@ pub use named::{which, NamedSleep};
 pub use other_user::{reexec_as_nobody, ExeForOthers};
 pub use poll::{eventually, within};
 #[cfg(unix)]
-pub use procfs::{open_fds, proc_parent, proc_state};
+pub use procfs::{open_fds, proc_parent, proc_state, stat_fields};
 pub use reaped::{KillGroup, Reap, Reaped};
 #[cfg(target_os = "linux")]
 pub use supervised::{

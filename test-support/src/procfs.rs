@@ -43,10 +43,11 @@ pub fn proc_parent(pid: u32) -> Option<u32> {
     stat_fields(pid)?.get(1)?.parse().ok()
 }
 
-/// The fields of `/proc/<pid>/stat` after the command name (state, ppid,
-/// ...). The name, in parentheses, may itself hold ") ": the fields
-/// follow the last one.
-fn stat_fields(pid: u32) -> Option<Vec<String>> {
+/// The fields of `/proc/<pid>/stat` after the command name (index 0 is
+/// the state, 1 the parent, 3 the session, 19 the start time); `None` once
+/// the process is gone. The name, in parentheses, may itself hold ") ":
+/// the fields follow the last one.
+pub fn stat_fields(pid: u32) -> Option<Vec<String>> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let after = &stat[stat.rfind(')')? + 1..];
     Some(after.split_whitespace().map(str::to_owned).collect())
