@@ -242,8 +242,6 @@ fn line(m: &Member, depth: usize, json: bool) -> String {
         .to_string();
     }
     let indent = 2 + 2 * depth;
-    let secs =
-        |d: Option<Duration>| d.map_or("?".to_owned(), |d| format!("{:.2}s", d.as_secs_f64()));
     format!(
         "{:indent$}{} {} {}{} wchan={} syscall={} age={} cpu={} rss={} {}",
         "",
@@ -253,9 +251,9 @@ fn line(m: &Member, depth: usize, json: bool) -> String {
         if m.read_frozen { " (read frozen)" } else { "" },
         m.wchan.as_deref().unwrap_or("?"),
         m.syscall.as_deref().unwrap_or("?"),
-        secs(m.age),
-        secs(m.cpu),
-        m.rss_kib.map_or("?".to_owned(), |k| format!("{k}KiB")),
+        super::tree::seconds(m.age),
+        super::tree::seconds(m.cpu),
+        super::tree::kib(m.rss_kib),
         m.command,
     )
 }

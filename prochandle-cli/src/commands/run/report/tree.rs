@@ -4,6 +4,7 @@
 //! exited).
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
 /// `(index, depth)` for each member of `members` (`(pid, parent pid)`),
 /// in the order the tree is printed.
@@ -26,6 +27,17 @@ pub fn order(members: &[(u32, Option<u32>)]) -> Vec<(usize, usize)> {
         }
     }
     out
+}
+
+/// A duration in a text line, `1.23s`, or `?` where the system did not
+/// give it.
+pub fn seconds(d: Option<Duration>) -> String {
+    d.map_or("?".to_owned(), |d| format!("{:.2}s", d.as_secs_f64()))
+}
+
+/// Resident memory in a text line, `123KiB`, or `?`.
+pub fn kib(k: Option<u64>) -> String {
+    k.map_or("?".to_owned(), |k| format!("{k}KiB"))
 }
 
 #[cfg(test)]

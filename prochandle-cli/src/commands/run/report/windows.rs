@@ -91,16 +91,14 @@ fn line(m: &Member, depth: usize, json: bool) -> String {
         .to_string();
     }
     let indent = 2 + 2 * depth;
-    let secs =
-        |d: Option<Duration>| d.map_or("?".to_owned(), |d| format!("{:.2}s", d.as_secs_f64()));
     format!(
         "{:indent$}{} {} age={} cpu={} rss={} {}",
         "",
         m.pid,
         m.identity,
-        secs(m.age),
-        secs(m.cpu),
-        m.rss_kib.map_or("?".to_owned(), |k| format!("{k}KiB")),
+        tree::seconds(m.age),
+        tree::seconds(m.cpu),
+        tree::kib(m.rss_kib),
         m.command,
     )
 }
