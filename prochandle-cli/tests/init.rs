@@ -51,7 +51,11 @@ fn reaped(out: &Output) -> usize {
 fn as_pid_1_a_hundred_orphans_leave_no_zombie() {
     // Each `(sleep 0.2 &)` leaves an orphan, re-parented to PID 1; once
     // they have all exited, CMD counts the zombies in the namespace.
-    let script = "for i in $(seq 100); do (sleep 0.2 &); done; sleep 1.5; \
+    // CMD waits (bounded, about 20 s) until no `sleep` is left in the
+    // namespace, zombie or not, rather than for a fixed time.
+    let script = "for i in $(seq 100); do (sleep 0.2 &); done; \
+                  sleeps() { cat /proc/[0-9]*/comm 2>/dev/null | grep -c '^sleep$'; }; \
+                  t=0; while [ $(sleeps) -gt 0 ] && [ $t -lt 400 ]; do sleep 0.05; t=$((t+1)); done; \
                   echo pid=$$; awk '{print $3}' /proc/[0-9]*/stat | grep -c Z; exit 3";
     let Some(out) = in_namespace(&["-v", "--", "sh", "-c", script]) else {
         return;
@@ -136,8 +140,14 @@ fn exit_statuses_as_pid_1() {
 /// Outside PID 1 init is the subreaper: the orphans come to it (their
 /// parent is init) and are reaped. `prefix` runs it as another user.
 fn subreaper_reaps(prefix: &[&str]) {
-    let script = "for i in $(seq 20); do (sleep 0.5 &); done; sleep 0.2; \
-                  ps -o stat=,comm= --ppid $PPID | grep -c sleep; sleep 1; \
+    // Waits for the condition, never for a fixed time: under load the 20
+    // forks can take longer than the sleeps they start. Each poll is
+    // bounded (about 20 s), so a broken init fails the counts below.
+    let script = "for i in $(seq 20); do (sleep 2 &); done; \
+                  adopted() { ps -o comm= --ppid $PPID | grep -c sleep; }; \
+                  t=0; while [ $(adopted) -lt 20 ] && [ $t -lt 400 ]; do sleep 0.05; t=$((t+1)); done; \
+                  adopted; \
+                  t=0; while [ $(adopted) -gt 0 ] && [ $t -lt 400 ]; do sleep 0.05; t=$((t+1)); done; \
                   ps -o stat= --ppid $PPID | grep -c Z; exit 0";
     let mut command = Command::new(prefix.first().copied().unwrap_or("env"));
     command

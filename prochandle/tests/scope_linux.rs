@@ -428,9 +428,20 @@ fn a_scope_told_not_to_kill_on_drop_leaves_the_tree_and_its_cgroup() {
         .unwrap()
         .wait()
         .unwrap();
-    eventually("the sleep", || (mark.live().len() == 1).then_some(()));
+    // Waits for the `sleep` itself: a marked process caught inside its
+    // `execve` shows an empty environment for a moment, so a count taken
+    // before the exec is done can miss it.
+    let sleep = eventually("the sleep", || {
+        let live = mark.live();
+        let is_sleep = |pid: &u32| {
+            std::fs::read_to_string(format!("/proc/{pid}/comm")).is_ok_and(|c| c == "sleep\n")
+        };
+        (live.len() == 1 && is_sleep(&live[0])).then(|| live[0])
+    });
+    let pinned = Process::open(sleep).unwrap();
     drop(scope);
-    assert_eq!(mark.live().len(), 1, "the tree outlives the scope");
+    assert!(!pinned.has_exited().unwrap(), "the tree outlives the scope");
+    assert_eq!(mark.live(), [sleep], "the tree outlives the scope");
     assert!(path.exists(), "a cgroup with members stays");
     // `_cleanup` and `mark` kill it and remove the cgroup.
 }
