@@ -19,8 +19,33 @@ const QUIET: Duration = Duration::from_millis(300);
 /// Generous bound for an emptiness to be reported once it happened.
 const LIMIT: Duration = Duration::from_secs(10);
 
+/// One `#[test]` per scope mechanism, named `RULE::of_a_MECHANISM_scope`,
+/// each running `RULE` with that mechanism.
+macro_rules! per_mechanism {
+    ($rule:ident) => {
+        mod $rule {
+            use prochandle::MechanismKind::{Cgroup, ProcessGroup, Subreaper};
+
+            #[test]
+            fn of_a_cgroup_scope() {
+                super::$rule(Cgroup);
+            }
+
+            #[test]
+            fn of_a_subreaper_scope() {
+                super::$rule(Subreaper);
+            }
+
+            #[test]
+            fn of_a_process_group_scope() {
+                super::$rule(ProcessGroup);
+            }
+        }
+    };
+}
+
 #[cfg(feature = "tokio")]
-fn tokio_waits_for_the_last_member(kind: MechanismKind) {
+fn the_tokio_future_waits_for_the_last_member(kind: MechanismKind) {
     let _serial = serial();
     let mark = TreeMark::new();
     let Some((scope, grandchild)) = scope_with_grandchild(kind, &mark) else {
@@ -48,22 +73,7 @@ fn tokio_waits_for_the_last_member(kind: MechanismKind) {
 }
 
 #[cfg(feature = "tokio")]
-#[test]
-fn the_tokio_future_waits_for_the_last_member_of_a_cgroup_scope() {
-    tokio_waits_for_the_last_member(MechanismKind::Cgroup);
-}
-
-#[cfg(feature = "tokio")]
-#[test]
-fn the_tokio_future_waits_for_the_last_member_of_a_subreaper_scope() {
-    tokio_waits_for_the_last_member(MechanismKind::Subreaper);
-}
-
-#[cfg(feature = "tokio")]
-#[test]
-fn the_tokio_future_waits_for_the_last_member_of_a_process_group_scope() {
-    tokio_waits_for_the_last_member(MechanismKind::ProcessGroup);
-}
+per_mechanism!(the_tokio_future_waits_for_the_last_member);
 
 #[cfg(feature = "async-io")]
 /// Polls `future` on async-io until it resolves or `limit` passes.
@@ -81,7 +91,7 @@ fn within_async<F: std::future::Future + Unpin>(
 }
 
 #[cfg(feature = "async-io")]
-fn async_io_waits_for_the_last_member(kind: MechanismKind) {
+fn the_async_io_future_waits_for_the_last_member(kind: MechanismKind) {
     let _serial = serial();
     let mark = TreeMark::new();
     let Some((scope, grandchild)) = scope_with_grandchild(kind, &mark) else {
@@ -101,22 +111,7 @@ fn async_io_waits_for_the_last_member(kind: MechanismKind) {
 }
 
 #[cfg(feature = "async-io")]
-#[test]
-fn the_async_io_future_waits_for_the_last_member_of_a_cgroup_scope() {
-    async_io_waits_for_the_last_member(MechanismKind::Cgroup);
-}
-
-#[cfg(feature = "async-io")]
-#[test]
-fn the_async_io_future_waits_for_the_last_member_of_a_subreaper_scope() {
-    async_io_waits_for_the_last_member(MechanismKind::Subreaper);
-}
-
-#[cfg(feature = "async-io")]
-#[test]
-fn the_async_io_future_waits_for_the_last_member_of_a_process_group_scope() {
-    async_io_waits_for_the_last_member(MechanismKind::ProcessGroup);
-}
+per_mechanism!(the_async_io_future_waits_for_the_last_member);
 
 #[cfg(feature = "tokio")]
 #[test]
