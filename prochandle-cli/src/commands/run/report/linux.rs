@@ -6,22 +6,18 @@ use std::time::Duration;
 
 use prochandle::linux::ProcessExt as _;
 use prochandle::Process;
-use serde_json::json;
+use serde_json::{json, Map, Value};
 
+pub use super::tree::render;
+use super::tree::{Basics, Described};
 use crate::target::Target;
 
 /// What the report says of one member.
 pub struct Member {
-    pid: u32,
-    ppid: Option<u32>,
-    identity: String,
+    basics: Basics,
     state: Option<char>,
     wchan: Option<String>,
     syscall: Option<String>,
-    age: Option<Duration>,
-    cpu: Option<Duration>,
-    rss_kib: Option<u64>,
-    command: String,
     /// State, `wchan` and system call were read while it was frozen (it
     /// was not seen before the freeze): they may show the freezer.
     read_frozen: bool,
@@ -65,7 +61,7 @@ impl Member {
     /// Takes where it waits from the pass before the freeze; one not seen
     /// there keeps what it showed frozen, flagged when it was (`frozen`).
     pub fn waits_as(&mut self, before: &[Waiting], frozen: bool) {
-        match before.iter().find(|w| w.identity == self.identity) {
+        match before.iter().find(|w| w.identity == self.basics.identity) {
             Some(w) if w.state.is_some() => {
                 self.state = w.state;
                 self.wchan = w.wchan.clone();
@@ -83,34 +79,36 @@ pub fn member(process: &Process) -> Member {
     let stat = read("stat");
     let status = read("status");
     let mut member = Member {
-        pid,
-        ppid: info.as_ref().and_then(|i| i.ppid),
-        identity: Target::of_process(process).to_string(),
         state: info.as_ref().and_then(|i| i.state),
         wchan: read("wchan").filter(|w| !w.is_empty() && w != "0"),
         syscall: read("syscall").map(|s| syscall_of(s.trim())),
-        age: info
-            .as_ref()
-            .and_then(|i| i.start_time)
-            .zip(uptime())
-            .and_then(|(start, now)| now.checked_sub(start)),
-        cpu: stat.as_deref().and_then(cpu_time),
-        rss_kib: status.as_deref().and_then(rss_kib),
-        command: info
-            .and_then(|i| i.cmdline)
-            .map(|words| {
-                let words: Vec<_> = words.iter().map(|w| w.to_string_lossy()).collect();
-                words.join(" ")
-            })
-            .unwrap_or_default(),
+        basics: Basics {
+            pid,
+            ppid: info.as_ref().and_then(|i| i.ppid),
+            identity: Target::of_process(process).to_string(),
+            age: info
+                .as_ref()
+                .and_then(|i| i.start_time)
+                .zip(uptime())
+                .and_then(|(start, now)| now.checked_sub(start)),
+            cpu: stat.as_deref().and_then(cpu_time),
+            rss_kib: status.as_deref().and_then(rss_kib),
+            command: info
+                .and_then(|i| i.cmdline)
+                .map(|words| {
+                    let words: Vec<_> = words.iter().map(|w| w.to_string_lossy()).collect();
+                    words.join(" ")
+                })
+                .unwrap_or_default(),
+        },
         read_frozen: false,
     };
     // Read by PID: kept only if the pinned process still owns it.
     if process.has_exited().unwrap_or(true) {
         member.wchan = None;
         member.syscall = None;
-        member.cpu = None;
-        member.rss_kib = None;
+        member.basics.cpu = None;
+        member.basics.rss_kib = None;
     }
     member
 }
@@ -213,49 +211,33 @@ fn state_word(state: Option<char>) -> &'static str {
     }
 }
 
-/// The members as an indented tree (roots: those whose parent is not a
-/// member, such as a `setsid` daemon re-parented away), or JSON lines.
-pub fn render(members: &[Member], json: bool) -> Vec<String> {
-    let links: Vec<(u32, Option<u32>)> = members.iter().map(|m| (m.pid, m.ppid)).collect();
-    super::tree::order(&links)
-        .into_iter()
-        .map(|(index, depth)| line(&members[index], depth, json))
-        .collect()
-}
-
-fn line(m: &Member, depth: usize, json: bool) -> String {
-    if json {
-        return json!({
-            "pid": m.pid,
-            "ppid": m.ppid,
-            "depth": depth,
-            "identity": m.identity,
-            "state": state_word(m.state),
-            "read_frozen": m.read_frozen,
-            "wchan": m.wchan,
-            "syscall": m.syscall,
-            "age_seconds": m.age.map(|d| d.as_secs_f64()),
-            "cpu_seconds": m.cpu.map(|d| d.as_secs_f64()),
-            "rss_kib": m.rss_kib,
-            "command": m.command,
-        })
-        .to_string();
+/// Where it waits (state, `wchan`, system call), between the identity and
+/// the times.
+impl Described for Member {
+    fn basics(&self) -> &Basics {
+        &self.basics
     }
-    let indent = 2 + 2 * depth;
-    format!(
-        "{:indent$}{} {} {}{} wchan={} syscall={} age={} cpu={} rss={} {}",
-        "",
-        m.pid,
-        m.identity,
-        state_word(m.state),
-        if m.read_frozen { " (read frozen)" } else { "" },
-        m.wchan.as_deref().unwrap_or("?"),
-        m.syscall.as_deref().unwrap_or("?"),
-        super::tree::seconds(m.age),
-        super::tree::seconds(m.cpu),
-        super::tree::kib(m.rss_kib),
-        m.command,
-    )
+
+    fn own_text(&self) -> String {
+        format!(
+            " {}{} wchan={} syscall={}",
+            state_word(self.state),
+            if self.read_frozen {
+                " (read frozen)"
+            } else {
+                ""
+            },
+            self.wchan.as_deref().unwrap_or("?"),
+            self.syscall.as_deref().unwrap_or("?"),
+        )
+    }
+
+    fn own_json(&self, object: &mut Map<String, Value>) {
+        object.insert("state".into(), json!(state_word(self.state)));
+        object.insert("read_frozen".into(), json!(self.read_frozen));
+        object.insert("wchan".into(), json!(self.wchan));
+        object.insert("syscall".into(), json!(self.syscall));
+    }
 }
 
 #[cfg(test)]

@@ -6,24 +6,22 @@
 //! out, and a value that could not be read is absent (`?`, JSON `null`),
 //! never 0.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use prochandle::windows::ProcessExt as _;
 use prochandle::Process;
-use serde_json::json;
 
-use super::tree;
+pub use super::tree::render;
+use super::tree::{Basics, Described};
 use crate::target::Target;
 
-/// What the report says of one member.
-pub struct Member {
-    pid: u32,
-    ppid: Option<u32>,
-    identity: String,
-    age: Option<Duration>,
-    cpu: Option<Duration>,
-    rss_kib: Option<u64>,
-    command: String,
+/// What the report says of one member: only what every platform says.
+pub struct Member(Basics);
+
+impl Described for Member {
+    fn basics(&self) -> &Basics {
+        &self.0
+    }
 }
 
 /// Where a member waits, read before a freeze: Windows does not say, so
@@ -50,7 +48,7 @@ pub fn member(process: &Process) -> Member {
         .command_line()
         .ok()
         .map(|line| line.to_string_lossy().into_owned());
-    Member {
+    Member(Basics {
         pid,
         ppid: entry.as_ref().map(|e| e.parent_pid),
         identity: Target::of_process(process).to_string(),
@@ -64,41 +62,5 @@ pub fn member(process: &Process) -> Member {
         command: command
             .or_else(|| entry.map(|e| e.exe.to_string_lossy().into_owned()))
             .unwrap_or_default(),
-    }
-}
-
-/// The members as an indented tree, or JSON lines.
-pub fn render(members: &[Member], json: bool) -> Vec<String> {
-    let links: Vec<(u32, Option<u32>)> = members.iter().map(|m| (m.pid, m.ppid)).collect();
-    tree::order(&links)
-        .into_iter()
-        .map(|(index, depth)| line(&members[index], depth, json))
-        .collect()
-}
-
-fn line(m: &Member, depth: usize, json: bool) -> String {
-    if json {
-        return json!({
-            "pid": m.pid,
-            "ppid": m.ppid,
-            "depth": depth,
-            "identity": m.identity,
-            "age_seconds": m.age.map(|d| d.as_secs_f64()),
-            "cpu_seconds": m.cpu.map(|d| d.as_secs_f64()),
-            "rss_kib": m.rss_kib,
-            "command": m.command,
-        })
-        .to_string();
-    }
-    let indent = 2 + 2 * depth;
-    format!(
-        "{:indent$}{} {} age={} cpu={} rss={} {}",
-        "",
-        m.pid,
-        m.identity,
-        tree::seconds(m.age),
-        tree::seconds(m.cpu),
-        tree::kib(m.rss_kib),
-        m.command,
-    )
+    })
 }
