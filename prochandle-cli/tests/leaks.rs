@@ -45,46 +45,17 @@ fn reported_and_gone(out: &Output) -> usize {
 }
 
 fn report_and_fail(prefix: &[&str]) {
-    let out = run_as(
-        prefix,
-        &[
-            "run",
-            "--leaks=report",
-            "--",
-            "sh",
-            "-c",
-            &leaving_a_daemon(0),
-        ],
-    );
-    assert_eq!(code(&out), 0, "{}", stderr(&out));
-    assert_eq!(reported_and_gone(&out), 1, "{}", stderr(&out));
-    let out = run_as(
-        prefix,
-        &[
-            "run",
-            "--leaks=fail",
-            "--",
-            "sh",
-            "-c",
-            &leaving_a_daemon(0),
-        ],
-    );
-    assert_eq!(code(&out), 122, "{}", stderr(&out));
-    assert_eq!(reported_and_gone(&out), 1);
-    // CMD's own failure is kept; no leak, no failure.
-    let out = run_as(
-        prefix,
-        &[
-            "run",
-            "--leaks=fail",
-            "--",
-            "sh",
-            "-c",
-            &leaving_a_daemon(3),
-        ],
-    );
-    assert_eq!(code(&out), 3, "{}", stderr(&out));
-    assert_eq!(reported_and_gone(&out), 1);
+    // (mode, CMD's exit code, run's): `fail` turns CMD's success into 122
+    // and keeps CMD's own failure.
+    for (mode, cmd_code, expected) in [("report", 0, 0), ("fail", 0, 122), ("fail", 3, 3)] {
+        let leaks = format!("--leaks={mode}");
+        let script = leaving_a_daemon(cmd_code);
+        let out = run_as(prefix, &["run", &leaks, "--", "sh", "-c", &script]);
+        let context = format!("{leaks}, CMD exits {cmd_code}: {}", stderr(&out));
+        assert_eq!(code(&out), expected, "{context}");
+        assert_eq!(reported_and_gone(&out), 1, "{context}");
+    }
+    // No leak, no failure.
     let out = run_as(prefix, &["run", "--leaks=fail", "--", "true"]);
     assert_eq!(code(&out), 0);
     assert_eq!(stderr(&out), "");
@@ -105,19 +76,15 @@ fn as_nobody_too() {
 
 #[test]
 fn kill_is_the_default_and_silent() {
-    let out = run(&["run", "--", "sh", "-c", &leaving_a_daemon(0)]);
-    assert_eq!(code(&out), 0);
-    assert_eq!(stderr(&out), "");
-    let out = run(&[
-        "run",
-        "--leaks=kill",
-        "--",
-        "sh",
-        "-c",
-        &leaving_a_daemon(0),
-    ]);
-    assert_eq!(code(&out), 0);
-    assert_eq!(stderr(&out), "");
+    let script = leaving_a_daemon(0);
+    for leaks in [None, Some("--leaks=kill")] {
+        let mut args = vec!["run"];
+        args.extend(leaks);
+        args.extend(["--", "sh", "-c", &script]);
+        let out = run(&args);
+        assert_eq!(code(&out), 0, "{leaks:?}");
+        assert_eq!(stderr(&out), "", "{leaks:?}");
+    }
 }
 
 #[test]
