@@ -240,6 +240,27 @@ pub struct MatchArgs {
     pub oldest: bool,
 }
 
+/// pgrep's selection options and pgrep's `-n` for --newest, as wait and
+/// list take them (kill's `-n` is the signal's number, as in the shells).
+#[derive(Args, Debug)]
+pub struct PgrepArgs {
+    /// Only the most recently started match (same as --newest).
+    #[arg(short = 'n', hide = true)]
+    newest_short: bool,
+    #[command(flatten)]
+    select: MatchArgs,
+}
+
+impl PgrepArgs {
+    /// The selection, `-n` read as --newest.
+    pub fn select(&self) -> MatchArgs {
+        MatchArgs {
+            newest: self.select.newest || self.newest_short,
+            ..self.select.clone()
+        }
+    }
+}
+
 #[derive(Args, Debug)]
 pub struct WaitArgs {
     /// Give up after DUR (500ms, 2s, 1.5m, 1h; a bare number is seconds); exit 124.
@@ -260,11 +281,8 @@ pub struct WaitArgs {
     /// Select by PATTERN and the options below instead of TARGETs (pidwait).
     #[arg(short = 'm', long = "match")]
     pub matching: bool,
-    /// Only the most recently started match (same as --newest).
-    #[arg(short = 'n', hide = true)]
-    pub newest_short: bool,
     #[command(flatten)]
-    pub select: MatchArgs,
+    pub select: PgrepArgs,
     /// Processes to wait for (with --match: one PATTERN).
     #[arg(value_name = "TARGET")]
     pub targets: Vec<String>,
@@ -275,11 +293,8 @@ pub struct ListArgs {
     /// Accepted for symmetry with kill and wait: list always matches.
     #[arg(short = 'm', long = "match")]
     pub matching: bool,
-    /// Only the most recently started match (same as --newest).
-    #[arg(short = 'n', hide = true)]
-    pub newest_short: bool,
     #[command(flatten)]
-    pub select: MatchArgs,
+    pub select: PgrepArgs,
     /// One JSON object per process, one per line.
     #[arg(long)]
     pub json: bool,

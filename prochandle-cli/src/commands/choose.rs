@@ -25,7 +25,6 @@ pub enum Selection {
 pub fn plan(
     matching: bool,
     select: &MatchArgs,
-    newest_short: bool,
     positionals: &[String],
 ) -> Result<Selection, String> {
     let uses_match_options = select.full
@@ -35,7 +34,6 @@ pub fn plan(
         || !select.uid.is_empty()
         || !select.parent.is_empty()
         || select.newest
-        || newest_short
         || select.oldest;
     if !matching {
         if uses_match_options {
@@ -51,18 +49,14 @@ pub fn plan(
         return Ok(Selection::Targets(targets));
     }
     #[cfg(target_os = "linux")]
-    return criteria(select, newest_short, positionals).map(Selection::Match);
+    return criteria(select, positionals).map(Selection::Match);
     #[cfg(not(target_os = "linux"))]
     Err("--match needs Linux (/proc)".to_owned())
 }
 
 /// The match criteria from the options and at most one PATTERN.
 #[cfg(target_os = "linux")]
-pub fn criteria(
-    select: &MatchArgs,
-    newest_short: bool,
-    positionals: &[String],
-) -> Result<Criteria, String> {
+pub fn criteria(select: &MatchArgs, positionals: &[String]) -> Result<Criteria, String> {
     if positionals.len() > 1 {
         return Err(format!(
             "only one PATTERN may be given (got {}); join alternatives with |",
@@ -77,7 +71,7 @@ pub fn criteria(
         euids: &select.euid,
         ruids: &select.uid,
         parents: &select.parent,
-        newest: select.newest || newest_short,
+        newest: select.newest,
         oldest: select.oldest,
     })
 }

@@ -44,7 +44,7 @@ pub fn plan(args: KillArgs) -> Result<Plan, String> {
     if args.thread && (args.timeout.is_some() || args.matching) {
         return Err("--thread signals threads once: no --timeout or --match with it".to_owned());
     }
-    let selection = choose::plan(args.matching, &args.select, false, &args.targets)?;
+    let selection = choose::plan(args.matching, &args.select, &args.targets)?;
     let signal = match args.signal.or(args.number) {
         Some(signal) => signal,
         None => crate::cli::DEFAULT_SIGNAL

@@ -26,9 +26,10 @@ pub struct Plan {
 /// Checks the command line without touching any process.
 pub fn plan(args: ListArgs) -> Result<Plan, String> {
     let pattern: Vec<String> = args.pattern.into_iter().collect();
+    let select = args.select.select();
     Ok(Plan {
-        criteria: choose::criteria(&args.select, args.newest_short, &pattern)?,
-        full: args.select.full,
+        criteria: choose::criteria(&select, &pattern)?,
+        full: select.full,
         json: args.json,
         count: args.count,
     })

@@ -27,12 +27,7 @@ pub struct Plan {
 
 /// Checks the command line without touching any process.
 pub fn plan(args: WaitArgs) -> Result<Plan, String> {
-    let selection = choose::plan(
-        args.matching,
-        &args.select,
-        args.newest_short,
-        &args.targets,
-    )?;
+    let selection = choose::plan(args.matching, &args.select.select(), &args.targets)?;
     if args.exit_status && (selection.is_match() || selection.given() != 1) {
         return Err("wait: --exit-status needs exactly one TARGET".to_owned());
     }
