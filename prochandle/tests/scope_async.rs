@@ -44,6 +44,15 @@ macro_rules! per_mechanism {
     };
 }
 
+/// A tokio runtime on this thread, with timers and I/O.
+#[cfg(feature = "tokio")]
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 #[cfg(feature = "tokio")]
 fn the_tokio_future_waits_for_the_last_member(kind: MechanismKind) {
     let _serial = serial();
@@ -51,11 +60,7 @@ fn the_tokio_future_waits_for_the_last_member(kind: MechanismKind) {
     let Some((scope, grandchild)) = scope_with_grandchild(kind, &mark) else {
         return;
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    current_thread().block_on(async {
         let mut empty = asyncio::tokio::wait_empty(&scope);
         let early = tokio::time::timeout(QUIET, &mut empty).await;
         assert!(early.is_err(), "{kind}: empty while the grandchild runs");
@@ -121,11 +126,7 @@ fn a_dropped_emptiness_future_leaks_no_descriptor() {
     let Some((scope, grandchild)) = scope_with_grandchild(MechanismKind::Cgroup, &mark) else {
         return;
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    current_thread().block_on(async {
         // The runtime's own descriptors exist by now.
         tokio::time::sleep(Duration::from_millis(1)).await;
         let fds = prochandle_test_support::open_fds();
@@ -164,11 +165,7 @@ fn readers_of_the_scope_do_not_blind_the_tokio_future() {
             }
         })
     };
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let done = runtime.block_on(async {
+    let done = current_thread().block_on(async {
         let mut empty = asyncio::tokio::wait_empty(&scope);
         assert!(tokio::time::timeout(QUIET, &mut empty).await.is_err());
         scope.kill().unwrap();
