@@ -170,12 +170,7 @@ fn as_nobody_init_is_the_subreaper() {
     if !require_root("setpriv to the user nobody") {
         return;
     }
-    subreaper_reaps(&[
-        "setpriv",
-        "--reuid=nobody",
-        "--regid=nogroup",
-        "--clear-groups",
-    ]);
+    subreaper_reaps(&NOBODY);
 }
 
 #[test]

@@ -98,15 +98,7 @@ fn as_nobody_too() {
     }
     // A directory nobody may write in (the system's temporary directory).
     let file = temp_path("pidfile-nobody");
-    check_the_whole_life(
-        &file,
-        &[
-            "setpriv",
-            "--reuid=nobody",
-            "--regid=nogroup",
-            "--clear-groups",
-        ],
-    );
+    check_the_whole_life(&file, &NOBODY);
 }
 
 #[test]

@@ -61,12 +61,7 @@ fn as_nobody_too() {
     if !require_root("setpriv to the user nobody") {
         return;
     }
-    text_report(&[
-        "setpriv",
-        "--reuid=nobody",
-        "--regid=nogroup",
-        "--clear-groups",
-    ]);
+    text_report(&NOBODY);
 }
 
 #[test]

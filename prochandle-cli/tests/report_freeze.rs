@@ -35,8 +35,8 @@ impl As {
         let mut command = match self {
             As::Root => Command::new(prochandle().get_program()),
             As::Nobody => {
-                let mut setpriv = Command::new(NOBODY[0]);
-                setpriv.args(&NOBODY[1..]).arg(prochandle().get_program());
+                let mut setpriv = as_nobody();
+                setpriv.arg(prochandle().get_program());
                 setpriv
             }
         };

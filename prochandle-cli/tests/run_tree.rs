@@ -10,7 +10,6 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 use std::time::Duration;
 
 use common::*;
@@ -100,9 +99,8 @@ fn as_an_unprivileged_user_the_keeper_or_run_is_the_trees_subreaper() {
     // run to end the tree); with --no-guardian run is the subreaper itself.
     for no_guardian in [false, true] {
         let file = temp_path("daemon-nobody");
-        let mut setpriv = Command::new("setpriv");
+        let mut setpriv = as_nobody();
         setpriv
-            .args(["--reuid=nobody", "--regid=nogroup", "--clear-groups"])
             .arg(prochandle_path())
             .arg("run")
             .args(no_guardian.then_some("--no-guardian"))

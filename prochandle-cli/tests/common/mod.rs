@@ -28,6 +28,14 @@ pub const NOBODY: [&str; 4] = [
     "--clear-groups",
 ];
 
+/// `setpriv` to the user `nobody`, the program to run still to be added
+/// (needs root).
+pub fn as_nobody() -> Command {
+    let mut setpriv = Command::new(NOBODY[0]);
+    setpriv.args(&NOBODY[1..]);
+    setpriv
+}
+
 /// Runs `prochandle ARGS` behind `prefix` (a command that runs the rest,
 /// such as [`NOBODY`]; none if empty), stdin closed, to completion.
 pub fn run_as(prefix: &[&str], args: &[&str]) -> Output {
