@@ -56,31 +56,7 @@ fn leak_cycles() {
     let started = Instant::now();
     let mut counts = [0usize; 4];
     for i in 0..CYCLES {
-        match i % 4 {
-            0 => {
-                let p = Process::spawn(&mut Command::new(&exit0)).expect("spawn");
-                assert!(p.wait().expect("wait").success());
-            }
-            1 => {
-                let pid = if i % 8 == 1 { 1 } else { sleeper.id() };
-                let p = Process::open(pid).expect("open");
-                assert_eq!(p.has_handle(), handles);
-                drop(p);
-            }
-            2 => match held.with_handle(|fd| fd.as_raw_fd()) {
-                Ok(fd) => assert!(handles && fd >= 0),
-                Err(e) => assert!(!handles && e.kind() == ErrorKind::NoHandle),
-            },
-            _ => {
-                let err = Process::spawn(&mut Command::new("/nonexistent/prochandle-attack"))
-                    .expect_err("spawn of a missing program");
-                assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
-                // A descriptor that is no pidfd, handed over and refused:
-                // refusing must still close it.
-                let devnull: OwnedFd = std::fs::File::open("/dev/null").unwrap().into();
-                assert!(Process::from_handle(devnull).is_err());
-            }
-        }
+        cycle(i, &exit0, sleeper.id(), &held, handles);
         counts[i % 4] += 1;
     }
     let elapsed = started.elapsed();
@@ -102,6 +78,37 @@ fn leak_cycles() {
         counts[3],
         elapsed.as_secs_f64()
     );
+}
+
+/// Cycle `i` of the leak test, one of four operations in turn: spawn and
+/// wait for `exit0`; open a child (`sleeper`) or init and drop it; borrow
+/// `held`'s handle; a failed spawn, and a refused non-pidfd descriptor.
+fn cycle(i: usize, exit0: &Path, sleeper: u32, held: &Process, handles: bool) {
+    match i % 4 {
+        0 => {
+            let p = Process::spawn(&mut Command::new(exit0)).expect("spawn");
+            assert!(p.wait().expect("wait").success());
+        }
+        1 => {
+            let pid = if i % 8 == 1 { 1 } else { sleeper };
+            let p = Process::open(pid).expect("open");
+            assert_eq!(p.has_handle(), handles);
+            drop(p);
+        }
+        2 => match held.with_handle(|fd| fd.as_raw_fd()) {
+            Ok(fd) => assert!(handles && fd >= 0),
+            Err(e) => assert!(!handles && e.kind() == ErrorKind::NoHandle),
+        },
+        _ => {
+            let err = Process::spawn(&mut Command::new("/nonexistent/prochandle-attack"))
+                .expect_err("spawn of a missing program");
+            assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+            // A descriptor that is no pidfd, handed over and refused:
+            // refusing must still close it.
+            let devnull: OwnedFd = std::fs::File::open("/dev/null").unwrap().into();
+            assert!(Process::from_handle(devnull).is_err());
+        }
+    }
 }
 
 /// Descriptors a child would inherit from us right now: those without
@@ -274,17 +281,41 @@ fn out_of_descriptors() {
     let me = Process::current().unwrap();
     let held = Process::spawn(Command::new("sleep").arg("60")).unwrap();
 
+    fails_clearly_without_descriptors(target.id(), &me, &held);
+    let mut kids = our_children();
+    kids.sort();
+    let mut want = vec![target.id(), held.pid()];
+    want.sort();
+    assert_eq!(kids, want, "spawn left a child behind");
+    // Usable again.
+    let p = Process::open(target.id()).expect("open after descriptors came back");
+    assert_eq!(p.has_handle(), handles);
+    p.kill().unwrap();
+    let state = p.wait().unwrap();
+    assert_eq!(state.signal(), Some(prochandle::Signal::KILL));
+    let _ = target.wait();
+    held.kill().unwrap();
+    held.wait().unwrap();
+    let p = Process::spawn(&mut Command::new("true")).expect("spawn after");
+    assert!(p.wait().unwrap().success());
+    println!(
+        "\nREPORT emfile=ok mode={}",
+        if handles { "pidfd" } else { "guarded-pid" }
+    );
+}
+
+/// With every descriptor used up: opening `target` or init and spawning
+/// fail with EMFILE, said as such; `me` and `held` keep working or say
+/// why not. The descriptors are free again on return.
+fn fails_clearly_without_descriptors(target: u32, me: &Process, held: &Process) {
     let filler = use_up_descriptors(256);
-    let err = Process::open(target.id()).expect_err("open with no descriptor left");
-    assert!(
-        is_out_of_fds(&err),
-        "unclear error from open: {err} ({err:?})"
-    );
-    let err = Process::open(1).expect_err("open with no descriptor left");
-    assert!(
-        is_out_of_fds(&err),
-        "unclear error from open: {err} ({err:?})"
-    );
+    for pid in [target, 1] {
+        let err = Process::open(pid).expect_err("open with no descriptor left");
+        assert!(
+            is_out_of_fds(&err),
+            "unclear error from open: {err} ({err:?})"
+        );
+    }
     // std's spawn needs no descriptor with inherited stdio, so the child
     // starts; then the handle cannot be had, and it must be killed and
     // reaped, not left behind.
@@ -306,28 +337,7 @@ fn out_of_descriptors() {
         held.try_wait().map_or(true, |s| s.is_none()),
         "took EMFILE for an exit"
     );
-
     drop(filler);
-    let mut kids = our_children();
-    kids.sort();
-    let mut want = vec![target.id(), held.pid()];
-    want.sort();
-    assert_eq!(kids, want, "spawn left a child behind");
-    // Usable again.
-    let p = Process::open(target.id()).expect("open after descriptors came back");
-    assert_eq!(p.has_handle(), handles);
-    p.kill().unwrap();
-    let state = p.wait().unwrap();
-    assert_eq!(state.signal(), Some(prochandle::Signal::KILL));
-    let _ = target.wait();
-    held.kill().unwrap();
-    held.wait().unwrap();
-    let p = Process::spawn(&mut Command::new("true")).expect("spawn after");
-    assert!(p.wait().unwrap().success());
-    println!(
-        "\nREPORT emfile=ok mode={}",
-        if handles { "pidfd" } else { "guarded-pid" }
-    );
 }
 
 /// Lowers this process's descriptor limit to `limit` and opens descriptors

@@ -8,6 +8,17 @@ use prochandle::linux::ProcessExt;
 use prochandle::{ErrorKind, Process};
 use prochandle_test_support::{eventually, Reaped};
 
+/// The PIDs of a listing.
+fn pids(listed: prochandle::Result<Vec<Process>>) -> Vec<u32> {
+    listed.unwrap().iter().map(Process::pid).collect()
+}
+
+/// Word `index` of `process`'s command line.
+fn word(process: &Process, index: usize) -> Option<String> {
+    let words = process.info().unwrap().cmdline?;
+    Some(words.get(index)?.to_string_lossy().into_owned())
+}
+
 #[test]
 fn lists_children_and_grandchildren() {
     let shell = Reaped::leading_group(
@@ -23,12 +34,7 @@ fn lists_children_and_grandchildren() {
     // Listed as soon as forked; wait until both have become `sleep`.
     let kids = eventually("two sleeping children", || {
         let kids = shell.children().unwrap();
-        let sleeping = kids.iter().all(|k| {
-            k.info()
-                .unwrap()
-                .cmdline
-                .is_some_and(|c| c.first().is_some_and(|a| a == "sleep"))
-        });
+        let sleeping = kids.iter().all(|k| word(k, 0).as_deref() == Some("sleep"));
         (kids.len() == 2 && sleeping).then_some(kids)
     });
     let kid_pids: Vec<u32> = kids.iter().map(Process::pid).collect();
@@ -36,36 +42,17 @@ fn lists_children_and_grandchildren() {
         assert_eq!(kid.info().unwrap().ppid, Some(shell_pid));
         assert!(!kid.is_child(), "a grandchild is not ours to reap");
     }
-    let mut args: Vec<String> = kids
-        .iter()
-        .map(|k| {
-            k.info().unwrap().cmdline.unwrap()[1]
-                .to_string_lossy()
-                .into_owned()
-        })
-        .collect();
+    let mut args: Vec<String> = kids.iter().map(|k| word(k, 1).unwrap()).collect();
     args.sort();
     assert_eq!(args, ["30", "31"]);
 
-    let all: Vec<u32> = Process::current()
-        .unwrap()
-        .descendants()
-        .unwrap()
-        .iter()
-        .map(Process::pid)
-        .collect();
+    let all = pids(Process::current().unwrap().descendants());
     assert!(all.contains(&shell_pid), "{all:?}");
     for pid in &kid_pids {
         assert!(all.contains(pid), "grandchild {pid} in {all:?}");
     }
     // Only direct children at the first level.
-    let mine: Vec<u32> = Process::current()
-        .unwrap()
-        .children()
-        .unwrap()
-        .iter()
-        .map(Process::pid)
-        .collect();
+    let mine = pids(Process::current().unwrap().children());
     assert!(mine.contains(&shell_pid));
     assert!(kid_pids.iter().all(|p| !mine.contains(p)));
 

@@ -4,7 +4,7 @@
 use std::sync::{Arc, Barrier, Mutex, MutexGuard};
 use std::time::Duration;
 
-use prochandle::{ErrorKind, Signal};
+use prochandle::{ErrorKind, Process, Signal};
 use prochandle_test_support::{exit_with, expect_handles, open_fds, Reaped};
 
 /// `cargo test` runs this binary's tests as threads of one process: a test
@@ -14,6 +14,33 @@ use prochandle_test_support::{exit_with, expect_handles, open_fds, Reaped};
 fn descriptors_still() -> MutexGuard<'static, ()> {
     static SERIAL: Mutex<()> = Mutex::new(());
     SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One of four calls on a process other threads use too, by `turn`; each
+/// may find the process gone, and none may fail otherwise.
+fn one_call(p: &Process, turn: usize) {
+    match turn % 4 {
+        0 => match p.signal(Signal::from_raw(0)) {
+            Ok(()) => {}
+            Err(e) => assert_eq!(e.kind(), ErrorKind::Done, "{e}"),
+        },
+        1 => {
+            let _ = p.try_wait().unwrap();
+        }
+        2 => {
+            let _ = p.wait_timeout(Duration::from_millis(1)).unwrap();
+        }
+        _ => match p.with_handle(|fd| {
+            // The borrowed fd must stay open throughout.
+            use std::os::fd::AsRawFd;
+            // SAFETY: F_GETFD on a borrowed, open fd.
+            let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) };
+            assert!(r >= 0, "EBADF inside with_handle");
+        }) {
+            Ok(()) => {}
+            Err(e) => assert!(e.is_no_handle()),
+        },
+    }
 }
 
 #[test]
@@ -37,28 +64,7 @@ fn eight_threads_share_one_process_while_another_waits() {
                 std::thread::spawn(move || {
                     barrier.wait();
                     for j in 0..50 {
-                        match (i + j) % 4 {
-                            0 => match p.signal(Signal::from_raw(0)) {
-                                Ok(()) => {}
-                                Err(e) => assert_eq!(e.kind(), ErrorKind::Done, "{e}"),
-                            },
-                            1 => {
-                                let _ = p.try_wait().unwrap();
-                            }
-                            2 => {
-                                let _ = p.wait_timeout(Duration::from_millis(1)).unwrap();
-                            }
-                            _ => match p.with_handle(|fd| {
-                                // The borrowed fd must stay open throughout.
-                                use std::os::fd::AsRawFd;
-                                // SAFETY: F_GETFD on a borrowed, open fd.
-                                let r = unsafe { libc::fcntl(fd.as_raw_fd(), libc::F_GETFD) };
-                                assert!(r >= 0, "EBADF inside with_handle");
-                            }) {
-                                Ok(()) => {}
-                                Err(e) => assert!(e.is_no_handle()),
-                            },
-                        }
+                        one_call(&p, i + j);
                         if i == 0 && j == 25 {
                             let _ = p.kill();
                         }
