@@ -14,6 +14,7 @@
 #[cfg(target_os = "linux")]
 pub mod seccomp;
 
+use std::ffi::CStr;
 use std::io::{self, Read};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Command, ExitStatus, Stdio};
@@ -141,76 +142,87 @@ pub fn run_with_watchdog(cmd: &mut Command, limit: Duration) -> io::Result<Outco
 /// with that child (`PR_SET_PDEATHSIG`), and the kernel kills everything in
 /// the namespace when its init dies: a killed test leaves no strays.
 pub fn in_new_pid_namespace(cmd: &mut Command) -> &mut Command {
-    let root = c"/";
-    let proc_dir = c"/proc";
-    let proc_fs = c"proc";
     let hook = move || -> io::Result<()> {
         // Only async-signal-safe calls from here on: this runs between fork
         // and exec in a copy of a multi-threaded process.
         // SAFETY: unshare takes a flag word.
-        if unsafe { libc::unshare(libc::CLONE_NEWPID | libc::CLONE_NEWNS) } != 0 {
-            return Err(io::Error::last_os_error());
-        }
+        check(unsafe { libc::unshare(libc::CLONE_NEWPID | libc::CLONE_NEWNS) })?;
         // SAFETY: fork in the single-threaded pre-exec child.
         let pid = unsafe { libc::fork() };
         if pid < 0 {
             return Err(io::Error::last_os_error());
         }
-        if pid == 0 {
-            // SAFETY: prctl and mount with valid NUL-terminated strings.
-            unsafe {
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
-                    return Err(io::Error::last_os_error());
-                }
-                let none = std::ptr::null();
-                if libc::mount(
-                    none,
-                    root.as_ptr(),
-                    none,
-                    libc::MS_REC | libc::MS_PRIVATE,
-                    std::ptr::null(),
-                ) != 0
-                {
-                    return Err(io::Error::last_os_error());
-                }
-                if libc::mount(
-                    proc_fs.as_ptr(),
-                    proc_dir.as_ptr(),
-                    proc_fs.as_ptr(),
-                    libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-                    std::ptr::null(),
-                ) != 0
-                {
-                    return Err(io::Error::last_os_error());
-                }
-            }
-            return Ok(());
+        if pid != 0 {
+            go_between(pid);
         }
-        // The go-between: drop every descriptor but stdio (std's exec-error
-        // pipe among them, so the parent's spawn returns), wait, and pass on
-        // the init's fate.
-        // SAFETY: close_range, waitpid and _exit are async-signal-safe and
-        // get valid arguments.
-        unsafe {
-            libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
-            let mut status = 0;
-            loop {
-                let r = libc::waitpid(pid, &mut status, 0);
-                if r == pid {
-                    break;
-                }
-                if r < 0 && *libc::__errno_location() != libc::EINTR {
-                    libc::_exit(126);
-                }
-            }
-            if libc::WIFEXITED(status) {
-                libc::_exit(libc::WEXITSTATUS(status));
-            }
-            libc::_exit(128 + libc::WTERMSIG(status));
-        }
+        // SAFETY: prctl takes an option and a signal number.
+        check(unsafe { libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) })?;
+        own_proc(None)
     };
     // SAFETY: the hook only makes async-signal-safe calls (see above).
     unsafe { cmd.pre_exec(hook) }
+}
+
+/// The child between the test and a new PID namespace's `init`: drops
+/// every descriptor but stdio (std's exec-error pipe among them, so the
+/// parent's spawn returns), waits for `init`, and passes on its fate.
+/// Async-signal-safe.
+fn go_between(init: libc::pid_t) -> ! {
+    // SAFETY: close_range, waitpid and _exit are async-signal-safe and get
+    // valid arguments.
+    unsafe {
+        libc::syscall(libc::SYS_close_range, 3u32, u32::MAX, 0u32);
+        let mut status = 0;
+        loop {
+            let r = libc::waitpid(init, &mut status, 0);
+            if r == init {
+                break;
+            }
+            if r < 0 && *libc::__errno_location() != libc::EINTR {
+                libc::_exit(126);
+            }
+        }
+        if libc::WIFEXITED(status) {
+            libc::_exit(libc::WEXITSTATUS(status));
+        }
+        libc::_exit(128 + libc::WTERMSIG(status));
+    }
+}
+
+/// In a mount namespace of its own (already unshared): makes every mount
+/// private, so that what follows stays in it, then mounts a fresh procfs
+/// over `/proc`, with `options` if any. Async-signal-safe.
+fn own_proc(options: Option<&CStr>) -> io::Result<()> {
+    let proc_fs = c"proc";
+    let none = std::ptr::null();
+    let data = options.map_or(std::ptr::null(), |o| o.as_ptr().cast());
+    // SAFETY: mount is async-signal-safe; every string is NUL-terminated
+    // and lives through the calls.
+    unsafe {
+        check(libc::mount(
+            none,
+            c"/".as_ptr(),
+            none,
+            libc::MS_REC | libc::MS_PRIVATE,
+            std::ptr::null(),
+        ))?;
+        check(libc::mount(
+            proc_fs.as_ptr(),
+            c"/proc".as_ptr(),
+            proc_fs.as_ptr(),
+            libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+            data,
+        ))
+    }
+}
+
+/// A system call's 0 as `Ok`, anything else as the `errno` it left.
+fn check(ret: libc::c_int) -> io::Result<()> {
+    if ret == 0 {
+        Ok(())
+    } else {
+        Err(io::Error::last_os_error())
+    }
 }
 
 /// Makes `cmd` start in a mount namespace of its own where `/proc` is a
@@ -218,40 +230,15 @@ pub fn in_new_pid_namespace(cmd: &mut Command) -> &mut Command {
 /// and as user and group `id` (with no supplementary groups), as a
 /// hardened container would run it. Needs root.
 pub fn in_hidepid_proc(cmd: &mut Command, id: u32) -> &mut Command {
-    let root = c"/";
-    let proc_dir = c"/proc";
-    let proc_fs = c"proc";
-    let options = c"hidepid=2";
     let hook = move || -> io::Result<()> {
-        let check = |ret: libc::c_int| {
-            if ret == 0 {
-                Ok(())
-            } else {
-                Err(io::Error::last_os_error())
-            }
-        };
         // One step at a time, stopping at the first failure: above all,
         // /proc is mounted over only once the mount namespace is our own.
-        // SAFETY: unshare, mount, setgroups, setgid and setuid are
-        // async-signal-safe system calls, given valid NUL-terminated strings
-        // and a null group list; this runs between fork and exec.
+        // SAFETY: unshare, setgroups, setgid and setuid are
+        // async-signal-safe system calls, given a flag word, a null group
+        // list and IDs; this runs between fork and exec.
         unsafe {
-            let none = std::ptr::null();
             check(libc::unshare(libc::CLONE_NEWNS))?;
-            check(libc::mount(
-                none,
-                root.as_ptr(),
-                none,
-                libc::MS_REC | libc::MS_PRIVATE,
-                std::ptr::null(),
-            ))?;
-            check(libc::mount(
-                proc_fs.as_ptr(),
-                proc_dir.as_ptr(),
-                proc_fs.as_ptr(),
-                libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
-                options.as_ptr().cast(),
-            ))?;
+            own_proc(Some(c"hidepid=2"))?;
             check(libc::setgroups(0, std::ptr::null()))?;
             check(libc::setgid(id))?;
             check(libc::setuid(id))?;
