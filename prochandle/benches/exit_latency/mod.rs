@@ -71,15 +71,10 @@ fn process_cpu() -> Duration {
     Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
 }
 
-fn measure(method: &str, n: usize, samples: usize, idle_secs: u64) {
-    raise_fd_limit().expect("raise RLIMIT_NOFILE");
-    let children = CHILD_METHODS.contains(&method);
-    let sleepers = (!children).then(|| Sleepers::start(n + samples));
-    let pool: VecDeque<u32> = sleepers
-        .as_ref()
-        .map(|s| s.pids.iter().copied().collect())
-        .unwrap_or_default();
-    let mut m: Box<dyn Method> = match method {
+/// The method called `method`, watching processes from `pool` (the
+/// methods that watch children spawn their own).
+fn method_named(method: &str, pool: VecDeque<u32>) -> Box<dyn Method> {
+    match method {
         "watcher" | "child-watcher" => Box::new(WatcherMethod::new(pool)),
         "raw-epoll" => Box::new(RawEpoll::new(pool)),
         "kill-poll" => Box::new(KillPoll::new(pool)),
@@ -90,7 +85,43 @@ fn measure(method: &str, n: usize, samples: usize, idle_secs: u64) {
         "child-async" => Box::new(TokioChildren::new(true)),
         "child-tokio" => Box::new(TokioChildren::new(false)),
         other => panic!("unknown method {other}"),
-    };
+    }
+}
+
+/// `samples` times: one more process watched, the oldest of `watched`
+/// killed, and the time until `m` saw it exit; sorted.
+fn exit_latencies(
+    m: &mut dyn Method,
+    watched: &mut VecDeque<u32>,
+    samples: usize,
+    method: &str,
+) -> Vec<Duration> {
+    let mut latencies = Vec::with_capacity(samples);
+    for _ in 0..samples {
+        watched.push_back(m.add_one());
+        // Let the registration settle (a thread to start, a list to grow).
+        thread::sleep(Duration::from_millis(3));
+        let victim = watched.pop_front().expect("a watched process");
+        let start = Instant::now();
+        rustix::process::kill_process(pid(victim), Signal::KILL).expect("kill");
+        let (seen_pid, seen) = m.recv();
+        assert_eq!(seen_pid, victim, "{method}: an exit nobody caused");
+        m.done(seen_pid);
+        latencies.push(seen.saturating_duration_since(start));
+    }
+    latencies.sort();
+    latencies
+}
+
+fn measure(method: &str, n: usize, samples: usize, idle_secs: u64) {
+    raise_fd_limit().expect("raise RLIMIT_NOFILE");
+    let children = CHILD_METHODS.contains(&method);
+    let sleepers = (!children).then(|| Sleepers::start(n + samples));
+    let pool: VecDeque<u32> = sleepers
+        .as_ref()
+        .map(|s| s.pids.iter().copied().collect())
+        .unwrap_or_default();
+    let mut m = method_named(method, pool);
     thread::sleep(Duration::from_millis(50));
 
     let rss_before = rss_bytes();
@@ -110,20 +141,7 @@ fn measure(method: &str, n: usize, samples: usize, idle_secs: u64) {
         -1
     };
 
-    let mut latencies = Vec::with_capacity(samples);
-    for _ in 0..samples {
-        watched.push_back(m.add_one());
-        // Let the registration settle (a thread to start, a list to grow).
-        thread::sleep(Duration::from_millis(3));
-        let victim = watched.pop_front().expect("a watched process");
-        let start = Instant::now();
-        rustix::process::kill_process(pid(victim), Signal::KILL).expect("kill");
-        let (seen_pid, seen) = m.recv();
-        assert_eq!(seen_pid, victim, "{method}: an exit nobody caused");
-        m.done(seen_pid);
-        latencies.push(seen.saturating_duration_since(start));
-    }
-    latencies.sort();
+    let latencies = exit_latencies(m.as_mut(), &mut watched, samples, method);
     println!(
         "RESULT {} {} {idle_cpu} {bytes_per_process}",
         percentile(&latencies, 50).as_nanos(),

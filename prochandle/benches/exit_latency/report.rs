@@ -2,7 +2,7 @@
 //! binary and prints the tables.
 
 use std::collections::HashMap;
-
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -53,22 +53,9 @@ pub(super) fn orchestrate() {
                     0
                 };
                 eprint!("{method:>14} N={n:<6} round {round} ... ");
-                let out = Command::new(&me)
-                    .args(["--measure", method, &n.to_string(), &per_round.to_string()])
-                    .arg(idle.to_string())
-                    .stderr(Stdio::inherit())
-                    .output()
-                    .expect("run a measurement");
-                let text = String::from_utf8_lossy(&out.stdout);
-                let outcome = text.lines().find_map(parse_result);
-                let latencies = text.lines().find_map(parse_samples);
-                match (outcome, latencies) {
-                    (Some(outcome), Some(latencies)) => {
-                        eprintln!("median {:?}", outcome.median);
-                        let entry = pooled.entry(method).or_insert((Vec::new(), outcome));
-                        entry.0.extend(latencies);
-                    }
-                    _ => eprintln!("failed: {}", out.status),
+                if let Some((outcome, latencies)) = measured(&me, method, n, per_round, idle) {
+                    let entry = pooled.entry(method).or_insert((Vec::new(), outcome));
+                    entry.0.extend(latencies);
                 }
             }
         }
@@ -86,6 +73,36 @@ pub(super) fn orchestrate() {
     }
     eprintln!("total time {:?}", started.elapsed());
     print_tables(&ns, samples, idle_secs, &results);
+}
+
+/// One measurement, in a child (this bench re-run with `--measure`): its
+/// outcome and every latency sampled, or `None` (said) if it failed.
+fn measured(
+    me: &Path,
+    method: &str,
+    n: usize,
+    samples: usize,
+    idle_secs: u64,
+) -> Option<(Outcome, Vec<Duration>)> {
+    let out = Command::new(me)
+        .args(["--measure", method, &n.to_string(), &samples.to_string()])
+        .arg(idle_secs.to_string())
+        .stderr(Stdio::inherit())
+        .output()
+        .expect("run a measurement");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let outcome = text.lines().find_map(parse_result);
+    let latencies = text.lines().find_map(parse_samples);
+    match (outcome, latencies) {
+        (Some(outcome), Some(latencies)) => {
+            eprintln!("median {:?}", outcome.median);
+            Some((outcome, latencies))
+        }
+        _ => {
+            eprintln!("failed: {}", out.status);
+            None
+        }
+    }
 }
 
 pub(super) fn parse_result(line: &str) -> Option<Outcome> {
