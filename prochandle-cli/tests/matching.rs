@@ -218,18 +218,21 @@ fn unsafe_getuid() -> u32 {
 }
 
 /// In a new PID namespace (where `ns_last_pid` steers the next PID):
-/// `kill --match` pins the one `phrecycle`, then pauses (a hook for tests
-/// only); meanwhile that process is killed and reaped and a new
+/// `kill --match` pins the one `phrecycle` (started once the background
+/// job has exec'd it: a fork not yet exec'd is still `sh`), then pauses
+/// (a hook for tests only); meanwhile that process is killed and reaped and a new
 /// `phrecycle` takes the same PID. The signal must reach nobody.
 const RECYCLE_SCRIPT: &str = r#"
 D=$(mktemp -d); cp "$(command -v sleep)" "$D/phrecycle"
+named() { t=0; while [ "$(cat /proc/$1/comm)" != phrecycle ] && [ $t -lt 500 ]; do sleep 0.01; t=$((t+1)); done; }
 "$D/phrecycle" 100 & old=$!
+named "$old"
 PROCHANDLE_TEST_PAUSE_AFTER_MATCH="$D/paused" "$P" kill --match -x phrecycle 2>"$D/err" & k=$!
 while [ ! -e "$D/paused" ]; do sleep 0.01; done
 kill -KILL "$old"; wait "$old"
 echo $((old - 1)) > /proc/sys/kernel/ns_last_pid
 "$D/phrecycle" 100 & new=$!
-sleep 0.05
+named "$new"
 echo "name=$(cat /proc/$new/comm)"
 rm "$D/paused"
 wait "$k"; echo "rc=$?"
