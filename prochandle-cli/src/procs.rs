@@ -11,6 +11,7 @@
 //! Linux only; imports nothing of this crate.
 
 use std::fs;
+use std::os::unix::fs::MetadataExt as _;
 
 use prochandle::linux::ProcessExt;
 use prochandle::Process;
@@ -97,6 +98,35 @@ fn join_cmdline(raw: &[u8]) -> String {
         .map(|&b| if b == 0 { b' ' } else { b })
         .collect();
     String::from_utf8_lossy(&spaced).into_owned()
+}
+
+/// The namespace kinds a process's `/proc/<pid>/ns/` holds, in procps'
+/// order (`--nslist` bit N is the N-th name).
+pub const NAMESPACE_KINDS: [&str; 8] =
+    ["cgroup", "ipc", "mnt", "net", "pid", "time", "user", "uts"];
+
+/// The inode of each of `pid`'s namespaces ([`NAMESPACE_KINDS`] order),
+/// 0 for one that cannot be read (gone, a zombie's, another user's
+/// without the right to trace it), as procps counts it. Read inside a
+/// judge (see [`pin`]), the numbers belong to the pinned process.
+pub fn namespaces(pid: u32) -> [u64; 8] {
+    NAMESPACE_KINDS.map(|kind| {
+        // stat(2) follows the link into nsfs: the inode names the namespace.
+        fs::metadata(format!("/proc/{pid}/ns/{kind}")).map_or(0, |meta| meta.ino())
+    })
+}
+
+/// `pid`'s cgroup v2 path (`/system.slice/x.service`): the `0::` line of
+/// `/proc/<pid>/cgroup`; `None` if it has none or is gone.
+pub fn cgroup_v2(pid: u32) -> Option<String> {
+    let text = fs::read_to_string(format!("/proc/{pid}/cgroup")).ok()?;
+    unified_line(&text).map(str::to_owned)
+}
+
+/// The unified hierarchy's path in a `/proc/<pid>/cgroup` text: what
+/// follows `0::` (the v1 lines, `N:controllers:path`, are other trees).
+fn unified_line(text: &str) -> Option<&str> {
+    text.lines().find_map(|line| line.strip_prefix("0::"))
 }
 
 /// The PIDs listed in `/proc` now, in order.
@@ -202,5 +232,21 @@ mod tests {
         let pinned = pin(std::process::id(), |p| p.comm == me.comm).unwrap();
         assert_eq!(pinned.process.pid(), std::process::id());
         assert!(ancestors().contains(&std::process::id()));
+    }
+
+    #[test]
+    fn namespaces_and_cgroups() {
+        let me = std::process::id();
+        let ns = namespaces(me);
+        // Every kernel this runs on has these four.
+        for kind in ["ipc", "mnt", "net", "pid"] {
+            let at = NAMESPACE_KINDS.iter().position(|&k| k == kind).unwrap();
+            assert_ne!(ns[at], 0, "{kind}");
+        }
+        assert_eq!(namespaces(u32::MAX), [0; 8]);
+        let v1_and_v2 = "12:cpu,cpuacct:/a\n0::/user.slice/x.scope\n";
+        assert_eq!(unified_line(v1_and_v2), Some("/user.slice/x.scope"));
+        assert_eq!(unified_line("3:memory:/a\n"), None);
+        assert_eq!(cgroup_v2(u32::MAX), None);
     }
 }

@@ -294,3 +294,162 @@ fn answers_to_prochandle_pgrep() {
     let out = run(&["pgrep", "-x", &named.name]);
     assert_eq!(stdout(&out), format!("{}\n", child.pid()));
 }
+
+/// This process's cgroup v2 path (`/user.slice/...`).
+fn own_cgroup() -> String {
+    let text = std::fs::read_to_string("/proc/self/cgroup").unwrap();
+    let path = text.lines().find_map(|l| l.strip_prefix("0::"));
+    path.expect("a cgroup v2 line").to_owned()
+}
+
+#[test]
+fn cgroup_selects_by_the_whole_v2_path() {
+    let named = NamedSleep::new("cgr");
+    let (a, b) = two(&named);
+    let n = named.name.as_str();
+    let both_pids = format!("{}\n{}\n", a.pid(), b.pid());
+    let mine = own_cgroup();
+    prints("pgrep", &["--cgroup", &mine, n], &both_pids, 0);
+    prints(
+        "pgrep",
+        &["--cgroup", &format!("/none,{mine}"), n],
+        &both_pids,
+        0,
+    );
+    prints("pgrep", &["--cgroup", "/no/such/group", n], "", 1);
+    // The path is compared whole: a parent is not a match.
+    if mine != "/" {
+        prints("pgrep", &["--cgroup", "/", n], "", 1);
+    }
+    prints(
+        "pidwait",
+        &["--cgroup", "/no/such/group", "-c", n],
+        "0\n",
+        1,
+    );
+    prints("pkill", &["-0", "--cgroup", &mine, "-c", n], "2\n", 0);
+}
+
+#[test]
+fn ns_selects_by_namespaces_as_procps_counts_them() {
+    let named = NamedSleep::new("nsp");
+    let (a, b) = two(&named);
+    let n = named.name.as_str();
+    let both_pids = format!("{}\n{}\n", a.pid(), b.pid());
+    let me = std::process::id().to_string();
+    prints("pgrep", &["--ns", &me, n], &both_pids, 0);
+    prints(
+        "pgrep",
+        &["--ns", &me, "--nslist", "net,pid", n],
+        &both_pids,
+        0,
+    );
+    prints("pkill", &["-0", "--ns", &me, "-c", n], "2\n", 0);
+    // No PID: procps' --ns falls through to -r, the value being states.
+    prints("pgrep", &["--ns", "S", n], &both_pids, 0);
+    prints("pgrep", &["--ns", "0", n], "", 1);
+    for (who, out) in both("pgrep", &["--ns=-1", n]) {
+        assert_eq!(code(&out), 3, "{who}");
+        let said = "pgrep: Error reading reference namespace information\n\n";
+        assert_eq!(stderr(&out), said, "{who}");
+    }
+    // An unknown namespace name: status 2, nothing said.
+    for (who, out) in both("pgrep", &["--ns", &me, "--nslist", "pid,bogus", n]) {
+        assert_eq!((code(&out), stderr(&out)), (2, String::new()), "{who}");
+    }
+    // A PID no process has: its namespaces read as none, so none of ours.
+    prints("pgrep", &["--ns", "2147483647", n], "", 1);
+}
+
+#[test]
+fn ns_compares_the_last_listed_kind_only() {
+    let usable = prochandle_test_support::is_root()
+        && std::process::Command::new("unshare")
+            .args(["--uts", "true"])
+            .status()
+            .is_ok_and(|s| s.success());
+    if !prochandle_test_support::require(usable, "needs root and unshare(1) for a UTS namespace") {
+        return;
+    }
+    let named = NamedSleep::new("uts");
+    let mut command = std::process::Command::new("unshare");
+    command.arg("--uts").arg(named.path()).arg("30");
+    let apart = Reaped::child(command.stdin(Stdio::null()));
+    let n = named.name.as_str();
+    prochandle_test_support::eventually("unshare to exec the sleep", || {
+        let comm = std::fs::read_to_string(format!("/proc/{}/comm", apart.pid())).ok()?;
+        (comm.trim() == n).then_some(())
+    });
+    let me = std::process::id().to_string();
+    let pid = format!("{}\n", apart.pid());
+    // procps' default compares cgroup, ipc, mnt, net, pid and time: not uts.
+    prints("pgrep", &["--ns", &me, n], &pid, 0);
+    prints("pgrep", &["--ns", &me, "--nslist", "uts", n], "", 1);
+    prints("pgrep", &["--ns", &me, "--nslist", "pid,uts", n], "", 1);
+    prints("pgrep", &["--ns", &me, "--nslist", "uts,pid", n], &pid, 0);
+}
+
+#[test]
+fn every_procps_option_is_taken_or_refused_as_procps_does() {
+    let named = NamedSleep::new("opt");
+    let (a, b) = two(&named);
+    let n = named.name.as_str();
+    let both_pids = format!("{}\n{}\n", a.pid(), b.pid());
+    // One long-option table for the three tools: these are taken.
+    prints(
+        "pgrep",
+        &["--signal", "KILL", "--queue", "5", "--echo", n],
+        &both_pids,
+        0,
+    );
+    prints(
+        "pidwait",
+        &["--delimiter", ",", "--list-name", "-c", "-x", &n[1..]],
+        "0\n",
+        1,
+    );
+    prints(
+        "pkill",
+        &[
+            "-0",
+            "--lightweight",
+            "--delimiter",
+            ",",
+            "-c",
+            "-x",
+            &n[1..],
+        ],
+        "0\n",
+        1,
+    );
+    let full = format!("{} 30 killed (pid {})\n", named.path().display(), a.pid());
+    prints("pkill", &["-0", "--list-full", "-e", "-o", n], &full, 0);
+    prints("pgrep", &["-n", "-x", n], &format!("{}\n", b.pid()), 0);
+    for (who, out) in both("pgrep", &["-n"]) {
+        assert_eq!(code(&out), 0, "{who}: {}", stderr(&out));
+    }
+    // procps 4.0.2 has no --env: refused, never read as a pattern.
+    for tool in ["pgrep", "pkill", "pidwait"] {
+        for (who, out) in both(tool, &["--env", "HOME", n]) {
+            assert_eq!(code(&out), 2, "{who} {tool}");
+            assert!(
+                stderr(&out).contains("unrecognized option '--env'"),
+                "{who} {tool}"
+            );
+            assert!(stdout(&out).is_empty(), "{who} {tool}");
+        }
+        // -? is the usage on stderr, status 2; --c and --n are ambiguous.
+        for (who, out) in both(tool, &["-?", n]) {
+            assert_eq!(code(&out), 2, "{who} {tool}");
+            assert!(stderr(&out).starts_with("\nUsage:"), "{who} {tool}");
+        }
+        for (who, out) in both(tool, &["--n", n]) {
+            assert_eq!(code(&out), 2, "{who} {tool}");
+            assert!(
+                stderr(&out).contains("'--newest' '--ns' '--nslist'"),
+                "{who} {tool}"
+            );
+        }
+    }
+    assert!(a.pid() > 0 && b.pid() > 0);
+}

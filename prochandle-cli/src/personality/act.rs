@@ -88,6 +88,16 @@ fn threads(pid: u32) -> Vec<String> {
     tids.iter().map(u32::to_string).collect()
 }
 
+/// The name pkill and pidwait echo: the command line with `-a` (procps
+/// takes `--list-full` in all three), else the process name.
+fn echoed(request: &Request, found: &Pinned) -> String {
+    if request.list_full {
+        found.proc.command_line().to_owned()
+    } else {
+        found.proc.comm.clone()
+    }
+}
+
 /// Signals each match through its pin; the number signalled. One that
 /// has exited but is not yet reaped takes the signal, as kill(2) lets it.
 fn signal(request: &Request, found: &[Pinned]) -> usize {
@@ -109,7 +119,11 @@ fn signal(request: &Request, found: &[Pinned]) -> usize {
             _ => sent += 1,
         }
         if request.echo {
-            output::line(format_args!("{} killed (pid {})", m.proc.comm, m.proc.pid));
+            output::line(format_args!(
+                "{} killed (pid {})",
+                echoed(request, m),
+                m.proc.pid
+            ));
         }
     }
     if request.count {
@@ -125,7 +139,8 @@ fn wait(request: &Request, found: &[Pinned]) -> usize {
         for m in found {
             output::line(format_args!(
                 "waiting for {} (pid {})",
-                m.proc.comm, m.proc.pid
+                echoed(request, m),
+                m.proc.pid
             ));
         }
     }

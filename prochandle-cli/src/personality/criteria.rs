@@ -7,7 +7,7 @@ use std::os::unix::fs::MetadataExt;
 use regex::Regex;
 
 use crate::pattern::{self, Limits};
-use crate::procs::Proc;
+use crate::procs::{self, Proc};
 
 /// procps' own limit is the C library's: a long alternation of names is
 /// an ordinary pgrep pattern, so the engine may build a large program
@@ -34,6 +34,33 @@ pub struct Criteria {
     pub states: Option<String>,
     /// `-O`: started at least this many clock ticks ago.
     pub older_ticks: Option<u64>,
+    /// `--cgroup`: cgroup v2 paths, one of which must be the process's.
+    pub cgroups: Vec<String>,
+    /// `--ns`: the namespaces the process must share.
+    pub namespaces: Option<SameNamespaces>,
+}
+
+/// `--ns PID`: a process matches if each namespace of `kinds` (bits in
+/// [`procs::NAMESPACE_KINDS`] order) is the reference's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SameNamespaces {
+    pub inodes: [u64; 8],
+    pub kinds: u8,
+}
+
+impl SameNamespaces {
+    /// procps' default: cgroup, ipc, mnt, net, pid and time (its help
+    /// names "ipc, mnt, net, pid, user, uts", but the mask it sets is the
+    /// first six of its table).
+    pub const DEFAULT_KINDS: u8 = 0x3f;
+
+    /// Whether `pid`'s namespaces are the reference's, kind by kind.
+    fn hold(&self, pid: u32) -> bool {
+        let theirs = procs::namespaces(pid);
+        (0..8)
+            .filter(|bit| self.kinds & (1 << bit) != 0)
+            .all(|bit| theirs[bit] == self.inodes[bit])
+    }
 }
 
 impl Criteria {
@@ -51,7 +78,9 @@ impl Criteria {
             && self.states.as_ref().is_none_or(|s| s.contains(p.state))
             && self
                 .older_ticks
-                .is_none_or(|ticks| now_ticks.saturating_sub(p.start) >= ticks);
+                .is_none_or(|ticks| now_ticks.saturating_sub(p.start) >= ticks)
+            && self.in_cgroup(p.pid)
+            && self.namespaces.is_none_or(|same| same.hold(p.pid));
         hit != self.invert
     }
 
@@ -65,7 +94,16 @@ impl Criteria {
             && self.sessions.is_empty()
             && self.ttys.is_empty()
             && self.states.is_none()
-            && self.older_ticks.is_none())
+            && self.older_ticks.is_none()
+            && self.cgroups.is_empty()
+            && self.namespaces.is_none())
+    }
+
+    /// `--cgroup`: the process's v2 path is one of those listed, compared
+    /// whole (`/user.slice` does not hold `/user.slice/x.scope`).
+    fn in_cgroup(&self, pid: u32) -> bool {
+        self.cgroups.is_empty()
+            || procs::cgroup_v2(pid).is_some_and(|path| self.cgroups.contains(&path))
     }
 }
 
@@ -88,6 +126,33 @@ pub fn list<T>(text: &str, one: impl Fn(&str) -> Option<T>) -> Result<Vec<T>, St
         .filter(|item| !item.is_empty())
         .map(|item| one(item).ok_or_else(|| format!("invalid argument: '{item}'")))
         .collect()
+}
+
+/// `--ns`'s value as procps reads it, with `atoi`: leading blanks, a
+/// sign, the digits up to the first other byte; 0 when there are none.
+/// The C `long` saturates and is then cut to an `int`, as `atoi` does.
+pub fn atoi(text: &str) -> i32 {
+    let text = text.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let mut value: i64 = 0;
+    for digit in digits.bytes().take_while(u8::is_ascii_digit) {
+        value = value
+            .saturating_mul(10)
+            .saturating_add(i64::from(digit - b'0'));
+    }
+    (if negative { -value } else { value }) as i32
+}
+
+/// A `--nslist` name: its bit, or `None` for a name procps does not know.
+pub fn namespace_kind(name: &str) -> Option<u8> {
+    let at = procs::NAMESPACE_KINDS
+        .iter()
+        .position(|&kind| kind == name)?;
+    Some(1 << at)
 }
 
 /// A user ID, or a name from the user database file.
@@ -178,5 +243,37 @@ mod tests {
             ..Proc::default()
         };
         assert!(!criteria.matches(&p, 0));
+        let elsewhere = Criteria {
+            cgroups: vec!["/no/such/group".to_owned()],
+            invert: true,
+            ..Criteria::default()
+        };
+        let me = Proc::read(std::process::id()).unwrap();
+        assert!(elsewhere.matches(&me, 0));
+    }
+
+    #[test]
+    fn namespace_options_as_procps_reads_them() {
+        assert_eq!(atoi(" 12x"), 12);
+        assert_eq!(atoi("-3"), -3);
+        assert_eq!(atoi("abc"), 0);
+        assert_eq!(atoi(""), 0);
+        // strtol saturates at LONG_MAX, which the int cut makes -1.
+        assert_eq!(atoi("99999999999999999999"), -1);
+        assert_eq!(atoi("99999999999"), 1_215_752_191);
+        assert_eq!(namespace_kind("cgroup"), Some(1));
+        assert_eq!(namespace_kind("uts"), Some(0x80));
+        assert_eq!(namespace_kind("bogus"), None);
+        let me = std::process::id();
+        let mine = SameNamespaces {
+            inodes: procs::namespaces(me),
+            kinds: SameNamespaces::DEFAULT_KINDS,
+        };
+        assert!(mine.hold(me));
+        let none = SameNamespaces {
+            inodes: [1; 8],
+            ..mine
+        };
+        assert!(!none.hold(me));
     }
 }

@@ -34,27 +34,34 @@ impl Mode {
 
     fn spec(self) -> Spec {
         Spec {
+            // `?` is in procps' string too: `-?` is the usage, status 2.
             shorts: match self {
-                Mode::Pgrep => "d:lavwcfg:G:inoO:P:s:t:u:U:xF:Lr:AhVqI",
-                Mode::Pkill => "eq:cfg:G:inoO:P:s:t:u:U:xF:Lr:AhV",
-                Mode::Pidwait => "ecfg:G:inoO:P:s:t:u:U:xF:Lr:AhV",
+                Mode::Pgrep => "d:lavwcfg:G:inoO:P:s:t:u:U:xF:Lr:AhVqI?",
+                Mode::Pkill => "eq:cfg:G:inoO:P:s:t:u:U:xF:Lr:AhV?",
+                Mode::Pidwait => "ecfg:G:inoO:P:s:t:u:U:xF:Lr:AhV?",
             },
-            longs: LONGS,
+            longs: match self {
+                Mode::Pgrep => PGREP_LONGS,
+                Mode::Pkill | Mode::Pidwait => PROCPS_LONGS,
+            },
             stop_at_operand: false,
             negative_numbers: false,
         }
     }
 }
 
-/// Long options of all three; those a tool lacks are refused by
-/// [`check_mode`].
-const LONGS: &[getopt::Long] = &[
+/// procps' long options, in its order (an ambiguous prefix lists them
+/// so), then pgrep's two of ours. procps has one table for the three
+/// tools: `pkill --inverse`, `pidwait --delimiter`, `pgrep --signal`
+/// are taken, though only the short forms are per tool.
+const PGREP_LONGS: &[getopt::Long] = &[
+    ("signal", Value::Required, 'S'),
+    ("ignore-ancestors", Value::None, 'A'),
+    ("count", Value::None, 'c'),
+    ("cgroup", Value::Required, 'C'),
     ("delimiter", Value::Required, 'd'),
     ("list-name", Value::None, 'l'),
     ("list-full", Value::None, 'a'),
-    ("inverse", Value::None, 'v'),
-    ("lightweight", Value::None, 'w'),
-    ("count", Value::None, 'c'),
     ("full", Value::None, 'f'),
     ("pgroup", Value::Required, 'g'),
     ("group", Value::Required, 'G'),
@@ -67,29 +74,25 @@ const LONGS: &[getopt::Long] = &[
     ("terminal", Value::Required, 't'),
     ("euid", Value::Required, 'u'),
     ("uid", Value::Required, 'U'),
+    ("inverse", Value::None, 'v'),
+    ("lightweight", Value::None, 'w'),
     ("exact", Value::None, 'x'),
     ("pidfile", Value::Required, 'F'),
     ("logpidfile", Value::None, 'L'),
-    ("runstates", Value::Required, 'r'),
-    ("ignore-ancestors", Value::None, 'A'),
-    ("signal", Value::Required, 'S'),
-    ("queue", Value::Required, 'q'),
-    ("quiet", Value::None, 'Q'),
     ("echo", Value::None, 'e'),
-    ("identity", Value::None, 'I'),
+    ("ns", Value::Required, 'N'),
+    ("nslist", Value::Required, 'M'),
+    ("queue", Value::Required, 'q'),
+    ("runstates", Value::Required, 'r'),
     ("help", Value::None, 'h'),
     ("version", Value::None, 'V'),
+    // pgrep's alone: procps 4.0.4's --quiet, and ours.
+    ("quiet", Value::None, 'Q'),
+    ("identity", Value::None, 'I'),
 ];
 
-/// The long-only and mode-specific keys each tool has.
-fn check_mode(mode: Mode, key: char) -> bool {
-    match key {
-        'd' | 'l' | 'a' | 'v' | 'w' | 'Q' | 'I' => mode == Mode::Pgrep,
-        'S' | 'q' => mode == Mode::Pkill,
-        'e' => mode != Mode::Pgrep,
-        _ => true,
-    }
-}
+/// The table pkill and pidwait take: procps' alone.
+const PROCPS_LONGS: &[getopt::Long] = PGREP_LONGS.split_at(PGREP_LONGS.len() - 2).0;
 
 /// Everything the command line asked for.
 pub struct Request {
@@ -111,6 +114,10 @@ pub struct Request {
     pub identity: bool,
     pub signal: prochandle::Signal,
     pub value: Option<i32>,
+    /// `--ns PID`: whose namespaces to match, read when selecting.
+    pub ns_pid: Option<i32>,
+    /// `--nslist`: which of them (see [`criteria::SameNamespaces`]).
+    pub ns_kinds: u8,
 }
 
 /// Runs the tool on `args` (without the program name).
@@ -119,7 +126,7 @@ pub fn main(mode: Mode, args: &[OsString]) -> u8 {
     let signal = (mode == Mode::Pkill)
         .then(|| tool::take_signal_word(&mut args))
         .flatten();
-    let request = match plan(mode, &args, signal) {
+    let mut request = match plan(mode, &args, signal) {
         Ok(Some(request)) => request,
         Ok(None) => return 0,
         Err(tool::Refusal {
@@ -138,9 +145,14 @@ pub fn main(mode: Mode, args: &[OsString]) -> u8 {
             return 2;
         }
     };
-    let found = match select(&request) {
+    let found = match select(&mut request) {
         Ok(found) => found,
-        Err(message) => {
+        // procps' message ends in a newline of its own: a blank line.
+        Err(Failure::Namespaces) => {
+            output::error("Error reading reference namespace information\n");
+            return 3;
+        }
+        Err(Failure::Pidfile(message)) => {
             // A bad PID file: procps says so with the hint, status 1.
             output::error(message);
             eprintln!("Try `{} --help' for more information.", output::program());
@@ -163,7 +175,10 @@ fn plan(
     };
     set_pattern(&mut request, words)?;
     let criteria = &request.criteria;
-    if criteria.pattern.is_none() && !criteria.has_lists() && request.pidfile.is_none() {
+    // procps counts -n, -o and --ns as criteria too (`pgrep -n` is the
+    // newest process).
+    let chosen = request.newest || request.oldest || request.ns_pid.is_some();
+    if criteria.pattern.is_none() && !criteria.has_lists() && request.pidfile.is_none() && !chosen {
         return Err(tool::Refusal::message("no matching criteria specified"));
     }
     Ok(Some(request))
@@ -191,6 +206,8 @@ impl Request {
             identity: false,
             signal,
             value: None,
+            ns_pid: None,
+            ns_kinds: criteria::SameNamespaces::DEFAULT_KINDS,
         }
     }
 }
@@ -217,13 +234,11 @@ fn read_options(
                 words.operands.push(word.to_string_lossy().into_owned());
                 continue;
             }
-            // pgrep's -q is --quiet (procps 4.0.4); pkill's is --queue.
-            Item::Opt('q', _) if mode == Mode::Pgrep => ('Q', String::new()),
+            // pgrep's -q is --quiet (procps 4.0.4); --queue VALUE, which
+            // procps 4.0.2's pgrep takes and ignores, has a value.
+            Item::Opt('q', None) => ('Q', String::new()),
             Item::Opt(key, value) => (key, value.unwrap_or_default()),
         };
-        if !check_mode(mode, key) {
-            return Err(tool::Refusal::usage(format!("unrecognized option '{key}'")));
-        }
         match key {
             'x' => words.exact = true,
             'i' => words.ignore_case = true,
@@ -231,10 +246,24 @@ fn read_options(
                 answer(mode, key);
                 return Ok(None);
             }
+            '?' => return Err(tool::Refusal::usage_alone()),
+            'M' => request.ns_kinds = namespace_list(&value)?,
             _ => option(request, key, &value).map_err(tool::Refusal::message)?,
         }
     }
     Ok(Some(words))
+}
+
+/// `--nslist`: procps keeps only the last name's kind (each item resets
+/// its mask; its current source still does), and a name it does not know
+/// ends it with status 2 and nothing said.
+fn namespace_list(value: &str) -> Result<u8, tool::Refusal> {
+    let kinds = criteria::list(value, |name| Some(criteria::namespace_kind(name)))
+        .map_err(tool::Refusal::message)?;
+    kinds
+        .into_iter()
+        .try_fold(0, |_, kind| kind)
+        .ok_or_else(tool::Refusal::silent)
 }
 
 /// `-h` (the usage) or `-V` (the version), on stdout.
@@ -310,15 +339,19 @@ fn option(request: &mut Request, key: char, value: &str) -> Result<(), String> {
         'L' => request.pidfile_locked = true,
         'r' => c.states = Some(value.to_owned()),
         'A' => request.ancestors = true,
-        'S' => {
-            request.signal =
-                signals::procps(value).ok_or_else(|| format!("Unknown signal \"{value}\"."))?
-        }
-        'q' => {
-            request.value = Some(value.trim_start().parse().map_err(|_| {
-                format!("must be an integer value to be passed with the signal.: '{value}'")
-            })?)
-        }
+        // procps' pgrep and pidwait take --signal and --queue and ignore them.
+        'S' | 'q' if request.mode != Mode::Pkill => {}
+        'S' | 'q' => signal_option(request, key, value)?,
+        'C' => c.cgroups = criteria::list(value, |s| Some(s.to_owned()))?,
+        // procps' --ns falls through to -r when its value is no PID (0,
+        // or no number): the value is then the states to match.
+        'N' => match criteria::atoi(value) {
+            0 => {
+                request.ns_pid = None;
+                c.states = Some(value.to_owned());
+            }
+            pid => request.ns_pid = Some(pid),
+        },
         'Q' => request.quiet = true,
         'e' => request.echo = true,
         _ => request.identity = true,
@@ -326,8 +359,56 @@ fn option(request: &mut Request, key: char, value: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The matching processes, pinned, after `-n`/`-o`.
-fn select(request: &Request) -> Result<Vec<Pinned>, String> {
+/// pkill's `--signal` and `--queue`.
+fn signal_option(request: &mut Request, key: char, value: &str) -> Result<(), String> {
+    if key == 'S' {
+        request.signal =
+            signals::procps(value).ok_or_else(|| format!("Unknown signal \"{value}\"."))?;
+    } else {
+        request.value = Some(value.trim_start().parse().map_err(|_| {
+            format!("must be an integer value to be passed with the signal.: '{value}'")
+        })?);
+    }
+    Ok(())
+}
+
+/// Why nothing could be selected.
+enum Failure {
+    /// A PID file that holds no PID (procps' message).
+    Pidfile(String),
+    /// `--ns` with a PID below 1, which procps cannot read.
+    Namespaces,
+}
+
+/// `--ns PID`'s namespaces, read while PID is pinned; a PID no process
+/// has reads as all zeros, as procps reads it (and matches processes
+/// whose namespaces cannot be read). `None` for a PID below 1.
+fn reference(pid: i32, kinds: u8) -> Option<criteria::SameNamespaces> {
+    let pid = u32::try_from(pid).ok().filter(|&pid| pid > 0)?;
+    let inodes = std::cell::Cell::new([0; 8]);
+    let pinned = procs::pin(pid, |p| {
+        inodes.set(procs::namespaces(p.pid));
+        true
+    });
+    Some(criteria::SameNamespaces {
+        inodes: pinned.map_or([0; 8], |_| inodes.get()),
+        kinds,
+    })
+}
+
+/// The matching processes, pinned, after `-n`/`-o`. The PID file is read
+/// first, then `--ns`'s reference, as procps does.
+fn select(request: &mut Request) -> Result<Vec<Pinned>, Failure> {
+    let candidates = match &request.pidfile {
+        Some(path) => {
+            Some(pidfile::candidates(path, request.pidfile_locked).map_err(Failure::Pidfile)?)
+        }
+        None => None,
+    };
+    if let Some(pid) = request.ns_pid {
+        request.criteria.namespaces =
+            Some(reference(pid, request.ns_kinds).ok_or(Failure::Namespaces)?);
+    }
     let skip = if request.ancestors {
         procs::ancestors()
     } else {
@@ -335,8 +416,8 @@ fn select(request: &Request) -> Result<Vec<Pinned>, String> {
     };
     let now = procs::uptime_ticks();
     let judge = |p: &procs::Proc| request.criteria.matches(p, now);
-    let mut found = match &request.pidfile {
-        Some(path) => pidfile::candidates(path, request.pidfile_locked)?
+    let mut found = match candidates {
+        Some(candidates) => candidates
             .into_iter()
             .filter(|process| !skip.contains(&process.pid()))
             .filter_map(|process| procs::judge_pinned(process, judge))

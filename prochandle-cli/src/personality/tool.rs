@@ -35,6 +35,24 @@ impl Refusal {
         }
     }
 
+    /// The usage alone on stderr (`-?`).
+    pub fn usage_alone() -> Refusal {
+        Refusal {
+            message: None,
+            usage: true,
+            hint: false,
+        }
+    }
+
+    /// Nothing said, status 2 (a `--nslist` name procps does not know).
+    pub fn silent() -> Refusal {
+        Refusal {
+            message: None,
+            usage: false,
+            hint: false,
+        }
+    }
+
     /// A message alone (a pattern the regex engine refuses).
     pub fn bare(message: impl Into<String>) -> Refusal {
         Refusal {
@@ -105,7 +123,11 @@ pub fn usage(mode: Mode) -> String {
 -F, --pidfile <file>      read a PID (or PID:INODE) from a file\n \
 -L, --logpidfile          fail if the PID file is not locked\n \
 -r, --runstates <state>   match these states [D,S,Z,...]\n \
--A, --ignore-ancestors    leave out our ancestors\n\n \
+-A, --ignore-ancestors    leave out our ancestors\n \
+--cgroup <grp,...>        match these cgroup v2 paths\n \
+--ns <PID>                match those in PID's namespaces\n \
+--nslist <ns,...>         the namespace --ns compares: cgroup, ipc,\n                           \
+mnt, net, pid, time, user or uts\n\n \
 -h, --help     display this help and exit\n \
 -V, --version  output version information and exit",
         crate::output::program()
