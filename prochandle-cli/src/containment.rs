@@ -47,8 +47,12 @@ pub enum Containment {
     Kept(kept::Kept),
     /// CMD alone: `--child-only` (in a group of its own, so that a
     /// terminal's signals reach it only through `run`) or `--foreground`
-    /// (in prochandle's group, as `timeout --foreground` leaves it).
-    ChildOnly { own_group: bool },
+    /// (in prochandle's group, as `timeout --foreground` leaves it), with
+    /// the signal CMD gets should prochandle die first (Linux), if any.
+    ChildOnly {
+        own_group: bool,
+        death_signal: Option<Signal>,
+    },
 }
 
 impl Containment {
@@ -123,7 +127,9 @@ impl Containment {
         match self {
             Containment::Tree(scope) => Some(scope.spawn_command(command).map_err(spawn_error)),
             #[cfg(target_os = "linux")]
-            Containment::ChildOnly { own_group: true } => {
+            Containment::ChildOnly {
+                own_group: true, ..
+            } => {
                 // CMD alone in a group of its own: a process-group scope
                 // that holds nothing once CMD is started (no kill on drop,
                 // no death signal) starts it in a new group without a fork.
@@ -142,11 +148,26 @@ impl Containment {
     fn spawn_child(&self, command: &mut Command) -> io::Result<Child> {
         match self {
             Containment::Tree(scope) => scope.spawn_child(command).map_err(spawn_error),
-            Containment::ChildOnly { own_group: true } => own_group(command).spawn(),
+            Containment::ChildOnly {
+                own_group: true, ..
+            } => own_group(command).spawn(),
             #[cfg(target_os = "linux")]
-            Containment::ChildOnly { own_group: false } | Containment::Kept(_) => command.spawn(),
+            Containment::ChildOnly {
+                own_group: false,
+                death_signal,
+            } => {
+                use prochandle::linux::CommandExt as _;
+                if let Some(signal) = *death_signal {
+                    command.parent_death_signal(signal);
+                }
+                command.spawn()
+            }
+            #[cfg(target_os = "linux")]
+            Containment::Kept(_) => command.spawn(),
             #[cfg(not(target_os = "linux"))]
-            Containment::ChildOnly { own_group: false } => command.spawn(),
+            Containment::ChildOnly {
+                own_group: false, ..
+            } => command.spawn(),
         }
     }
 

@@ -64,7 +64,7 @@ fn pgrep_output_forms() {
         &format!("{pa}\n{pb}\n"),
         0,
     );
-    // -q, --quiet came with procps 4.0.4 (not in the 4.0.2 reference).
+    // -q, --quiet came with procps 4.0.6 (not in the 4.0.2 reference).
     let out = persona("pgrep", &["-q", n]).output().unwrap();
     assert_eq!((code(&out), stdout(&out)), (0, String::new()));
     let out = persona("pgrep", &["--quiet", &format!("XX{n}")])

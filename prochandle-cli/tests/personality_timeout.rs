@@ -227,15 +227,31 @@ fn a_closed_stderr_does_not_kill_timeout() {
 
 #[test]
 fn the_command_gets_the_timeout_signal_should_timeout_be_killed() {
+    the_command_gets_usr1_when_timeout_is_killed(&[]);
+}
+
+/// coreutils 9.10 arms the death signal in the foreground too (9.1 had
+/// none in either mode).
+#[test]
+fn in_the_foreground_too() {
+    the_command_gets_usr1_when_timeout_is_killed(&["--foreground"]);
+}
+
+/// Starts `timeout OPTIONS -sUSR1 25 sh -c ...`, kills timeout with
+/// `SIGKILL`, and waits for the command to say it got `USR1`.
+fn the_command_gets_usr1_when_timeout_is_killed(options: &[&str]) {
     let dir = prochandle_test_support::temp_path("death-signal");
     std::fs::create_dir_all(&dir).unwrap();
     // Bounded: without the signal the script ends by itself in 20 s.
     let script = "trap 'touch received; exit' USR1; echo $$ > running; \
                   i=0; while [ $i -lt 200 ] && [ ! -e received ]; do sleep 0.1; i=$((i+1)); done";
     let mut timeout = prochandle_test_support::Reaped::child(
-        persona("timeout", &["-sUSR1", "25", "sh", "-c", script])
-            .current_dir(&dir)
-            .stdin(std::process::Stdio::null()),
+        persona(
+            "timeout",
+            &[options, &["-sUSR1", "25", "sh", "-c", script]].concat(),
+        )
+        .current_dir(&dir)
+        .stdin(std::process::Stdio::null()),
     );
     let pid = prochandle_test_support::eventually("the command to start", || {
         let text = std::fs::read_to_string(dir.join("running")).ok()?;

@@ -272,9 +272,17 @@ fn timeout_failure(program: &str, err: &std::io::Error) -> String {
 /// alone), `--child-only`, or by default CMD's whole tree.
 fn containment_for(job: &Job) -> prochandle::Result<Containment> {
     Ok(if job.foreground {
-        Containment::ChildOnly { own_group: false }
+        // timeout(1) arms its signal in the foreground too (coreutils 9.10+).
+        let death_signal = (job.voice == Voice::Timeout).then_some(job.signal);
+        Containment::ChildOnly {
+            own_group: false,
+            death_signal,
+        }
     } else if job.child_only {
-        Containment::ChildOnly { own_group: true }
+        Containment::ChildOnly {
+            own_group: true,
+            death_signal: None,
+        }
     } else {
         // timeout(1) arms its timeout signal; run keeps the scope's KILL.
         let death = match job.voice {

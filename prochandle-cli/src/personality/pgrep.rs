@@ -86,7 +86,7 @@ const PGREP_LONGS: &[getopt::Long] = &[
     ("runstates", Value::Required, 'r'),
     ("help", Value::None, 'h'),
     ("version", Value::None, 'V'),
-    // pgrep's alone: procps 4.0.4's --quiet, and ours.
+    // pgrep's alone: procps 4.0.6's --quiet, and ours.
     ("quiet", Value::None, 'Q'),
     ("identity", Value::None, 'I'),
 ];
@@ -234,7 +234,7 @@ fn read_options(
                 words.operands.push(word.to_string_lossy().into_owned());
                 continue;
             }
-            // pgrep's -q is --quiet (procps 4.0.4); --queue VALUE, which
+            // pgrep's -q is --quiet (procps 4.0.6); --queue VALUE, which
             // procps 4.0.2's pgrep takes and ignores, has a value.
             Item::Opt('q', None) => ('Q', String::new()),
             Item::Opt(key, value) => (key, value.unwrap_or_default()),

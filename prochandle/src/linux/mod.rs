@@ -3,7 +3,7 @@
 //! Go's `WithHandle` lends the pidfd so that callers can use it directly;
 //! these are the uses worth having as safe, first-class calls, in std's
 //! `std::os::linux::process` pattern: an extension trait [`ProcessExt`] for
-//! [`Process`], another, [`CommandExt`], for [`Command`], and a few types.
+//! [`Process`], another, [`CommandExt`], for [`Command`](std::process::Command), and a few types.
 //!
 //! Each feature uses the newest kernel interface it can, and otherwise
 //! falls back to `/proc` with the identity re-check (the answer is read by
@@ -27,6 +27,7 @@
 //! | thread handles, thread signals | [`ProcessExt::thread`], [`ProcessExt::signal_thread`] | 6.9 (`PIDFD_THREAD`) | `tgkill` after the PID guard; `thread` is `Unsupported` |
 //! | signal a process group | [`ProcessExt::signal_process_group`] | 6.9 (`PIDFD_SIGNAL_PROCESS_GROUP`) | `kill(-pgid)` after the PID guard |
 
+mod command;
 mod identity;
 mod keeper;
 mod namespaces;
@@ -34,7 +35,6 @@ mod thread;
 
 use std::os::fd::{AsFd, BorrowedFd, OwnedFd, RawFd};
 use std::os::unix::net::UnixStream;
-use std::process::Command;
 
 use crate::error::Result;
 use crate::signal::Signal;
@@ -46,6 +46,8 @@ pub use identity::ProcessId;
 pub use keeper::Keeper;
 pub use namespaces::Namespaces;
 pub use thread::Thread;
+
+pub use command::CommandExt;
 
 mod private {
     pub trait Sealed {}
@@ -335,109 +337,6 @@ pub fn user_id(name: &str) -> Result<Option<u32>> {
     imp::users::uid_by_name(name).map_err(|e| crate::Error::os("getpwnam_r", e))
 }
 
-/// Linux-only settings of a [`Command`]. Sealed: implemented for `Command`
-/// only.
-pub trait CommandExt: private::Sealed {
-    /// Makes the command run in the given namespaces of `process`.
-    ///
-    /// The join happens in the child, after `fork` and before `exec`: the
-    /// kernel lets only a single-threaded process enter a mount or user
-    /// namespace, and joining in the caller would move it (and everything
-    /// it does later) too. With a pidfd and Linux 5.8+ the child calls
-    /// `setns(pidfd, flags)` once, which joins every namespace atomically
-    /// at spawn time. Otherwise the `/proc/<pid>/ns/*` files are opened
-    /// now, the PID guard is re-checked (so they are this process's), and
-    /// the child joins them one by one (user namespace first).
-    ///
-    /// Things to know:
-    /// - [`Namespaces::PID`] places the command's *children* in the PID
-    ///   namespace, not the command itself (as `setns(2)` does; `nsenter`
-    ///   forks for this).
-    /// - [`Namespaces::MOUNT`] sets the working directory to the root of the
-    ///   new mount namespace: `current_dir` is applied before the join.
-    /// - `uid`/`gid` settings of the `Command` are applied before the join,
-    ///   and joining needs `CAP_SYS_ADMIN` (over the target's user
-    ///   namespace): `spawn` then fails with `PermissionDenied`.
-    /// - Joining one's own user namespace is skipped (the kernel refuses it).
-    /// - If the process has exited by spawn time, `spawn` fails (`ESRCH`).
-    ///
-    /// Errors here (rather than from `spawn`): the process has exited
-    /// ([`Done`](crate::ErrorKind::Done)), its `/proc` files cannot be
-    /// opened, or an unknown flag.
-    ///
-    /// ```no_run
-    /// use std::process::Command;
-    /// use prochandle::linux::{CommandExt, Namespaces};
-    /// use prochandle::Process;
-    ///
-    /// let container = Process::open(4242)?;
-    /// let out = Command::new("ip")
-    ///     .arg("addr")
-    ///     .join_namespaces(&container, Namespaces::NET | Namespaces::UTS)?
-    ///     .output()?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    fn join_namespaces(
-        &mut self,
-        process: &Process,
-        namespaces: Namespaces,
-    ) -> Result<&mut Command>;
-
-    /// Gives the child `fd` as its descriptor `number` (inherited across
-    /// `exec`, unlike every descriptor this crate opens). The `Command`
-    /// owns `fd` until it is dropped; drop it after `spawn` so that only
-    /// the child keeps the descriptor.
-    ///
-    /// `fd` is moved to `number` in this process already, close-on-exec,
-    /// when that number is free, so that nothing opened for the spawn
-    /// itself can take it; the child then only clears close-on-exec.
-    /// Otherwise the child `dup2`s it into place just before `exec`. For 0,
-    /// 1 and 2, std's `stdin`/`stdout`/`stderr` say the same more plainly
-    /// (and win: they are applied earlier).
-    ///
-    /// ```
-    /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
-    /// use std::io::Read;
-    /// use std::os::unix::net::UnixStream;
-    /// use std::process::Command;
-    /// use prochandle::linux::CommandExt;
-    ///
-    /// let (mut ours, theirs) = UnixStream::pair()?;
-    /// let mut command = Command::new("sh");
-    /// command.args(["-c", "echo hello >&7"]).pass_fd(theirs.into(), 7)?;
-    /// let status = command.status()?;
-    /// drop(command); // our copy of their end: now only EOF is left
-    /// let mut said = String::new();
-    /// ours.read_to_string(&mut said)?;
-    /// assert!(status.success());
-    /// assert_eq!(said, "hello\n");
-    /// # Ok(()) }
-    /// ```
-    fn pass_fd(&mut self, fd: OwnedFd, number: RawFd) -> Result<&mut Command>;
-
-    /// Makes the command start with `SIGPIPE` ignored. std's children
-    /// start with it at its default action (the Rust runtime ignores it in
-    /// the parent and std undoes that); a wrapper whose own caller ignored
-    /// it (see [`sigpipe_ignored_at_start`]) passes that on this way, as
-    /// `execve` would have.
-    ///
-    /// ```
-    /// use std::process::Command;
-    /// use prochandle::linux::CommandExt;
-    ///
-    /// let out = Command::new("grep")
-    ///     .args(["SigIgn", "/proc/self/status"])
-    ///     .keep_sigpipe_ignored()
-    ///     .output()?;
-    /// let mask = String::from_utf8_lossy(&out.stdout);
-    /// let mask = u64::from_str_radix(mask.trim_start_matches("SigIgn:").trim(), 16)?;
-    /// // SIGPIPE is signal 13: bit 12 of the mask.
-    /// assert_ne!(mask & (1 << 12), 0);
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    fn keep_sigpipe_ignored(&mut self) -> &mut Command;
-}
-
 /// Whether `SIGPIPE` was ignored when this program started (read before
 /// `main`, before the Rust runtime ignores it for itself): what a caller
 /// such as a shell's `trap '' PIPE` asked of the program and of what it
@@ -514,31 +413,4 @@ pub fn reap_exited_children(keep: Option<&Process>) -> std::io::Result<usize> {
         reaped += 1;
     }
     Ok(reaped)
-}
-
-impl CommandExt for Command {
-    fn keep_sigpipe_ignored(&mut self) -> &mut Command {
-        imp::inherited::keep_ignored(self);
-        self
-    }
-
-    fn join_namespaces(
-        &mut self,
-        process: &Process,
-        namespaces: Namespaces,
-    ) -> Result<&mut Command> {
-        imp::namespaces::join_in_child(self, process.sys(), namespaces.bits())?;
-        Ok(self)
-    }
-
-    fn pass_fd(&mut self, fd: OwnedFd, number: RawFd) -> Result<&mut Command> {
-        if number < 0 {
-            return Err(crate::Error::invalid_input(
-                "pass_fd",
-                format!("{number} is not a descriptor number"),
-            ));
-        }
-        imp::pass_fd::pass_fd(self, fd, number).map_err(|e| crate::Error::os("fcntl", e))?;
-        Ok(self)
-    }
 }

@@ -54,6 +54,33 @@ pub(crate) fn keep_ignored(command: &mut std::process::Command) {
     }
 }
 
+/// Arms `PR_SET_PDEATHSIG` with `signal` in the child of `command` (0:
+/// nothing); the child fails the spawn with `ESRCH` if this process is
+/// already gone when it arms it.
+pub(crate) fn die_with_parent(command: &mut std::process::Command, signal: libc::c_int) {
+    use std::os::unix::process::CommandExt as _;
+    if signal == 0 {
+        return;
+    }
+    // Read here: in the child, `getpid` would name the child itself.
+    let parent = std::process::id() as libc::pid_t;
+    // SAFETY: the closure runs in the child between fork and exec, where
+    // only async-signal-safe calls are allowed: `prctl` and `getppid` are,
+    // and an `io::Error` from an OS code allocates nothing.
+    unsafe {
+        command.pre_exec(move || {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, signal as libc::c_ulong) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            // Re-parented before the signal was armed: it will never come.
+            if libc::getppid() != parent {
+                return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+            }
+            Ok(())
+        });
+    }
+}
+
 /// Puts `SIGCHLD` back to its default when this process was started with
 /// it ignored (or with `SA_NOCLDWAIT`): then the kernel reaps children at
 /// once and their PIDs are free for reuse before they can be waited for.
