@@ -51,6 +51,8 @@ pub enum Containment {
     /// the signal CMD gets should prochandle die first (Linux), if any.
     ChildOnly {
         own_group: bool,
+        // Read on Linux only: elsewhere there is no parent-death signal.
+        #[cfg_attr(not(target_os = "linux"), allow(dead_code))]
         death_signal: Option<Signal>,
     },
 }
