@@ -93,7 +93,7 @@ pub trait CommandExt: private::Sealed {
     /// Makes the command start with `SIGPIPE` ignored. std's children
     /// start with it at its default action (the Rust runtime ignores it in
     /// the parent and std undoes that); a wrapper whose own caller ignored
-    /// it (see [`sigpipe_ignored_at_start`]) passes that on this way, as
+    /// it (see [`sigpipe_ignored_at_start`](super::sigpipe_ignored_at_start)) passes that on this way, as
     /// `execve` would have.
     ///
     /// ```
