@@ -1,12 +1,13 @@
 //! A cgroup v2 leaf per scope: membership every descendant inherits and
 //! cannot leave (`setsid` and double forks included).
 //!
-//! The v2 hierarchy is found from `/proc/self/mountinfo` (the `cgroup2`
-//! mount: `/sys/fs/cgroup` on v2-only systems, `/sys/fs/cgroup/unified` on
-//! hybrid ones) and this process's own cgroup from the `0::` line of
-//! `/proc/self/cgroup`. The scope's cgroup is a new child of ours, so it is
-//! a leaf: v2 lets processes live only in leaves once controllers are
-//! enabled below a cgroup, and we enable none.
+//! This process's own cgroup is the `0::` line of `/proc/self/cgroup`; the
+//! v2 hierarchy is found at its usual mount point where the directory there
+//! is provably ours (`cgroup_id.rs`), otherwise from `/proc/self/mountinfo`
+//! (the `cgroup2` mount: `/sys/fs/cgroup` on v2-only systems,
+//! `/sys/fs/cgroup/unified` on hybrid ones). The scope's cgroup is a new
+//! child of ours, so it is a leaf: v2 lets processes live only in leaves
+//! once controllers are enabled below a cgroup, and we enable none.
 //!
 //! Every file is opened once, close-on-exec, when the cgroup is created.
 //! A child spawned by the scope's own spawn starts in the cgroup
@@ -65,6 +66,15 @@ pub(crate) fn own_cgroup() -> io::Result<PathBuf> {
         .ok_or_else(|| {
             io::Error::new(io::ErrorKind::NotFound, "no v2 line in /proc/self/cgroup")
         })?;
+    match super::cgroup_id::under_usual_mount(path) {
+        Some(found) => Ok(found),
+        None => via_mountinfo(path),
+    }
+}
+
+/// Our cgroup's directory (`path`, from `/proc/self/cgroup`) under the v2
+/// mount that mountinfo names (or the one kept from an earlier read).
+pub(super) fn via_mountinfo(path: &str) -> io::Result<PathBuf> {
     let kept = MOUNT.lock().unwrap_or_else(|e| e.into_inner()).clone();
     if let Some(found) = kept
         .and_then(|m| within(&m, path).ok())
@@ -93,7 +103,7 @@ fn within((root, point): &(PathBuf, PathBuf), path: &str) -> io::Result<PathBuf>
 
 /// Whether `dir` exists on a cgroup2 file system (the magic's C type
 /// differs between architectures, hence the widening).
-fn is_cgroup2(dir: &Path) -> bool {
+pub(super) fn is_cgroup2(dir: &Path) -> bool {
     rustix::fs::statfs(dir)
         .is_ok_and(|fs| i128::from(fs.f_type) == i128::from(libc::CGROUP2_SUPER_MAGIC))
 }

@@ -6,6 +6,7 @@
 //! modules serve the extension traits and take the Unix [`Process`].
 
 pub(crate) mod cgroup;
+mod cgroup_id;
 mod cgroup_names;
 pub(crate) mod getfd;
 pub(crate) mod guardian;
