@@ -149,6 +149,36 @@ fn the_child_gets_sigpipe_back_and_no_blocked_signal() {
     assert_eq!(mask("SigBlk:"), 0, "{text}");
 }
 
+/// A signal this process ignores stays ignored in the child (as across
+/// any `execve`), whether the kernel resets the handled ones
+/// (`CLONE_CLEAR_SIGHAND`) or the child does; `SIGPIPE` still comes back.
+fn an_ignored_signal_stays_ignored(kind: MechanismKind) {
+    let _serial = serial();
+    let Some(scope) = scope_of(kind) else { return };
+    let ignored = libc::SIGRTMIN() + 5;
+    // SAFETY: setting a disposition; no handler runs. Restored below.
+    let before = unsafe { libc::signal(ignored, libc::SIG_IGN) };
+    let mut command = ScopeCommand::new("grep");
+    command.args(["^SigIgn", "/proc/self/status"]);
+    let (code, text) = output(&scope, &mut command);
+    // SAFETY: as above.
+    unsafe { libc::signal(ignored, before) };
+    assert_eq!(code, Some(0));
+    let mask = u64::from_str_radix(text["SigIgn:".len()..].trim(), 16).unwrap();
+    assert_ne!(mask & (1 << (ignored - 1)), 0, "{text}");
+    assert_eq!(mask & (1 << (libc::SIGPIPE - 1)), 0, "{text}");
+}
+
+#[test]
+fn an_ignored_signal_stays_ignored_in_a_cgroup_child() {
+    an_ignored_signal_stays_ignored(MechanismKind::Cgroup);
+}
+
+#[test]
+fn an_ignored_signal_stays_ignored_in_a_group_child() {
+    an_ignored_signal_stays_ignored(MechanismKind::ProcessGroup);
+}
+
 #[test]
 fn a_missing_program_is_not_found_and_leaves_no_child() {
     let _serial = serial();

@@ -37,6 +37,9 @@ pub(super) struct Ctx {
     pub parent: libc::pid_t,
     /// The signal mask to restore in the child before `execve`.
     pub mask: *const libc::sigset_t,
+    /// Non-zero: the kernel already reset every handled signal
+    /// (`CLONE_CLEAR_SIGHAND`); only `SIGPIPE` is left to reset.
+    pub handlers_cleared: c_int,
     /// Written by the child when it fails: the errno, read by the parent
     /// once the vfork ends.
     pub err: c_int,
@@ -69,7 +72,7 @@ unsafe fn run(ctx: &Ctx) -> c_int {
     // SAFETY: each call is async-signal-safe and gets valid arguments
     // from `ctx`, whose pointers the parent keeps alive.
     unsafe {
-        reset_signals();
+        reset_signals(ctx.handlers_cleared != 0);
         if ctx.death_signal != 0 {
             if libc::prctl(libc::PR_SET_PDEATHSIG, ctx.death_signal as libc::c_ulong) != 0 {
                 return errno();
@@ -104,14 +107,24 @@ unsafe fn run(ctx: &Ctx) -> c_int {
 }
 
 /// Every handled signal back to its default (a handler of the parent must
-/// not run in the child), and `SIGPIPE` too, as std does for its children
-/// (the Rust runtime ignores it in the parent). Ignored signals stay
-/// ignored, as across any `execve`.
+/// not run in the child), unless the kernel did that already (`cleared`),
+/// and `SIGPIPE` too, as std does for its children (the Rust runtime
+/// ignores it in the parent). Ignored signals stay ignored, as across any
+/// `execve`.
 ///
 /// # Safety
 ///
 /// Only in the vfork child.
-unsafe fn reset_signals() {
+unsafe fn reset_signals(cleared: bool) {
+    if cleared {
+        // SAFETY: a zeroed sigaction is a valid value (default action,
+        // empty mask); sigaction is async-signal-safe.
+        unsafe {
+            let default: libc::sigaction = std::mem::zeroed();
+            libc::sigaction(libc::SIGPIPE, &default, ptr::null_mut());
+        }
+        return;
+    }
     for sig in 1..=libc::SIGRTMAX() {
         // SAFETY: sigaction with a valid out-pointer; a zeroed sigaction
         // is a valid value (default action, empty mask).

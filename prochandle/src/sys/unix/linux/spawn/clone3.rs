@@ -16,13 +16,23 @@
 //! a child when it does not.
 
 use std::io;
-use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use super::super::sigsys_guard;
 
 /// `CLONE_INTO_CGROUP` from `<linux/sched.h>` (Linux 5.7); libc does not
 /// define it.
 const CLONE_INTO_CGROUP: u64 = 0x2_0000_0000;
+
+/// `CLONE_CLEAR_SIGHAND` from `<linux/sched.h>` (Linux 5.5): the kernel
+/// resets every handled signal of the child to its default (ignored ones
+/// stay ignored), which the child would otherwise do with one `sigaction`
+/// per signal while the parent waits.
+const CLONE_CLEAR_SIGHAND: u64 = 0x1_0000_0000;
+
+/// False once a kernel refused `CLONE_CLEAR_SIGHAND` (5.3 and 5.4 have
+/// `clone3` without it; every kernel with `CLONE_INTO_CGROUP` has it).
+static CLEARS_HANDLERS: AtomicBool = AtomicBool::new(true);
 
 /// `struct clone_args` of `<linux/sched.h>`, `CLONE_ARGS_SIZE_VER2` (88
 /// bytes): the version that has the `cgroup` field.
@@ -52,14 +62,40 @@ impl CloneArgs {
         } else {
             0
         };
+        let clear = if cgroup.is_some() || CLEARS_HANDLERS.load(Ordering::Relaxed) {
+            CLONE_CLEAR_SIGHAND
+        } else {
+            0
+        };
         CloneArgs {
-            flags: (libc::CLONE_VM | libc::CLONE_VFORK) as u64 | into,
+            flags: (libc::CLONE_VM | libc::CLONE_VFORK) as u64 | into | clear,
             exit_signal: libc::SIGCHLD as u64,
             stack: stack as u64,
             stack_size: size as u64,
             cgroup: cgroup.map_or(0, |fd| fd as u64),
             ..CloneArgs::default()
         }
+    }
+
+    /// Whether the child starts with every handled signal at its default.
+    pub(super) fn clears_handlers(&self) -> bool {
+        self.flags & CLONE_CLEAR_SIGHAND != 0
+    }
+
+    /// After `EINVAL` from a call with `CLONE_CLEAR_SIGHAND` but without
+    /// `CLONE_INTO_CGROUP`: the kernel may predate the flag (5.3, 5.4), so
+    /// it is dropped for this call and the ones after; true if that was
+    /// the case and the call is worth retrying. (`EINVAL` comes before any
+    /// child is created.)
+    pub(super) fn drop_clear_after(&mut self, err: &io::Error) -> bool {
+        let retry = err.raw_os_error() == Some(libc::EINVAL)
+            && self.clears_handlers()
+            && self.flags & CLONE_INTO_CGROUP == 0;
+        if retry {
+            CLEARS_HANDLERS.store(false, Ordering::Relaxed);
+            self.flags &= !CLONE_CLEAR_SIGHAND;
+        }
+        retry
     }
 }
 

@@ -298,6 +298,7 @@ pub(crate) fn spawn(place: Place<'_>, spec: &Spec<'_>) -> io::Result<Spawned> {
         new_group: matches!(place, Place::NewGroup).into(),
         parent: std::process::id() as libc::pid_t,
         mask: spec.restore.map_or(&empty, |r| r.mask()),
+        handlers_cleared: 0,
         err: 0,
     };
     let (base, size) = stack.usable();
@@ -306,13 +307,20 @@ pub(crate) fn spawn(place: Place<'_>, spec: &Spec<'_>) -> io::Result<Spawned> {
         Place::NewGroup => None,
     };
     let mut args = clone3::CloneArgs::vfork(cgroup, base, size);
-    let result = {
-        let _blocked = Blocked::all();
-        // SAFETY: CLONE_VM with a stack of our own that nothing else uses;
-        // `child::entry` runs only async-signal-safe code on `ctx` (alive
-        // until the vfork ends, which is before `clone3` returns) and its
-        // stack; signals are blocked meanwhile.
-        unsafe { clone3::clone3(&mut args, child::entry, ptr::addr_of_mut!(ctx).cast()) }
+    let result = loop {
+        ctx.handlers_cleared = args.clears_handlers().into();
+        let result = {
+            let _blocked = Blocked::all();
+            // SAFETY: CLONE_VM with a stack of our own that nothing else
+            // uses; `child::entry` runs only async-signal-safe code on
+            // `ctx` (alive until the vfork ends, which is before `clone3`
+            // returns) and its stack; signals are blocked meanwhile.
+            unsafe { clone3::clone3(&mut args, child::entry, ptr::addr_of_mut!(ctx).cast()) }
+        };
+        match result {
+            Err(e) if args.drop_clear_after(&e) => continue,
+            result => break result,
+        }
     };
     drop(stack);
     let pid = match result {
