@@ -184,6 +184,24 @@ fn sandboxes() -> Vec<Env> {
             ],
             mode: "proc_dir",
         },
+        // The probe asks the kernel for the seccomp mode with `prctl`
+        // under its SIGSYS handler: a filter that traps `prctl` itself
+        // must read as "filtered", and the probe go on guarded.
+        Env {
+            name: "sigsys-on-prctl",
+            rules: || {
+                vec![
+                    rule(libc::SYS_prctl, Trap),
+                    rule(libc::SYS_pidfd_send_signal, Trap),
+                ]
+            },
+            removes: vec![
+                Feature::ProcessHandle,
+                Feature::PidfdSendSignal,
+                Feature::ProcDirSignal,
+            ],
+            mode: "proc_dir",
+        },
     ]
 }
 
@@ -407,7 +425,10 @@ fn sandboxes_degrade_safely() {
             "{}: the wrong tier",
             env.name
         );
-        if matches!(env.name, "android-sigsys" | "sigsys-after-open") {
+        if matches!(
+            env.name,
+            "android-sigsys" | "sigsys-after-open" | "sigsys-on-prctl"
+        ) {
             assert!(
                 out.report("trapped").is_some(),
                 "{}: trap not reported",

@@ -6,9 +6,10 @@
 //! exactly that to Android apps (golang/go#69065).
 //!
 //! So while the probe runs, and only if a seccomp filter is in force and
-//! nobody else handles `SIGSYS`, a handler is installed that marks the
-//! probing thread's call as trapped and makes it return `-ENOSYS`. It is
-//! removed again as soon as the probe ends; a `SIGSYS` that reaches another
+//! nobody else handles `SIGSYS` (and for the one call that asks the
+//! kernel whether a filter is in force), a handler is installed that
+//! marks the probing thread's call as trapped and makes it return
+//! `-ENOSYS`. It is removed again as soon as the probe ends; a `SIGSYS` that reaches another
 //! thread in that window is re-raised with the default action, as if the
 //! handler had never been there. This is no process-wide signal policy: it
 //! exists for the span of one probe, which runs once per process.
@@ -104,11 +105,44 @@ fn set_syscall_return(ctx: *mut libc::c_void, value: i64) {
 }
 
 /// Prepares for guarded probing; pair with [`end`].
+///
+/// Where nobody handles `SIGSYS`, the handler goes in first and the
+/// thread's seccomp mode is asked of the kernel under it
+/// (`prctl(PR_GET_SECCOMP)`: 0 none, 2 a filter; a filter may trap
+/// `prctl` itself): four system calls, where reading
+/// `/proc/thread-self/status` costs the kernel some 20 µs to generate. No
+/// filter: the handler goes again and nothing is guarded. Where the
+/// application handles `SIGSYS`, the status file decides.
 pub(crate) fn begin() -> Guard {
-    if !seccomp_filter_active() {
+    let _lock = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    let Some(old) = install() else {
+        return if seccomp_filter_active() {
+            Guard::ForeignHandler
+        } else {
+            Guard::Unfiltered
+        };
+    };
+    let guard = Guard::Installed(old);
+    let mode = call(&guard, || {
+        // SAFETY: PR_GET_SECCOMP takes no pointers.
+        let mode = unsafe { libc::prctl(libc::PR_GET_SECCOMP) };
+        if mode < 0 {
+            Err(io::Error::last_os_error())
+        } else {
+            Ok(mode)
+        }
+    });
+    if matches!(mode.result, Ok(0)) {
+        restore(&old);
         return Guard::Unfiltered;
     }
-    let _lock = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+    guard
+}
+
+/// Installs our handler where `SIGSYS` has its default action; returns
+/// the disposition to restore, `None` where another handler (or ignoring)
+/// is in place or the install failed.
+fn install() -> Option<libc::sigaction> {
     let mut old = MaybeUninit::<libc::sigaction>::zeroed();
     // SAFETY: a null new action only queries the current disposition into
     // the zeroed out-buffer.
@@ -116,7 +150,7 @@ pub(crate) fn begin() -> Guard {
     // SAFETY: zeroed, and filled by the kernel on success.
     let old = unsafe { old.assume_init() };
     if queried != 0 || old.sa_sigaction != libc::SIG_DFL {
-        return Guard::ForeignHandler;
+        return None;
     }
     let mut new = MaybeUninit::<libc::sigaction>::zeroed();
     // SAFETY: a zeroed sigaction is a valid starting point (empty mask,
@@ -127,20 +161,22 @@ pub(crate) fn begin() -> Guard {
         (*new).sa_flags = libc::SA_SIGINFO;
         libc::sigaction(libc::SIGSYS, new, std::ptr::null_mut())
     };
-    if installed != 0 {
-        return Guard::ForeignHandler;
+    (installed == 0).then_some(old)
+}
+
+/// Puts back the disposition [`install`] replaced.
+fn restore(old: &libc::sigaction) {
+    // SAFETY: `old` is the disposition the kernel reported in `install`.
+    unsafe {
+        libc::sigaction(libc::SIGSYS, old, std::ptr::null_mut());
     }
-    Guard::Installed(old)
 }
 
 /// Restores what [`begin`] changed.
 pub(crate) fn end(guard: Guard) {
     if let Guard::Installed(old) = guard {
         let _lock = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-        // SAFETY: `old` is the disposition the kernel reported in `begin`.
-        unsafe {
-            libc::sigaction(libc::SIGSYS, &old, std::ptr::null_mut());
-        }
+        restore(&old);
     }
 }
 
