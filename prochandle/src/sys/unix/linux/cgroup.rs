@@ -23,7 +23,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Once};
 use std::time::Instant;
 
 use rustix::event::{poll, PollFd, PollFlags};
@@ -45,6 +45,8 @@ pub(crate) struct Cgroup {
     kill: Option<File>,
     /// `cgroup.freeze` (Linux 5.2+).
     freeze: Option<File>,
+    /// Whether the stale cgroups beside this one were looked for.
+    swept: Once,
 }
 
 /// The v2 mount (its root and mount point), as last read from
@@ -178,11 +180,9 @@ fn open_optional(dir: &OwnedFd, name: &str) -> io::Result<Option<File>> {
 
 impl Cgroup {
     /// Creates a new child of `parent`, named after this process (see
-    /// `cgroup_names`), first removing the empty ones that dead owners
-    /// left there.
+    /// `cgroup_names`).
     pub(crate) fn create(parent: &Path) -> io::Result<Cgroup> {
         static SERIAL: AtomicU32 = AtomicU32::new(0);
-        super::cgroup_names::remove_stale(parent);
         let dir = parent.join(super::cgroup_names::scope_name(
             SERIAL.fetch_add(1, Ordering::Relaxed),
         ));
@@ -200,12 +200,25 @@ impl Cgroup {
                 events,
                 kill,
                 freeze,
+                swept: Once::new(),
             })
         })();
         if opened.is_err() {
             let _ = std::fs::remove_dir(&dir);
         }
         opened
+    }
+
+    /// Removes, once, the empty cgroups beside this one that dead owners
+    /// left (see `cgroup_names`). Called after the first spawn, while the
+    /// child starts its program on another CPU, and at the latest when the
+    /// scope ends: a few directory reads off the spawn's path.
+    pub(crate) fn sweep_stale_once(&self) {
+        self.swept.call_once(|| {
+            if let Some(parent) = self.dir.parent() {
+                super::cgroup_names::remove_stale(parent);
+            }
+        });
     }
 
     pub(crate) fn path(&self) -> &Path {

@@ -123,7 +123,9 @@ impl ScopeMechanism for CgroupScope {
     }
 
     fn started(&self, _child: &Child) -> Result<()> {
-        self.started_pid()
+        let started = self.started_pid();
+        self.cgroup.sweep_stale_once();
+        started
     }
 
     /// `CLONE_INTO_CGROUP`: the child starts inside the leaf.
@@ -131,7 +133,10 @@ impl ScopeMechanism for CgroupScope {
         // The guardian before the child, as in `prepare`.
         self.started_pid()?;
         let place = Place::Cgroup(self.cgroup.dir_fd());
-        super::spawn_direct(place, spec, self.owner.death_signal, |_| self.started_pid())
+        let spawned =
+            super::spawn_direct(place, spec, self.owner.death_signal, |_| self.started_pid());
+        self.cgroup.sweep_stale_once();
+        spawned
     }
 
     fn members(&self) -> Result<Vec<Process>> {
@@ -268,6 +273,7 @@ impl ScopeMechanism for CgroupScope {
 
 impl Drop for CgroupScope {
     fn drop(&mut self) {
+        self.cgroup.sweep_stale_once();
         if self.kill_on_drop {
             let _ = self.kill();
         }
