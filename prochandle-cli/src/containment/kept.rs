@@ -48,6 +48,9 @@ pub enum Refused {
     Subreaper(io::Error),
     /// The keeper, or CMD's own spawn, failed.
     Spawn(prochandle::Error),
+    /// The keeper died before it said whether CMD started (it was killed):
+    /// prochandle's failure, not CMD's.
+    KeeperLost(prochandle::Error),
 }
 
 impl Kept {
@@ -55,7 +58,22 @@ impl Kept {
     /// starts `command` under a holding keeper; returns CMD, pinned.
     pub fn spawn(&self, command: &mut Command) -> Result<Process, Refused> {
         prochandle::linux::become_subreaper().map_err(Refused::Subreaper)?;
-        let (keeper, process, command) = Keeper::spawn_holding(command).map_err(Refused::Spawn)?;
+        let (keeper, process, command) = match Keeper::spawn_holding(command) {
+            Ok(spawned) => spawned,
+            Err(err) => {
+                // The keeper is reaped by now; had it started CMD before it
+                // died, CMD's tree came to `run`, its subreaper.
+                end_orphans();
+                let lost = std::error::Error::source(&err)
+                    .and_then(|source| source.downcast_ref::<io::Error>())
+                    .is_some_and(|io| io.kind() == io::ErrorKind::UnexpectedEof);
+                return Err(if lost {
+                    Refused::KeeperLost(err)
+                } else {
+                    Refused::Spawn(err)
+                });
+            }
+        };
         let _ = self.held.set(Held { keeper, process });
         Ok(command)
     }

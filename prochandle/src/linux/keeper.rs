@@ -168,6 +168,12 @@ impl Keeper {
                 let err = match (read, tag) {
                     (Ok(()), FAILED) if value > 0 => io::Error::from_raw_os_error(value),
                     (Ok(()), _) => io::Error::other("the command could not be started"),
+                    // End of stream before any word: the keeper died (it was
+                    // killed) after the fork, perhaps after CMD started.
+                    (Err(e), _) if e.kind() == io::ErrorKind::UnexpectedEof => io::Error::new(
+                        io::ErrorKind::UnexpectedEof,
+                        "the keeper ended before it said whether the command started",
+                    ),
                     (Err(e), _) => e,
                 };
                 Err(Error::os("spawn", err)
