@@ -34,16 +34,25 @@ struct Owner {
 }
 
 /// This process, read once (none of the three changes while it lives).
+/// A child forked without `exec` inherits the cache but is another owner:
+/// it reads its own, so that its names neither collide with its parent's
+/// nor let a sweep take its parent's death for its own.
 fn me() -> Option<Owner> {
     static ME: OnceLock<Option<Owner>> = OnceLock::new();
-    *ME.get_or_init(|| {
-        let pid = std::process::id();
-        let start = procfs::read_stat(pid as i32).ok()?.start_time;
-        Some(Owner {
-            pid,
-            start,
-            pidns: pid_namespace()?,
-        })
+    let pid = std::process::id();
+    let cached = *ME.get_or_init(|| read_owner(pid));
+    match cached {
+        Some(owner) if owner.pid != pid => read_owner(pid),
+        cached => cached,
+    }
+}
+
+fn read_owner(pid: u32) -> Option<Owner> {
+    let start = procfs::read_stat(pid as i32).ok()?.start_time;
+    Some(Owner {
+        pid,
+        start,
+        pidns: pid_namespace()?,
     })
 }
 
