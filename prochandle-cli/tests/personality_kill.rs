@@ -215,3 +215,63 @@ fn show_process_state() {
             .then_some(())
     });
 }
+
+/// procps takes `-NUM` as a signal only from 0 to 127 - SIGRTMIN (93);
+/// past that, getopt sees the word and procps signals the negative of its
+/// first digit (`kill -129 PID` is `kill(-1, SIGTERM)`: every process).
+/// Ours refuses the word and sends nothing. The real tool is not run with
+/// these: it would signal processes this test did not start.
+#[test]
+fn a_number_past_procps_signal_bound_is_refused_never_a_target() {
+    let mut child = Reaped::sleeping_child(30);
+    let pid = child.pid_arg();
+    for (args, reached) in [
+        (&["-129", pid.as_str()][..], "every process (-1)"),
+        (&["-9", "-123", pid.as_str()], "every process (-1)"),
+        (&[pid.as_str(), "-94"], "process group 9"),
+        (&["-0x10", pid.as_str()], "our own process group"),
+        (&["-s", "KILL", "-1x", pid.as_str()], "every process (-1)"),
+    ] {
+        let out = persona("kill", args).output().unwrap();
+        assert_eq!(code(&out), 1, "{args:?}");
+        let said = stderr(&out);
+        assert!(said.starts_with("kill: -"), "{args:?}: {said}");
+        assert!(said.contains(reached), "{args:?}: {said}");
+        assert!(said.contains("nothing sent"), "{args:?}: {said}");
+    }
+    assert!(child.alive(), "a refused word signalled the child");
+    // 93 is still a signal word: sent, and refused by the kernel.
+    for (who, out) in both("kill", &["-93", &pid]) {
+        assert_eq!(code(&out), 1, "{who}");
+        assert_eq!(
+            stderr(&out),
+            format!("kill: ({pid}): Invalid argument\n"),
+            "{who}"
+        );
+    }
+    assert!(child.alive(), "signal 93 reached the child");
+}
+
+/// procps' kill silences getopt and says `invalid argument X` itself (a
+/// NUL byte for an unknown long option), then the usage, status 1.
+#[test]
+fn option_errors_in_procps_words() {
+    let mut child = Reaped::sleeping_child(30);
+    let pid = child.pid_arg();
+    for (args, letter) in [
+        (&["-Z", pid.as_str()][..], "Z"),
+        (&["--bogus", pid.as_str()], "\0"),
+        (&["-s"], "s"),
+        (&["--table=1"], "L"),
+    ] {
+        for (who, out) in both("kill", args) {
+            assert_eq!(code(&out), 1, "{who}: {args:?}");
+            let said = stderr(&out);
+            assert!(
+                said.starts_with(&format!("kill: invalid argument {letter}\n\nUsage:")),
+                "{who}: {args:?}: {said:?}"
+            );
+        }
+    }
+    assert!(child.alive(), "a refused command line signalled the child");
+}

@@ -453,3 +453,88 @@ fn every_procps_option_is_taken_or_refused_as_procps_does() {
     }
     assert!(a.pid() > 0 && b.pid() > 0);
 }
+
+/// `pkill -c` prints how many processes matched, signalled or not (procps
+/// counts its matches), and exits 1 when none could be signalled.
+#[test]
+fn pkill_counts_matches_not_signals() {
+    let named = NamedSleep::new("pkc");
+    let (mut a, mut b) = two(&named);
+    let n = named.name.as_str();
+    // Signal 70 is a signal word (up to 93) the kernel refuses.
+    for (who, out) in both("pkill", &["-c", "-70", "-x", n]) {
+        assert_eq!((code(&out), stdout(&out)), (1, "2\n".to_owned()), "{who}");
+        let said = stderr(&out);
+        assert_eq!(said.lines().count(), 2, "{who}: {said}");
+        assert!(
+            said.lines().all(|l| l.starts_with("pkill: killing pid ")
+                && l.ends_with(" failed: Invalid argument")),
+            "{who}: {said}"
+        );
+    }
+    // Past 93 the word is getopt's: an invalid option, status 2.
+    for (who, out) in both("pkill", &["-c", "-94", "-x", n]) {
+        assert_eq!(code(&out), 2, "{who}");
+        assert!(
+            stderr(&out).starts_with("pkill: invalid option -- '9'\n"),
+            "{who}: {}",
+            stderr(&out)
+        );
+    }
+    assert!(a.alive() && b.alive(), "a refused signal reached a match");
+}
+
+/// getopt's messages begin with the program as typed (`/usr/bin/pgrep:
+/// invalid option -- 'Z'`), procps' own with its file name (`pgrep: no
+/// matching criteria specified`).
+#[test]
+fn getopt_messages_name_the_program_as_typed() {
+    let dir = prochandle_test_support::temp_path("pgrep-link");
+    std::fs::create_dir_all(&dir).unwrap();
+    let mut paths = Vec::new();
+    for tool in ["pgrep", "pkill", "pidwait"] {
+        let link = dir.join(tool);
+        let _ = std::fs::remove_file(&link);
+        std::os::unix::fs::symlink(assert_cmd::cargo::cargo_bin("prochandle"), &link).unwrap();
+        paths.push((tool, link.display().to_string()));
+        if let Some(real) = real(tool, &[]) {
+            let program = real.get_program().to_string_lossy().into_owned();
+            if let Some(path) = ["/usr/bin", "/bin"]
+                .iter()
+                .map(|d| format!("{d}/{program}"))
+                .find(|p| std::path::Path::new(p).is_file())
+            {
+                paths.push((tool, path));
+            }
+        }
+    }
+    for (tool, path) in &paths {
+        let run = |args: &[&str]| {
+            std::process::Command::new(path)
+                .args(args)
+                .env("LC_ALL", "C")
+                .output()
+                .unwrap()
+        };
+        for (args, message) in [
+            (&["-Z", "x"][..], "invalid option -- 'Z'"),
+            (&["--bogus", "x"], "unrecognized option '--bogus'"),
+            (&["-P"], "option requires an argument -- 'P'"),
+        ] {
+            let out = run(args);
+            assert_eq!(code(&out), 2, "{path} {args:?}");
+            assert!(
+                stderr(&out).starts_with(&format!("{path}: {message}\n")),
+                "{path} {args:?}: {}",
+                stderr(&out)
+            );
+        }
+        let out = run(&[]);
+        assert!(
+            stderr(&out).starts_with(&format!("{tool}: no matching criteria specified\n")),
+            "{path}: {}",
+            stderr(&out)
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}

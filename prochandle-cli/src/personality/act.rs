@@ -99,7 +99,8 @@ fn echoed(request: &Request, found: &Pinned) -> String {
 }
 
 /// Signals each match through its pin; the number signalled. One that
-/// has exited but is not yet reaped takes the signal, as kill(2) lets it.
+/// has exited takes the signal, as kill(2) lets a zombie take it.
+/// `-c` prints how many matched, signalled or not, as procps.
 fn signal(request: &Request, found: &[Pinned]) -> usize {
     let mut sent = 0;
     for m in found {
@@ -108,7 +109,9 @@ fn signal(request: &Request, found: &[Pinned]) -> usize {
             None => m.process.signal(request.signal),
         };
         match result {
-            Err(err) if err.kind() != ErrorKind::Done => {
+            Ok(()) => sent += 1,
+            Err(err) if err.kind() == ErrorKind::Done => sent += 1,
+            Err(err) => {
                 output::error(format!(
                     "killing pid {} failed: {}",
                     m.proc.pid,
@@ -116,7 +119,6 @@ fn signal(request: &Request, found: &[Pinned]) -> usize {
                 ));
                 continue;
             }
-            _ => sent += 1,
         }
         if request.echo {
             output::line(format_args!(
@@ -127,7 +129,7 @@ fn signal(request: &Request, found: &[Pinned]) -> usize {
         }
     }
     if request.count {
-        output::line(sent);
+        output::line(found.len());
     }
     sent
 }

@@ -33,9 +33,39 @@ pub struct Spec {
     pub longs: &'static [Long],
     /// Stop at the first operand: the rest are operands (`+` in getopt).
     pub stop_at_operand: bool,
-    /// A word `-` then digits is an operand (kill's negative PIDs), not
-    /// options.
+    /// A word `-` then one digit is an operand (kill's `-1` and
+    /// one-digit process groups, which procps signals as typed), not an
+    /// option; `-` then more after a digit stays an option getopt refuses
+    /// (procps would signal the first digit's group).
     pub negative_numbers: bool,
+}
+
+/// A command line getopt(3) refuses: its message (without the program
+/// name), the word it stopped at, and the letter it reports (`optopt`:
+/// the option's letter, `'\0'` for an unknown or ambiguous long option),
+/// which a tool that silences getopt's messages (procps kill) prints
+/// itself.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Refused {
+    pub message: String,
+    pub letter: char,
+    pub word: String,
+}
+
+impl Refused {
+    fn new(message: String, letter: char, word: &str) -> Refused {
+        Refused {
+            message,
+            letter,
+            word: word.to_owned(),
+        }
+    }
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
 }
 
 /// What the command line holds, in order (operands last when mixed).
@@ -59,7 +89,7 @@ impl Spec {
 
     /// The long option `name` stands for: an exact name, or the one name
     /// it is a prefix of (or several names for one key).
-    fn long(&self, name: &str) -> Result<Long, String> {
+    fn long(&self, name: &str) -> Result<Long, Refused> {
         if let Some(exact) = self.longs.iter().find(|l| l.0 == name) {
             return Ok(*exact);
         }
@@ -69,13 +99,21 @@ impl Spec {
             .filter(|l| l.0.starts_with(name))
             .collect();
         match candidates.as_slice() {
-            [] => Err(format!("unrecognized option '--{name}'")),
+            [] => Err(Refused::new(
+                format!("unrecognized option '--{name}'"),
+                '\0',
+                &format!("--{name}"),
+            )),
             [one, rest @ ..] if rest.iter().all(|l| l.2 == one.2 && l.1 == one.1) => Ok(**one),
             many => {
                 let names: Vec<String> = many.iter().map(|l| format!("'--{}'", l.0)).collect();
-                Err(format!(
-                    "option '--{name}' is ambiguous; possibilities: {}",
-                    names.join(" ")
+                Err(Refused::new(
+                    format!(
+                        "option '--{name}' is ambiguous; possibilities: {}",
+                        names.join(" ")
+                    ),
+                    '\0',
+                    &format!("--{name}"),
                 ))
             }
         }
@@ -84,7 +122,7 @@ impl Spec {
 
 /// Reads `args` (without the program name) by `spec`. The error is
 /// getopt's message, without the program name.
-pub fn parse(spec: &Spec, args: &[OsString]) -> Result<Vec<Item>, String> {
+pub fn parse(spec: &Spec, args: &[OsString]) -> Result<Vec<Item>, Refused> {
     let mut items = Vec::new();
     let mut operands = Vec::new();
     let mut words = args.iter();
@@ -94,9 +132,8 @@ pub fn parse(spec: &Spec, args: &[OsString]) -> Result<Vec<Item>, String> {
             operands.extend(words.by_ref().cloned());
             break;
         }
-        let negative = spec.negative_numbers
-            && text.len() > 1
-            && text[1..].bytes().all(|b| b.is_ascii_digit());
+        let negative =
+            spec.negative_numbers && text.len() == 2 && text.as_bytes()[1].is_ascii_digit();
         if !text.starts_with('-') || text == "-" || negative {
             operands.push(word.clone());
             if spec.stop_at_operand {
@@ -108,7 +145,8 @@ pub fn parse(spec: &Spec, args: &[OsString]) -> Result<Vec<Item>, String> {
         if let Some(long) = text.strip_prefix("--") {
             items.push(parse_long(spec, long, &mut words)?);
         } else {
-            parse_cluster(spec, &text[1..], &mut words, &mut items)?;
+            parse_cluster(spec, &text[1..], &mut words, &mut items)
+                .map_err(|(message, letter)| Refused::new(message, letter, &text))?;
         }
     }
     items.extend(operands.into_iter().map(Item::Operand));
@@ -119,19 +157,22 @@ fn parse_long<'a>(
     spec: &Spec,
     word: &str,
     rest: &mut impl Iterator<Item = &'a OsString>,
-) -> Result<Item, String> {
+) -> Result<Item, Refused> {
     let (name, attached) = match word.split_once('=') {
         Some((name, value)) => (name, Some(value.to_owned())),
         None => (word, None),
     };
     let (full, value, key) = spec.long(name)?;
+    let refused = |message: String| Refused::new(message, key, &format!("--{word}"));
     match (value, attached) {
-        (Value::None, Some(_)) => Err(format!("option '--{full}' doesn't allow an argument")),
+        (Value::None, Some(_)) => Err(refused(format!(
+            "option '--{full}' doesn't allow an argument"
+        ))),
         (Value::None, None) | (Value::Optional, None) => Ok(Item::Opt(key, None)),
         (_, Some(value)) => Ok(Item::Opt(key, Some(value))),
         (Value::Required, None) => match rest.next() {
             Some(next) => Ok(Item::Opt(key, Some(next.to_string_lossy().into_owned()))),
-            None => Err(format!("option '--{full}' requires an argument")),
+            None => Err(refused(format!("option '--{full}' requires an argument"))),
         },
     }
 }
@@ -141,11 +182,11 @@ fn parse_cluster<'a>(
     letters: &str,
     rest: &mut impl Iterator<Item = &'a OsString>,
     items: &mut Vec<Item>,
-) -> Result<(), String> {
+) -> Result<(), (String, char)> {
     for (at, letter) in letters.char_indices() {
         let after = &letters[at + letter.len_utf8()..];
         match spec.short(letter) {
-            None => return Err(format!("invalid option -- '{letter}'")),
+            None => return Err((format!("invalid option -- '{letter}'"), letter)),
             Some(Value::None) => items.push(Item::Opt(letter, None)),
             Some(Value::Optional) => {
                 let value = (!after.is_empty()).then(|| after.to_owned());
@@ -158,7 +199,7 @@ fn parse_cluster<'a>(
             }
             Some(Value::Required) => {
                 let Some(next) = rest.next() else {
-                    return Err(format!("option requires an argument -- '{letter}'"));
+                    return Err((format!("option requires an argument -- '{letter}'"), letter));
                 };
                 items.push(Item::Opt(letter, Some(next.to_string_lossy().into_owned())));
                 return Ok(());
@@ -188,7 +229,7 @@ mod tests {
 
     fn items(line: &str) -> Result<Vec<Item>, String> {
         let args: Vec<OsString> = line.split_whitespace().map(OsString::from).collect();
-        parse(&SPEC, &args)
+        parse(&SPEC, &args).map_err(|refused| refused.message)
     }
 
     fn opt(key: char, value: Option<&str>) -> Item {
@@ -251,5 +292,35 @@ mod tests {
             items("--signal").unwrap_err(),
             "option '--signal' requires an argument"
         );
+    }
+
+    #[test]
+    fn the_letter_getopt_reports() {
+        let refused = |line: &str| {
+            let args: Vec<OsString> = line.split_whitespace().map(OsString::from).collect();
+            let refused = parse(&SPEC, &args).unwrap_err();
+            (refused.letter, refused.word)
+        };
+        assert_eq!(refused("-vx"), ('x', "-vx".to_owned()));
+        assert_eq!(refused("-s"), ('s', "-s".to_owned()));
+        assert_eq!(refused("--bogus=1"), ('\0', "--bogus".to_owned()));
+        assert_eq!(refused("--f"), ('\0', "--f".to_owned()));
+        assert_eq!(refused("--verbose=1"), ('v', "--verbose=1".to_owned()));
+    }
+
+    #[test]
+    fn only_a_one_digit_negative_number_is_an_operand() {
+        let spec = Spec {
+            negative_numbers: true,
+            ..SPEC
+        };
+        let args =
+            |line: &str| -> Vec<OsString> { line.split_whitespace().map(OsString::from).collect() };
+        assert_eq!(
+            parse(&spec, &args("-1")).unwrap(),
+            vec![Item::Operand("-1".into())]
+        );
+        let refused = parse(&spec, &args("-123")).unwrap_err();
+        assert_eq!((refused.letter, refused.word.as_str()), ('1', "-123"));
     }
 }

@@ -80,11 +80,7 @@ pub fn main(args: &[OsString]) -> u8 {
     let signal = tool::take_signal_word(&mut args);
     let items = match getopt::parse(&SPEC, &args) {
         Ok(items) => items,
-        Err(message) => {
-            output::error(message);
-            eprintln!("{USAGE}");
-            return 1;
-        }
+        Err(refused) => return refuse(&refused),
     };
     let mut request = Request {
         signal: signal.unwrap_or(Signal::TERM),
@@ -115,6 +111,38 @@ pub fn main(args: &[OsString]) -> u8 {
         return 1;
     }
     send_all(&request)
+}
+
+/// A command line getopt refuses. procps silences getopt and says
+/// `invalid argument X` (X its `optopt`, a NUL byte for an unknown long
+/// option), then the usage, status 1, except for a digit: there procps
+/// signals the negative of that one digit (`-129` becomes `kill(-1)`,
+/// every process; `-0x10` our own group). An option never becomes a
+/// target here: that word is refused, nothing is sent.
+fn refuse(refused: &getopt::Refused) -> u8 {
+    let Some(digit) = refused.letter.to_digit(10) else {
+        output::error(format!("invalid argument {}", refused.letter));
+        eprintln!("{USAGE}");
+        return 1;
+    };
+    let word = &refused.word;
+    let reached = match digit {
+        0 => "our own process group".to_owned(),
+        1 => "every process (-1)".to_owned(),
+        group => format!("process group {group}"),
+    };
+    let mut message = format!(
+        "{word}: neither a signal (numbers 0 to {}) nor an option; procps would signal {reached}: nothing sent",
+        signals::procps_word_bound()
+    );
+    if word[1..].bytes().all(|b| b.is_ascii_digit()) {
+        message.push_str(&format!(
+            " (for process group {}, write -- {word})",
+            &word[1..]
+        ));
+    }
+    output::error(message);
+    1
 }
 
 /// Applies one option; `Some(status)` when it ends the command.

@@ -41,6 +41,19 @@ pub const NAMES: [&str; 5] = ["timeout", "kill", "pgrep", "pkill", "pidwait"];
 /// next (`kill` alone is the native command).
 const AS: &str = "as";
 
+/// The program name as typed (`argv[0]`), set when the program runs
+/// under a personality's name.
+static TYPED: std::sync::OnceLock<&'static str> = std::sync::OnceLock::new();
+
+/// The name getopt(3) begins its messages with: `argv[0]` as typed
+/// (`/usr/bin/pgrep: invalid option -- 'Z'`), though procps begins its
+/// own with the file name alone (`pgrep: no matching criteria`); the
+/// personality's name under `prochandle as NAME`.
+#[cfg(target_os = "linux")]
+fn typed_name() -> &'static str {
+    TYPED.get().copied().unwrap_or_else(crate::output::program)
+}
+
 /// Runs the personality the command line asks for, if it asks for one:
 /// by the program's own name, or `prochandle NAME` / `prochandle as
 /// NAME`. `None`: the native command line.
@@ -52,12 +65,13 @@ pub fn dispatch(args: &[OsString]) -> Option<u8> {
         // the pgrep family (`pgrep:`).
         let typed = args[0].to_string_lossy().into_owned();
         let shown = if matches!(name, "timeout" | "kill") {
-            typed
+            typed.clone()
         } else {
             Path::new(&typed)
                 .file_name()
                 .map_or(typed.clone(), |n| n.to_string_lossy().into_owned())
         };
+        let _ = TYPED.set(Box::leak(typed.into_boxed_str()));
         crate::output::set_program(Box::leak(shown.into_boxed_str()));
         return Some(run(name, &args[1..]));
     }

@@ -129,17 +129,11 @@ pub fn main(mode: Mode, args: &[OsString]) -> u8 {
     let mut request = match plan(mode, &args, signal) {
         Ok(Some(request)) => request,
         Ok(None) => return 0,
-        Err(tool::Refusal {
-            message,
-            usage,
-            hint,
-        }) => {
-            if let Some(message) = message {
-                output::error(message);
-            }
-            if usage {
+        Err(refusal) => {
+            refusal.say();
+            if refusal.usage {
                 eprintln!("{}", tool::usage(mode));
-            } else if hint {
+            } else if refusal.hint {
                 eprintln!("Try `{} --help' for more information.", output::program());
             }
             return 2;

@@ -55,6 +55,63 @@ pub fn procps(text: &str) -> Option<Signal> {
     by_name(text).filter(|s| s.as_raw() != 0 || text.eq_ignore_ascii_case("exit"))
 }
 
+/// The highest number procps 4.0.2 takes as a signal word (`-NUM`):
+/// its `signal_name_to_number` refuses a number N with N + `SIGRTMIN` over
+/// 127, so 93 with the C library's `SIGRTMIN` of 34.
+#[cfg(target_os = "linux")]
+pub fn procps_word_bound() -> i32 {
+    127 - Signal::rtmin().map_or(34, Signal::as_raw)
+}
+
+/// procps' reading of the text after the dash of a `-SIG` word (kill and
+/// pkill look for the first one before their options): a name (`KILL`,
+/// `SIGKILL`, `NULL` and `EXIT` for 0), or a number as `strtol` reads it
+/// whole (blanks and a sign before the digits, `SIG9` too) from 0 to
+/// [`procps_word_bound`], also after `RTMIN+`. Anything else is no
+/// signal word: getopt then reads it as options.
+#[cfg(target_os = "linux")]
+pub fn procps_word(text: &str) -> Option<Signal> {
+    let upper = text.to_ascii_uppercase();
+    let bare = upper.strip_prefix("SIG").unwrap_or(&upper);
+    if bare == "NULL" {
+        return Some(Signal::from_raw(0));
+    }
+    let (offset, digits) = match bare.strip_prefix("RTMIN+") {
+        Some(rest) => (Signal::rtmin().map_or(34, Signal::as_raw), rest),
+        None => (0, bare),
+    };
+    if let Some(number) = whole_strtol(digits) {
+        return (0..=i64::from(procps_word_bound()))
+            .contains(&number)
+            .then(|| Signal::from_raw(number as i32 + offset));
+    }
+    if offset != 0 || bare.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    procps(text)
+}
+
+/// `strtol(text, &end, 10)` when it reads all of `text`: C blanks, a
+/// sign, at least one digit, nothing after (saturating, as it does).
+#[cfg(target_os = "linux")]
+fn whole_strtol(text: &str) -> Option<i64> {
+    let text = text.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+    let (negative, digits) = match text.as_bytes().first() {
+        Some(b'-') => (true, &text[1..]),
+        Some(b'+') => (false, &text[1..]),
+        _ => (false, text),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let value = digits.bytes().fold(0i64, |value, digit| {
+        value
+            .saturating_mul(10)
+            .saturating_add(i64::from(digit - b'0'))
+    });
+    Some(if negative { -value } else { value })
+}
+
 /// The name procps prints: `TERM`, `POLL` for `IO`, `RTMIN+1`; the
 /// number for one without a name.
 #[cfg(target_os = "linux")]
@@ -94,5 +151,41 @@ mod tests {
         assert_eq!(procps("137"), None);
         assert_eq!(procps_name(Signal::IO), "POLL");
         assert_eq!(procps_name(Signal::HUP), "HUP");
+    }
+
+    #[test]
+    #[cfg(target_os = "linux")]
+    fn procps_signal_words() {
+        let raw = |text: &str| procps_word(text).map(Signal::as_raw);
+        let bound = procps_word_bound();
+        assert_eq!(bound, 127 - Signal::rtmin().unwrap().as_raw());
+        assert_eq!(raw("9"), Some(9));
+        assert_eq!(raw("0009"), Some(9));
+        assert_eq!(raw("+9"), Some(9));
+        assert_eq!(raw(" 9"), Some(9));
+        assert_eq!(raw("-0"), Some(0));
+        assert_eq!(raw("SIG9"), Some(9));
+        assert_eq!(raw("KILL"), Some(9));
+        assert_eq!(raw("sigusr1"), Some(Signal::USR1.as_raw()));
+        assert_eq!(raw("NULL"), Some(0));
+        assert_eq!(raw("EXIT"), Some(0));
+        assert_eq!(raw(&bound.to_string()), Some(bound));
+        for word in [
+            "129",
+            "94",
+            "-1",
+            "9x",
+            "0x10",
+            "",
+            "9 ",
+            "99999999999999999999",
+        ] {
+            if word == "94" && bound != 93 {
+                continue;
+            }
+            assert_eq!(raw(word), None, "{word:?}");
+        }
+        let rtmin = Signal::rtmin().unwrap().as_raw();
+        assert_eq!(raw("RTMIN+1"), Some(rtmin + 1));
     }
 }

@@ -78,7 +78,7 @@ pub fn main(program: &str, args: &[OsString]) -> u8 {
 /// The job, `None` after `--help` or `--version`, or the usage error
 /// (`None`: only the "Try" line, as for missing operands).
 fn plan(args: &[OsString]) -> Result<Option<Job>, Option<String>> {
-    let items = getopt::parse(&SPEC, args).map_err(Some)?;
+    let items = getopt::parse(&SPEC, args).map_err(|refused| Some(refused.message))?;
     let mut job = Job {
         command: Vec::new(),
         timeout: None,

@@ -14,15 +14,29 @@ pub struct Refusal {
     pub message: Option<String>,
     pub usage: bool,
     pub hint: bool,
+    /// getopt's own message: it begins with `argv[0]` as typed.
+    pub from_getopt: bool,
 }
 
 impl Refusal {
     /// A getopt error: the message, then the usage.
-    pub fn usage(message: impl Into<String>) -> Refusal {
+    pub fn usage(refused: super::getopt::Refused) -> Refusal {
         Refusal {
-            message: Some(message.into()),
+            message: Some(refused.message),
             usage: true,
             hint: false,
+            from_getopt: true,
+        }
+    }
+
+    /// Says the message (under the name getopt or procps uses).
+    pub fn say(&self) {
+        match &self.message {
+            Some(message) if self.from_getopt => {
+                eprintln!("{}: {message}", super::typed_name());
+            }
+            Some(message) => crate::output::error(message),
+            None => {}
         }
     }
 
@@ -32,6 +46,7 @@ impl Refusal {
             message: Some(message.into()),
             usage: false,
             hint: true,
+            from_getopt: false,
         }
     }
 
@@ -41,6 +56,7 @@ impl Refusal {
             message: None,
             usage: true,
             hint: false,
+            from_getopt: false,
         }
     }
 
@@ -50,6 +66,7 @@ impl Refusal {
             message: None,
             usage: false,
             hint: false,
+            from_getopt: false,
         }
     }
 
@@ -59,14 +76,17 @@ impl Refusal {
             message: Some(message.into()),
             usage: false,
             hint: false,
+            from_getopt: false,
         }
     }
 }
 
 /// Removes and returns the first word that is `-` and a signal name or
 /// number (procps reads it before its options, wherever it stands: `kill
-/// -9 PID`, `pkill NAME -0`). Any non-negative number is taken: one the
-/// kernel does not know fails when sent, as with procps.
+/// -9 PID`, `pkill NAME -0`), by procps' rule ([`signals::procps_word`]):
+/// a number from 0 to 93 is taken (one the kernel does not know fails
+/// when sent, as with procps); a larger one is left for getopt, which
+/// refuses it.
 pub fn take_signal_word(args: &mut Vec<OsString>) -> Option<Signal> {
     let at = args.iter().position(|arg| {
         let text = arg.to_string_lossy();
@@ -79,10 +99,7 @@ pub fn take_signal_word(args: &mut Vec<OsString>) -> Option<Signal> {
 }
 
 fn signal_word(text: &str) -> Option<Signal> {
-    if text.bytes().all(|b| b.is_ascii_digit()) {
-        return text.parse::<i32>().ok().map(Signal::from_raw);
-    }
-    signals::procps(text)
+    signals::procps_word(text)
 }
 
 /// The usage text of pgrep, pkill or pidwait.
@@ -152,5 +169,9 @@ mod tests {
         assert_eq!(args, words("-e name"));
         let mut args = words("-q 42 123 -0garbage");
         assert_eq!(take_signal_word(&mut args), None);
+        // Past procps' bound a number is no signal word, wherever it is.
+        let mut args = words("-129 5 -70");
+        assert_eq!(take_signal_word(&mut args).map(Signal::as_raw), Some(70));
+        assert_eq!(args, words("-129 5"));
     }
 }
