@@ -6,13 +6,13 @@ use prochandle::ErrorKind;
 
 use super::kill::errno_text;
 use super::pgrep::{Mode, Request};
+use super::tasks::Found;
 use crate::output;
-use crate::procs::Pinned;
 use crate::target::Target;
 
 /// Acts on the matches; the exit status (0 if something matched and, for
 /// pkill, was signalled).
-pub fn act(request: &Request, found: Vec<Pinned>) -> u8 {
+pub fn act(request: &Request, found: Vec<Found>) -> u8 {
     if found.is_empty() {
         warn_long_name(request);
     }
@@ -39,16 +39,17 @@ fn warn_long_name(request: &Request) {
     }
 }
 
-/// The ID pgrep prints: the PID, or with `--identity` the identity.
-fn id_of(request: &Request, found: &Pinned) -> String {
-    if request.identity {
+/// The ID pgrep prints: the PID (with `-w` the thread's ID), or with
+/// `--identity` the process's identity.
+fn id_of(request: &Request, found: &Found) -> String {
+    if request.identity && !request.lightweight {
         Target::of_process(&found.process).to_string()
     } else {
         found.proc.pid.to_string()
     }
 }
 
-fn print(request: &Request, found: &[Pinned]) -> usize {
+fn print(request: &Request, found: &[Found]) -> usize {
     if request.count {
         output::line(found.len());
         return found.len();
@@ -56,41 +57,26 @@ fn print(request: &Request, found: &[Pinned]) -> usize {
     if request.quiet || found.is_empty() {
         return found.len();
     }
-    let mut entries = Vec::new();
-    for m in found {
-        let ids = if request.lightweight {
-            threads(m.proc.pid)
-        } else {
-            vec![id_of(request, m)]
-        };
-        for id in ids {
-            entries.push(if request.list_full {
+    let entries: Vec<String> = found
+        .iter()
+        .map(|m| {
+            let id = id_of(request, m);
+            if request.list_full {
                 format!("{id} {}", m.proc.command_line())
             } else if request.list_name {
                 format!("{id} {}", m.proc.comm)
             } else {
                 id
-            });
-        }
-    }
+            }
+        })
+        .collect();
     output::line(entries.join(&request.delimiter));
     found.len()
 }
 
-/// The thread IDs of a process (`-w`), in order.
-fn threads(pid: u32) -> Vec<String> {
-    let mut tids: Vec<u32> = std::fs::read_dir(format!("/proc/{pid}/task"))
-        .into_iter()
-        .flatten()
-        .filter_map(|e| e.ok()?.file_name().to_str()?.parse().ok())
-        .collect();
-    tids.sort_unstable();
-    tids.iter().map(u32::to_string).collect()
-}
-
 /// The name pkill and pidwait echo: the command line with `-a` (procps
 /// takes `--list-full` in all three), else the process name.
-fn echoed(request: &Request, found: &Pinned) -> String {
+fn echoed(request: &Request, found: &Found) -> String {
     if request.list_full {
         found.proc.command_line().to_owned()
     } else {
@@ -100,10 +86,16 @@ fn echoed(request: &Request, found: &Pinned) -> String {
 
 /// Signals each match through its pin; the number signalled. One that
 /// has exited takes the signal, as kill(2) lets a zombie take it.
-/// `-c` prints how many matched, signalled or not, as procps.
-fn signal(request: &Request, found: &[Pinned]) -> usize {
+/// `-c` prints how many matched, signalled or not, as procps. With `-w`
+/// each matching thread sends the signal to its whole process, as
+/// procps' `kill(TID)` does; a thread that has exited since it matched
+/// is passed over in silence (procps' `ESRCH`).
+fn signal(request: &Request, found: &[Found]) -> usize {
     let mut sent = 0;
     for m in found {
+        if m.thread_gone() {
+            continue;
+        }
         let result = match request.value {
             Some(value) => m.process.signal_with_value(request.signal, value),
             None => m.process.signal(request.signal),
@@ -136,7 +128,7 @@ fn signal(request: &Request, found: &[Pinned]) -> usize {
 
 /// Waits for every match to exit, each through its pin; the number
 /// matched.
-fn wait(request: &Request, found: &[Pinned]) -> usize {
+fn wait(request: &Request, found: &[Found]) -> usize {
     if request.echo {
         for m in found {
             output::line(format_args!(
@@ -150,7 +142,9 @@ fn wait(request: &Request, found: &[Pinned]) -> usize {
         output::line(found.len());
     }
     for m in found {
-        if let Err(err) = m.process.wait() {
+        if !m.is_process() {
+            m.wait_thread();
+        } else if let Err(err) = m.process.wait() {
             if err.kind() != ErrorKind::Done {
                 output::error(format!("waiting for pid {} failed: {err}", m.proc.pid));
             }

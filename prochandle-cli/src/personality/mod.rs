@@ -25,6 +25,8 @@ mod signals;
 mod strtod;
 #[cfg(target_os = "linux")]
 mod tables;
+#[cfg(target_os = "linux")]
+mod tasks;
 mod timeout;
 #[cfg(target_os = "linux")]
 mod tool;

@@ -11,9 +11,10 @@ use super::criteria::{self, Criteria};
 use super::getopt::{self, Item, Spec, Value};
 use super::pidfile;
 use super::signals;
+use super::tasks::{self, Found};
 use super::tool;
 use crate::output;
-use crate::procs::{self, Pinned};
+use crate::procs;
 
 /// Which of the three tools.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -390,9 +391,9 @@ fn reference(pid: i32, kinds: u8) -> Option<criteria::SameNamespaces> {
     })
 }
 
-/// The matching processes, pinned, after `-n`/`-o`. The PID file is read
-/// first, then `--ns`'s reference, as procps does.
-fn select(request: &mut Request) -> Result<Vec<Pinned>, Failure> {
+/// The matching processes (with `-w` threads), pinned, after `-n`/`-o`.
+/// The PID file is read first, then `--ns`'s reference, as procps does.
+fn select(request: &mut Request) -> Result<Vec<Found>, Failure> {
     let candidates = match &request.pidfile {
         Some(path) => {
             Some(pidfile::candidates(path, request.pidfile_locked).map_err(Failure::Pidfile)?)
@@ -410,13 +411,25 @@ fn select(request: &mut Request) -> Result<Vec<Pinned>, Failure> {
     };
     let now = procs::uptime_ticks();
     let judge = |p: &procs::Proc| request.criteria.matches(p, now);
-    let mut found = match candidates {
+    let threads = request.lightweight;
+    let mut found: Vec<Found> = match candidates {
+        // A PID file names processes: with -w, their threads are judged.
         Some(candidates) => candidates
             .into_iter()
             .filter(|process| !skip.contains(&process.pid()))
-            .filter_map(|process| procs::judge_pinned(process, judge))
+            .flat_map(|process| match threads {
+                true => tasks::threads_of(process, &skip, judge),
+                false => procs::judge_pinned(process, judge)
+                    .map(Found::whole)
+                    .into_iter()
+                    .collect(),
+            })
             .collect(),
-        None => procs::select(&skip, judge),
+        None if threads => tasks::select(&skip, judge),
+        None => procs::select(&skip, judge)
+            .into_iter()
+            .map(Found::whole)
+            .collect(),
     };
     found.sort_by_key(|m| (m.proc.start, m.proc.pid));
     if request.newest {
