@@ -108,6 +108,9 @@ fn the_signal_in_every_form() {
         (&["-s", "SIGUSR2", "{}"], libc::SIGUSR2),
         (&["-sUSR2", "{}"], libc::SIGUSR2),
         (&["--signal=HUP", "{}"], libc::SIGHUP),
+        // `--s` is a prefix of `--signal` alone in procps.
+        (&["--s", "HUP", "{}"], libc::SIGHUP),
+        (&["-s", "RTMIN+1", "{}"], libc::SIGRTMIN() + 1),
         (&["{}", "-INT"], libc::SIGINT),
     ] {
         for (who, got) in ended_by(args) {

@@ -32,6 +32,10 @@ const SPEC: Spec = Spec {
         ("all", Value::None, 'a'),
         ("show-process-state", Value::Required, 'd'),
         ("require-handler", Value::None, 'r'),
+        // procps reads `--s` as `--signal`; util-linux's
+        // `--show-process-state`, which procps lacks, would make it
+        // ambiguous. An exact name wins over prefixes.
+        ("s", Value::Required, 's'),
     ],
     stop_at_operand: false,
     negative_numbers: true,
