@@ -27,15 +27,20 @@
 //!
 //! The compiler holds this crate to safe code: what the commands need of
 //! the OS beyond std (signal relays, descriptors for a child, the user
-//! database) is the library's.
+//! database) is the library's. The one exception is `entry`, the C entry
+//! point that takes the place of std's start-up on Linux with glibc (see
+//! there why).
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
+#![cfg_attr(all(target_os = "linux", target_env = "gnu", not(test)), no_main)]
 
 mod argv;
 mod cli;
 mod commands;
 mod containment;
 mod duration;
+#[cfg(all(target_os = "linux", target_env = "gnu", not(test)))]
+mod entry;
 mod exit_codes;
 #[cfg(all(test, target_os = "linux"))]
 mod no_panic;
@@ -51,25 +56,32 @@ mod selection;
 mod target;
 mod tree_control;
 
+#[cfg(not(all(target_os = "linux", target_env = "gnu", not(test))))]
 use std::process::ExitCode;
 
+#[cfg(not(all(target_os = "linux", target_env = "gnu", not(test))))]
 fn main() -> ExitCode {
+    ExitCode::from(run())
+}
+
+/// The whole program, from the command line to the exit status.
+fn run() -> u8 {
     restore_sigpipe();
     let args: Vec<std::ffi::OsString> = std::env::args_os().collect();
     // Run as `timeout`, `pgrep`... (or `prochandle pgrep ...`): that
     // tool's own command line, not clap's.
     if let Some(code) = personality::dispatch(&args) {
-        return ExitCode::from(code);
+        return code;
     }
     let plan = match plan(args) {
         Ok(plan) => plan,
-        Err(Usage::Clap(err)) => return ExitCode::from(report_usage_error(err)),
+        Err(Usage::Clap(err)) => return report_usage_error(err),
         Err(Usage::Plan(message)) => {
             output::error(message);
-            return ExitCode::from(exit_codes::USAGE);
+            return exit_codes::USAGE;
         }
     };
-    ExitCode::from(commands::execute(plan))
+    commands::execute(plan)
 }
 
 /// Why a command line was refused.
@@ -94,7 +106,8 @@ fn plan(args: Vec<std::ffi::OsString>) -> Result<commands::Plan, Usage> {
     commands::plan(command).map_err(Usage::Plan)
 }
 
-/// Rust starts programs with `SIGPIPE` ignored, so a write to a closed
+/// Rust starts programs with `SIGPIPE` ignored (and a caller may have
+/// ignored it, which `entry` leaves as it is), so a write to a closed
 /// pipe fails with `EPIPE` instead; the kill(1)/coreutils behaviour is to
 /// die of the signal, quietly, and that is what a shell pipeline expects
 /// (`prochandle list x | head -1`). Restored before anything is printed.

@@ -51,16 +51,15 @@ pub fn parse(args: &[OsString]) -> Option<Quick> {
         .map(|args| Quick::Run(Box::new(args)))
 }
 
-/// `run DURATION CMD [ARG]...` with no word that starts with `-` (no
-/// option, no `--`): every option at its default and every word an
-/// operand, which is the full parser's reading too; read without building
-/// even `run`'s arguments (a test runner's usual line).
+/// `run [FLAG]... DURATION CMD [ARG]...` where each FLAG is one of
+/// `run`'s options that take no value and conflict with none of the
+/// others (`--child-only`, `-v`...), given once, and no later word
+/// starts with `-` (no
+/// option, no `--`): every other option at its default and every later
+/// word an operand, which is the full parser's reading too; read without
+/// building even `run`'s arguments (a test runner's usual line).
 fn plain_run(words: &[OsString]) -> Option<RunArgs> {
-    let plain = |w: &OsString| !w.is_empty() && !w.as_encoded_bytes().starts_with(b"-");
-    if words.len() < 2 || !words.iter().all(plain) {
-        return None;
-    }
-    Some(RunArgs {
+    let mut args = RunArgs {
         timeout: None,
         kill_after: None,
         signal: crate::cli::DEFAULT_SIGNAL.parse().ok()?,
@@ -76,9 +75,36 @@ fn plain_run(words: &[OsString]) -> Option<RunArgs> {
         leaks: crate::cli::Leaks::Kill,
         report: false,
         report_file: None,
-        words: words.to_vec(),
+        words: Vec::new(),
         command: Vec::new(),
-    })
+    };
+    let flags = words
+        .iter()
+        .take_while(|w| w.as_encoded_bytes().starts_with(b"-"));
+    let mut taken = 0;
+    for flag in flags {
+        let set = match flag.to_str()? {
+            "--preserve-status" => &mut args.preserve_status,
+            "--foreground" => &mut args.foreground,
+            "--child-only" => &mut args.child_only,
+            "--no-guardian" => &mut args.no_guardian,
+            "--verbose" | "-v" => &mut args.verbose,
+            "--time" => &mut args.time,
+            _ => return None,
+        };
+        // Given twice is the full parser's error to report.
+        if std::mem::replace(set, true) {
+            return None;
+        }
+        taken += 1;
+    }
+    let operands = &words[taken..];
+    let plain = |w: &OsString| !w.is_empty() && !w.as_encoded_bytes().starts_with(b"-");
+    if operands.len() < 2 || !operands.iter().all(plain) {
+        return None;
+    }
+    args.words = operands.to_vec();
+    Some(args)
 }
 
 /// The top of the command line as `Cli` declares it, without subcommands.
@@ -143,20 +169,63 @@ mod tests {
         }
     }
 
+    /// The options [`plain_run`] reads.
+    const PLAIN_FLAGS: [&str; 7] = [
+        "--preserve-status",
+        "--foreground",
+        "--child-only",
+        "--no-guardian",
+        "--verbose",
+        "-v",
+        "--time",
+    ];
+
+    /// Whether `words` (after `run`) is a line [`plain_run`] should take:
+    /// known flags, each once, then plain operands.
+    fn is_plain(words: &[&str]) -> bool {
+        let flags = words.iter().take_while(|w| w.starts_with('-')).count();
+        let (flags, operands) = words.split_at(flags);
+        let known = flags.iter().all(|f| PLAIN_FLAGS.contains(f));
+        let long: Vec<&str> = flags
+            .iter()
+            .map(|&f| if f == "-v" { "--verbose" } else { f })
+            .collect();
+        let once = long.iter().enumerate().all(|(i, f)| !long[..i].contains(f));
+        known
+            && once
+            && operands.len() >= 2
+            && operands
+                .iter()
+                .all(|w| !w.is_empty() && !w.starts_with('-'))
+    }
+
     #[test]
     fn plain_lines_skip_clap_and_read_as_the_full_parser_reads_them() {
-        let lines: [&[&str]; 6] = [
-            &["10", "/bin/true"],
-            &["0", "x"],
-            &["1m", "sh", "a b", "ünï", "@x", "+3"],
-            &["10", "true", "help", "run", "--x"],
-            &["-1", "true"],
-            &["10", "true", ""],
+        let mut lines: Vec<Vec<&str>> = vec![
+            vec!["10", "/bin/true"],
+            vec!["0", "x"],
+            vec!["1m", "sh", "a b", "ünï", "@x", "+3"],
+            vec!["10", "true", "help", "run", "--x"],
+            vec!["-1", "true"],
+            vec!["10", "true", ""],
+            vec!["--child-only", "--child-only", "10", "true"],
+            vec!["-v", "--verbose", "10", "true"],
+            vec!["--child-only", "--guardian", "10", "true"],
+            vec!["--foreground", "-k", "1", "10", "true"],
+            vec!["--time", "--", "10", "true"],
+            vec!["--time", "10", "true", "-x"],
+            vec!["--no-guardian", "10"],
         ];
-        for words in lines {
+        for flag in PLAIN_FLAGS {
+            lines.push(vec![flag, "10", "/bin/true"]);
+            for other in PLAIN_FLAGS {
+                lines.push(vec![flag, other, "1.5", "sh", "x"]);
+            }
+        }
+        for words in &lines {
             let mut line: Vec<OsString> = vec!["prochandle".into(), "run".into()];
             line.extend(words.iter().map(OsString::from));
-            let plain = words.iter().all(|w| !w.is_empty() && !w.starts_with('-'));
+            let plain = is_plain(words);
             assert_eq!(plain_run(&line[2..]).is_some(), plain, "{words:?}");
             let quick = parse(&line).map(|q| q.into_command().map(|c| format!("{c:?}")));
             let full = crate::cli::Cli::try_parse_from(&line)
