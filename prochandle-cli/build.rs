@@ -4,7 +4,9 @@
 //! "Fixed costs"). Layout and linking only: the program is the same.
 //!
 //! - `link/hot-text.ld` puts the functions a run executes together (see
-//!   there): about 1 MB less resident memory per run.
+//!   there): about 1 MB less resident memory per run. Left out when the
+//!   configuration chooses the linker (mold, for one, takes no such
+//!   script).
 //! - With glibc 2.36 or later on the machine that builds and runs it,
 //!   relative relocations are packed (`DT_RELR`): the loader reads 3 KB
 //!   instead of 190 KB of them. The linker makes the binary require
@@ -24,15 +26,18 @@ fn main() {
     println!("cargo:rerun-if-changed=build.rs");
     println!("cargo:rerun-if-changed=link/hot-text.ld");
     println!("cargo:rerun-if-env-changed=CC");
+    println!("cargo:rerun-if-env-changed=RUSTC_LINKER");
     if env::var("CARGO_CFG_TARGET_OS").as_deref() != Ok("linux") {
         return;
     }
-    let manifest = env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
-    let script = Path::new(&manifest).join("link").join("hot-text.ld");
-    println!(
-        "cargo:rustc-link-arg-bin=prochandle=-Wl,-T,{}",
-        script.display()
-    );
+    if default_linker() {
+        let manifest = env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+        let script = Path::new(&manifest).join("link").join("hot-text.ld");
+        println!(
+            "cargo:rustc-link-arg-bin=prochandle=-Wl,-T,{}",
+            script.display()
+        );
+    }
     if env::var("CARGO_CFG_TARGET_ENV").as_deref() != Ok("gnu") {
         return;
     }
@@ -49,6 +54,15 @@ fn main() {
         // the unwinder's symbols and `--as-needed` drops the library.
         println!("cargo:rustc-link-lib=static=gcc_eh");
     }
+}
+
+/// Whether the binary is linked by the toolchain's own choice of linker
+/// (lld, or the C compiler's GNU ld), which take the layout script's
+/// `INSERT`; a linker chosen in the configuration (`-fuse-ld=mold`, a
+/// `linker` setting) may not, and then links without it.
+fn default_linker() -> bool {
+    let flags = env::var("CARGO_ENCODED_RUSTFLAGS").unwrap_or_default();
+    env::var_os("RUSTC_LINKER").is_none() && !flags.contains("fuse-ld") && !flags.contains("linker")
 }
 
 /// This machine's glibc, from the first line of `ldd --version` ("ldd
