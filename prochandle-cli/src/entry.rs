@@ -39,40 +39,13 @@ const PANICKED: c_int = 101;
 // `no_main`), with the signature C's start code calls it with.
 #[unsafe(no_mangle)]
 extern "C" fn main(_argc: c_int, _argv: *const *const c_char) -> c_int {
-    open_closed_standard_descriptors();
+    if prochandle::linux::open_closed_standard_streams().is_err() {
+        // No standard stream to report on: std aborts here too.
+        std::process::abort();
+    }
     let code = std::panic::catch_unwind(crate::run).map_or(PANICKED, c_int::from);
     // Lines are flushed as they are written; this is for anything else
     // (std flushes at exit the same way, errors ignored).
     let _ = std::io::stdout().flush();
     code
-}
-
-/// Opens `/dev/null` on each of descriptors 0-2 that is closed, lowest
-/// first (`open` takes the lowest free number), as std does before `main`.
-#[allow(unsafe_code)]
-fn open_closed_standard_descriptors() {
-    let mut fds = [0, 1, 2].map(|fd| libc::pollfd {
-        fd,
-        events: 0,
-        revents: 0,
-    });
-    // SAFETY: `fds` is a valid array of three pollfd for the whole call; a
-    // zero timeout only reports, it does not wait.
-    let polled = unsafe { libc::poll(fds.as_mut_ptr(), 3, 0) };
-    for pollfd in &fds {
-        let closed = if polled >= 0 {
-            pollfd.revents & libc::POLLNVAL != 0
-        } else {
-            // poll itself failed (out of memory): ask for each one.
-            // SAFETY: F_GETFD reads the descriptor's flags, nothing else.
-            let flags = unsafe { libc::fcntl(pollfd.fd, libc::F_GETFD) };
-            flags == -1 && std::io::Error::last_os_error().raw_os_error() == Some(libc::EBADF)
-        };
-        // SAFETY: a NUL-terminated path; the descriptor is left open on
-        // purpose, as the process's standard stream.
-        if closed && unsafe { libc::open(c"/dev/null".as_ptr(), libc::O_RDWR) } == -1 {
-            // No standard stream to report on: std aborts here too.
-            std::process::abort();
-        }
-    }
 }

@@ -27,9 +27,11 @@
 //!
 //! The compiler holds this crate to safe code: what the commands need of
 //! the OS beyond std (signal relays, descriptors for a child, the user
-//! database) is the library's. The one exception is `entry`, the C entry
-//! point that takes the place of std's start-up on Linux with glibc (see
-//! there why).
+//! database, the standard streams of a program started without std's
+//! runtime) is the library's. The one exception is an attribute, not a
+//! block: `entry` names the C entry point `main` (`#[unsafe(no_mangle)]`),
+//! which takes the place of std's start-up on Linux with glibc (see there
+//! why).
 
 #![deny(unsafe_code)]
 #![cfg_attr(all(target_os = "linux", target_env = "gnu", not(test)), no_main)]

@@ -337,6 +337,25 @@ pub fn user_id(name: &str) -> Result<Option<u32>> {
     imp::users::uid_by_name(name).map_err(|e| crate::Error::os("getpwnam_r", e))
 }
 
+/// Opens `/dev/null` on each of the standard descriptors 0, 1 and 2 that
+/// this process was started without, as std does before `main`. For a
+/// program whose entry point is C's `main` (`#![no_main]`, which skips
+/// std's start-up): call it first, before anything opens a descriptor,
+/// or the first one opened takes the place of a closed standard stream
+/// (a pidfd as standard output, a pipe as a child's input).
+///
+/// The descriptors it opens are not close-on-exec: they are the
+/// process's standard streams, which children inherit.
+///
+/// ```
+/// // Under the test runner all three are open: nothing to do.
+/// prochandle::linux::open_closed_standard_streams()?;
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn open_closed_standard_streams() -> std::io::Result<()> {
+    imp::std_streams::open_closed()
+}
+
 /// Whether `SIGPIPE` was ignored when this program started (read before
 /// `main`, before the Rust runtime ignores it for itself): what a caller
 /// such as a shell's `trap '' PIPE` asked of the program and of what it

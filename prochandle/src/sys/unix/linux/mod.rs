@@ -30,6 +30,7 @@ pub(crate) mod recheck;
 pub(crate) mod scope;
 pub(crate) mod sigsys_guard;
 pub(crate) mod spawn;
+pub(crate) mod std_streams;
 pub(crate) mod subreaper;
 pub(crate) mod syscalls;
 pub(crate) mod thread;
