@@ -120,7 +120,10 @@ fn lightweight_judges_each_thread() {
         }
     }
     drop(stdin);
-    assert!(child.wait_status().success(), "the two-thread process failed");
+    assert!(
+        child.wait_status().success(),
+        "the two-thread process failed"
+    );
 }
 
 /// pidwait --lightweight waits for the matching thread itself: done when it ends,
@@ -145,7 +148,10 @@ fn pidwait_lightweight_waits_for_the_thread() {
     assert_eq!(waiter.wait_status().code(), Some(0));
     assert!(child.alive(), "the process ended with its thread");
     drop(stdin);
-    assert!(child.wait_status().success(), "the two-thread process failed");
+    assert!(
+        child.wait_status().success(),
+        "the two-thread process failed"
+    );
 }
 
 /// getopt's messages begin with the program as typed (`/usr/bin/pgrep:
