@@ -106,12 +106,12 @@ impl Containment {
                     spawn::failed(&spawn_error(err), &program, cannot_run, setup_error)
                 }
                 kept::Refused::Subreaper(err) => {
-                    let say = say(name);
+                    let say = spawn::said_by(name);
                     crate::output::error(format!("{say}cannot become the tree's subreaper: {err}"));
                     crate::exit_codes::CANNOT_PREPARE
                 }
                 kept::Refused::KeeperLost(err) => {
-                    let say = say(name);
+                    let say = spawn::said_by(name);
                     crate::output::error(format!("{say}cannot run {program:?}: {err}"));
                     crate::exit_codes::CANNOT_PREPARE
                 }
@@ -370,16 +370,6 @@ fn own_group(command: &mut Command) -> &mut Command {
 /// The OS error behind a failed spawn into a scope, so that `run` tells
 /// "not found" (127) from "not executable" (126) from "out of resources"
 /// (125) as it does for a plain spawn.
-/// The start of a line that `name` says (nothing for an empty name).
-#[cfg(target_os = "linux")]
-fn say(name: &str) -> String {
-    if name.is_empty() {
-        String::new()
-    } else {
-        format!("{name}: ")
-    }
-}
-
 fn spawn_error(err: prochandle::Error) -> io::Error {
     if let Some(errno) = err.raw_os_error() {
         return io::Error::from_raw_os_error(errno);

@@ -61,16 +61,22 @@ pub fn spawn_saying(
     };
     // Our own unreaped child keeps its PID, so this is race-free.
     Process::from_child(&child).map_err(|err| {
-        let prefix = if name.is_empty() {
-            String::new()
-        } else {
-            format!("{name}: ")
-        };
+        let prefix = said_by(name);
         output::error(format!("{prefix}cannot hold {program:?}: {err}"));
         let _ = child.kill();
         let _ = child.wait();
         exit_codes::CANNOT_PREPARE
     })
+}
+
+/// The start of a line that `name` says: `"NAME: "`, or nothing for an
+/// empty name (a personality that speaks without one).
+pub fn said_by(name: &str) -> String {
+    if name.is_empty() {
+        String::new()
+    } else {
+        format!("{name}: ")
+    }
 }
 
 /// Says why `program` could not be started and returns the exit code:
