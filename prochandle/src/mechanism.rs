@@ -24,6 +24,12 @@ pub enum MechanismKind {
     CgroupFreeze,
     /// Linux: this process as the child subreaper, killing by sweeps.
     Subreaper,
+    /// Linux: a keeper per member spawned with
+    /// [`Scope::spawn_command`](crate::Scope::spawn_command), the member's
+    /// parent and its tree's subreaper, which kills the tree when this
+    /// process dies (`SIGKILL` included). Members spawned through std's
+    /// `Command` are held as by [`ProcessGroup`](MechanismKind::ProcessGroup).
+    Keeper,
     /// Windows: a job object.
     JobObject,
     /// Any Unix: a process group (escapable with `setsid`).
@@ -32,7 +38,9 @@ pub enum MechanismKind {
 
 impl MechanismKind {
     /// Whether a member that calls `setsid` (or double-forks) stays
-    /// contained. Only the process group lets it go.
+    /// contained. Only the process group lets it go (and the keeper, for a
+    /// member spawned through std's `Command`, which it holds by its
+    /// process group).
     pub fn holds_setsid(self) -> bool {
         self != MechanismKind::ProcessGroup
     }
@@ -44,6 +52,7 @@ impl fmt::Display for MechanismKind {
             MechanismKind::Cgroup => "cgroup (cgroup.kill)",
             MechanismKind::CgroupFreeze => "cgroup (freeze, signal, thaw)",
             MechanismKind::Subreaper => "child subreaper",
+            MechanismKind::Keeper => "keeper per spawn",
             MechanismKind::JobObject => "job object",
             MechanismKind::ProcessGroup => "process group",
         })
@@ -74,6 +83,8 @@ pub enum Mechanism {
     },
     /// This process is the child subreaper; the tree is found by sweeps.
     Subreaper,
+    /// A keeper process per member spawned with `spawn_command`.
+    Keeper,
     /// A Windows job object.
     JobObject,
     /// A process group.
@@ -89,6 +100,7 @@ impl Mechanism {
             } => MechanismKind::Cgroup,
             Mechanism::Cgroup { .. } => MechanismKind::CgroupFreeze,
             Mechanism::Subreaper => MechanismKind::Subreaper,
+            Mechanism::Keeper => MechanismKind::Keeper,
             Mechanism::JobObject => MechanismKind::JobObject,
             Mechanism::ProcessGroup => MechanismKind::ProcessGroup,
         }

@@ -13,7 +13,7 @@ use std::process::Command;
 use std::sync::{mpsc, Arc};
 use std::time::Duration;
 
-use prochandle::MechanismKind;
+use prochandle::{MechanismKind, ScopeCommand};
 use prochandle_test_support::{eventually, scope_of, TreeMark};
 
 /// Far beyond what a kill takes (milliseconds), far below a hang.
@@ -32,10 +32,19 @@ fn a_forking_tree_is_killed(kind: MechanismKind) {
     let Some(scope) = scope_of(kind) else { return };
     let scope = Arc::new(scope);
     let mark = TreeMark::new();
-    let mut command = Command::new("sh");
-    command.args(["-c", FORK_LOOP]);
-    mark.apply(&mut command);
-    let first = scope.spawn(&mut command).unwrap();
+    let first = if kind == MechanismKind::Keeper {
+        // The keeper holds what `spawn_command` starts.
+        let mut command = ScopeCommand::new("sh");
+        command
+            .args(["-c", FORK_LOOP])
+            .env(prochandle_test_support::TREE_MARK_ENV, mark.value());
+        scope.spawn_command(&command).unwrap()
+    } else {
+        let mut command = Command::new("sh");
+        command.args(["-c", FORK_LOOP]);
+        mark.apply(&mut command);
+        scope.spawn(&mut command).unwrap()
+    };
     eventually("the loop to start 20 sleeps", || {
         (mark.live().len() > 20).then_some(())
     });
@@ -78,4 +87,15 @@ fn a_forking_tree_is_killed_by_subreaper_sweeps() {
 #[test]
 fn a_forking_tree_is_killed_in_its_process_group() {
     a_forking_tree_is_killed(MechanismKind::ProcessGroup);
+}
+
+#[test]
+fn a_forking_tree_is_killed_by_its_keeper() {
+    if prochandle_test_support::forced_pid_mode() {
+        // No keeper without handles: its members' statuses would be lost.
+        let options = prochandle::ScopeOptions::new().mechanism(MechanismKind::Keeper);
+        assert!(options.create().is_err());
+        return;
+    }
+    a_forking_tree_is_killed(MechanismKind::Keeper);
 }

@@ -1,13 +1,16 @@
 //! A `Scope`'s tree dies with its owner by default, `SIGKILL` of the owner
-//! included: the owner (this test binary, re-executed) makes a scope with
-//! the default options, spawns a tree of each shape into it and is killed.
+//! included: the owner (this test binary, re-executed) makes a scope,
+//! spawns a tree of each shape into it and is killed.
 //!
-//! As root the scope is a cgroup and its guardian (on by default with
-//! `kill_on_drop`) kills the whole tree, every shape, and removes the
-//! cgroup. As `nobody` (no cgroup; the subreaper opted in) the guardian
-//! kills the first child's process group: the shapes that stay in it die,
-//! and the members that left it (`setsid`, a new group) survive, as
-//! documented; `prochandle run` holds those too, with its keeper.
+//! As root the default scope is a cgroup and its guardian (on by default
+//! with `kill_on_drop`) kills the whole tree, every shape, and removes the
+//! cgroup. As `nobody` (no cgroup) the default is the keeper: the member
+//! spawned with `spawn_command` is a keeper's child, the keeper is its
+//! tree's subreaper and kills all of it, `setsid` escapers included. The
+//! keeper is also forced as root. Where the kernel gives no handle (the
+//! tiers without pidfds) the default falls to the process group, whose
+//! guardian kills the first child's group: the shapes that stay in it
+//! die. The subreaper opted into, with std's `Command`, holds the same.
 #![cfg(target_os = "linux")]
 
 use std::io::BufRead;
@@ -15,11 +18,41 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use prochandle::ScopeOptions;
+use prochandle::{ChildStdio, MechanismKind, Scope, ScopeCommand, ScopeOptions};
 use prochandle_test_support::{eventually, require_root, within, CgroupCleanup, TreeMark};
 
 const OWNER_ENV: &str = "PROCHANDLE_OWNER_DIES_SHAPE";
 const MARK_ENV: &str = "PROCHANDLE_OWNER_DIES_MARK";
+const MODE_ENV: &str = "PROCHANDLE_OWNER_DIES_MODE";
+
+/// How the owner makes its scope and spawns.
+#[derive(Clone, Copy, Debug, PartialEq)]
+enum Mode {
+    /// `Scope::new()` and `spawn_command`.
+    Default,
+    /// The keeper forced, and `spawn_command`.
+    Keeper,
+    /// The subreaper opted into, and std's `Command`.
+    Subreaper,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Default => "default",
+            Mode::Keeper => "keeper",
+            Mode::Subreaper => "subreaper",
+        }
+    }
+
+    fn parse(name: &str) -> Mode {
+        match name {
+            "keeper" => Mode::Keeper,
+            "subreaper" => Mode::Subreaper,
+            _ => Mode::Default,
+        }
+    }
+}
 
 /// Shapes: (name, script, live members once in place, stays in the first
 /// child's process group).
@@ -48,17 +81,35 @@ const SHAPES: [(&str, &str, usize, bool); 7] = [
     ),
 ];
 
-/// The owner's part: a default scope (the subreaper allowed), the shape
-/// spawned into it, a report, then sleep until killed.
-fn play_owner(shape: usize, mark: &str) -> ! {
-    let scope = ScopeOptions::new().allow_subreaper(true).create().unwrap();
-    let mut sh = Command::new("sh");
-    sh.args(["-c", SHAPES[shape].1])
-        .env("PATH", "/usr/bin:/bin")
-        .env(prochandle_test_support::TREE_MARK_ENV, mark)
-        .stdin(Stdio::null())
-        .stdout(Stdio::null());
-    scope.spawn(&mut sh).unwrap();
+/// The owner's part: a scope made as `mode` says, the shape spawned into
+/// it, a report, then sleep until killed.
+fn play_owner(shape: usize, mark: &str, mode: Mode) -> ! {
+    let script = SHAPES[shape].1;
+    let scope = match mode {
+        Mode::Default => Scope::new(),
+        Mode::Keeper => ScopeOptions::new()
+            .mechanism(MechanismKind::Keeper)
+            .create(),
+        Mode::Subreaper => ScopeOptions::new().allow_subreaper(true).create(),
+    }
+    .unwrap();
+    if mode == Mode::Subreaper {
+        let mut sh = Command::new("sh");
+        sh.args(["-c", script])
+            .env("PATH", "/usr/bin:/bin")
+            .env(prochandle_test_support::TREE_MARK_ENV, mark)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null());
+        scope.spawn(&mut sh).unwrap();
+    } else {
+        let mut sh = ScopeCommand::new("sh");
+        sh.args(["-c", script])
+            .env("PATH", "/usr/bin:/bin")
+            .env(prochandle_test_support::TREE_MARK_ENV, mark)
+            .stdin(ChildStdio::Null)
+            .stdout(ChildStdio::Null);
+        scope.spawn_command(&sh).unwrap();
+    }
     let cgroup = scope.mechanism().cgroup_path().map(|p| p.to_owned());
     println!(
         "REPORT cgroup={cgroup:?} kind={:?}",
@@ -69,21 +120,19 @@ fn play_owner(shape: usize, mark: &str) -> ! {
     }
 }
 
-/// Kills an owner of each shape; returns (shape, members before, survivors
-/// after, whether a cgroup was left) for each.
-fn kill_owners(as_nobody: bool) -> Vec<(&'static str, usize, usize, bool)> {
+/// Kills an owner of each shape, run by `test` in `mode`; returns the
+/// scope's kind, and (shape, members before, survivors after, whether a
+/// cgroup was left) for each shape.
+fn kill_owners(test: &str, as_nobody: bool, mode: Mode) -> (String, Vec<Outcome>) {
     let exe = prochandle_test_support::ExeForOthers::new();
-    let test = if as_nobody {
-        "sigkill_of_a_scopes_owner_as_nobody"
-    } else {
-        "sigkill_of_a_scopes_owner_as_root_leaves_nothing"
-    };
+    let mut kind = String::new();
     let mut results = Vec::new();
     for (i, (name, _, members, _)) in SHAPES.iter().enumerate() {
         let mark = TreeMark::new();
         let mut command = exe.reexec(test, OWNER_ENV, &i.to_string());
         command
             .env(MARK_ENV, mark.value())
+            .env(MODE_ENV, mode.name())
             .stdout(Stdio::piped())
             .current_dir("/");
         if as_nobody {
@@ -99,6 +148,7 @@ fn kill_owners(as_nobody: bool) -> Vec<(&'static str, usize, usize, bool)> {
             .and_then(|(_, rest)| rest.split_once('"'))
             .map(|(path, _)| std::path::PathBuf::from(path));
         let _cleanup = cgroup.clone().map(CgroupCleanup);
+        kind = report.split_once("kind=").map_or("", |(_, k)| k).to_owned();
         eventually("the tree to be in place", || {
             (mark.live().len() >= *members).then_some(())
         });
@@ -114,12 +164,23 @@ fn kill_owners(as_nobody: bool) -> Vec<(&'static str, usize, usize, bool)> {
         );
         results.push((*name, before, survivors, left));
     }
-    results
+    (kind, results)
 }
+
+type Outcome = (&'static str, usize, usize, bool);
 
 fn owner_part() {
     if let (Ok(shape), Ok(mark)) = (std::env::var(OWNER_ENV), std::env::var(MARK_ENV)) {
-        play_owner(shape.parse().unwrap(), &mark);
+        let mode = Mode::parse(&std::env::var(MODE_ENV).unwrap_or_default());
+        play_owner(shape.parse().unwrap(), &mark, mode);
+    }
+}
+
+/// Every shape died, and no cgroup was left.
+fn assert_nothing_left(kind: &str, outcomes: &[Outcome]) {
+    for (name, before, survivors, left) in outcomes {
+        assert_eq!(*survivors, 0, "{kind}: {name}: survivors of {before}");
+        assert!(!left, "{kind}: {name}: the cgroup was left");
     }
 }
 
@@ -129,10 +190,27 @@ fn sigkill_of_a_scopes_owner_as_root_leaves_nothing() {
     if !require_root("a cgroup scope") {
         return;
     }
-    for (name, _, survivors, left) in kill_owners(false) {
-        assert_eq!(survivors, 0, "{name}: survivors");
-        assert!(!left, "{name}: the cgroup was left");
+    let test = "sigkill_of_a_scopes_owner_as_root_leaves_nothing";
+    let (kind, outcomes) = kill_owners(test, false, Mode::Default);
+    assert_eq!(kind, "Cgroup");
+    assert_nothing_left(&kind, &outcomes);
+}
+
+#[test]
+fn sigkill_of_a_kept_scopes_owner_leaves_nothing() {
+    owner_part();
+    if !require_root("running owners as root and as nobody") {
+        return;
     }
+    if prochandle_test_support::forced_pid_mode() {
+        // No handles: the keeper is refused (its members' exit statuses
+        // would be lost); what the default falls to is tested below.
+        return;
+    }
+    let test = "sigkill_of_a_kept_scopes_owner_leaves_nothing";
+    let (kind, outcomes) = kill_owners(test, false, Mode::Keeper);
+    assert_eq!(kind, "Keeper");
+    assert_nothing_left(&kind, &outcomes);
 }
 
 #[test]
@@ -141,12 +219,35 @@ fn sigkill_of_a_scopes_owner_as_nobody() {
     if !require_root("switching to the user nobody") {
         return;
     }
-    for ((name, _, survivors, _), (_, _, _, in_group)) in kill_owners(true).into_iter().zip(SHAPES)
-    {
-        // What the process group holds dies; what left it is the
-        // documented limit of a Scope without a cgroup.
+    let test = "sigkill_of_a_scopes_owner_as_nobody";
+    let (kind, outcomes) = kill_owners(test, true, Mode::Default);
+    if prochandle_test_support::forced_pid_mode() {
+        assert_eq!(kind, "ProcessGroup");
+        group_holds(&outcomes);
+    } else {
+        assert_eq!(kind, "Keeper", "the unprivileged default");
+        assert_nothing_left(&kind, &outcomes);
+    }
+}
+
+#[test]
+fn sigkill_of_a_subreaper_scopes_owner_as_nobody_kills_the_group() {
+    owner_part();
+    if !require_root("switching to the user nobody") {
+        return;
+    }
+    let test = "sigkill_of_a_subreaper_scopes_owner_as_nobody_kills_the_group";
+    let (kind, outcomes) = kill_owners(test, true, Mode::Subreaper);
+    assert_eq!(kind, "Subreaper");
+    group_holds(&outcomes);
+}
+
+/// What the first child's process group holds dies; what left it is the
+/// documented limit of those modes.
+fn group_holds(outcomes: &[Outcome]) {
+    for ((name, before, survivors, _), (_, _, _, in_group)) in outcomes.iter().zip(SHAPES) {
         if in_group {
-            assert_eq!(survivors, 0, "{name}: survivors");
+            assert_eq!(*survivors, 0, "{name}: survivors of {before}");
         }
     }
 }

@@ -34,6 +34,7 @@ use crate::sys::scope::ScopeMechanism;
 /// | system | mechanism | `setsid` escapes | kill | owner dies |
 /// | --- | --- | --- | --- | --- |
 /// | Linux, cgroup v2 writable | a new cgroup leaf | no | `cgroup.kill`, or freeze + signal + thaw | the whole tree (the [`guardian`](ScopeOptions::guardian), on by default; Linux 5.14+) |
+/// | Linux, no writable cgroup (6.15+ with pidfds) | a keeper per [`spawn_command`](Scope::spawn_command), the member's parent and its tree's subreaper; std `Command` spawns as a process group | no (`spawn_command`) | each keeper sweeps its tree | the whole tree of each `spawn_command` member |
 /// | Linux, opted in | this process as child subreaper, plus a process group | no | sweeps until one finds nothing | the first child's group (the guardian): `setsid` escapers survive |
 /// | Windows | a job object (the child is assigned before it runs) | no | `TerminateJobObject` | the job dies with its last handle |
 /// | macOS, FreeBSD, Linux otherwise | a process group | **yes** | `kill(-pgid)` (Linux: each pinned member), pass after pass | Linux: the group (the guardian); macOS, FreeBSD: nothing |
@@ -159,6 +160,14 @@ impl Scope {
     /// kernel, a seccomp filter), and on other systems, the command goes
     /// through std's `Command` as [`spawn`](Scope::spawn) does; the result
     /// is the same.
+    ///
+    /// In the keeper mode ([`MechanismKind::Keeper`](crate::MechanismKind::Keeper),
+    /// the default where no cgroup can be made) the child is spawned by a
+    /// keeper forked for it, which stays its parent and its tree's
+    /// subreaper: `setsid` escapers stay members, and the whole tree dies
+    /// if this process is killed, even with `SIGKILL`. The child is then
+    /// not ours: [`Process::wait`] learns its status from the kernel's
+    /// record once the keeper has reaped it (no resource usage).
     ///
     /// A program that cannot be run is an error of kind
     /// [`NotFound`](crate::ErrorKind::NotFound) (or

@@ -219,7 +219,7 @@ unsafe fn wait_empty(events: RawFd) -> bool {
 /// # Safety
 ///
 /// Closes descriptors others may own: only for a forked child.
-unsafe fn close_all_but(keep: &mut [RawFd]) {
+pub(crate) unsafe fn close_all_but(keep: &mut [RawFd]) {
     keep.sort_unstable();
     let mut from: u32 = 3;
     for &fd in keep.iter().filter(|&&fd| fd >= 3) {

@@ -6,13 +6,14 @@
 use super::super::{cgroup, subreaper};
 use super::cgroup::CgroupScope;
 use super::group::ListedGroup;
+use super::kept::{self, KeptScope};
 use super::subreaper::SubreaperScope;
 use crate::error::Result;
 use crate::mechanism::{Mechanism, MechanismKind, PassedOver};
 use crate::sys::scope::{none_available, Chosen, Request};
 
 /// The mechanism `request` gets: a cgroup leaf, the subreaper (if allowed),
-/// a process group.
+/// a keeper per spawn, a process group.
 pub(crate) fn new_scope(request: &Request) -> Result<Chosen> {
     let mut passed_over = Vec::new();
     let chosen = |mechanism, report, passed_over| Chosen {
@@ -36,6 +37,15 @@ pub(crate) fn new_scope(request: &Request) -> Result<Chosen> {
                 return Ok(chosen(scope, Mechanism::Subreaper, passed_over));
             }
             Err(why) => passed_over.push(PassedOver::new(MechanismKind::Subreaper, why)),
+        }
+    }
+    if request.wants(MechanismKind::Keeper) {
+        match kept::available() {
+            Ok(()) => {
+                let scope = Box::new(KeptScope::new(request));
+                return Ok(chosen(scope, Mechanism::Keeper, passed_over));
+            }
+            Err(why) => passed_over.push(PassedOver::new(MechanismKind::Keeper, why)),
         }
     }
     if request.wants(MechanismKind::ProcessGroup) {

@@ -120,6 +120,11 @@ impl<R: Reach> LeaderScope<R> {
     fn members(&self) -> Result<Vec<Process>> {
         self.reach.members(&self.leaders)
     }
+
+    /// Whether any first child was spawned.
+    pub(super) fn has_spawned(&self) -> bool {
+        !self.leaders.pgids().is_empty()
+    }
 }
 
 impl<R: Reach> ScopeMechanism for LeaderScope<R> {

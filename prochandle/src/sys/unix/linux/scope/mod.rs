@@ -1,7 +1,8 @@
 //! The Linux scope mechanisms, best first: a cgroup v2 leaf (`cgroup.rs`,
 //! killed by `cgroup.kill` or by freezing), this process as the child
-//! subreaper (`subreaper.rs`), a process group listed through `/proc`
-//! (`group.rs`). `choose.rs` ranks them; `owner.rs` is the owner-death
+//! subreaper (`subreaper.rs`), a keeper per spawn (`kept.rs`: the
+//! unprivileged default, which holds the tree when the owner dies), a
+//! process group listed through `/proc` (`group.rs`). `choose.rs` ranks them; `owner.rs` is the owner-death
 //! protection they share (death signal, guardian), `group_leaders.rs` the
 //! spawning the last two share (a new group per first child);
 //! `accounting.rs`, `limits.rs` and `stop_sweeps.rs` serve the control of a
@@ -13,6 +14,7 @@ mod cgroup;
 mod choose;
 mod group;
 mod group_leaders;
+mod kept;
 mod limits;
 mod owner;
 mod stop_sweeps;

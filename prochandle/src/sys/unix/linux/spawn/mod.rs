@@ -20,6 +20,8 @@
 
 mod child;
 mod clone3;
+mod keeper_life;
+pub(crate) mod kept;
 pub(crate) use clone3::probe_within as probe_clone3_within;
 
 use std::collections::BTreeMap;

@@ -1,0 +1,198 @@
+//! The kept spawn: the member's parent is a keeper of its own, a small
+//! process forked from this one, so that the member's tree dies with its
+//! owner even when the owner is killed with `SIGKILL`, without a cgroup.
+//!
+//! The keeper is forked (not vforked: it outlives the spawn) with every
+//! signal blocked, after everything the member needs has been built here,
+//! so that in its copy of memory it only has to make the fast spawn's
+//! `clone3` and report. Its life is in `keeper_life.rs`. A socket pair
+//! joins the two, close-on-exec: the keeper reports the member's PID (or
+//! the errno that stopped it); the owner pins the member (a pidfd: the
+//! member is the keeper's unreaped child, so its PID cannot be reused
+//! before that) and says so; later it may tell the keeper to kill the
+//! tree or to let it go. The owner's end closing, with no word, is the
+//! owner's death.
+
+use std::io;
+use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::ptr;
+
+use super::keeper_life::{self, Start, DETACH, KILL, PINNED};
+use super::{child, clone3, prepare, Blocked, Spec, Stack};
+
+/// A started keeper and its member, both unpinned PIDs: the keeper is our
+/// unreaped child; the member is the keeper's, and is not reaped before
+/// [`Kept::pinned`].
+#[derive(Debug)]
+pub(crate) struct Kept {
+    pub keeper: i32,
+    pub member: i32,
+    /// Our end of the link.
+    pub link: OwnedFd,
+}
+
+impl Kept {
+    /// Tells the keeper the member is pinned: it may reap from now on.
+    pub(crate) fn pinned(&self) -> io::Result<()> {
+        say(&self.link, PINNED)
+    }
+}
+
+/// Tells the keeper behind `link` to kill its tree and exit.
+pub(crate) fn kill(link: &OwnedFd) -> io::Result<()> {
+    say(link, KILL)
+}
+
+/// Tells the keeper behind `link` to leave its tree and exit.
+pub(crate) fn detach(link: &OwnedFd) -> io::Result<()> {
+    say(link, DETACH)
+}
+
+fn say(link: &OwnedFd, word: u8) -> io::Result<()> {
+    rustix::net::send(link, &[word], rustix::net::SendFlags::NOSIGNAL)
+        .map(drop)
+        .map_err(io::Error::from)
+}
+
+/// Whether a kept spawn may be tried (the fast spawn's `clone3`).
+pub(crate) fn available() -> bool {
+    clone3::available()
+}
+
+/// Forks a keeper that spawns `spec` as its child (in a new process group
+/// of its own, with `spec`'s death signal, which then follows the
+/// keeper). With `kill_on_eof`, the keeper kills the tree when our end of
+/// the link closes without a word. An error is the member's (exec
+/// failure, bad working directory) or ours; no process is left then.
+pub(crate) fn spawn(spec: &Spec<'_>, kill_on_eof: bool) -> io::Result<Kept> {
+    let prepared = prepare(spec)?;
+    let stack = Stack::map()?;
+    // SAFETY: an all-zero sigset is valid; sigemptyset makes it empty.
+    let mut empty: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid out-pointer.
+    unsafe { libc::sigemptyset(&mut empty) };
+    let mut ctx = child::Ctx {
+        paths: prepared.paths.as_ptr(),
+        paths_len: prepared.paths.len(),
+        argv: prepared.argv.as_ptr(),
+        envp: prepared.envp.as_ptr(),
+        cwd: prepared.cwd.as_ref().map_or(ptr::null(), |c| c.as_ptr()),
+        stdio: prepared.stdio,
+        death_signal: spec.death_signal.unwrap_or(0),
+        new_group: 1,
+        // The keeper puts its own PID here.
+        parent: 0,
+        mask: spec.restore.map_or(&empty, |r| r.mask()),
+        handlers_cleared: 0,
+        err: 0,
+    };
+    let (ours, theirs) = socket_pair()?;
+    let start = Start {
+        ctx: ptr::addr_of_mut!(ctx),
+        stack: stack.usable(),
+        link: theirs.as_raw_fd(),
+        kill_on_eof,
+    };
+    let keeper = {
+        let _blocked = Blocked::all();
+        // SAFETY: fork; the child runs only `keeper_life::live`, which
+        // makes async-signal-safe calls on memory of its own copy and
+        // never returns.
+        let pid = unsafe { libc::fork() };
+        if pid == 0 {
+            // SAFETY: we are the forked child, signals blocked.
+            unsafe { keeper_life::live(start) }
+        }
+        pid
+    };
+    if keeper < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    drop(theirs);
+    let mut report = [0u8; 8];
+    let read = read_report(&ours, &mut report);
+    let member = i32::from_ne_bytes([report[0], report[1], report[2], report[3]]);
+    let err = i32::from_ne_bytes([report[4], report[5], report[6], report[7]]);
+    match read {
+        Ok(()) if err == 0 && member > 0 => Ok(Kept {
+            keeper,
+            member,
+            link: ours,
+        }),
+        Ok(()) => {
+            super::reap(keeper);
+            Err(io::Error::from_raw_os_error(if err == 0 {
+                libc::EINVAL
+            } else {
+                err
+            }))
+        }
+        Err(e) => {
+            super::reap(keeper);
+            Err(e)
+        }
+    }
+}
+
+/// A connected pair of stream sockets, both close-on-exec.
+fn socket_pair() -> io::Result<(OwnedFd, OwnedFd)> {
+    let mut fds: [RawFd; 2] = [-1; 2];
+    // SAFETY: socketpair writes two descriptors into our array.
+    let ret = unsafe {
+        libc::socketpair(
+            libc::AF_UNIX,
+            libc::SOCK_STREAM | libc::SOCK_CLOEXEC,
+            0,
+            fds.as_mut_ptr(),
+        )
+    };
+    if ret != 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: both are new descriptors that nothing else owns.
+    Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
+}
+
+/// Reads the keeper's 8-byte report; end-of-file before it is the keeper
+/// killed before it could report.
+fn read_report(link: &OwnedFd, out: &mut [u8; 8]) -> io::Result<()> {
+    let mut done = 0;
+    while done < out.len() {
+        match rustix::io::read(link, &mut out[done..]) {
+            Ok(0) => {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "the keeper ended before it reported the spawn",
+                ))
+            }
+            Ok(n) => done += n,
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sys::scope::Stdio;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn a_missing_program_is_the_members_error_and_leaves_no_keeper() {
+        let env = BTreeMap::new();
+        let spec = Spec {
+            program: "/nonexistent/program".as_ref(),
+            args: &[],
+            env_clear: false,
+            env: &env,
+            cwd: None,
+            stdio: [Stdio::Null; 3],
+            death_signal: None,
+            restore: None,
+        };
+        let err = spawn(&spec, true).unwrap_err();
+        assert_eq!(err.raw_os_error(), Some(libc::ENOENT));
+    }
+}

@@ -1,0 +1,175 @@
+//! The keeper mechanism (`MechanismKind::Keeper`): each member spawned
+//! with `spawn_command` is the child of a keeper of its own, the child
+//! subreaper of its tree. Forced here (as root the default would be a
+//! cgroup); `scope_owner_dies.rs` kills the owner, as root and as
+//! `nobody`, for whom it is the default.
+#![cfg(target_os = "linux")]
+
+use std::time::Duration;
+
+use prochandle::{MechanismKind, Process, Scope, ScopeCommand, ScopeOptions, Signal};
+use prochandle_test_support::{eventually, serial, TreeMark, TREE_MARK_ENV};
+
+/// `sh -c SCRIPT` as a scope command, marked with `mark`.
+fn sh(mark: &TreeMark, script: &str) -> ScopeCommand {
+    let mut command = ScopeCommand::new("sh");
+    command
+        .args(["-c", script])
+        .env(TREE_MARK_ENV, mark.value());
+    command
+}
+
+/// The PPID of the live process `pid`, from `/proc`.
+fn parent_of(pid: u32) -> Option<u32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let rest = &stat[stat.rfind(')')? + 2..];
+    rest.split(' ').nth(1)?.parse().ok()
+}
+
+/// A keeper scope; `None` in the tiers without pidfds, after checking that
+/// the keeper is refused there, and why (its members are not our
+/// children: their exit statuses need the kernel's record).
+fn keeper_scope_with(options: ScopeOptions) -> Option<Scope> {
+    let options = options.mechanism(MechanismKind::Keeper);
+    if prochandle_test_support::forced_pid_mode() {
+        let err = options.create().unwrap_err();
+        assert!(err.to_string().contains("PIDFD_INFO_EXIT"), "{err}");
+        return None;
+    }
+    Some(options.create().unwrap())
+}
+
+fn keeper_scope() -> Option<Scope> {
+    keeper_scope_with(ScopeOptions::new())
+}
+
+#[test]
+fn a_kept_member_is_the_keepers_child_and_its_status_comes_back() {
+    let _serial = serial();
+    let Some(scope) = keeper_scope() else { return };
+    let mark = TreeMark::new();
+    let member = scope
+        .spawn_command(sh(&mark, "read _; exit 3").stdin(prochandle::ChildStdio::Null))
+        .unwrap();
+    let keeper = parent_of(member.pid()).expect("the member's parent");
+    assert_ne!(keeper, std::process::id(), "the member is not our child");
+    assert_eq!(parent_of(keeper), Some(std::process::id()), "the keeper is");
+    let state = member.wait().unwrap();
+    assert_eq!(state.exit_code(), Some(3), "{state}");
+    // The keeper exits once its tree is gone, and the scope reaps it.
+    assert!(scope.wait_empty_timeout(Duration::from_secs(10)).unwrap());
+    eventually("the keeper to go", || {
+        let _ = scope.members();
+        parent_of(keeper).is_none().then_some(())
+    });
+}
+
+#[test]
+fn a_setsid_escaper_stays_in_a_kept_tree_and_dies_with_the_kill() {
+    let _serial = serial();
+    let Some(scope) = keeper_scope() else { return };
+    assert!(scope.mechanism().kind().holds_setsid());
+    let mark = TreeMark::new();
+    let first = scope
+        .spawn_command(&sh(
+            &mark,
+            "(setsid sh -c 'sleep 900 & exec sleep 900' </dev/null >/dev/null 2>&1 &); exec sleep 900",
+        ))
+        .unwrap();
+    eventually("three live processes", || {
+        (mark.live().len() == 3).then_some(())
+    });
+    let listed: Vec<u32> = scope.members().unwrap().iter().map(Process::pid).collect();
+    let mut live = mark.live();
+    live.sort_unstable();
+    let mut members = listed.clone();
+    members.sort_unstable();
+    assert_eq!(members, live, "the escapers are members");
+    scope.kill().unwrap();
+    assert!(mark.live().is_empty(), "survivors: {:?}", mark.live());
+    assert_eq!(first.wait().unwrap().signal(), Some(Signal::KILL));
+    assert!(scope.is_empty().unwrap());
+}
+
+#[test]
+fn a_kept_tree_is_signalled_and_a_missing_program_is_an_error() {
+    let _serial = serial();
+    let Some(scope) = keeper_scope() else { return };
+    let err = scope
+        .spawn_command(&ScopeCommand::new("/nonexistent/program"))
+        .unwrap_err();
+    assert_eq!(err.kind(), prochandle::ErrorKind::NotFound, "{err}");
+    let mark = TreeMark::new();
+    let first = scope
+        .spawn_command(&sh(&mark, "sleep 900 & exec sleep 900"))
+        .unwrap();
+    eventually("two live processes", || {
+        (mark.live().len() == 2).then_some(())
+    });
+    scope.signal(Signal::TERM).unwrap();
+    assert!(mark.wait_gone(Duration::from_secs(10)).is_empty());
+    assert_eq!(first.wait().unwrap().signal(), Some(Signal::TERM));
+}
+
+#[test]
+fn a_kept_tree_is_frozen_and_thawed_by_sweeps() {
+    let _serial = serial();
+    let Some(scope) = keeper_scope() else { return };
+    let mark = TreeMark::new();
+    scope
+        .spawn_command(&sh(
+            &mark,
+            "(setsid sleep 900 &); sleep 900 & exec sleep 900",
+        ))
+        .unwrap();
+    eventually("three live processes", || {
+        (mark.live().len() == 3).then_some(())
+    });
+    scope.freeze().unwrap();
+    assert!(scope.is_frozen().unwrap());
+    scope.thaw().unwrap();
+    assert!(!scope.is_frozen().unwrap());
+    let stats = scope.stats().unwrap();
+    assert_eq!(stats.live.known(), Some(&3), "{stats:?}");
+    assert!(stats.cpu_user.known().is_some(), "{stats:?}");
+    scope.kill().unwrap();
+    assert!(mark.live().is_empty());
+}
+
+#[test]
+fn a_kept_tree_left_by_a_scope_not_killed_on_drop_lives_on() {
+    let _serial = serial();
+    let Some(scope) = keeper_scope_with(ScopeOptions::new().kill_on_drop(false)) else {
+        return;
+    };
+    let mark = TreeMark::new();
+    let first = scope
+        .spawn_command(&sh(&mark, "(setsid sleep 900 &); exec sleep 900"))
+        .unwrap();
+    eventually("two live processes", || {
+        (mark.live().len() == 2).then_some(())
+    });
+    drop(scope);
+    std::thread::sleep(Duration::from_millis(200));
+    assert_eq!(mark.live().len(), 2, "the tree lives on");
+    assert!(!first.has_exited().unwrap());
+    // The mark's drop ends the tree.
+}
+
+#[test]
+fn dropping_a_kept_scope_kills_its_tree_and_leaves_no_keeper() {
+    let _serial = serial();
+    let Some(scope) = keeper_scope() else { return };
+    let mark = TreeMark::new();
+    let first = scope
+        .spawn_command(&sh(&mark, "(setsid sleep 900 &); exec sleep 900"))
+        .unwrap();
+    eventually("two live processes", || {
+        (mark.live().len() == 2).then_some(())
+    });
+    let keeper = parent_of(first.pid()).unwrap();
+    drop(scope);
+    assert!(mark.live().is_empty(), "survivors: {:?}", mark.live());
+    assert_eq!(parent_of(keeper), None, "the keeper was reaped");
+    assert_eq!(first.wait().unwrap().signal(), Some(Signal::KILL));
+}
