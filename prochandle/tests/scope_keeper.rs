@@ -48,12 +48,16 @@ fn a_kept_member_is_the_keepers_child_and_its_status_comes_back() {
     let _serial = serial();
     let Some(scope) = keeper_scope() else { return };
     let mark = TreeMark::new();
-    let member = scope
-        .spawn_command(sh(&mark, "read _; exit 3").stdin(prochandle::ChildStdio::Null))
-        .unwrap();
+    // The member waits on a pipe we hold, so it is alive while we look.
+    let (reader, writer) = std::io::pipe().unwrap();
+    let mut command = sh(&mark, "read _; exit 3");
+    command.stdin(prochandle::ChildStdio::Fd(reader.into()));
+    let member = scope.spawn_command(&command).unwrap();
+    drop(command);
     let keeper = parent_of(member.pid()).expect("the member's parent");
     assert_ne!(keeper, std::process::id(), "the member is not our child");
     assert_eq!(parent_of(keeper), Some(std::process::id()), "the keeper is");
+    drop(writer);
     let state = member.wait().unwrap();
     assert_eq!(state.exit_code(), Some(3), "{state}");
     // The keeper exits once its tree is gone, and the scope reaps it.
