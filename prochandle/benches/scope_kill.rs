@@ -216,7 +216,7 @@ mod linux {
             .mechanism(MechanismKind::Subreaper)
             .allow_subreaper(true)
             .death_signal(None);
-        let rows: [(&str, Option<ScopeOptions>, Via); 6] = [
+        let rows: [(&str, Option<ScopeOptions>, Via); 8] = [
             (
                 "cgroup, Scope::spawn(Command)",
                 Some(options(MechanismKind::Cgroup)),
@@ -235,6 +235,16 @@ mod linux {
             (
                 "subreaper, spawn_command",
                 Some(options(MechanismKind::Subreaper)),
+                Via::ScopeCommand,
+            ),
+            (
+                "process group, spawn_command (no owner-death protection beyond the group)",
+                Some(options(MechanismKind::ProcessGroup)),
+                Via::ScopeCommand,
+            ),
+            (
+                "keeper, spawn_command (a keeper forked per member)",
+                Some(options(MechanismKind::Keeper)),
                 Via::ScopeCommand,
             ),
             (

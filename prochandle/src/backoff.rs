@@ -58,6 +58,13 @@ impl Backoff {
         Backoff { pause: FIRST_PAUSE }
     }
 
+    /// A schedule whose first pause is `first` (shorter than
+    /// [`FIRST_PAUSE`] where the awaited event is usually microseconds
+    /// away), doubling up to the cap as any other.
+    pub(crate) const fn starting_at(first: Duration) -> Backoff {
+        Backoff { pause: first }
+    }
+
     /// A schedule already at its cap (after a failure: no hurry to retry).
     pub(crate) const fn slowest() -> Backoff {
         Backoff { pause: MAX_PAUSE }
@@ -115,9 +122,18 @@ pub(crate) fn time_left(deadline: Instant) -> Option<Duration> {
 #[cfg_attr(windows, allow(dead_code))]
 pub(crate) fn poll_until<T, E>(
     deadline: Option<Instant>,
+    check: impl FnMut() -> Result<Option<T>, E>,
+) -> Result<Option<T>, E> {
+    poll_on(Backoff::new(), deadline, check)
+}
+
+/// [`poll_until`] on the schedule `backoff`.
+#[cfg_attr(windows, allow(dead_code))]
+pub(crate) fn poll_on<T, E>(
+    mut backoff: Backoff,
+    deadline: Option<Instant>,
     mut check: impl FnMut() -> Result<Option<T>, E>,
 ) -> Result<Option<T>, E> {
-    let mut backoff = Backoff::new();
     loop {
         if let Some(found) = check()? {
             return Ok(Some(found));

@@ -13,6 +13,9 @@ use crate::sys::timeout::remaining;
 use crate::sys::unix::backend::{capabilities, Backend, WaitTarget, Waited};
 use crate::sys::unix::pin::{self, Pin};
 
+/// The first pause while a non-child's status is awaited from the kernel.
+const REAP_FIRST_LOOK: Duration = Duration::from_micros(20);
+
 impl<B: Backend> Process<B> {
     pub(crate) fn try_wait(&self) -> Result<Option<ProcessState>> {
         if let Some(state) = self.state.get() {
@@ -171,7 +174,11 @@ impl<B: Backend> Process<B> {
             return self.cache_state(ExitStatus::Unknown(UnknownReason::NotOurChild));
         }
         let give_up = Instant::now() + grace;
-        let found = backoff::poll_until(Some(give_up), || {
+        // A parent that watches its children (a keeper, a supervisor)
+        // reaps within microseconds of the exit: look again soon, then
+        // back off as usual.
+        let schedule = backoff::Backoff::starting_at(REAP_FIRST_LOOK);
+        let found = backoff::poll_on(schedule, Some(give_up), || {
             Ok::<_, std::convert::Infallible>(self.exit_status_from_kernel())
         });
         match found {

@@ -145,7 +145,11 @@ impl KeptScope {
         };
         // A keeper gone already (killed from outside) took its tree along.
         let _ = started.pinned();
-        lock(&self.keepers).push(Keeper {
+        let mut keepers = lock(&self.keepers);
+        // The keepers whose trees ended are reaped here too, so that a
+        // scope that spawns for long leaves no zombie behind.
+        self.reap_keepers(&mut keepers)?;
+        keepers.push(Keeper {
             process: keeper,
             link: started.link,
         });
