@@ -177,3 +177,46 @@ fn dropping_a_kept_scope_kills_its_tree_and_leaves_no_keeper() {
     assert_eq!(parent_of(keeper), None, "the keeper was reaped");
     assert_eq!(first.wait().unwrap().signal(), Some(Signal::KILL));
 }
+
+const IGNORES_SIGCHLD_ENV: &str = "PROCHANDLE_KEEPER_OWNER_IGNORES_SIGCHLD";
+
+/// An owner that ignores `SIGCHLD` (the kernel reaps its children at once,
+/// so their PIDs could name strangers) is refused a kept spawn, as every
+/// spawn of the crate, and no keeper or member is left. Played in a
+/// re-executed copy of this binary, whose disposition nothing else shares.
+#[test]
+fn an_owner_that_ignores_sigchld_is_refused_and_nothing_is_left() {
+    if std::env::var_os(IGNORES_SIGCHLD_ENV).is_some() {
+        let scope = keeper_scope().expect("a keeper scope");
+        // SAFETY: setting a disposition in this single-test process.
+        unsafe { libc::signal(libc::SIGCHLD, libc::SIG_IGN) };
+        let err = scope
+            .spawn_command(ScopeCommand::new("sleep").arg("900"))
+            .unwrap_err();
+        let children = std::fs::read_to_string("/proc/thread-self/children").unwrap();
+        println!(
+            "REPORT kind={:?} children={:?}",
+            err.kind(),
+            children.trim()
+        );
+        return;
+    }
+    let _serial = serial();
+    if keeper_scope().is_none() {
+        return;
+    }
+    let test = "an_owner_that_ignores_sigchld_is_refused_and_nothing_is_left";
+    let out = prochandle_test_support::reexec(test, IGNORES_SIGCHLD_ENV, "1")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("REPORT kind=Unsupported children=\"\""),
+        "{stdout}"
+    );
+}

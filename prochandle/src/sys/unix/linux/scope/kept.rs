@@ -66,6 +66,12 @@ pub(super) fn available() -> std::result::Result<(), &'static str> {
     if !kept::available() {
         return Err("the kernel (or a filter) refuses clone3, which the keeper spawns with");
     }
+    if !std::path::Path::new("/proc/thread-self/children").exists() {
+        return Err(
+            "the kernel lists no children in /proc (CONFIG_PROC_CHILDREN), which the \
+                    keeper's sweeps read",
+        );
+    }
     if !super::super::capabilities().is_available(Feature::PidfdInfoExit) {
         return Err(
             "a kept member is not our child, and this kernel keeps no exit status \
@@ -130,6 +136,9 @@ impl KeptScope {
             death_signal: self.death_signal,
             ..*spec
         };
+        // The keeper is our child: held only while the kernel leaves our
+        // children to us, as every spawn of the crate is.
+        crate::sys::unix::guarded::sigchld_not_ignored()?;
         let cannot =
             |e| Error::os("spawn", e).with_detail(format!("cannot start {:?}", spec.program));
         let started = kept::spawn(&spec, self.guard).map_err(cannot)?;

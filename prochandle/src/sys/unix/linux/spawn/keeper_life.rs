@@ -61,6 +61,12 @@ pub(super) unsafe fn live(start: Start) -> ! {
     // SAFETY: async-signal-safe calls on values of ours.
     unsafe {
         libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong, 0, 0, 0);
+        // Ignored, SIGCHLD would have the kernel reap the member at once,
+        // before the owner pins it (and send nothing to the signalfd).
+        // The owner refuses to spawn while it ignores SIGCHLD; this holds
+        // even if it changed its mind since.
+        let default: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGCHLD, &default, ptr::null_mut());
         (*start.ctx).parent = libc::getpid();
         let (member, err) = spawn_member(start.ctx, start.stack);
         let report: [i32; 2] = [member, err];
