@@ -9,11 +9,16 @@
 //! child of ours, so it is a leaf: v2 lets processes live only in leaves
 //! once controllers are enabled below a cgroup, and we enable none.
 //!
-//! Every file is opened once, close-on-exec, when the cgroup is created.
-//! A child spawned by the scope's own spawn starts in the cgroup
-//! (`clone3(CLONE_INTO_CGROUP)`, see `spawn/`); one spawned through std's
-//! `Command` joins before `exec` by writing `0` to the pre-opened
-//! `cgroup.procs` (std has no `CLONE_INTO_CGROUP`).
+//! Every file is opened once, close-on-exec. `cgroup.events` and
+//! `cgroup.kill`, which the guardian inherits and every scope uses, are
+//! opened when the cgroup is created; `cgroup.procs` and `cgroup.freeze`
+//! when first used (each open is a few microseconds that `run`, whose
+//! children start in the cgroup and which never freezes it unasked,
+//! would pay on every command for nothing). A child spawned by the
+//! scope's own spawn starts in the cgroup (`clone3(CLONE_INTO_CGROUP)`,
+//! see `spawn/`); one spawned through std's `Command` joins before `exec`
+//! by writing `0` to `cgroup.procs`, opened before the fork (std has no
+//! `CLONE_INTO_CGROUP`).
 
 use std::ffi::{CString, OsString};
 use std::fs::File;
@@ -23,7 +28,7 @@ use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::{Arc, Mutex, Once, OnceLock};
 use std::time::Instant;
 
 use rustix::event::{poll, PollFd, PollFlags};
@@ -36,15 +41,17 @@ pub(crate) struct Cgroup {
     dir: PathBuf,
     /// The directory itself (`O_PATH`), for `clone3(CLONE_INTO_CGROUP)`.
     dir_fd: OwnedFd,
-    /// `cgroup.procs`, open for writing: shared with the pre-exec hooks of
-    /// the commands spawned into it, which may outlive the `Cgroup`.
-    procs: Arc<OwnedFd>,
+    /// `cgroup.procs`, open for writing once needed: shared with the
+    /// pre-exec hooks of the commands spawned into it, which may outlive
+    /// the `Cgroup`.
+    procs: OnceLock<Arc<OwnedFd>>,
     /// `cgroup.events`: `populated` and `frozen`, with POLLPRI on change.
     events: File,
     /// `cgroup.kill` (Linux 5.14+).
     kill: Option<File>,
-    /// `cgroup.freeze` (Linux 5.2+).
-    freeze: Option<File>,
+    /// `cgroup.freeze` (Linux 5.2+) once needed; `None` inside when the
+    /// kernel has none.
+    freeze: OnceLock<Option<File>>,
     /// Whether the stale cgroups beside this one were looked for.
     swept: Once,
 }
@@ -189,17 +196,15 @@ impl Cgroup {
         std::fs::create_dir(&dir)?;
         let opened = (|| {
             let dir_fd = open_dir(&dir)?;
-            let procs = open(&dir_fd, "cgroup.procs", true)?;
             let events = open(&dir_fd, "cgroup.events", false)?;
             let kill = open_optional(&dir_fd, "cgroup.kill")?;
-            let freeze = open_optional(&dir_fd, "cgroup.freeze")?;
             Ok(Cgroup {
                 dir: dir.clone(),
                 dir_fd,
-                procs: Arc::new(procs.into()),
+                procs: OnceLock::new(),
                 events,
                 kill,
-                freeze,
+                freeze: OnceLock::new(),
                 swept: Once::new(),
             })
         })();
@@ -250,14 +255,36 @@ impl Cgroup {
         self.kill.as_ref().map(AsFd::as_fd)
     }
 
+    /// Whether the cgroup has `cgroup.freeze`. A file that is there but
+    /// cannot be opened now counts as there: the freeze itself then says
+    /// why it failed.
     pub(crate) fn has_freeze_file(&self) -> bool {
-        self.freeze.is_some()
+        !matches!(self.freeze_file(), Ok(None))
+    }
+
+    /// `cgroup.freeze`, opened on first use (two threads that race both
+    /// open it, and one copy is kept).
+    fn freeze_file(&self) -> io::Result<Option<&File>> {
+        if let Some(kept) = self.freeze.get() {
+            return Ok(kept.as_ref());
+        }
+        let opened = open_optional(&self.dir_fd, "cgroup.freeze")?;
+        Ok(self.freeze.get_or_init(|| opened).as_ref())
+    }
+
+    /// `cgroup.procs`, open for writing, opened on first use.
+    fn procs(&self) -> io::Result<&Arc<OwnedFd>> {
+        if let Some(kept) = self.procs.get() {
+            return Ok(kept);
+        }
+        let opened = Arc::new(OwnedFd::from(open(&self.dir_fd, "cgroup.procs", true)?));
+        Ok(self.procs.get_or_init(|| opened))
     }
 
     /// The `cgroup.procs` descriptor for a pre-exec hook (kept open by the
-    /// `Arc` as long as the hook lives).
-    pub(crate) fn procs_for_hook(&self) -> Arc<OwnedFd> {
-        Arc::clone(&self.procs)
+    /// `Arc` as long as the hook lives): opened here, before the fork.
+    pub(crate) fn procs_for_hook(&self) -> io::Result<Arc<OwnedFd>> {
+        self.procs().map(Arc::clone)
     }
 
     /// The `cgroup.events` descriptor: POLLPRI when `populated` changes.
@@ -357,7 +384,7 @@ impl Cgroup {
             self.freeze_until(None)?;
             return Ok(());
         }
-        match &self.freeze {
+        match self.freeze_file()? {
             Some(f) => f.write_at(b"0", 0).map(drop),
             None => Err(io::Error::from(io::ErrorKind::Unsupported)),
         }
@@ -367,7 +394,7 @@ impl Cgroup {
     /// `deadline` passes (`false`: a member in an uninterruptible sleep
     /// freezes only when that ends; the freeze stands until a thaw).
     pub(crate) fn freeze_until(&self, deadline: Option<Instant>) -> io::Result<bool> {
-        let Some(f) = &self.freeze else {
+        let Some(f) = self.freeze_file()? else {
             return Err(io::Error::from(io::ErrorKind::Unsupported));
         };
         f.write_at(b"1", 0)?;
@@ -416,7 +443,7 @@ impl Cgroup {
     /// Writes `pid` to `cgroup.procs`: the process, and what it starts
     /// from then on, moves in (`ESRCH` when no process has that PID).
     pub(crate) fn move_in(&self, pid: u32) -> io::Result<()> {
-        rustix::io::write(&*self.procs, pid.to_string().as_bytes())?;
+        rustix::io::write(&**self.procs()?, pid.to_string().as_bytes())?;
         Ok(())
     }
 }

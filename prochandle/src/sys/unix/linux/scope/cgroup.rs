@@ -32,6 +32,17 @@ fn events_error(e: std::io::Error) -> Error {
     Error::os("cgroup.events", e)
 }
 
+/// Makes `command`'s spawn fail with `error` (`cgroup.procs` could not be
+/// opened, so its child could not join): a pre-exec hook that returns it
+/// before anything of the program runs, outside the cgroup or not.
+fn refuse_spawn(command: &mut Command, error: std::io::Error) {
+    use std::os::unix::process::CommandExt;
+    let errno = error.raw_os_error().unwrap_or(libc::EIO);
+    // SAFETY: the hook only builds an error from a number (no allocation,
+    // no call at all).
+    unsafe { command.pre_exec(move || Err(std::io::Error::from_raw_os_error(errno))) };
+}
+
 impl CgroupScope {
     pub(super) fn new(cgroup: Cgroup, freeze_only: bool, request: &Request) -> CgroupScope {
         CgroupScope {
@@ -119,7 +130,10 @@ impl ScopeMechanism for CgroupScope {
         // the spawn and the guardian's fork would leave the tree). An
         // error here is told by `started`, which tries again.
         let _ = self.started_pid();
-        self.owner.hook(command, Some(self.cgroup.procs_for_hook()));
+        match self.cgroup.procs_for_hook() {
+            Ok(procs) => self.owner.hook(command, Some(procs)),
+            Err(e) => refuse_spawn(command, e),
+        }
     }
 
     fn started(&self, _child: &Child) -> Result<()> {
