@@ -48,7 +48,8 @@ fn me() -> Option<Owner> {
 }
 
 fn read_owner(pid: u32) -> Option<Owner> {
-    let start = procfs::read_stat(pid as i32).ok()?.start_time;
+    // `pid` is ours (see `me`): the start time the probe read, if it has.
+    let start = procfs::own_start_time().ok()?;
     Some(Owner {
         pid,
         start,

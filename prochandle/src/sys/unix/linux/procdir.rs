@@ -98,7 +98,12 @@ fn own_directory() -> std::result::Result<OwnedFd, String> {
         return Err("/proc belongs to another PID namespace".into());
     }
     match stat(dir.as_fd()) {
-        Ok(Some(_)) => Ok(dir),
+        Ok(Some(stat)) => {
+            // Our start time, which a scope's cgroup is named with: kept,
+            // so that it is not read a second time.
+            procfs::remember_own_start(me as u32, stat.start_time);
+            Ok(dir)
+        }
         Ok(None) => Err("/proc/<pid>/stat says we are gone".into()),
         Err(e) => Err(format!("/proc/<pid>/stat cannot be read: {e}")),
     }

@@ -10,6 +10,7 @@ use std::ffi::CStr;
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::BorrowedFd;
+use std::sync::OnceLock;
 
 use rustix::fs::{Mode, OFlags};
 
@@ -77,6 +78,36 @@ const STAT_LIMIT: u64 = 64 * 1024;
 pub(crate) fn read_stat(pid: i32) -> io::Result<Stat> {
     let open = || std::fs::File::open(format!("/proc/{pid}/stat"));
     read_stat_with(open, &format!("/proc/{pid}/stat"))
+}
+
+/// Our own start time (field 22), with the PID it was read for: the one
+/// field of our `stat` that never changes, so the first read serves every
+/// later ask. The probe reads our `stat` anyway (through our `/proc/<pid>`
+/// directory), and a scope's cgroup is named with it.
+static OWN_START: OnceLock<(u32, u64)> = OnceLock::new();
+
+/// Keeps `start`, just read from our own `stat` (PID `pid`), for
+/// [`own_start_time`].
+pub(crate) fn remember_own_start(pid: u32, start: u64) {
+    let _ = OWN_START.set((pid, start));
+}
+
+/// This process's start time, read once. A child forked without `exec`
+/// inherits the kept one, which is its parent's: it reads its own.
+pub(crate) fn own_start_time() -> io::Result<u64> {
+    let pid = std::process::id();
+    if let Some(start) = kept_for(OWN_START.get().copied(), pid) {
+        return Ok(start);
+    }
+    let start = read_stat(pid as i32)?.start_time;
+    remember_own_start(pid, start);
+    Ok(start)
+}
+
+/// The kept start time if it was kept for `pid`.
+fn kept_for(kept: Option<(u32, u64)>, pid: u32) -> Option<u64> {
+    kept.filter(|&(for_pid, _)| for_pid == pid)
+        .map(|(_, start)| start)
 }
 
 /// Reads and parses `stat` through an open `/proc/<pid>` directory: about
@@ -204,5 +235,20 @@ mod tests {
         assert!(me.start_time > 0);
         assert!(me.num_threads >= 1);
         assert_eq!(read_stat(-5).unwrap_err().kind(), io::ErrorKind::NotFound);
+    }
+
+    #[test]
+    fn our_start_time_is_kept_for_our_pid_only() {
+        let me = read_stat(std::process::id() as i32).unwrap();
+        assert_eq!(own_start_time().unwrap(), me.start_time);
+        assert_eq!(
+            *OWN_START.get().expect("kept by the first ask"),
+            (std::process::id(), me.start_time)
+        );
+        // Kept for another PID (a parent's, which a forked child
+        // inherits), it is not ours.
+        assert_eq!(kept_for(Some((7, 99)), 7), Some(99));
+        assert_eq!(kept_for(Some((7, 99)), 8), None);
+        assert_eq!(kept_for(None, 7), None);
     }
 }
