@@ -108,8 +108,10 @@ fn owner_is_gone(named: &Named, here: Option<Owner>) -> bool {
             .filter(|s| s.state != b'Z')
     };
     match named {
+        // Our own names (the scope just made among them) are alive
+        // without a look at our `stat`.
         Named::Full(owner) => {
-            here.is_some_and(|h| h.pidns == owner.pidns)
+            here.is_some_and(|h| h.pidns == owner.pidns && h != *owner)
                 && alive(owner.pid).is_none_or(|s| s.start_time != owner.start)
         }
         // An old name carries no start time: only a free PID proves the
@@ -158,6 +160,13 @@ mod tests {
     fn a_live_owner_is_recognised_and_a_recycled_pid_is_not() {
         let me = me().expect("/proc");
         assert!(!owner_is_gone(&Named::Full(me), Some(me)));
+        // Seen by another process of our namespace, we are alive too
+        // (found by our `stat`, not taken as one's own).
+        let neighbour = Owner {
+            pid: me.pid.wrapping_add(1),
+            ..me
+        };
+        assert!(!owner_is_gone(&Named::Full(me), Some(neighbour)));
         assert!(!owner_is_gone(&Named::PidOnly(me.pid), Some(me)));
         // Our PID with another start time: a process that had our PID
         // before us.
