@@ -59,15 +59,9 @@ impl Guardian {
     pub(crate) fn start(action: Action<'_>) -> Result<Guardian> {
         let (read_end, write_end) = rustix::pipe::pipe_with(rustix::pipe::PipeFlags::CLOEXEC)
             .map_err(|e| Error::os("pipe2", e.into()))?;
-        let null = std::fs::OpenOptions::new()
-            .read(true)
-            .write(true)
-            .open("/dev/null")
-            .map_err(|e| Error::os("open /dev/null", e))?;
         let mut fds = Fds {
             read: read_end.as_raw_fd(),
             write: write_end.as_raw_fd(),
-            null: null.as_raw_fd(),
             kill: -1,
             events: -1,
             parent: -1,
@@ -121,7 +115,6 @@ impl Drop for Guardian {
 struct Fds {
     read: RawFd,
     write: RawFd,
-    null: RawFd,
     kill: RawFd,
     events: RawFd,
     parent: RawFd,
@@ -150,9 +143,9 @@ unsafe fn guard(fds: Fds) -> ! {
         ] {
             libc::signal(sig, libc::SIG_IGN);
         }
-        for std_fd in 0..3 {
-            libc::dup2(fds.null, std_fd);
-        }
+        // The owner's standard streams too: a pipe the owner's caller
+        // reads to its end (`$(run ...)`) must not wait for the guardian.
+        // It opens nothing, so nothing ever takes their numbers.
         libc::close(fds.write);
         close_all_but(&mut [fds.read, fds.kill, fds.events, fds.parent]);
         let mut pfd = libc::pollfd {
@@ -213,16 +206,16 @@ unsafe fn wait_empty(events: RawFd) -> bool {
     false
 }
 
-/// Closes every descriptor from 3 up except those in `keep` (negative
-/// entries ignored), with `close_range` over the gaps.
+/// Closes every descriptor except those in `keep` (negative entries
+/// ignored), with `close_range` over the gaps.
 ///
 /// # Safety
 ///
 /// Closes descriptors others may own: only for a forked child.
 pub(crate) unsafe fn close_all_but(keep: &mut [RawFd]) {
     keep.sort_unstable();
-    let mut from: u32 = 3;
-    for &fd in keep.iter().filter(|&&fd| fd >= 3) {
+    let mut from: u32 = 0;
+    for &fd in keep.iter().filter(|&&fd| fd >= 0) {
         let fd = fd as u32;
         if fd > from {
             // SAFETY: close_range takes two bounds and flags; async-signal-safe.
