@@ -22,7 +22,7 @@
 
 use std::ffi::{CString, OsString};
 use std::fs::File;
-use std::io;
+use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::os::unix::ffi::{OsStrExt, OsStringExt};
 use std::os::unix::fs::FileExt;
@@ -67,8 +67,13 @@ static MOUNT: Mutex<Option<(PathBuf, PathBuf)>> = Mutex::new(None);
 /// Where the v2 hierarchy is mounted, and the path of our cgroup in it.
 pub(crate) fn own_cgroup() -> io::Result<PathBuf> {
     // Our cgroup can change at any time (a service manager moves us), so
-    // it is read every time.
-    let cgroup = std::fs::read_to_string("/proc/self/cgroup")?;
+    // it is read every time: in one read (a line per hierarchy, a few
+    // hundred bytes), where std's `read_to_string` of a path would first
+    // ask the file's size (0 in /proc) and then read in growing pieces.
+    let mut cgroup = String::with_capacity(4096);
+    File::open("/proc/self/cgroup")?
+        .take(64 * 1024)
+        .read_to_string(&mut cgroup)?;
     let path = cgroup
         .lines()
         .find_map(|l| l.strip_prefix("0::"))
