@@ -20,7 +20,7 @@
 //! by writing `0` to `cgroup.procs`, opened before the fork (std has no
 //! `CLONE_INTO_CGROUP`).
 
-use std::ffi::{CString, OsString};
+use std::ffi::{CStr, CString, OsStr, OsString};
 use std::fs::File;
 use std::io::{self, Read};
 use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
@@ -41,6 +41,11 @@ pub(crate) struct Cgroup {
     dir: PathBuf,
     /// The directory itself (`O_PATH`), for `clone3(CLONE_INTO_CGROUP)`.
     dir_fd: OwnedFd,
+    /// The parent directory (`O_PATH`) and the cgroup's name in it: what
+    /// the cgroup is made and removed with, and what the guardian needs
+    /// to remove it.
+    parent_fd: OwnedFd,
+    name: CString,
     /// `cgroup.procs`, open for writing once needed: shared with the
     /// pre-exec hooks of the commands spawned into it, which may outlive
     /// the `Cgroup`.
@@ -194,29 +199,39 @@ impl Cgroup {
     /// Creates a new child of `parent`, named after this process (see
     /// `cgroup_names`).
     pub(crate) fn create(parent: &Path) -> io::Result<Cgroup> {
+        use rustix::fs::{Mode, OFlags};
         static SERIAL: AtomicU32 = AtomicU32::new(0);
-        let dir = parent.join(super::cgroup_names::scope_name(
-            SERIAL.fetch_add(1, Ordering::Relaxed),
-        ));
-        std::fs::create_dir(&dir)?;
+        let name = super::cgroup_names::scope_name(SERIAL.fetch_add(1, Ordering::Relaxed));
+        // The parent is opened once: the `mkdir`, the open of the new
+        // directory and the removal each look up one name in it instead
+        // of walking the whole path, and the guardian inherits it.
+        let parent_fd = open_dir(parent)?;
+        let name = CString::new(name).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        rustix::fs::mkdirat(&parent_fd, &*name, Mode::from_raw_mode(0o777))?;
         let opened = (|| {
-            let dir_fd = open_dir(&dir)?;
+            let flags = OFlags::PATH | OFlags::DIRECTORY | OFlags::CLOEXEC | OFlags::NOFOLLOW;
+            let dir_fd = rustix::fs::openat(&parent_fd, &*name, flags, Mode::empty())?;
             let events = open(&dir_fd, "cgroup.events", false)?;
             let kill = open_optional(&dir_fd, "cgroup.kill")?;
-            Ok(Cgroup {
-                dir: dir.clone(),
+            Ok((dir_fd, events, kill))
+        })();
+        match opened {
+            Ok((dir_fd, events, kill)) => Ok(Cgroup {
+                dir: parent.join(OsStr::from_bytes(name.as_bytes())),
                 dir_fd,
+                parent_fd,
+                name,
                 procs: OnceLock::new(),
                 events,
                 kill,
                 freeze: OnceLock::new(),
                 swept: Once::new(),
-            })
-        })();
-        if opened.is_err() {
-            let _ = std::fs::remove_dir(&dir);
+            }),
+            Err(e) => {
+                let _ = rustix::fs::unlinkat(&parent_fd, &*name, rustix::fs::AtFlags::REMOVEDIR);
+                Err(e)
+            }
         }
-        opened
     }
 
     /// Removes, once, the empty cgroups beside this one that dead owners
@@ -242,13 +257,8 @@ impl Cgroup {
 
     /// The parent directory (`O_PATH`, close-on-exec) and this cgroup's
     /// name in it: what the guardian needs to remove the cgroup.
-    pub(crate) fn parent_and_name(&self) -> io::Result<(OwnedFd, CString)> {
-        let invalid = || io::Error::from(io::ErrorKind::InvalidInput);
-        let parent = self.dir.parent().ok_or_else(invalid)?;
-        let name = self.dir.file_name().ok_or_else(invalid)?;
-        let parent = open_dir(parent)?;
-        let name = CString::new(name.as_bytes()).map_err(|_| invalid())?;
-        Ok((parent, name))
+    pub(crate) fn parent_and_name(&self) -> (BorrowedFd<'_>, &CStr) {
+        (self.parent_fd.as_fd(), &self.name)
     }
 
     pub(crate) fn has_kill_file(&self) -> bool {
@@ -410,7 +420,8 @@ impl Cgroup {
 
     /// Removes the (empty) cgroup directory.
     pub(crate) fn remove(&self) -> io::Result<()> {
-        std::fs::remove_dir(&self.dir)
+        let flags = rustix::fs::AtFlags::REMOVEDIR;
+        Ok(rustix::fs::unlinkat(&self.parent_fd, &*self.name, flags)?)
     }
 }
 

@@ -4,7 +4,7 @@
 //! signalling every member and thawing it (5.2+). Either way the kill
 //! repeats until the kernel reports the leaf unpopulated.
 
-use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::fd::{BorrowedFd, OwnedFd};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
@@ -65,15 +65,12 @@ impl CgroupScope {
                 "the guardian needs cgroup.kill (Linux 5.14+)",
             ));
         };
-        let (parent, name) = self
-            .cgroup
-            .parent_and_name()
-            .map_err(|e| Error::os("open the cgroup's parent", e))?;
+        let (parent, name) = self.cgroup.parent_and_name();
         Guardian::start(Action::Cgroup {
             kill,
             events: self.cgroup.events_fd(),
-            parent: parent.as_fd(),
-            name: &name,
+            parent,
+            name,
         })
     }
 
