@@ -72,23 +72,37 @@ static MOUNT: Mutex<Option<(PathBuf, PathBuf)>> = Mutex::new(None);
 /// Where the v2 hierarchy is mounted, and the path of our cgroup in it.
 pub(crate) fn own_cgroup() -> io::Result<PathBuf> {
     // Our cgroup can change at any time (a service manager moves us), so
-    // it is read every time: in one read (a line per hierarchy, a few
-    // hundred bytes), where std's `read_to_string` of a path would first
-    // ask the file's size (0 in /proc) and then read in growing pieces.
+    // it is looked for every time. A usual mount point whose root is our
+    // cgroup (a container's own cgroup namespace, a machine that keeps
+    // its processes in the root cgroup) is taken without reading
+    // /proc/self/cgroup, whose every read makes the kernel walk every
+    // hierarchy (some 25 µs in a new process).
+    let usual = super::cgroup_id::UsualMounts::ours();
+    if let Some(root) = usual.as_ref().and_then(|u| u.root_if_ours()) {
+        return Ok(root);
+    }
+    let path = v2_path()?;
+    match usual.and_then(|u| u.find(&path)) {
+        Some(found) => Ok(found),
+        None => via_mountinfo(&path),
+    }
+}
+
+/// The path of our cgroup in the v2 hierarchy: the `0::` line of
+/// `/proc/self/cgroup`.
+pub(super) fn v2_path() -> io::Result<String> {
+    // In one read (a line per hierarchy, a few hundred bytes), where
+    // std's `read_to_string` of a path would first ask the file's size
+    // (0 in /proc) and then read in growing pieces.
     let mut cgroup = String::with_capacity(4096);
     File::open("/proc/self/cgroup")?
         .take(64 * 1024)
         .read_to_string(&mut cgroup)?;
-    let path = cgroup
+    cgroup
         .lines()
         .find_map(|l| l.strip_prefix("0::"))
-        .ok_or_else(|| {
-            io::Error::new(io::ErrorKind::NotFound, "no v2 line in /proc/self/cgroup")
-        })?;
-    match super::cgroup_id::under_usual_mount(path) {
-        Some(found) => Ok(found),
-        None => via_mountinfo(path),
-    }
+        .map(str::to_owned)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, "no v2 line in /proc/self/cgroup"))
 }
 
 /// Our cgroup's directory (`path`, from `/proc/self/cgroup`) under the v2

@@ -22,20 +22,37 @@ use crate::capabilities::Feature;
 /// Where systemd (and most distributions) mount the v2 hierarchy.
 const USUAL_MOUNTS: [&str; 2] = ["/sys/fs/cgroup", "/sys/fs/cgroup/unified"];
 
-/// The directory of our cgroup (`path`, from `/proc/self/cgroup`) under a
-/// usual mount point, if one provably holds it.
-pub(super) fn under_usual_mount(path: &str) -> Option<PathBuf> {
-    // The probe has tried the ioctl under its SIGSYS guard: a seccomp
-    // filter that traps it would otherwise kill us here.
-    if !super::capabilities().is_available(Feature::PidfdGetInfo) {
-        return None;
+/// Our cgroup's ID, for finding its directory under a usual mount point.
+pub(super) struct UsualMounts {
+    own: u64,
+}
+
+impl UsualMounts {
+    /// `None` where the kernel does not tell our cgroup's ID.
+    pub(super) fn ours() -> Option<UsualMounts> {
+        // The probe has tried the ioctl under its SIGSYS guard: a seccomp
+        // filter that traps it would otherwise kill us here.
+        if !super::capabilities().is_available(Feature::PidfdGetInfo) {
+            return None;
+        }
+        own_cgroup_id().map(|own| UsualMounts { own })
     }
-    let own = own_cgroup_id()?;
-    let relative = path.trim_start_matches('/');
-    USUAL_MOUNTS
-        .iter()
-        .map(|mount| Path::new(mount).join(relative))
-        .find(|dir| super::cgroup::is_cgroup2(dir) && cgroup_id(dir) == Some(own))
+
+    /// A usual mount point whose root directory is our cgroup, if one is:
+    /// our directory found without knowing our cgroup's path.
+    pub(super) fn root_if_ours(&self) -> Option<PathBuf> {
+        self.find("/")
+    }
+
+    /// The directory of our cgroup (`path`, from `/proc/self/cgroup`)
+    /// under a usual mount point, if one provably holds it.
+    pub(super) fn find(&self, path: &str) -> Option<PathBuf> {
+        let relative = path.trim_start_matches('/');
+        USUAL_MOUNTS
+            .iter()
+            .map(|mount| Path::new(mount).join(relative))
+            .find(|dir| super::cgroup::is_cgroup2(dir) && cgroup_id(dir) == Some(self.own))
+    }
 }
 
 /// The ID of this process's v2 cgroup, as the kernel reports it.
@@ -103,9 +120,11 @@ mod tests {
             assert!(!must_be_found(), "no v2 line in /proc/self/cgroup");
             return; // no v2 hierarchy: nothing to find
         };
+        let usual = UsualMounts::ours();
+        let find = |path: &str| usual.as_ref().and_then(|u| u.find(path));
         // A path that names no cgroup finds nothing.
-        assert_eq!(under_usual_mount("/no/such/cgroup/here"), None);
-        let Some(found) = under_usual_mount(path) else {
+        assert_eq!(find("/no/such/cgroup/here"), None);
+        let Some(found) = find(path) else {
             assert!(
                 !must_be_found(),
                 "our cgroup {path:?} is not found under {USUAL_MOUNTS:?}"
@@ -117,6 +136,20 @@ mod tests {
         let by_mountinfo = super::super::cgroup::via_mountinfo(path).expect("mountinfo");
         assert_eq!(found, by_mountinfo);
         assert_eq!(cgroup_id(&found), own_cgroup_id());
+        // Where our path is "/", the mount point itself is ours and is
+        // found without the path; a mount point taken for its root is
+        // always the directory mountinfo leads to, and so is what scopes
+        // are made under.
+        let root = usual.as_ref().and_then(UsualMounts::root_if_ours);
+        assert!(
+            path != "/" || root.is_some(),
+            "the root cgroup at {found:?}"
+        );
+        if let Some(root) = root {
+            assert_eq!(root, by_mountinfo);
+        }
+        let own = super::super::cgroup::own_cgroup().expect("our cgroup");
+        assert_eq!(own, by_mountinfo);
         // Any other cgroup (our parent, a child) has another ID.
         let parent = (path != "/").then(|| found.parent().expect("a parent").to_path_buf());
         // (A child is made where we may: as root, or in a delegated tree.)
