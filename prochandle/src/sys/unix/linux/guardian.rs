@@ -147,7 +147,7 @@ unsafe fn guard(fds: Fds) -> ! {
         // reads to its end (`$(run ...)`) must not wait for the guardian.
         // It opens nothing, so nothing ever takes their numbers.
         libc::close(fds.write);
-        close_all_but(&mut [fds.read, fds.kill, fds.events, fds.parent]);
+        close_from(0, &mut [fds.read, fds.kill, fds.events, fds.parent]);
         let mut pfd = libc::pollfd {
             fd: fds.read,
             events: libc::POLLIN,
@@ -206,16 +206,27 @@ unsafe fn wait_empty(events: RawFd) -> bool {
     false
 }
 
-/// Closes every descriptor except those in `keep` (negative entries
-/// ignored), with `close_range` over the gaps.
+/// Closes every descriptor from 3 up except those in `keep` (negative
+/// entries ignored): the standard streams stay.
 ///
 /// # Safety
 ///
 /// Closes descriptors others may own: only for a forked child.
 pub(crate) unsafe fn close_all_but(keep: &mut [RawFd]) {
+    // SAFETY: as the caller's.
+    unsafe { close_from(3, keep) }
+}
+
+/// Closes every descriptor from `lowest` up except those in `keep`
+/// (negative entries ignored), with `close_range` over the gaps.
+///
+/// # Safety
+///
+/// Closes descriptors others may own: only for a forked child.
+unsafe fn close_from(lowest: RawFd, keep: &mut [RawFd]) {
     keep.sort_unstable();
-    let mut from: u32 = 0;
-    for &fd in keep.iter().filter(|&&fd| fd >= 0) {
+    let mut from = lowest.max(0) as u32;
+    for &fd in keep.iter().filter(|&&fd| fd >= lowest) {
         let fd = fd as u32;
         if fd > from {
             // SAFETY: close_range takes two bounds and flags; async-signal-safe.
