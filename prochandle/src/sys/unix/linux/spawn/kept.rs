@@ -49,9 +49,25 @@ pub(crate) fn detach(link: &OwnedFd) -> io::Result<()> {
 }
 
 fn say(link: &OwnedFd, word: u8) -> io::Result<()> {
-    rustix::net::send(link, &[word], rustix::net::SendFlags::NOSIGNAL)
-        .map(drop)
-        .map_err(io::Error::from)
+    loop {
+        // SAFETY: one byte from our stack to a socket we own. MSG_NOSIGNAL:
+        // a keeper gone is an EPIPE here, not a SIGPIPE for the owner.
+        let sent = unsafe {
+            libc::send(
+                link.as_raw_fd(),
+                std::ptr::addr_of!(word).cast(),
+                1,
+                libc::MSG_NOSIGNAL,
+            )
+        };
+        if sent >= 0 {
+            return Ok(());
+        }
+        let err = io::Error::last_os_error();
+        if err.kind() != io::ErrorKind::Interrupted {
+            return Err(err);
+        }
+    }
 }
 
 /// Whether a kept spawn may be tried (the fast spawn's `clone3`).
