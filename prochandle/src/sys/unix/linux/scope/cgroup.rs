@@ -141,11 +141,16 @@ impl ScopeMechanism for CgroupScope {
 
     /// `CLONE_INTO_CGROUP`: the child starts inside the leaf.
     fn spawn_direct(&self, spec: &Spec<'_>) -> Result<Option<Process>> {
-        // The guardian before the child, as in `prepare`.
-        self.started_pid()?;
+        // The guardian before the child, as in `prepare` (where `clone3`
+        // is refused, the std path that follows starts it there).
         let place = Place::Cgroup(self.cgroup.dir_fd());
-        let spawned =
-            super::spawn_direct(place, spec, self.owner.death_signal, |_| self.started_pid());
+        let spawned = super::spawn_direct(
+            place,
+            spec,
+            self.owner.death_signal,
+            || self.started_pid(),
+            |_| self.started_pid(),
+        );
         self.cgroup.sweep_stale_once();
         spawned
     }

@@ -65,7 +65,7 @@ impl GroupLeaders {
         started: impl FnOnce(u32) -> Result<()>,
     ) -> Result<Option<Process>> {
         let death = self.owner.death_signal;
-        super::spawn_direct(Place::NewGroup, spec, death, started)
+        super::spawn_direct(Place::NewGroup, spec, death, || Ok(()), started)
     }
 }
 

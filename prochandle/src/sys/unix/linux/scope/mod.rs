@@ -79,12 +79,15 @@ fn kill_listed(list: impl Fn() -> io::Result<Vec<i32>>) -> Result<()> {
     }
 }
 
-/// The fast spawn into `place`, arming `death_signal`, recording the child
-/// with `started`; `None` when the caller must go through std's `Command`.
+/// The fast spawn into `place`, arming `death_signal`, calling `ready`
+/// once the spawn is prepared and before the child exists (see
+/// `spawn::spawn`), recording the child with `started`; `None` when the
+/// caller must go through std's `Command`.
 fn spawn_direct(
     place: Place<'_>,
     spec: &Spec<'_>,
     death_signal: Option<i32>,
+    ready: impl FnOnce() -> Result<()>,
     started: impl FnOnce(u32) -> Result<()>,
 ) -> Result<Option<Process>> {
     if !spawn::available() {
@@ -107,8 +110,17 @@ fn spawn_direct(
     .map_err(|e| {
         Error::os("spawn", e.into()).with_detail(format!("cannot start {:?}", spec.program))
     })?;
-    let spawned = spawn::spawn(place, &spec);
+    let mut not_ready = None;
+    let spawned = spawn::spawn(place, &spec, || {
+        ready().map_err(|err| {
+            not_ready = Some(err);
+            io::Error::other("not ready")
+        })
+    });
     drop(reserved);
+    if let Some(err) = not_ready {
+        return Err(err);
+    }
     let pid = match spawned {
         Ok(Spawned::Child(pid)) => pid,
         Ok(Spawned::Refused) => return Ok(None),

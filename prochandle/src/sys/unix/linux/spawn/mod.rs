@@ -279,12 +279,23 @@ pub(crate) enum Spawned {
     Refused,
 }
 
-/// Spawns `spec` to `place`. An error is the child's (exec failure, bad
-/// working directory, ...) or the parent's preparation; either way no
-/// child is left.
-pub(crate) fn spawn(place: Place<'_>, spec: &Spec<'_>) -> io::Result<Spawned> {
+/// Spawns `spec` to `place`, calling `ready` once everything the child
+/// needs is built and before the child is created. An error is the
+/// child's (exec failure, bad working directory, ...), `ready`'s or the
+/// parent's preparation; either way no child is left.
+///
+/// Why `ready`: a caller that must fork before the child exists (the
+/// guardian) forks there, after the allocations: every page this process
+/// writes after a `fork` costs a copy-on-write fault, and the preparation
+/// writes many.
+pub(crate) fn spawn(
+    place: Place<'_>,
+    spec: &Spec<'_>,
+    ready: impl FnOnce() -> io::Result<()>,
+) -> io::Result<Spawned> {
     let prepared = prepare(spec)?;
     let stack = Stack::map()?;
+    ready()?;
     // SAFETY: an all-zero sigset is valid; sigemptyset makes it empty.
     let mut empty: libc::sigset_t = unsafe { std::mem::zeroed() };
     // SAFETY: a valid out-pointer.
