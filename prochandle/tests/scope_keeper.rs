@@ -39,6 +39,18 @@ fn keeper_scope_with(options: ScopeOptions) -> Option<Scope> {
     Some(options.create().unwrap())
 }
 
+/// A `sleep` that left with `setsid` and one that stayed (the first
+/// child, returned), both running.
+fn escaper_and_sleep(scope: &Scope, mark: &TreeMark) -> Process {
+    let first = scope
+        .spawn_command(&sh(mark, "(setsid sleep 900 &); exec sleep 900"))
+        .unwrap();
+    eventually("two live processes", || {
+        (mark.live().len() == 2).then_some(())
+    });
+    first
+}
+
 fn keeper_scope() -> Option<Scope> {
     keeper_scope_with(ScopeOptions::new())
 }
@@ -147,12 +159,7 @@ fn a_kept_tree_left_by_a_scope_not_killed_on_drop_lives_on() {
         return;
     };
     let mark = TreeMark::new();
-    let first = scope
-        .spawn_command(&sh(&mark, "(setsid sleep 900 &); exec sleep 900"))
-        .unwrap();
-    eventually("two live processes", || {
-        (mark.live().len() == 2).then_some(())
-    });
+    let first = escaper_and_sleep(&scope, &mark);
     drop(scope);
     std::thread::sleep(Duration::from_millis(200));
     assert_eq!(mark.live().len(), 2, "the tree lives on");
@@ -165,12 +172,7 @@ fn dropping_a_kept_scope_kills_its_tree_and_leaves_no_keeper() {
     let _serial = serial();
     let Some(scope) = keeper_scope() else { return };
     let mark = TreeMark::new();
-    let first = scope
-        .spawn_command(&sh(&mark, "(setsid sleep 900 &); exec sleep 900"))
-        .unwrap();
-    eventually("two live processes", || {
-        (mark.live().len() == 2).then_some(())
-    });
+    let first = escaper_and_sleep(&scope, &mark);
     let keeper = parent_of(first.pid()).unwrap();
     drop(scope);
     assert!(mark.live().is_empty(), "survivors: {:?}", mark.live());

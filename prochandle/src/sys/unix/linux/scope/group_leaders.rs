@@ -14,7 +14,7 @@ use std::time::Instant;
 use super::super::guardian::{Action, Guardian};
 use super::super::spawn::{Place, Spec};
 use super::owner::Owner;
-use super::stop_sweeps::StopSweeps;
+use super::stop_sweeps::{freeze_by_sweeps, StopSweeps};
 use crate::control::ScopeStats;
 use crate::error::{Error, Result};
 use crate::sys::scope::{Request, ScopeMechanism};
@@ -160,22 +160,7 @@ impl<R: Reach> ScopeMechanism for LeaderScope<R> {
         self.reach.wait_empty(&self.leaders, deadline)
     }
 
-    /// `SIGSTOP` sweeps (see `stop_sweeps.rs` for what they cannot promise).
-    fn freeze(&self) -> Result<()> {
-        self.stops.freeze(|| self.members())
-    }
-
-    fn freeze_until(&self, deadline: Instant) -> Result<bool> {
-        self.stops.freeze_until(deadline, || self.members())
-    }
-
-    fn thaw(&self) -> Result<()> {
-        self.stops.thaw()
-    }
-
-    fn is_frozen(&self) -> Result<bool> {
-        self.stops.is_frozen(|| self.members())
-    }
+    freeze_by_sweeps!(stops);
 
     fn stats(&self) -> Result<ScopeStats> {
         self.reach.stats(&self.leaders)

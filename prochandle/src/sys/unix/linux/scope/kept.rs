@@ -24,7 +24,7 @@ use super::super::{procfs, tree};
 use super::accounting::{ticks_of, Ticks};
 use super::group::ListedGroup;
 use super::signal_each;
-use super::stop_sweeps::StopSweeps;
+use super::stop_sweeps::{freeze_by_sweeps, StopSweeps};
 use crate::control::{Measure, ScopeStats};
 use crate::error::{Error, ErrorKind, Result};
 use crate::sys::scope::{Request, ScopeMechanism};
@@ -219,22 +219,7 @@ impl ScopeMechanism for KeptScope {
         Ok(found.is_some())
     }
 
-    /// `SIGSTOP` sweeps over both kinds of member.
-    fn freeze(&self) -> Result<()> {
-        self.stops.freeze(|| self.members())
-    }
-
-    fn freeze_until(&self, deadline: Instant) -> Result<bool> {
-        self.stops.freeze_until(deadline, || self.members())
-    }
-
-    fn thaw(&self) -> Result<()> {
-        self.stops.thaw()
-    }
-
-    fn is_frozen(&self) -> Result<bool> {
-        self.stops.is_frozen(|| self.members())
-    }
+    freeze_by_sweeps!(stops);
 
     /// The kept trees' CPU time is known (the live members', each with
     /// what it reaped, and what the keepers reaped); the std-spawned

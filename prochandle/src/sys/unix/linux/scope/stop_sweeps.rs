@@ -118,3 +118,29 @@ impl StopSweeps {
         Ok(frozen && list()?.iter().all(stopped))
     }
 }
+
+/// The freeze methods of a `ScopeMechanism` frozen by these sweeps over
+/// its own `members()`, its `StopSweeps` in the field named `$stops`.
+macro_rules! freeze_by_sweeps {
+    ($stops:ident) => {
+        /// `SIGSTOP` sweeps (see `stop_sweeps.rs` for what they cannot
+        /// promise).
+        fn freeze(&self) -> crate::error::Result<()> {
+            self.$stops.freeze(|| ScopeMechanism::members(self))
+        }
+
+        fn freeze_until(&self, deadline: std::time::Instant) -> crate::error::Result<bool> {
+            self.$stops
+                .freeze_until(deadline, || ScopeMechanism::members(self))
+        }
+
+        fn thaw(&self) -> crate::error::Result<()> {
+            self.$stops.thaw()
+        }
+
+        fn is_frozen(&self) -> crate::error::Result<bool> {
+            self.$stops.is_frozen(|| ScopeMechanism::members(self))
+        }
+    };
+}
+pub(super) use freeze_by_sweeps;

@@ -18,7 +18,7 @@ use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::ptr;
 
 use super::keeper_life::{self, Start, DETACH, KILL, PINNED};
-use super::{child, clone3, prepare, Blocked, Spec, Stack};
+use super::{clone3, empty_mask, prepare, Blocked, Spec, Stack};
 
 /// A started keeper and its member, both unpinned PIDs: the keeper is our
 /// unreaped child; the member is the keeper's, and is not reaped before
@@ -83,25 +83,9 @@ pub(crate) fn available() -> bool {
 pub(crate) fn spawn(spec: &Spec<'_>, kill_on_eof: bool) -> io::Result<Kept> {
     let prepared = prepare(spec)?;
     let stack = Stack::map()?;
-    // SAFETY: an all-zero sigset is valid; sigemptyset makes it empty.
-    let mut empty: libc::sigset_t = unsafe { std::mem::zeroed() };
-    // SAFETY: a valid out-pointer.
-    unsafe { libc::sigemptyset(&mut empty) };
-    let mut ctx = child::Ctx {
-        paths: prepared.paths.as_ptr(),
-        paths_len: prepared.paths.len(),
-        argv: prepared.argv.as_ptr(),
-        envp: prepared.envp.as_ptr(),
-        cwd: prepared.cwd.as_ref().map_or(ptr::null(), |c| c.as_ptr()),
-        stdio: prepared.stdio,
-        death_signal: spec.death_signal.unwrap_or(0),
-        new_group: 1,
-        // The keeper puts its own PID here.
-        parent: 0,
-        mask: spec.restore.map_or(&empty, |r| r.mask()),
-        handlers_cleared: 0,
-        err: 0,
-    };
+    let empty = empty_mask();
+    // The keeper puts its own PID in `parent`.
+    let mut ctx = prepared.context(spec, true, 0, &empty);
     let (ours, theirs) = socket_pair()?;
     let start = Start {
         ctx: ptr::addr_of_mut!(ctx),

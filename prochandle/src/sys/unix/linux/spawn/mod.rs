@@ -119,6 +119,42 @@ struct Prepared {
     stdio: [RawFd; 3],
 }
 
+impl Prepared {
+    /// The child's context over these strings and descriptors; `empty`
+    /// (the mask when `spec` restores none) must outlive it, as `self`.
+    fn context(
+        &self,
+        spec: &Spec<'_>,
+        new_group: bool,
+        parent: libc::pid_t,
+        empty: &libc::sigset_t,
+    ) -> child::Ctx {
+        child::Ctx {
+            paths: self.paths.as_ptr(),
+            paths_len: self.paths.len(),
+            argv: self.argv.as_ptr(),
+            envp: self.envp.as_ptr(),
+            cwd: self.cwd.as_ref().map_or(ptr::null(), |c| c.as_ptr()),
+            stdio: self.stdio,
+            death_signal: spec.death_signal.unwrap_or(0),
+            new_group: new_group.into(),
+            parent,
+            mask: spec.restore.map_or(empty, |r| r.mask()),
+            handlers_cleared: 0,
+            err: 0,
+        }
+    }
+}
+
+/// An empty signal set: the child's mask when the spec restores none.
+fn empty_mask() -> libc::sigset_t {
+    // SAFETY: an all-zero sigset is valid; sigemptyset makes it empty.
+    let mut empty: libc::sigset_t = unsafe { std::mem::zeroed() };
+    // SAFETY: a valid out-pointer.
+    unsafe { libc::sigemptyset(&mut empty) };
+    empty
+}
+
 /// Builds every string and descriptor the child needs.
 fn prepare(spec: &Spec<'_>) -> io::Result<Prepared> {
     let env = environment(spec);
@@ -296,24 +332,10 @@ pub(crate) fn spawn(
     let prepared = prepare(spec)?;
     let stack = Stack::map()?;
     ready()?;
-    // SAFETY: an all-zero sigset is valid; sigemptyset makes it empty.
-    let mut empty: libc::sigset_t = unsafe { std::mem::zeroed() };
-    // SAFETY: a valid out-pointer.
-    unsafe { libc::sigemptyset(&mut empty) };
-    let mut ctx = child::Ctx {
-        paths: prepared.paths.as_ptr(),
-        paths_len: prepared.paths.len(),
-        argv: prepared.argv.as_ptr(),
-        envp: prepared.envp.as_ptr(),
-        cwd: prepared.cwd.as_ref().map_or(ptr::null(), |c| c.as_ptr()),
-        stdio: prepared.stdio,
-        death_signal: spec.death_signal.unwrap_or(0),
-        new_group: matches!(place, Place::NewGroup).into(),
-        parent: std::process::id() as libc::pid_t,
-        mask: spec.restore.map_or(&empty, |r| r.mask()),
-        handlers_cleared: 0,
-        err: 0,
-    };
+    let empty = empty_mask();
+    let new_group = matches!(place, Place::NewGroup);
+    let parent = std::process::id() as libc::pid_t;
+    let mut ctx = prepared.context(spec, new_group, parent, &empty);
     let (base, size) = stack.usable();
     let cgroup = match place {
         Place::Cgroup(fd) => Some(fd.as_raw_fd()),
