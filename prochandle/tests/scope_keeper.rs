@@ -222,3 +222,79 @@ fn an_owner_that_ignores_sigchld_is_refused_and_nothing_is_left() {
         "{stdout}"
     );
 }
+
+/// `Scope::spawn` with std's `Command` is kept too: std's child becomes
+/// the keeper and forks the member, which runs the program with every
+/// setting of the command (here: a working directory, a variable, a file
+/// as standard output).
+#[test]
+fn a_std_command_is_kept_with_its_settings() {
+    let _serial = serial();
+    let Some(scope) = keeper_scope() else { return };
+    let mark = TreeMark::new();
+    let out = std::env::temp_dir().join(format!("prochandle-kept-{}", mark.value()));
+    let mut command = std::process::Command::new("sh");
+    command
+        .args([
+            "-c",
+            "echo \"$PWD $KEPT\"; (setsid sleep 900 &); exec sleep 900",
+        ])
+        .current_dir("/")
+        .env("KEPT", "yes")
+        .stdout(std::fs::File::create(&out).unwrap());
+    mark.apply(&mut command);
+    let first = scope.spawn(&mut command).unwrap();
+    eventually("two live processes", || {
+        (mark.live().len() == 2).then_some(())
+    });
+    let keeper = parent_of(first.pid()).unwrap();
+    assert_ne!(keeper, std::process::id(), "the member is not our child");
+    assert_eq!(parent_of(keeper), Some(std::process::id()), "the keeper is");
+    let written = std::fs::read_to_string(&out).unwrap();
+    let _ = std::fs::remove_file(&out);
+    assert_eq!(written, "/ yes\n");
+    let mut listed: Vec<u32> = scope.members().unwrap().iter().map(Process::pid).collect();
+    listed.sort_unstable();
+    let mut live = mark.live();
+    live.sort_unstable();
+    assert_eq!(listed, live, "the escaper is a member");
+    scope.kill().unwrap();
+    assert!(mark.live().is_empty(), "survivors: {:?}", mark.live());
+    assert_eq!(first.wait().unwrap().signal(), Some(Signal::KILL));
+}
+
+/// Every child of this process (all its threads'), by PID.
+fn our_children() -> Vec<u32> {
+    let mut out = Vec::new();
+    for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+        let list = std::fs::read_to_string(task.path().join("children")).unwrap_or_default();
+        out.extend(
+            list.split_whitespace()
+                .filter_map(|p| p.parse::<u32>().ok()),
+        );
+    }
+    out.sort_unstable();
+    out
+}
+
+/// A program std cannot run is std's error, and neither keeper nor member
+/// is left; the same command spawned again (its old hook stays on it)
+/// runs once, kept, with its status.
+#[test]
+fn a_std_command_that_cannot_run_leaves_nothing_and_a_reused_one_runs() {
+    let _serial = serial();
+    let Some(scope) = keeper_scope() else { return };
+    let before = our_children();
+    let err = scope
+        .spawn(&mut std::process::Command::new("/nonexistent/program"))
+        .unwrap_err();
+    assert_eq!(err.kind(), prochandle::ErrorKind::NotFound, "{err}");
+    assert_eq!(our_children(), before, "the failed spawn left a child");
+    let mut command = std::process::Command::new("sh");
+    command.args(["-c", "exit 5"]);
+    for _ in 0..2 {
+        let member = scope.spawn(&mut command).unwrap();
+        assert_eq!(member.wait().unwrap().exit_code(), Some(5));
+    }
+    assert!(scope.wait_empty_timeout(Duration::from_secs(10)).unwrap());
+}

@@ -4,10 +4,10 @@
 //!
 //! As root the default scope is a cgroup and its guardian (on by default
 //! with `kill_on_drop`) kills the whole tree, every shape, and removes the
-//! cgroup. As `nobody` (no cgroup) the default is the keeper: the member
-//! spawned with `spawn_command` is a keeper's child, the keeper is its
-//! tree's subreaper and kills all of it, `setsid` escapers included. The
-//! keeper is also forced as root. Where the kernel gives no handle (the
+//! cgroup. As `nobody` (no cgroup) the default is the keeper: the member,
+//! spawned with `spawn_command` or with std's `Command`, is a keeper's
+//! child, the keeper is its tree's subreaper and kills all of it, `setsid`
+//! escapers included. The keeper is also forced as root. Where the kernel gives no handle (the
 //! tiers without pidfds) the default falls to the process group, whose
 //! guardian kills the first child's group: the shapes that stay in it
 //! die. The subreaper opted into, with std's `Command`, holds the same.
@@ -30,6 +30,8 @@ const MODE_ENV: &str = "PROCHANDLE_OWNER_DIES_MODE";
 enum Mode {
     /// `Scope::new()` and `spawn_command`.
     Default,
+    /// `Scope::new()` and `spawn` with std's `Command`.
+    DefaultStd,
     /// The keeper forced, and `spawn_command`.
     Keeper,
     /// The subreaper opted into, and std's `Command`.
@@ -40,6 +42,7 @@ impl Mode {
     fn name(self) -> &'static str {
         match self {
             Mode::Default => "default",
+            Mode::DefaultStd => "default-std",
             Mode::Keeper => "keeper",
             Mode::Subreaper => "subreaper",
         }
@@ -48,6 +51,7 @@ impl Mode {
     fn parse(name: &str) -> Mode {
         match name {
             "keeper" => Mode::Keeper,
+            "default-std" => Mode::DefaultStd,
             "subreaper" => Mode::Subreaper,
             _ => Mode::Default,
         }
@@ -86,14 +90,14 @@ const SHAPES: [(&str, &str, usize, bool); 7] = [
 fn play_owner(shape: usize, mark: &str, mode: Mode) -> ! {
     let script = SHAPES[shape].1;
     let scope = match mode {
-        Mode::Default => Scope::new(),
+        Mode::Default | Mode::DefaultStd => Scope::new(),
         Mode::Keeper => ScopeOptions::new()
             .mechanism(MechanismKind::Keeper)
             .create(),
         Mode::Subreaper => ScopeOptions::new().allow_subreaper(true).create(),
     }
     .unwrap();
-    if mode == Mode::Subreaper {
+    if matches!(mode, Mode::Subreaper | Mode::DefaultStd) {
         let mut sh = Command::new("sh");
         sh.args(["-c", script])
             .env("PATH", "/usr/bin:/bin")
@@ -221,6 +225,23 @@ fn sigkill_of_a_scopes_owner_as_nobody() {
     }
     let test = "sigkill_of_a_scopes_owner_as_nobody";
     let (kind, outcomes) = kill_owners(test, true, Mode::Default);
+    if prochandle_test_support::forced_pid_mode() {
+        assert_eq!(kind, "ProcessGroup");
+        group_holds(&outcomes);
+    } else {
+        assert_eq!(kind, "Keeper", "the unprivileged default");
+        assert_nothing_left(&kind, &outcomes);
+    }
+}
+
+#[test]
+fn sigkill_of_a_scopes_owner_as_nobody_with_a_std_command() {
+    owner_part();
+    if !require_root("switching to the user nobody") {
+        return;
+    }
+    let test = "sigkill_of_a_scopes_owner_as_nobody_with_a_std_command";
+    let (kind, outcomes) = kill_owners(test, true, Mode::DefaultStd);
     if prochandle_test_support::forced_pid_mode() {
         assert_eq!(kind, "ProcessGroup");
         group_holds(&outcomes);

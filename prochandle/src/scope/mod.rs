@@ -117,6 +117,9 @@ impl Scope {
     /// # Ok(()) }
     /// ```
     pub fn spawn(&self, command: &mut Command) -> Result<Process> {
+        if let Some(spawned) = self.inner.spawn_std(command) {
+            return spawned.map(Process::from_sys);
+        }
         Process::hold_spawned(self.spawn_child(command)?)
     }
 

@@ -89,6 +89,16 @@ pub(crate) trait ScopeMechanism: Send + Sync + fmt::Debug {
     /// [`prepare`]: ScopeMechanism::prepare
     fn started(&self, child: &Child) -> Result<()>;
 
+    /// Spawns `command` for [`Scope::spawn`](crate::Scope::spawn) in a way
+    /// of the mechanism's own, returning the program's process (which
+    /// need not be our child); `None` where the mechanism spawns as
+    /// [`prepare`](ScopeMechanism::prepare) and
+    /// [`started`](ScopeMechanism::started) say.
+    fn spawn_std(&self, command: &mut Command) -> Option<Result<Process>> {
+        let _ = command;
+        None
+    }
+
     /// Spawns `spec` straight into the scope without std's `Command`,
     /// where the system allows a cheaper spawn; `None` when the caller must
     /// go through [`prepare`](ScopeMechanism::prepare) instead.

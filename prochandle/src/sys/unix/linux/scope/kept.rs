@@ -16,6 +16,7 @@
 //! is why the mechanism is offered only where the kernel keeps it.
 
 use std::os::fd::OwnedFd;
+use std::process::Command;
 use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
@@ -144,6 +145,36 @@ impl KeptScope {
         let started = kept::spawn(&spec, self.guard).map_err(cannot)?;
         let keeper =
             Process::from_child_pid(started.keeper).inspect_err(|_| spawn::reap(started.keeper))?;
+        self.hold(keeper, started)
+    }
+
+    /// `Scope::spawn` with std's `Command`: std's child becomes the
+    /// keeper (a pre-exec hook) and forks the member, which execs the
+    /// program as the command says.
+    fn spawn_std_kept(&self, command: &mut Command) -> Result<Process> {
+        crate::sys::unix::guarded::sigchld_not_ignored()?;
+        let program = command.get_program().to_owned();
+        let cannot = |e| Error::os("spawn", e).with_detail(format!("cannot start {program:?}"));
+        let pending = kept::prepare_std(command, self.guard, self.death_signal).map_err(cannot)?;
+        // An `execve` that fails in the member is std's error here; the
+        // keeper then exits and std reaps it.
+        let child = command.spawn().map_err(cannot)?;
+        let keeper = Process::from_child(&child)?;
+        drop(child);
+        let started = match pending.started(keeper.pid() as i32) {
+            Ok(started) => started,
+            Err(err) => {
+                let _ = keeper.signal(libc::SIGKILL);
+                let _ = keeper.wait_until(None);
+                return Err(cannot(err));
+            }
+        };
+        self.hold(keeper, started)
+    }
+
+    /// Pins the member of a started keeper, tells the keeper so, and keeps
+    /// the keeper (reaping the ones whose trees ended).
+    fn hold(&self, keeper: Process, started: kept::Kept) -> Result<Process> {
         let member = match Process::open(started.member as u32) {
             Ok(member) => member,
             Err(err) => {
@@ -180,12 +211,16 @@ impl KeptScope {
 }
 
 impl ScopeMechanism for KeptScope {
-    fn prepare(&self, command: &mut std::process::Command) {
+    fn prepare(&self, command: &mut Command) {
         self.listed.prepare(command);
     }
 
     fn started(&self, child: &std::process::Child) -> Result<()> {
         self.listed.started(child)
+    }
+
+    fn spawn_std(&self, command: &mut Command) -> Option<Result<Process>> {
+        Some(self.spawn_std_kept(command))
     }
 
     fn spawn_direct(&self, spec: &Spec<'_>) -> Result<Option<Process>> {

@@ -78,7 +78,65 @@ pub(super) unsafe fn live(start: Start) -> ! {
         if err != 0 {
             libc::_exit(0);
         }
-        keep(start.link, start.kill_on_eof)
+        keep(start.link, start.kill_on_eof, None)
+    }
+}
+
+/// The keeper for a spawn through std's `Command`, as a pre-exec hook:
+/// std has forked this process (the keeper to be) and set it up as the
+/// command asks (standard streams, user, directory, group, the caller's
+/// own hooks); here it becomes the subreaper and forks the member, which
+/// returns to std and execs the program with all of that. The keeper
+/// never returns: it reports the member's PID on `link` and keeps its
+/// tree. If the member's `execve` fails, std in the member tells the
+/// owner's `spawn`, which then reaps the keeper: the keeper sees its
+/// child exit without having exec'd and exits at once.
+///
+/// # Safety
+///
+/// Only as a pre-exec hook of std's `Command` (a forked child, where only
+/// async-signal-safe calls are allowed), with `link` open in it.
+pub(crate) unsafe fn std_hook(
+    link: c_int,
+    kill_on_eof: bool,
+    death_signal: c_int,
+) -> std::io::Result<()> {
+    // SAFETY: async-signal-safe calls on values of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong, 0, 0, 0);
+        let default: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGCHLD, &default, ptr::null_mut());
+        let mut all: libc::sigset_t = std::mem::zeroed();
+        let mut mask: libc::sigset_t = std::mem::zeroed();
+        libc::sigfillset(&mut all);
+        libc::pthread_sigmask(libc::SIG_SETMASK, &all, &mut mask);
+        let keeper = libc::getpid();
+        let member = libc::fork();
+        if member < 0 {
+            let err = std::io::Error::last_os_error();
+            libc::pthread_sigmask(libc::SIG_SETMASK, &mask, ptr::null_mut());
+            return Err(err);
+        }
+        if member == 0 {
+            libc::pthread_sigmask(libc::SIG_SETMASK, &mask, ptr::null_mut());
+            // A group of its own, as every first child of a scope without
+            // a cgroup (a terminal's signals for our group are not its).
+            if libc::setpgid(0, 0) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            if death_signal != 0 {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, death_signal as libc::c_ulong) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                if libc::getppid() != keeper {
+                    return Err(std::io::Error::from_raw_os_error(libc::ESRCH));
+                }
+            }
+            return Ok(());
+        }
+        let report: [i32; 2] = [member, 0];
+        write_all(link, report.as_ptr().cast(), std::mem::size_of_val(&report));
+        keep(link, kill_on_eof, Some(member))
     }
 }
 
@@ -114,12 +172,14 @@ unsafe fn spawn_member(ctx: *mut Ctx, (base, size): (*mut u8, usize)) -> (i32, c
 
 /// Keeps the tree: standard descriptors on `/dev/null`, every other one
 /// of the owner's closed, then reaping and listening until the tree is
-/// gone or the owner's word (or end-of-file) ends it.
+/// gone or the owner's word (or end-of-file) ends it. `unexec`: a member
+/// not yet known to have exec'd (std's spawn), whose exit before the
+/// owner pins it is watched for a failed `execve`.
 ///
 /// # Safety
 ///
 /// As [`live`], after the member started.
-unsafe fn keep(link: c_int, kill_on_eof: bool) -> ! {
+unsafe fn keep(link: c_int, kill_on_eof: bool, unexec: Option<i32>) -> ! {
     // SAFETY: async-signal-safe calls; every buffer is ours.
     unsafe {
         let null = libc::open(c"/dev/null".as_ptr(), libc::O_RDWR | libc::O_CLOEXEC);
@@ -148,8 +208,9 @@ unsafe fn keep(link: c_int, kill_on_eof: bool) -> ! {
                 },
             ];
             // Until the owner has pinned the member, nothing is reaped
-            // (its PID must stay its own), so SIGCHLD is not watched.
-            let n = if pinned { 2 } else { 1 };
+            // (its PID must stay its own), so SIGCHLD is watched only for
+            // a member whose exec may still fail.
+            let n = if pinned || unexec.is_some() { 2 } else { 1 };
             if libc::poll(
                 fds.as_mut_ptr(),
                 n,
@@ -173,13 +234,96 @@ unsafe fn keep(link: c_int, kill_on_eof: bool) -> ! {
                     _ => libc::_exit(0),
                 }
             }
-            if pinned {
+            if fds[1].revents != 0 || pinned {
                 let mut info = [0u8; 128];
                 while sfd >= 0 && libc::read(sfd, info.as_mut_ptr().cast(), info.len()) > 0 {}
+            }
+            if pinned {
                 reap_exited();
+            } else if let Some(member) = unexec {
+                if exited(member) && never_execed(member) {
+                    libc::waitpid(member, ptr::null_mut(), libc::__WALL);
+                    libc::_exit(0);
+                }
             }
         }
     }
+}
+
+/// Whether our child `pid` has exited (it stays unreaped).
+///
+/// # Safety
+///
+/// As [`keep`].
+unsafe fn exited(pid: i32) -> bool {
+    // SAFETY: waitid into a zeroed siginfo of ours; WNOWAIT reaps nothing.
+    unsafe {
+        let mut info: libc::siginfo_t = std::mem::zeroed();
+        let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT | libc::__WALL;
+        libc::waitid(libc::P_PID, pid as libc::id_t, &mut info, flags) == 0 && info.si_pid() == pid
+    }
+}
+
+/// `PF_FORKNOEXEC` in the kernel's flags of a task (field 9 of its `stat`
+/// line): set by `fork`, cleared by a successful `execve`.
+const PF_FORKNOEXEC: u32 = 0x40;
+
+/// Whether our unreaped child `pid` ended without a successful `execve`:
+/// its `stat` line still shows `PF_FORKNOEXEC` (a zombie's does).
+///
+/// # Safety
+///
+/// As [`keep`].
+unsafe fn never_execed(pid: i32) -> bool {
+    // "/proc/" + at most 10 digits + "/stat" + NUL: 22 bytes of 32.
+    let mut path = [0u8; 32];
+    path[..6].copy_from_slice(b"/proc/");
+    let mut digits = [0u8; 10];
+    let mut n = 0;
+    let mut rest = pid.unsigned_abs();
+    while n < digits.len() {
+        digits[n] = b'0' + (rest % 10) as u8;
+        n += 1;
+        rest /= 10;
+        if rest == 0 {
+            break;
+        }
+    }
+    for (at, &d) in (6..).zip(digits[..n].iter().rev().chain(b"/stat")) {
+        path[at] = d;
+    }
+    let mut buf = [0u8; 512];
+    // SAFETY: a NUL-terminated path and a buffer of ours.
+    let len = unsafe {
+        let fd = libc::open(path.as_ptr().cast(), libc::O_RDONLY | libc::O_CLOEXEC);
+        if fd < 0 {
+            return false;
+        }
+        let len = libc::read(fd, buf.as_mut_ptr().cast(), buf.len());
+        libc::close(fd);
+        len
+    };
+    let Ok(len) = usize::try_from(len) else {
+        return false;
+    };
+    let line = &buf[..len.min(buf.len())];
+    let Some(close) = line.iter().rposition(|&b| b == b')') else {
+        return false;
+    };
+    // After ") ": state, ppid, pgrp, session, tty_nr, tpgid, flags.
+    let flags = line[close + 1..]
+        .split(|&b| b == b' ')
+        .filter(|field| !field.is_empty())
+        .nth(6);
+    let Some(flags) = flags else { return false };
+    let mut value: u32 = 0;
+    for &b in flags {
+        if !b.is_ascii_digit() {
+            return false;
+        }
+        value = value.saturating_mul(10).saturating_add(u32::from(b - b'0'));
+    }
+    value & PF_FORKNOEXEC != 0
 }
 
 /// Reaps every exited child; exits the keeper when it has no child left.

@@ -15,7 +15,11 @@
 
 use std::io;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
+use std::os::unix::process::CommandExt;
+use std::process::Command;
 use std::ptr;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::sync::Arc;
 
 use super::keeper_life::{self, Start, DETACH, KILL, PINNED};
 use super::{clone3, empty_mask, prepare, Blocked, Spec, Stack};
@@ -131,6 +135,80 @@ pub(crate) fn spawn(spec: &Spec<'_>, kill_on_eof: bool) -> io::Result<Kept> {
             super::reap(keeper);
             Err(e)
         }
+    }
+}
+
+/// A kept spawn through std's `Command`, between adding its hook and the
+/// end of std's `spawn`.
+#[derive(Debug)]
+pub(crate) struct StdPending {
+    ours: OwnedFd,
+    theirs: OwnedFd,
+    /// Turns the hook off when this spawn is over.
+    slot: HookSlot,
+}
+
+/// The descriptor the hook uses; -1 once its spawn is over (dropped), so
+/// that the hook, left on a command spawned again, does nothing.
+#[derive(Debug)]
+struct HookSlot(Arc<AtomicI32>);
+
+impl Drop for HookSlot {
+    fn drop(&mut self) {
+        self.0.store(-1, Ordering::Relaxed);
+    }
+}
+
+/// Adds to `command` the pre-exec hook that turns std's child into the
+/// keeper and forks the member from it (see `keeper_life::std_hook`):
+/// call `spawn` on `command` next, then [`StdPending::started`].
+pub(crate) fn prepare_std(
+    command: &mut Command,
+    kill_on_eof: bool,
+    death_signal: Option<i32>,
+) -> io::Result<StdPending> {
+    let (ours, theirs) = socket_pair()?;
+    let slot = Arc::new(AtomicI32::new(theirs.as_raw_fd()));
+    let hook_slot = Arc::clone(&slot);
+    let death_signal = death_signal.unwrap_or(0);
+    let hook = move || -> io::Result<()> {
+        let link = hook_slot.load(Ordering::Relaxed);
+        if link < 0 {
+            return Ok(());
+        }
+        // SAFETY: we are std's forked child running its pre-exec hooks;
+        // `link` is open in it (std closes close-on-exec descriptors only
+        // at the exec).
+        unsafe { keeper_life::std_hook(link, kill_on_eof, death_signal) }
+    };
+    // SAFETY: the hook makes only async-signal-safe calls and allocates
+    // nothing (the Arc was cloned before the fork).
+    unsafe { command.pre_exec(hook) };
+    Ok(StdPending {
+        ours,
+        theirs,
+        slot: HookSlot(slot),
+    })
+}
+
+impl StdPending {
+    /// After std's `spawn` returned the keeper (`keeper`, our child):
+    /// the member's PID from the keeper's report.
+    pub(crate) fn started(self, keeper: i32) -> io::Result<Kept> {
+        let StdPending { ours, theirs, slot } = self;
+        drop(slot);
+        drop(theirs);
+        let mut report = [0u8; 8];
+        read_report(&ours, &mut report)?;
+        let member = i32::from_ne_bytes([report[0], report[1], report[2], report[3]]);
+        if member <= 0 {
+            return Err(io::Error::from_raw_os_error(libc::EINVAL));
+        }
+        Ok(Kept {
+            keeper,
+            member,
+            link: ours,
+        })
     }
 }
 
