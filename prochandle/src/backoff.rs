@@ -61,6 +61,8 @@ impl Backoff {
     /// A schedule whose first pause is `first` (shorter than
     /// [`FIRST_PAUSE`] where the awaited event is usually microseconds
     /// away), doubling up to the cap as any other.
+    // Only Unix waits poll for a non-child's status.
+    #[cfg_attr(windows, allow(dead_code))]
     pub(crate) const fn starting_at(first: Duration) -> Backoff {
         Backoff { pause: first }
     }
