@@ -25,10 +25,12 @@ pub enum MechanismKind {
     /// Linux: this process as the child subreaper, killing by sweeps.
     Subreaper,
     /// Linux: a keeper per member spawned with
+    /// [`Scope::spawn`](crate::Scope::spawn) or
     /// [`Scope::spawn_command`](crate::Scope::spawn_command), the member's
     /// parent and its tree's subreaper, which kills the tree when this
-    /// process dies (`SIGKILL` included). Members spawned through std's
-    /// `Command` are held as by [`ProcessGroup`](MechanismKind::ProcessGroup).
+    /// process dies (`SIGKILL` included). A member spawned with
+    /// [`Scope::spawn_child`](crate::Scope::spawn_child), which must be our
+    /// own child, is held as by [`ProcessGroup`](MechanismKind::ProcessGroup).
     Keeper,
     /// Windows: a job object.
     JobObject,
@@ -38,9 +40,8 @@ pub enum MechanismKind {
 
 impl MechanismKind {
     /// Whether a member that calls `setsid` (or double-forks) stays
-    /// contained. Only the process group lets it go (and the keeper, for a
-    /// member spawned through std's `Command`, which it holds by its
-    /// process group).
+    /// contained. Only the process group lets it go (and the keeper scope
+    /// for a member of `spawn_child`, which it holds by its process group).
     pub fn holds_setsid(self) -> bool {
         self != MechanismKind::ProcessGroup
     }

@@ -34,7 +34,7 @@ use crate::sys::scope::ScopeMechanism;
 /// | system | mechanism | `setsid` escapes | kill | owner dies |
 /// | --- | --- | --- | --- | --- |
 /// | Linux, cgroup v2 writable | a new cgroup leaf | no | `cgroup.kill`, or freeze + signal + thaw | the whole tree (the [`guardian`](ScopeOptions::guardian), on by default; Linux 5.14+) |
-/// | Linux, no writable cgroup (6.15+ with pidfds) | a keeper per [`spawn_command`](Scope::spawn_command), the member's parent and its tree's subreaper; std `Command` spawns as a process group | no (`spawn_command`) | each keeper sweeps its tree | the whole tree of each `spawn_command` member |
+/// | Linux, no writable cgroup (6.15+ with pidfds) | a keeper per member, its parent and its tree's subreaper ([`spawn_child`](Scope::spawn_child): a process group) | no (`spawn_child`: yes) | each keeper sweeps its tree | the whole tree (`spawn_child`: its group) |
 /// | Linux, opted in | this process as child subreaper, plus a process group | no | sweeps until one finds nothing | the first child's group (the guardian): `setsid` escapers survive |
 /// | Windows | a job object (the child is assigned before it runs) | no | `TerminateJobObject` | the job dies with its last handle |
 /// | macOS, FreeBSD, Linux otherwise | a process group | **yes** | `kill(-pgid)` (Linux: each pinned member), pass after pass | Linux: the group (the guardian); macOS, FreeBSD: nothing |
@@ -107,6 +107,12 @@ impl Scope {
     /// `fork` this whole process for the child; [`spawn_command`](Scope::spawn_command)
     /// does without, at about the cost of a plain spawn.
     ///
+    /// In the keeper mode (the default where no cgroup can be made) std's
+    /// child becomes the child's keeper: set up as the command says, it
+    /// forks the child, which runs the program, and stays its parent and
+    /// its tree's subreaper (see [`spawn_command`](Scope::spawn_command)).
+    /// The returned process is the program's, not our child.
+    ///
     /// ```
     /// # fn main() -> prochandle::Result<()> {
     /// # #[cfg(unix)] {
@@ -125,6 +131,12 @@ impl Scope {
 
     /// Like [`spawn`](Scope::spawn), returning std's `Child` with its pipes
     /// (hold it with [`Process::from_child`] if you like).
+    ///
+    /// The `Child` must be the program and our own child, so in the keeper
+    /// mode this spawn has no keeper: it leads a process group of its own,
+    /// as in the process-group mode (a `setsid` escaper leaves it). Keep
+    /// pipes with [`spawn_command`](Scope::spawn_command) and a descriptor
+    /// ([`ChildStdio::Fd`](crate::ChildStdio)) to have them kept whole.
     ///
     /// ```
     /// # fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -170,7 +182,8 @@ impl Scope {
     /// subreaper: `setsid` escapers stay members, and the whole tree dies
     /// if this process is killed, even with `SIGKILL`. The child is then
     /// not ours: [`Process::wait`] learns its status from the kernel's
-    /// record once the keeper has reaped it (no resource usage).
+    /// record once the keeper has reaped it (no resource usage). The same
+    /// holds for [`spawn`](Scope::spawn).
     ///
     /// A program that cannot be run is an error of kind
     /// [`NotFound`](crate::ErrorKind::NotFound) (or

@@ -1,15 +1,15 @@
 //! The scope without a writable cgroup that still holds its tree when the
-//! owner dies: each member spawned with `spawn_command` gets a keeper of
-//! its own (`../spawn/kept.rs`), a small process that is the member's
-//! parent and the child subreaper of its tree. `setsid` escapers come to
-//! the keeper, never past it, and the keeper kills the whole tree when
-//! the owner's end of its link closes, `SIGKILL` of the owner included.
-//! Nothing process-wide changes here, so it needs no opt-in.
+//! owner dies: each member gets a keeper of its own (`../spawn/kept.rs`),
+//! a small process that is the member's parent and the child subreaper of
+//! its tree. `setsid` escapers come to the keeper, never past it, and the
+//! keeper kills the whole tree when the owner's end of its link closes,
+//! `SIGKILL` of the owner included. Nothing process-wide changes here, so
+//! it needs no opt-in. `spawn_command` forks the keeper itself;
+//! `Scope::spawn` has std's child become the keeper (a pre-exec hook).
 //!
-//! Members spawned through std's `Command` (`spawn`, `spawn_child`) must
-//! be this process's own children: they are held as the process-group
-//! mechanism holds them (a group of their own, the guardian), and the
-//! report says so.
+//! A member of `spawn_child` must be this process's own child (std's
+//! `Child` is returned): it is held as the process-group mechanism holds
+//! it (a group of its own, the guardian).
 //!
 //! A kept member is not our child: its exit status comes from the kernel
 //! (`PIDFD_INFO_EXIT`, Linux 6.15) once its keeper has reaped it, which
