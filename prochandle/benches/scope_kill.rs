@@ -216,7 +216,7 @@ mod linux {
             .mechanism(MechanismKind::Subreaper)
             .allow_subreaper(true)
             .death_signal(None);
-        let rows: [(&str, Option<ScopeOptions>, Via); 8] = [
+        let rows: [(&str, Option<ScopeOptions>, Via); 9] = [
             (
                 "cgroup, Scope::spawn(Command)",
                 Some(options(MechanismKind::Cgroup)),
@@ -246,6 +246,11 @@ mod linux {
                 "keeper, spawn_command (a keeper forked per member)",
                 Some(options(MechanismKind::Keeper)),
                 Via::ScopeCommand,
+            ),
+            (
+                "keeper, Scope::spawn(Command) (std's child is the keeper)",
+                Some(options(MechanismKind::Keeper)),
+                Via::Command,
             ),
             (
                 "subreaper, Scope::spawn(Command)",
