@@ -217,14 +217,15 @@ fn sigkill_of_a_kept_scopes_owner_leaves_nothing() {
     assert_nothing_left(&kind, &outcomes);
 }
 
-#[test]
-fn sigkill_of_a_scopes_owner_as_nobody() {
+/// Owners run by `test` as `nobody` with the default scope, spawning as
+/// `mode` says: the keeper holds every shape (the process group, where
+/// the tier has no handles, what stayed in it).
+fn default_scope_as_nobody(test: &str, mode: Mode) {
     owner_part();
     if !require_root("switching to the user nobody") {
         return;
     }
-    let test = "sigkill_of_a_scopes_owner_as_nobody";
-    let (kind, outcomes) = kill_owners(test, true, Mode::Default);
+    let (kind, outcomes) = kill_owners(test, true, mode);
     if prochandle_test_support::forced_pid_mode() {
         assert_eq!(kind, "ProcessGroup");
         group_holds(&outcomes);
@@ -235,20 +236,16 @@ fn sigkill_of_a_scopes_owner_as_nobody() {
 }
 
 #[test]
+fn sigkill_of_a_scopes_owner_as_nobody() {
+    default_scope_as_nobody("sigkill_of_a_scopes_owner_as_nobody", Mode::Default);
+}
+
+#[test]
 fn sigkill_of_a_scopes_owner_as_nobody_with_a_std_command() {
-    owner_part();
-    if !require_root("switching to the user nobody") {
-        return;
-    }
-    let test = "sigkill_of_a_scopes_owner_as_nobody_with_a_std_command";
-    let (kind, outcomes) = kill_owners(test, true, Mode::DefaultStd);
-    if prochandle_test_support::forced_pid_mode() {
-        assert_eq!(kind, "ProcessGroup");
-        group_holds(&outcomes);
-    } else {
-        assert_eq!(kind, "Keeper", "the unprivileged default");
-        assert_nothing_left(&kind, &outcomes);
-    }
+    default_scope_as_nobody(
+        "sigkill_of_a_scopes_owner_as_nobody_with_a_std_command",
+        Mode::DefaultStd,
+    );
 }
 
 #[test]
