@@ -61,7 +61,8 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn is_zombie(p: &Process) -> bool {
+/// Whether `p` has exited (a zombie, or gone from `/proc`).
+pub(crate) fn is_zombie(p: &Process) -> bool {
     procfs::read_stat(p.pid() as i32).map_or(true, |s| s.exited())
 }
 

@@ -21,7 +21,8 @@ use std::sync::{Mutex, MutexGuard};
 use std::time::Instant;
 
 use super::super::spawn::{self, kept, Spec};
-use super::super::{procfs, tree};
+use super::super::subreaper::is_zombie;
+use super::super::tree;
 use super::accounting::{ticks_of, Ticks};
 use super::group::ListedGroup;
 use super::signal_each;
@@ -56,12 +57,9 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-fn is_zombie(p: &Process) -> bool {
-    procfs::read_stat(p.pid() as i32).map_or(true, |s| s.exited())
-}
-
-/// Whether a kept scope can be made here: the fast spawn, and exit
-/// statuses the kernel keeps for processes that are not our children.
+/// Whether a kept scope can be made here: the fast spawn, children listed
+/// in `/proc` (the keeper's sweeps), and exit statuses the kernel keeps
+/// for processes that are not our children.
 pub(super) fn available() -> std::result::Result<(), &'static str> {
     use crate::capabilities::Feature;
     if !kept::available() {
@@ -104,15 +102,16 @@ impl KeptScope {
         let mut i = 0;
         while i < keepers.len() {
             let keeper = &keepers[i].process;
+            if !keeper.has_exited()? {
+                i += 1;
+                continue;
+            }
             // Read before reaping: a zombie keeper still shows what it
             // reaped.
-            let ticks = ticks_of(keeper.pid());
-            if keeper.try_wait()?.is_some() {
-                lock(&self.reaped).add(ticks.unwrap_or_default());
-                keepers.swap_remove(i);
-            } else {
-                i += 1;
-            }
+            let ticks = ticks_of(keeper.pid()).unwrap_or_default();
+            keeper.try_wait()?;
+            lock(&self.reaped).add(ticks);
+            keepers.swap_remove(i);
         }
         Ok(())
     }

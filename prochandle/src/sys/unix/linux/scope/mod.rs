@@ -2,12 +2,14 @@
 //! killed by `cgroup.kill` or by freezing), this process as the child
 //! subreaper (`subreaper.rs`), a keeper per spawn (`kept.rs`: the
 //! unprivileged default, which holds the tree when the owner dies), a
-//! process group listed through `/proc` (`group.rs`). `choose.rs` ranks them; `owner.rs` is the owner-death
-//! protection they share (death signal, guardian), `group_leaders.rs` the
-//! spawning the last two share (a new group per first child);
-//! `accounting.rs`, `limits.rs` and `stop_sweeps.rs` serve the control of a
-//! tree (stats, limits, freezing by signals). The raw pieces stay beside
-//! this directory: `../cgroup.rs`, `../subreaper.rs`, `../guardian.rs`.
+//! process group listed through `/proc` (`group.rs`). `choose.rs` ranks
+//! them; `owner.rs` is the owner-death protection they share (death
+//! signal, guardian), `group_leaders.rs` the spawning of the subreaper and
+//! the group (a new group per first child; the keeper scope holds its
+//! `spawn_child` members that way too); `accounting.rs`, `limits.rs` and
+//! `stop_sweeps.rs` serve the control of a tree (stats, limits, freezing
+//! by signals). The raw pieces stay beside this directory:
+//! `../cgroup.rs`, `../subreaper.rs`, `../guardian.rs`, `../spawn/`.
 
 pub(super) mod accounting;
 mod cgroup;
@@ -81,7 +83,7 @@ fn kill_listed(list: impl Fn() -> io::Result<Vec<i32>>) -> Result<()> {
 
 /// The fast spawn into `place`, arming `death_signal`, calling `ready`
 /// once the spawn is prepared and before the child exists (see
-/// `spawn::spawn`), recording the child with `started`; `None` when the
+/// `spawn::Ready`), recording the child with `started`; `None` when the
 /// caller must go through std's `Command`.
 fn spawn_direct(
     place: Place<'_>,
@@ -110,25 +112,15 @@ fn spawn_direct(
     .map_err(|e| {
         Error::os("spawn", e.into()).with_detail(format!("cannot start {:?}", spec.program))
     })?;
-    let mut not_ready = None;
-    let spawned = spawn::spawn(place, &spec, || {
-        ready().map_err(|err| {
-            not_ready = Some(err);
-            io::Error::other("not ready")
-        })
-    });
+    let cannot = |e| Error::os("spawn", e).with_detail(format!("cannot start {:?}", spec.program));
+    let prepared = spawn::Ready::new(&spec).map_err(cannot)?;
+    ready()?;
+    let spawned = prepared.spawn(place);
     drop(reserved);
-    if let Some(err) = not_ready {
-        return Err(err);
-    }
     let pid = match spawned {
         Ok(Spawned::Child(pid)) => pid,
         Ok(Spawned::Refused) => return Ok(None),
-        Err(e) => {
-            return Err(
-                Error::os("spawn", e).with_detail(format!("cannot start {:?}", spec.program))
-            )
-        }
+        Err(e) => return Err(cannot(e)),
     };
     let process = Process::from_child_pid(pid).inspect_err(|_| spawn::reap(pid))?;
     if let Err(err) = started(pid as u32) {

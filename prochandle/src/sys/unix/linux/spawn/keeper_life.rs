@@ -23,8 +23,8 @@ use std::ptr;
 
 use libc::c_int;
 
-use super::child::{self, Ctx};
-use super::clone3::{self, CloneArgs};
+use super::child::Ctx;
+use super::clone3::CloneArgs;
 
 /// Owner to keeper, one byte each. End-of-file is the owner gone (or the
 /// scope dropped): kill if the keeper was told to.
@@ -60,13 +60,7 @@ fn errno() -> c_int {
 pub(super) unsafe fn live(start: Start) -> ! {
     // SAFETY: async-signal-safe calls on values of ours.
     unsafe {
-        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong, 0, 0, 0);
-        // Ignored, SIGCHLD would have the kernel reap the member at once,
-        // before the owner pins it (and send nothing to the signalfd).
-        // The owner refuses to spawn while it ignores SIGCHLD; this holds
-        // even if it changed its mind since.
-        let default: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(libc::SIGCHLD, &default, ptr::null_mut());
+        become_keeper();
         (*start.ctx).parent = libc::getpid();
         let (member, err) = spawn_member(start.ctx, start.stack);
         let report: [i32; 2] = [member, err];
@@ -103,9 +97,7 @@ pub(crate) unsafe fn std_hook(
 ) -> std::io::Result<()> {
     // SAFETY: async-signal-safe calls on values of ours.
     unsafe {
-        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong, 0, 0, 0);
-        let default: libc::sigaction = std::mem::zeroed();
-        libc::sigaction(libc::SIGCHLD, &default, ptr::null_mut());
+        become_keeper();
         let mut all: libc::sigset_t = std::mem::zeroed();
         let mut mask: libc::sigset_t = std::mem::zeroed();
         libc::sigfillset(&mut all);
@@ -140,6 +132,26 @@ pub(crate) unsafe fn std_hook(
     }
 }
 
+/// Makes this process the subreaper of what it will spawn, with `SIGCHLD`
+/// at its default.
+///
+/// # Safety
+///
+/// Async-signal-safe calls only; for a keeper to be.
+unsafe fn become_keeper() {
+    // SAFETY: prctl with integers; sigaction with a zeroed (default,
+    // empty-mask) action of ours.
+    unsafe {
+        libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1 as libc::c_ulong, 0, 0, 0);
+        // Ignored, SIGCHLD would have the kernel reap the member at once,
+        // before the owner pins it (and send nothing to the signalfd).
+        // The owner refuses to spawn while it ignores SIGCHLD; this holds
+        // even if it changed its mind since.
+        let default: libc::sigaction = std::mem::zeroed();
+        libc::sigaction(libc::SIGCHLD, &default, ptr::null_mut());
+    }
+}
+
 /// The member, as the fast spawn makes it (sharing this copy of memory
 /// until it execs): its PID and 0, or 0 and the errno of what failed (no
 /// child is left then).
@@ -149,23 +161,18 @@ pub(crate) unsafe fn std_hook(
 /// As [`live`].
 unsafe fn spawn_member(ctx: *mut Ctx, (base, size): (*mut u8, usize)) -> (i32, c_int) {
     let mut args = CloneArgs::vfork(None, base, size);
-    loop {
-        // SAFETY: as the fast spawn's own call: a stack nothing else uses,
-        // `child::entry` async-signal-safe, `ctx` alive, signals blocked.
-        unsafe {
-            (*ctx).handlers_cleared = args.clears_handlers().into();
-            match clone3::clone3(&mut args, child::entry, ctx.cast()) {
-                Err(e) if args.drop_clear_after(&e) => continue,
-                Err(e) => return (0, e.raw_os_error().unwrap_or(libc::EINVAL)),
-                Ok(pid) => {
-                    let err = ptr::addr_of!((*ctx).err).read_volatile();
-                    if err != 0 {
-                        libc::waitpid(pid, ptr::null_mut(), libc::__WALL);
-                        return (0, err);
-                    }
-                    return (pid, 0);
+    // SAFETY: as the fast spawn's own call: a stack nothing else uses,
+    // `ctx` alive, signals blocked; `err` is read once the vfork ended.
+    unsafe {
+        match super::clone_child(&mut args, ctx) {
+            Err(e) => (0, e.raw_os_error().unwrap_or(libc::EINVAL)),
+            Ok(pid) => match ptr::addr_of!((*ctx).err).read_volatile() {
+                0 => (pid, 0),
+                err => {
+                    super::reap(pid);
+                    (0, err)
                 }
-            }
+            },
         }
     }
 }
@@ -211,12 +218,10 @@ unsafe fn keep(link: c_int, kill_on_eof: bool, unexec: Option<i32>) -> ! {
             // (its PID must stay its own), so SIGCHLD is watched only for
             // a member whose exec may still fail.
             let n = if pinned || unexec.is_some() { 2 } else { 1 };
-            if libc::poll(
-                fds.as_mut_ptr(),
-                n,
-                if sfd < 0 && pinned { 100 } else { -1 },
-            ) < 0
-            {
+            // Without a signalfd (out of descriptors), SIGCHLD is looked
+            // for every 100 ms instead.
+            let timeout = if sfd < 0 && n == 2 { 100 } else { -1 };
+            if libc::poll(fds.as_mut_ptr(), n, timeout) < 0 {
                 continue;
             }
             if fds[0].revents != 0 {

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 
 use super::keeper_life::{self, Start, DETACH, KILL, PINNED};
-use super::{clone3, empty_mask, prepare, Blocked, Spec, Stack};
+use super::{clone3, empty_mask, Blocked, Ready, Spec};
 
 /// A started keeper and its member, both unpinned PIDs: the keeper is our
 /// unreaped child; the member is the keeper's, and is not reaped before
@@ -85,15 +85,14 @@ pub(crate) fn available() -> bool {
 /// the link closes without a word. An error is the member's (exec
 /// failure, bad working directory) or ours; no process is left then.
 pub(crate) fn spawn(spec: &Spec<'_>, kill_on_eof: bool) -> io::Result<Kept> {
-    let prepared = prepare(spec)?;
-    let stack = Stack::map()?;
+    let ready = Ready::new(spec)?;
     let empty = empty_mask();
     // The keeper puts its own PID in `parent`.
-    let mut ctx = prepared.context(spec, true, 0, &empty);
+    let mut ctx = ready.context(true, 0, &empty);
     let (ours, theirs) = socket_pair()?;
     let start = Start {
         ctx: ptr::addr_of_mut!(ctx),
-        stack: stack.usable(),
+        stack: ready.stack.usable(),
         link: theirs.as_raw_fd(),
         kill_on_eof,
     };
@@ -113,17 +112,13 @@ pub(crate) fn spawn(spec: &Spec<'_>, kill_on_eof: bool) -> io::Result<Kept> {
         return Err(io::Error::last_os_error());
     }
     drop(theirs);
-    let mut report = [0u8; 8];
-    let read = read_report(&ours, &mut report);
-    let member = i32::from_ne_bytes([report[0], report[1], report[2], report[3]]);
-    let err = i32::from_ne_bytes([report[4], report[5], report[6], report[7]]);
-    match read {
-        Ok(()) if err == 0 && member > 0 => Ok(Kept {
+    match read_report(&ours) {
+        Ok((member, 0)) if member > 0 => Ok(Kept {
             keeper,
             member,
             link: ours,
         }),
-        Ok(()) => {
+        Ok((_, err)) => {
             super::reap(keeper);
             Err(io::Error::from_raw_os_error(if err == 0 {
                 libc::EINVAL
@@ -198,9 +193,7 @@ impl StdPending {
         let StdPending { ours, theirs, slot } = self;
         drop(slot);
         drop(theirs);
-        let mut report = [0u8; 8];
-        read_report(&ours, &mut report)?;
-        let member = i32::from_ne_bytes([report[0], report[1], report[2], report[3]]);
+        let (member, _) = read_report(&ours)?;
         if member <= 0 {
             return Err(io::Error::from_raw_os_error(libc::EINVAL));
         }
@@ -231,9 +224,11 @@ fn socket_pair() -> io::Result<(OwnedFd, OwnedFd)> {
     Ok(unsafe { (OwnedFd::from_raw_fd(fds[0]), OwnedFd::from_raw_fd(fds[1])) })
 }
 
-/// Reads the keeper's 8-byte report; end-of-file before it is the keeper
-/// killed before it could report.
-fn read_report(link: &OwnedFd, out: &mut [u8; 8]) -> io::Result<()> {
+/// Reads the keeper's report: the member's PID and the errno that stopped
+/// it (0). End-of-file before it is the keeper killed before it could
+/// report.
+fn read_report(link: &OwnedFd) -> io::Result<(i32, i32)> {
+    let mut out = [0u8; 8];
     let mut done = 0;
     while done < out.len() {
         match rustix::io::read(link, &mut out[done..]) {
@@ -248,7 +243,11 @@ fn read_report(link: &OwnedFd, out: &mut [u8; 8]) -> io::Result<()> {
             Err(e) => return Err(e.into()),
         }
     }
-    Ok(())
+    let [p0, p1, p2, p3, e0, e1, e2, e3] = out;
+    Ok((
+        i32::from_ne_bytes([p0, p1, p2, p3]),
+        i32::from_ne_bytes([e0, e1, e2, e3]),
+    ))
 }
 
 #[cfg(test)]

@@ -315,61 +315,91 @@ pub(crate) enum Spawned {
     Refused,
 }
 
-/// Spawns `spec` to `place`, calling `ready` once everything the child
-/// needs is built and before the child is created. An error is the
-/// child's (exec failure, bad working directory, ...), `ready`'s or the
-/// parent's preparation; either way no child is left.
-///
-/// Why `ready`: a caller that must fork before the child exists (the
-/// guardian) forks there, after the allocations: every page this process
-/// writes after a `fork` costs a copy-on-write fault, and the preparation
-/// writes many.
-pub(crate) fn spawn(
-    place: Place<'_>,
-    spec: &Spec<'_>,
-    ready: impl FnOnce() -> io::Result<()>,
-) -> io::Result<Spawned> {
-    let prepared = prepare(spec)?;
-    let stack = Stack::map()?;
-    ready()?;
-    let empty = empty_mask();
-    let new_group = matches!(place, Place::NewGroup);
-    let parent = std::process::id() as libc::pid_t;
-    let mut ctx = prepared.context(spec, new_group, parent, &empty);
-    let (base, size) = stack.usable();
-    let cgroup = match place {
-        Place::Cgroup(fd) => Some(fd.as_raw_fd()),
-        Place::NewGroup => None,
-    };
-    let mut args = clone3::CloneArgs::vfork(cgroup, base, size);
-    let result = loop {
-        ctx.handlers_cleared = args.clears_handlers().into();
+/// A spawn with everything the child needs built: its strings and
+/// descriptors, and a stack. What the caller must do before the child
+/// exists (fork the guardian) goes between [`Ready::new`] and
+/// [`Ready::spawn`]: every page this process writes after a `fork` costs
+/// a copy-on-write fault, and the preparation writes many.
+pub(crate) struct Ready<'a> {
+    spec: Spec<'a>,
+    prepared: Prepared,
+    stack: Stack,
+}
+
+impl<'a> Ready<'a> {
+    /// Builds the spawn of `spec`.
+    pub(crate) fn new(spec: &Spec<'a>) -> io::Result<Ready<'a>> {
+        Ok(Ready {
+            spec: *spec,
+            prepared: prepare(spec)?,
+            stack: Stack::map()?,
+        })
+    }
+
+    /// The child's context, for `parent` (`new_group`: it leads a group
+    /// of its own); `empty` must outlive it, as `self`.
+    fn context(&self, new_group: bool, parent: libc::pid_t, empty: &libc::sigset_t) -> child::Ctx {
+        self.prepared.context(&self.spec, new_group, parent, empty)
+    }
+
+    /// Spawns to `place`. An error is the child's (exec failure, bad
+    /// working directory, ...); no child is left then.
+    pub(crate) fn spawn(self, place: Place<'_>) -> io::Result<Spawned> {
+        let empty = empty_mask();
+        let new_group = matches!(place, Place::NewGroup);
+        let parent = std::process::id() as libc::pid_t;
+        let mut ctx = self.context(new_group, parent, &empty);
+        let (base, size) = self.stack.usable();
+        let cgroup = match place {
+            Place::Cgroup(fd) => Some(fd.as_raw_fd()),
+            Place::NewGroup => None,
+        };
+        let mut args = clone3::CloneArgs::vfork(cgroup, base, size);
         let result = {
             let _blocked = Blocked::all();
-            // SAFETY: CLONE_VM with a stack of our own that nothing else
-            // uses; `child::entry` runs only async-signal-safe code on
-            // `ctx` (alive until the vfork ends, which is before `clone3`
-            // returns) and its stack; signals are blocked meanwhile.
-            unsafe { clone3::clone3(&mut args, child::entry, ptr::addr_of_mut!(ctx).cast()) }
+            // SAFETY: a stack of our own that nothing else uses, `ctx` alive
+            // until the vfork ends, signals blocked meanwhile.
+            unsafe { clone_child(&mut args, ptr::addr_of_mut!(ctx)) }
+        };
+        drop(self);
+        let pid = match result {
+            Ok(pid) => pid,
+            Err(e) if clone3::note_refusal(&e) => return Ok(Spawned::Refused),
+            Err(e) => return Err(e),
+        };
+        // SAFETY: the child has exec'd or exited: nothing writes `err` now.
+        let err = unsafe { ptr::addr_of!(ctx.err).read_volatile() };
+        if err != 0 {
+            reap(pid);
+            return Err(io::Error::from_raw_os_error(err));
+        }
+        Ok(Spawned::Child(pid))
+    }
+}
+
+/// Creates the child on `args` (`clone3`, vfork-like), running
+/// `child::entry` on `ctx`; returns once the child has exec'd or exited.
+/// A kernel that refuses `CLONE_CLEAR_SIGHAND` (5.3, 5.4) is asked again
+/// without it. Async-signal-safe: the keeper makes its member with it.
+///
+/// # Safety
+///
+/// As `clone3::clone3`: `args` asks for `CLONE_VM` on a stack nothing else
+/// uses, `ctx` stays valid until this returns, and signals should be
+/// blocked in the calling thread.
+unsafe fn clone_child(args: &mut clone3::CloneArgs, ctx: *mut child::Ctx) -> io::Result<i32> {
+    loop {
+        // SAFETY: the caller's contract; `child::entry` runs only
+        // async-signal-safe code on `ctx` and its own stack.
+        let result = unsafe {
+            (*ctx).handlers_cleared = args.clears_handlers().into();
+            clone3::clone3(args, child::entry, ctx.cast())
         };
         match result {
             Err(e) if args.drop_clear_after(&e) => continue,
-            result => break result,
+            result => return result,
         }
-    };
-    drop(stack);
-    let pid = match result {
-        Ok(pid) => pid,
-        Err(e) if clone3::note_refusal(&e) => return Ok(Spawned::Refused),
-        Err(e) => return Err(e),
-    };
-    // SAFETY: the child has exec'd or exited: nothing writes `err` now.
-    let err = unsafe { ptr::addr_of!(ctx.err).read_volatile() };
-    if err != 0 {
-        reap(pid);
-        return Err(io::Error::from_raw_os_error(err));
     }
-    Ok(Spawned::Child(pid))
 }
 
 /// Kills (if still running) and reaps our unreaped child `pid`.
