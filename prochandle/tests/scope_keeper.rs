@@ -51,6 +51,21 @@ fn escaper_and_sleep(scope: &Scope, mark: &TreeMark) -> Process {
     first
 }
 
+/// The scope's members are exactly the marked tree (escapers included);
+/// its kill leaves none of it, the first child dies by `SIGKILL`, and the
+/// scope is empty.
+fn members_are_the_tree_and_die_with_the_kill(scope: &Scope, mark: &TreeMark, first: &Process) {
+    let mut listed: Vec<u32> = scope.members().unwrap().iter().map(Process::pid).collect();
+    listed.sort_unstable();
+    let mut live = mark.live();
+    live.sort_unstable();
+    assert_eq!(listed, live, "the escapers are members");
+    scope.kill().unwrap();
+    assert!(mark.live().is_empty(), "survivors: {:?}", mark.live());
+    assert_eq!(first.wait().unwrap().signal(), Some(Signal::KILL));
+    assert!(scope.is_empty().unwrap());
+}
+
 fn keeper_scope() -> Option<Scope> {
     keeper_scope_with(ScopeOptions::new())
 }
@@ -95,16 +110,7 @@ fn a_setsid_escaper_stays_in_a_kept_tree_and_dies_with_the_kill() {
     eventually("three live processes", || {
         (mark.live().len() == 3).then_some(())
     });
-    let listed: Vec<u32> = scope.members().unwrap().iter().map(Process::pid).collect();
-    let mut live = mark.live();
-    live.sort_unstable();
-    let mut members = listed.clone();
-    members.sort_unstable();
-    assert_eq!(members, live, "the escapers are members");
-    scope.kill().unwrap();
-    assert!(mark.live().is_empty(), "survivors: {:?}", mark.live());
-    assert_eq!(first.wait().unwrap().signal(), Some(Signal::KILL));
-    assert!(scope.is_empty().unwrap());
+    members_are_the_tree_and_die_with_the_kill(&scope, &mark, &first);
 }
 
 #[test]
@@ -253,14 +259,7 @@ fn a_std_command_is_kept_with_its_settings() {
     let written = std::fs::read_to_string(&out).unwrap();
     let _ = std::fs::remove_file(&out);
     assert_eq!(written, "/ yes\n");
-    let mut listed: Vec<u32> = scope.members().unwrap().iter().map(Process::pid).collect();
-    listed.sort_unstable();
-    let mut live = mark.live();
-    live.sort_unstable();
-    assert_eq!(listed, live, "the escaper is a member");
-    scope.kill().unwrap();
-    assert!(mark.live().is_empty(), "survivors: {:?}", mark.live());
-    assert_eq!(first.wait().unwrap().signal(), Some(Signal::KILL));
+    members_are_the_tree_and_die_with_the_kill(&scope, &mark, &first);
 }
 
 /// Every child of this process (all its threads'), by PID.
